@@ -1,0 +1,109 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import type { Response } from 'express';
+import { DomainError, TooManyRequestsError } from './domain-error';
+
+/** The one error shape of the API: `{ statusCode, error, message }` (API.md, Conventions). */
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string | string[];
+  [extra: string]: unknown;
+}
+
+interface MongoLikeError {
+  name?: string;
+  code?: number;
+  keyValue?: Record<string, unknown>;
+  keyPattern?: Record<string, unknown>;
+  message?: string;
+  kind?: string;
+  path?: string;
+  errors?: Record<string, { message: string }>;
+}
+
+/** Express body-parser errors carry an HTTP status and a `type`. */
+interface BodyParserError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  expose?: boolean;
+  message?: string;
+}
+
+/**
+ * Turns every exception into the API error shape. Expected failures keep their status;
+ * database errors a client can cause map to 4xx (malformed ids → 400, duplicate keys → 409);
+ * anything else is logged with its stack and answered with a bare 500.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const body = this.toBody(exception);
+    if (exception instanceof TooManyRequestsError) {
+      response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    }
+    if (body.statusCode >= 500) {
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    }
+    if (response.headersSent) return;
+    response.status(body.statusCode).json(body);
+  }
+
+  toBody(exception: unknown): ErrorBody {
+    if (exception instanceof HttpException) return this.fromHttpException(exception);
+    if (exception instanceof DomainError) {
+      return { ...exception.details, ...shape(exception.statusCode, exception.message) };
+    }
+
+    const mongo = exception as MongoLikeError;
+    if (mongo?.code === 11000) {
+      const fields = duplicateKeyFields(mongo);
+      const what = fields.length > 0 ? fields.join(', ') : 'unique value';
+      return shape(HttpStatus.CONFLICT, `A record with the same ${what} already exists`);
+    }
+    if (mongo?.name === 'CastError' || mongo?.name === 'BSONError') {
+      const path = mongo.path ? ` for ${mongo.path}` : '';
+      return shape(HttpStatus.BAD_REQUEST, `Malformed value${path}`);
+    }
+    if (mongo?.name === 'ValidationError' && mongo.errors) {
+      return shape(
+        HttpStatus.BAD_REQUEST,
+        Object.values(mongo.errors).map((error) => error.message),
+      );
+    }
+
+    const parser = exception as BodyParserError;
+    const parserStatus = parser?.status ?? parser?.statusCode;
+    if (typeof parserStatus === 'number' && parserStatus >= 400 && parserStatus < 500 && parser.expose) {
+      const message = parser.type === 'entity.parse.failed' ? 'Malformed JSON body' : (parser.message ?? '');
+      return shape(parserStatus, message);
+    }
+
+    return shape(HttpStatus.INTERNAL_SERVER_ERROR, 'Internal server error');
+  }
+
+  private fromHttpException(exception: HttpException): ErrorBody {
+    const statusCode = exception.getStatus();
+    const response = exception.getResponse();
+    if (typeof response === 'string') return shape(statusCode, response);
+    const { message } = response as { message?: string | string[] };
+    return shape(statusCode, message ?? exception.message);
+  }
+}
+
+/** Which fields collided: from the driver's details, or from the index name in the message. */
+function duplicateKeyFields(error: MongoLikeError): string[] {
+  const fromDetails = Object.keys(error.keyPattern ?? error.keyValue ?? {});
+  if (fromDetails.length > 0) return fromDetails;
+  const indexName = /index: (\S+)/.exec(error.message ?? '')?.[1] ?? '';
+  // Index names look like `sku_1` or `userId_1_productId_1`: field names at even positions.
+  return indexName.split('_').filter((_, position, parts) => position % 2 === 0 && parts[position + 1] !== undefined);
+}
+
+function shape(statusCode: number, message: string | string[]): ErrorBody {
+  return { statusCode, error: STATUS_CODES[statusCode] ?? 'Error', message };
+}

@@ -1,0 +1,54 @@
+import { InvalidEnvironmentError, validateEnvironment } from './env.schema';
+
+const valid = {
+  MONGODB_URI: 'mongodb://127.0.0.1:27017/shop',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  JWT_ACCESS_SECRET: 'a'.repeat(32),
+};
+
+function problemsOf(raw: Record<string, unknown>): string[] {
+  try {
+    validateEnvironment(raw);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InvalidEnvironmentError);
+    return (error as InvalidEnvironmentError).problems;
+  }
+  throw new Error('expected the environment to be rejected');
+}
+
+describe('validateEnvironment', () => {
+  it('accepts a minimal environment and fills in typed defaults', () => {
+    const env = validateEnvironment({ ...valid, PORT: '8080', SMTP_SECURE: 'false', RUN_WORKER_IN_API: 'true' });
+    expect(env.PORT).toBe(8080);
+    expect(env.SMTP_SECURE).toBe(false);
+    expect(env.RUN_WORKER_IN_API).toBe(true);
+    expect(env.JWT_ACCESS_TTL_SECONDS).toBe(900);
+    expect(env.STORE_CURRENCY).toBe('usd');
+  });
+
+  it('rejects a MONGODB_URI that is not a MongoDB connection string', () => {
+    expect(problemsOf({ ...valid, MONGODB_URI: 'postgres://localhost/shop' })).toEqual([
+      expect.stringContaining('MONGODB_URI'),
+    ]);
+    expect(problemsOf({ ...valid, MONGODB_URI: 'not a uri' })).toEqual([expect.stringContaining('MONGODB_URI')]);
+  });
+
+  it('rejects a missing or short JWT secret', () => {
+    const { JWT_ACCESS_SECRET: _omitted, ...withoutSecret } = valid;
+    const problems = problemsOf(withoutSecret);
+    expect(problems.length).toBeGreaterThan(0);
+    expect(problems.every((problem) => problem.includes('JWT_ACCESS_SECRET'))).toBe(true);
+    expect(problemsOf({ ...valid, JWT_ACCESS_SECRET: 'short' })).toEqual([expect.stringContaining('JWT_ACCESS_SECRET')]);
+  });
+
+  it('treats an empty value as unset and names every bad variable at once', () => {
+    const problems = problemsOf({ MONGODB_URI: '', REDIS_URL: 'http://x', JWT_ACCESS_SECRET: 'a'.repeat(32), PORT: 'abc' });
+    expect(problems.join('\n')).toMatch(/MONGODB_URI/);
+    expect(problems.join('\n')).toMatch(/REDIS_URL/);
+    expect(problems.join('\n')).toMatch(/PORT/);
+  });
+
+  it('rejects a boolean it cannot read', () => {
+    expect(problemsOf({ ...valid, SMTP_SECURE: 'maybe' })).toEqual([expect.stringContaining('SMTP_SECURE')]);
+  });
+});

@@ -1,0 +1,139 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+// Read the raw value: implicit conversion would already have turned "false" into true.
+const toBoolean = ({ obj, key }: { obj: Record<string, unknown>; key: string }) => {
+  const raw = obj[key];
+  if (typeof raw !== 'string') return raw;
+  if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
+  return raw;
+};
+
+/**
+ * Every environment variable the API and the worker read. `.env.example` documents each one;
+ * validation runs before any module starts, so a bad deployment fails at boot with a message
+ * naming every bad variable instead of failing later on the first request that needs it.
+ */
+export class EnvironmentVariables {
+  @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  PORT: number = 3000;
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL: string = 'info';
+
+  @Matches(/^mongodb(\+srv)?:\/\/[^\s/]+(\/[^\s?]*)?(\?\S*)?$/, {
+    message: 'MONGODB_URI must be a mongodb:// or mongodb+srv:// connection string',
+  })
+  MONGODB_URI!: string;
+
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL!: string;
+
+  /** Prefix of every Redis key this deployment writes (cache, sessions, queues). */
+  @Matches(/^[a-zA-Z0-9_-]{1,40}$/, { message: 'REDIS_KEY_PREFIX must be 1-40 letters, digits, _ or -' })
+  REDIS_KEY_PREFIX: string = 'shop';
+
+  @IsString()
+  @MinLength(32, { message: 'JWT_ACCESS_SECRET must be at least 32 characters' })
+  JWT_ACCESS_SECRET!: string;
+
+  @IsInt()
+  @Min(60)
+  @Max(86400)
+  JWT_ACCESS_TTL_SECONDS: number = 900;
+
+  @IsInt()
+  @Min(1)
+  @Max(365)
+  REFRESH_TOKEN_TTL_DAYS: number = 30;
+
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  THROTTLE_LIMIT_PER_MINUTE: number = 300;
+
+  @Matches(/^[a-z]{3}$/, { message: 'STORE_CURRENCY must be a lower-case ISO 4217 code, e.g. usd' })
+  STORE_CURRENCY: string = 'usd';
+
+  @IsOptional()
+  @IsEmail()
+  ADMIN_EMAIL?: string;
+
+  @IsOptional()
+  @IsString()
+  @MinLength(8, { message: 'ADMIN_PASSWORD must be at least 8 characters' })
+  ADMIN_PASSWORD?: string;
+
+  /** Base URL of the shop front end; password-reset links point there. */
+  @IsUrl({ require_tld: false, require_protocol: true })
+  APP_PUBLIC_URL: string = 'http://localhost:3000';
+
+  @IsString()
+  SMTP_HOST: string = '127.0.0.1';
+
+  @IsInt()
+  @Min(1)
+  @Max(65535)
+  SMTP_PORT: number = 1025;
+
+  @Transform(toBoolean)
+  @IsBoolean()
+  SMTP_SECURE: boolean = false;
+
+  @IsOptional()
+  @IsString()
+  SMTP_USER?: string;
+
+  @IsOptional()
+  @IsString()
+  SMTP_PASSWORD?: string;
+
+  @IsString()
+  MAIL_FROM: string = 'Shop <no-reply@shop.local>';
+
+  /** When true the API process also runs the queue processors (one-command local run). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  RUN_WORKER_IN_API: boolean = false;
+}
+
+export class InvalidEnvironmentError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'InvalidEnvironmentError';
+  }
+}
+
+/** Validates raw environment values; throws one error listing every bad variable. */
+export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
+  // Empty strings mean "unset" so that `FOO=` in a .env file falls back to the default.
+  const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
+  const env = plainToInstance(EnvironmentVariables, present, { enableImplicitConversion: true });
+  const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
+  if (errors.length > 0) {
+    const problems = errors.flatMap((error) =>
+      Object.values(error.constraints ?? { invalid: `${error.property} is invalid` }),
+    );
+    throw new InvalidEnvironmentError(problems);
+  }
+  return env;
+}

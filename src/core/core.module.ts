@@ -1,0 +1,56 @@
+import { Logger, Module } from '@nestjs/common';
+import { BullModule } from '@nestjs/bull';
+import { CacheModule } from '@nestjs/cache-manager';
+import { MongooseModule } from '@nestjs/mongoose';
+import { createKeyvNonBlocking } from '@keyv/redis';
+import { LoggerModule } from 'nestjs-pino';
+import { AppConfigModule } from '../config/config.module';
+import { AppConfig } from '../config/app-config';
+import { RedisModule } from '../redis/redis.module';
+import { loggerOptions } from './logger.options';
+
+/**
+ * Infrastructure shared by the HTTP API and the queue worker: validated config, JSON logging,
+ * MongoDB, Redis (direct client, cache store and Bull queues).
+ */
+@Module({
+  imports: [
+    AppConfigModule,
+    LoggerModule.forRootAsync({ inject: [AppConfig], useFactory: loggerOptions }),
+    MongooseModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        uri: config.get('MONGODB_URI'),
+        serverSelectionTimeoutMS: 5000,
+        // Index builds run at start-up from the schema declarations.
+        autoIndex: true,
+      }),
+    }),
+    RedisModule,
+    CacheModule.registerAsync({
+      isGlobal: true,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => {
+        const logger = new Logger('Cache');
+        const store = createKeyvNonBlocking(config.get('REDIS_URL'), {
+          namespace: `${config.get('REDIS_KEY_PREFIX')}:cache`,
+          throwOnConnectError: false,
+          throwOnErrors: false,
+          connectionTimeout: 2000,
+        });
+        // An unreachable cache must degrade to uncached reads, never crash the process.
+        store.on('error', (error: Error) => logger.warn(`Cache store error: ${error.message}`));
+        return { stores: [store], ttl: 60_000 };
+      },
+    }),
+    BullModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        redis: config.get('REDIS_URL'),
+        prefix: `${config.get('REDIS_KEY_PREFIX')}:bull`,
+      }),
+    }),
+  ],
+  exports: [AppConfigModule, RedisModule, MongooseModule, CacheModule, BullModule],
+})
+export class CoreModule {}

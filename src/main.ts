@@ -1,0 +1,18 @@
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { configureHttpApp, HTTP_APP_OPTIONS } from './app.setup';
+import { AppConfig } from './config/app-config';
+
+async function bootstrap(): Promise<void> {
+  const app = configureHttpApp(await NestFactory.create(AppModule, HTTP_APP_OPTIONS));
+  const port = app.get(AppConfig).get('PORT');
+  await app.listen(port, '0.0.0.0');
+  app.get(Logger).log(`API listening on port ${port}`, 'Bootstrap');
+}
+
+bootstrap().catch((error: unknown) => {
+  // Config errors list every bad variable; print them plainly, not as a stack trace.
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,51 @@
+import { INestApplication, Type } from '@nestjs/common';
+import { getConnectionToken } from '@nestjs/mongoose';
+import { Test } from '@nestjs/testing';
+import type { Connection } from 'mongoose';
+import type * as AppModuleFile from '../../src/app.module';
+import type * as AppSetupFile from '../../src/app.setup';
+import { testEnvironment } from './test-env';
+
+export interface TestApp {
+  app: INestApplication;
+  /** The Express server for supertest. */
+  http: ReturnType<INestApplication['getHttpServer']>;
+  env: Record<string, string>;
+  connection: Connection;
+  close(): Promise<void>;
+}
+
+/**
+ * Boots the real HTTP app (same modules, same pipeline as main.ts) against the local stack.
+ * The environment is set before the app module is imported, because configuration is
+ * validated when the module is loaded; jest gives every test file a fresh module registry.
+ */
+export async function createTestApp(
+  options: { env?: Record<string, string>; extraModules?: Type[] } = {},
+): Promise<TestApp> {
+  const env = testEnvironment(options.env);
+  Object.assign(process.env, env);
+
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- must load after the env is set
+  const { AppModule } = require('../../src/app.module') as typeof AppModuleFile;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { configureHttpApp, HTTP_APP_OPTIONS } = require('../../src/app.setup') as typeof AppSetupFile;
+
+  const moduleRef = await Test.createTestingModule({
+    imports: [AppModule, ...(options.extraModules ?? [])],
+  }).compile();
+  const app = configureHttpApp(moduleRef.createNestApplication(HTTP_APP_OPTIONS));
+  await app.init();
+  const connection = app.get<Connection>(getConnectionToken());
+
+  return {
+    app,
+    http: app.getHttpServer(),
+    env,
+    connection,
+    async close() {
+      await connection.dropDatabase().catch(() => undefined);
+      await app.close();
+    },
+  };
+}

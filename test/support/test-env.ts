@@ -1,0 +1,29 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Environment for one test file's app: its own database and Redis key prefix on the shared
+ * local stack, so suites never see each other's data. `TEST_MONGODB_URI` / `TEST_REDIS_URL`
+ * point the whole suite at another server (a real MongoDB, for instance).
+ */
+export function testEnvironment(overrides: Record<string, string> = {}): Record<string, string> {
+  const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    MONGODB_URI: withDatabase(process.env.TEST_MONGODB_URI ?? 'mongodb://127.0.0.1:27018', `test_${runId}`),
+    REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_KEY_PREFIX: `test_${runId}`,
+    JWT_ACCESS_SECRET: randomBytes(32).toString('hex'),
+    THROTTLE_LIMIT_PER_MINUTE: '100000',
+    SMTP_HOST: '127.0.0.1',
+    SMTP_PORT: process.env.MAILDEV_SMTP_PORT ?? '1025',
+    ...overrides,
+  };
+}
+
+/** Replaces (or adds) the database name of a MongoDB URI, keeping its query options. */
+export function withDatabase(uri: string, database: string): string {
+  const url = new URL(uri);
+  url.pathname = `/${database}`;
+  return url.toString();
+}
