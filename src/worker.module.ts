@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { CoreModule } from './core/core.module';
+import { NotificationsModule } from './notifications/notifications.module';
 
 /** The queue worker: the same core and domain services as the API, no HTTP controllers. */
 @Module({
-  imports: [CoreModule],
+  imports: [CoreModule.forRoot('worker'), NotificationsModule],
 })
 export class WorkerModule {}

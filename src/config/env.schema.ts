@@ -71,6 +71,28 @@ export class EnvironmentVariables {
   @Max(100000)
   THROTTLE_LIMIT_PER_MINUTE: number = 300;
 
+  /** Failed logins allowed per email within the window before 429. */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  LOGIN_MAX_FAILURES_PER_EMAIL: number = 5;
+
+  /** Failed logins allowed per client IP within the window; loose, so one NAT cannot lock others out. */
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  LOGIN_MAX_FAILURES_PER_IP: number = 100;
+
+  @IsInt()
+  @Min(1)
+  @Max(1440)
+  LOGIN_FAILURE_WINDOW_MINUTES: number = 15;
+
+  @IsInt()
+  @Min(5)
+  @Max(1440)
+  PASSWORD_RESET_TTL_MINUTES: number = 30;
+
   @Matches(/^[a-z]{3}$/, { message: 'STORE_CURRENCY must be a lower-case ISO 4217 code, e.g. usd' })
   STORE_CURRENCY: string = 'usd';
 

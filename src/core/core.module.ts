@@ -1,4 +1,4 @@
-import { Logger, Module } from '@nestjs/common';
+import { DynamicModule, Global, Logger, Module } from '@nestjs/common';
 import { BullModule } from '@nestjs/bull';
 import { CacheModule } from '@nestjs/cache-manager';
 import { MongooseModule } from '@nestjs/mongoose';
@@ -8,11 +8,13 @@ import { AppConfigModule } from '../config/config.module';
 import { AppConfig } from '../config/app-config';
 import { RedisModule } from '../redis/redis.module';
 import { loggerOptions } from './logger.options';
+import { PROCESS_ROLE, ProcessRole } from './process-role';
 
 /**
  * Infrastructure shared by the HTTP API and the queue worker: validated config, JSON logging,
  * MongoDB, Redis (direct client, cache store and Bull queues).
  */
+@Global()
 @Module({
   imports: [
     AppConfigModule,
@@ -53,4 +55,13 @@ import { loggerOptions } from './logger.options';
   ],
   exports: [AppConfigModule, RedisModule, MongooseModule, CacheModule, BullModule],
 })
-export class CoreModule {}
+export class CoreModule {
+  /** `role` tells shared modules which process they run in (the worker runs queue jobs). */
+  static forRoot(role: ProcessRole): DynamicModule {
+    return {
+      module: CoreModule,
+      providers: [{ provide: PROCESS_ROLE, useValue: role }],
+      exports: [PROCESS_ROLE],
+    };
+  }
+}

@@ -1,0 +1,79 @@
+import { Body, Controller, Get, HttpCode, Ip, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Public } from '@app/common';
+import { toUserResponse, UserResponseDto } from '../users/dto/user.dto';
+import { UsersService } from '../users/users.service';
+import { AuthService } from './auth.service';
+import { type AuthUser, CurrentUser } from './decorators/current-user.decorator';
+import {
+  AuthResponseDto,
+  ForgotPasswordDto,
+  LoginDto,
+  RefreshDto,
+  RegisterDto,
+  ResetPasswordDto,
+  TokenPairDto,
+} from './dto/auth.dto';
+import { PasswordResetService } from './password-reset.service';
+
+@ApiTags('auth')
+@Controller('auth')
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly passwordReset: PasswordResetService,
+    private readonly users: UsersService,
+  ) {}
+
+  /** Creates a customer account and signs it in. */
+  @Public()
+  @Post('register')
+  register(@Body() dto: RegisterDto): Promise<AuthResponseDto> {
+    return this.auth.register(dto);
+  }
+
+  @Public()
+  @Post('login')
+  @HttpCode(200)
+  login(@Body() dto: LoginDto, @Ip() ip: string): Promise<AuthResponseDto> {
+    return this.auth.login(dto, ip);
+  }
+
+  /** Exchanges a refresh token for a new pair; the presented token stops working. */
+  @Public()
+  @Post('refresh')
+  @HttpCode(200)
+  refresh(@Body() dto: RefreshDto): Promise<TokenPairDto> {
+    return this.auth.refresh(dto.refreshToken);
+  }
+
+  /** Ends this login session: its access and refresh tokens stop working at once. */
+  @ApiBearerAuth()
+  @Post('logout')
+  @HttpCode(204)
+  logout(@CurrentUser() user: AuthUser): Promise<void> {
+    return this.auth.logout(user.sessionId, user.id);
+  }
+
+  @ApiBearerAuth()
+  @Get('me')
+  async me(@CurrentUser() user: AuthUser): Promise<UserResponseDto> {
+    return toUserResponse(await this.users.getById(user.id));
+  }
+
+  /** Always 202, whether or not the email has an account; sends a reset email when it does. */
+  @Public()
+  @Post('password/forgot')
+  @HttpCode(202)
+  forgotPassword(@Body() dto: ForgotPasswordDto): Promise<void> {
+    return this.passwordReset.requestReset(dto.email);
+  }
+
+  /** Sets a new password with the emailed token (single use) and signs out every session. */
+  @Public()
+  @Post('password/reset')
+  @HttpCode(204)
+  resetPassword(@Body() dto: ResetPasswordDto): Promise<void> {
+    return this.passwordReset.reset(dto.token, dto.password);
+  }
+}

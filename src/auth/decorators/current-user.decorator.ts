@@ -1,0 +1,13 @@
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import type { Role } from '../../users/schemas/user.schema';
+
+/** Who is calling: set by the JWT strategy once the token and its session are verified. */
+export interface AuthUser {
+  id: string;
+  role: Role;
+  sessionId: string;
+}
+
+export const CurrentUser = createParamDecorator(
+  (_data: unknown, context: ExecutionContext): AuthUser => context.switchToHttp().getRequest().user,
+);

@@ -1,0 +1,22 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Role } from '../../users/schemas/user.schema';
+import type { AuthUser } from '../decorators/current-user.decorator';
+import { ROLES_KEY } from '../decorators/roles.decorator';
+
+/** Global: runs after authentication; a route with `@Roles(...)` admits only those roles (403). */
+@Injectable()
+export class RolesGuard implements CanActivate {
+  constructor(private readonly reflector: Reflector) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const required = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_KEY, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    if (!required || required.length === 0) return true;
+    const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
+    if (user && required.includes(user.role)) return true;
+    throw new ForbiddenException('This route needs one of the roles: ' + required.join(', '));
+  }
+}

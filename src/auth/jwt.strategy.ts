@@ -1,0 +1,36 @@
+import { Injectable, UnauthorizedException } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import { ExtractJwt, Strategy } from 'passport-jwt';
+import { AppConfig } from '../config/app-config';
+import { AuthUser } from './decorators/current-user.decorator';
+import { SessionsService } from './sessions/sessions.service';
+import type { AccessTokenClaims } from './tokens.service';
+
+export const JWT_ALGORITHM = 'HS256';
+
+/**
+ * Verifies the signature and expiry with the pinned algorithm (so `alg: none` or a swapped
+ * algorithm is refused), then checks that the token's session still exists: logout and
+ * password reset end a token before it expires.
+ */
+@Injectable()
+export class JwtStrategy extends PassportStrategy(Strategy) {
+  constructor(
+    config: AppConfig,
+    private readonly sessions: SessionsService,
+  ) {
+    super({
+      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
+      secretOrKey: config.get('JWT_ACCESS_SECRET'),
+      algorithms: [JWT_ALGORITHM],
+      ignoreExpiration: false,
+    });
+  }
+
+  async validate(claims: Partial<AccessTokenClaims>): Promise<AuthUser> {
+    if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string') throw new UnauthorizedException();
+    const session = await this.sessions.findActive(claims.sid, claims.sub);
+    if (!session) throw new UnauthorizedException('Session has ended; log in again');
+    return { id: session.userId, role: session.role, sessionId: session.id };
+  }
+}

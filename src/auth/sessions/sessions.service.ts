@@ -1,0 +1,150 @@
+import { Inject, Injectable } from '@nestjs/common';
+import Redis from 'ioredis';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { AppConfig } from '../../config/app-config';
+import { REDIS } from '../../redis/redis.module';
+import type { Role } from '../../users/schemas/user.schema';
+
+export interface Session {
+  id: string;
+  userId: string;
+  role: Role;
+}
+
+export type RotationResult =
+  | { outcome: 'rotated'; session: Session; refreshToken: string }
+  | { outcome: 'invalid' }
+  | { outcome: 'reused' };
+
+// Compare-and-swap of the refresh-token hash, atomic in Redis. A hash seen before (an already
+// rotated token) means the token was copied: the whole session is deleted.
+const ROTATE_SCRIPT = `
+local current = redis.call('HGET', KEYS[1], 'refreshHash')
+if not current then return 0 end
+if current == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'refreshHash', ARGV[2])
+  redis.call('SADD', KEYS[2], ARGV[1])
+  redis.call('EXPIRE', KEYS[1], ARGV[3])
+  redis.call('EXPIRE', KEYS[2], ARGV[3])
+  return 1
+end
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
+  redis.call('DEL', KEYS[1], KEYS[2])
+  return -1
+end
+return 0
+`;
+
+/**
+ * Login sessions in Redis. A session holds the hash of its current refresh token; access tokens
+ * name their session, so deleting it ends every token of that login at once.
+ * Refresh tokens are opaque: `<sessionId>.<secret>`; only a SHA-256 of the secret is stored.
+ */
+@Injectable()
+export class SessionsService {
+  private readonly ttlSeconds: number;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    config: AppConfig,
+  ) {
+    this.ttlSeconds = config.get('REFRESH_TOKEN_TTL_DAYS') * 24 * 3600;
+  }
+
+  async create(userId: string, role: Role): Promise<{ session: Session; refreshToken: string }> {
+    const id = randomUUID();
+    const { secret, hash } = newSecret();
+    await this.redis
+      .multi()
+      .hset(sessionKey(id), { userId, role, refreshHash: hash, createdAt: new Date().toISOString() })
+      .expire(sessionKey(id), this.ttlSeconds)
+      .sadd(userSessionsKey(userId), id)
+      .expire(userSessionsKey(userId), this.ttlSeconds)
+      .exec();
+    return { session: { id, userId, role }, refreshToken: `${id}.${secret}` };
+  }
+
+  /** The session an access token names, if it still exists and belongs to that user. */
+  async findActive(sessionId: string, userId: string): Promise<Session | null> {
+    const [storedUserId, role] = await this.redis.hmget(sessionKey(sessionId), 'userId', 'role');
+    if (!storedUserId || storedUserId !== userId) return null;
+    return { id: sessionId, userId, role: role as Role };
+  }
+
+  async rotate(refreshToken: string): Promise<RotationResult> {
+    const parsed = parseRefreshToken(refreshToken);
+    if (!parsed) return { outcome: 'invalid' };
+    const [userId, role] = await this.redis.hmget(sessionKey(parsed.sessionId), 'userId', 'role');
+    if (!userId) return { outcome: 'invalid' };
+
+    const next = newSecret();
+    const result = (await this.redis.eval(
+      ROTATE_SCRIPT,
+      2,
+      sessionKey(parsed.sessionId),
+      usedKey(parsed.sessionId),
+      sha256(parsed.secret),
+      next.hash,
+      String(this.ttlSeconds),
+    )) as number;
+
+    if (result === 1) {
+      await this.redis.expire(userSessionsKey(userId), this.ttlSeconds);
+      return {
+        outcome: 'rotated',
+        session: { id: parsed.sessionId, userId, role: role as Role },
+        refreshToken: `${parsed.sessionId}.${next.secret}`,
+      };
+    }
+    if (result === -1) {
+      await this.redis.srem(userSessionsKey(userId), parsed.sessionId);
+      return { outcome: 'reused' };
+    }
+    return { outcome: 'invalid' };
+  }
+
+  async revoke(sessionId: string, userId: string): Promise<void> {
+    await this.redis
+      .multi()
+      .del(sessionKey(sessionId), usedKey(sessionId))
+      .srem(userSessionsKey(userId), sessionId)
+      .exec();
+  }
+
+  async revokeAllForUser(userId: string): Promise<void> {
+    const sessionIds = await this.redis.smembers(userSessionsKey(userId));
+    const keys = sessionIds.flatMap((id) => [sessionKey(id), usedKey(id)]);
+    await this.redis.del(userSessionsKey(userId), ...keys);
+  }
+}
+
+function sessionKey(sessionId: string): string {
+  return `session:${sessionId}`;
+}
+
+function usedKey(sessionId: string): string {
+  return `session:${sessionId}:used`;
+}
+
+function userSessionsKey(userId: string): string {
+  return `user-sessions:${userId}`;
+}
+
+function newSecret(): { secret: string; hash: string } {
+  const secret = randomBytes(32).toString('base64url');
+  return { secret, hash: sha256(secret) };
+}
+
+export function sha256(value: string): string {
+  return createHash('sha256').update(value).digest('hex');
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function parseRefreshToken(token: string): { sessionId: string; secret: string } | null {
+  const [sessionId, secret, extra] = token.split('.');
+  if (extra !== undefined || !sessionId || !secret || !UUID.test(sessionId) || !/^[\w-]{43}$/.test(secret)) {
+    return null;
+  }
+  return { sessionId, secret };
+}

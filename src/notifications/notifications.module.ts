@@ -1,0 +1,13 @@
+import { BullModule } from '@nestjs/bull';
+import { Module } from '@nestjs/common';
+import { MailProcessor } from './mail.processor';
+import { MailQueue } from './mail.queue';
+import { MailerService } from './mailer.service';
+import { MAIL_QUEUE } from './mail.types';
+
+@Module({
+  imports: [BullModule.registerQueue({ name: MAIL_QUEUE })],
+  providers: [MailQueue, MailerService, MailProcessor],
+  exports: [MailQueue],
+})
+export class NotificationsModule {}

@@ -1,0 +1,28 @@
+import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { PaginationQueryDto, ParseObjectIdPipe } from '@app/common';
+import { Roles } from '../auth/decorators/roles.decorator';
+import { toUserResponse, UpdateUserRoleDto, UserListResponseDto, UserResponseDto } from './dto/user.dto';
+import { UsersService } from './users.service';
+
+@ApiTags('admin: users')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('admin/users')
+export class AdminUsersController {
+  constructor(private readonly users: UsersService) {}
+
+  @Get()
+  async list(@Query() query: PaginationQueryDto): Promise<UserListResponseDto> {
+    const page = await this.users.list(query);
+    return { ...page, items: page.items.map(toUserResponse) };
+  }
+
+  @Patch(':id')
+  async changeRole(
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Body() dto: UpdateUserRoleDto,
+  ): Promise<UserResponseDto> {
+    return toUserResponse(await this.users.changeRole(id, dto.role));
+  }
+}

@@ -1,0 +1,85 @@
+import { PartialType } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsISO31661Alpha2, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { Address } from '../schemas/user.schema';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class CreateAddressDto {
+  @Transform(trim)
+  @IsString()
+  @Length(1, 100)
+  fullName!: string;
+
+  @Transform(trim)
+  @IsString()
+  @Length(1, 200)
+  line1!: string;
+
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @Length(0, 200)
+  line2?: string;
+
+  @Transform(trim)
+  @IsString()
+  @Length(1, 100)
+  city!: string;
+
+  @IsOptional()
+  @Transform(trim)
+  @IsString()
+  @Length(0, 100)
+  state?: string;
+
+  @Transform(trim)
+  @IsString()
+  @Length(1, 20)
+  postalCode!: string;
+
+  /** ISO 3166-1 alpha-2 country code, e.g. `DE`. */
+  @Transform(({ value }) => (typeof value === 'string' ? value.trim().toUpperCase() : value))
+  @IsISO31661Alpha2()
+  country!: string;
+
+  @IsOptional()
+  @Transform(trim)
+  @Matches(/^\+?[0-9 ()-]{5,25}$/, { message: 'phone must be 5-25 digits, spaces, parentheses or dashes' })
+  phone?: string;
+
+  /** Makes this the default address; the previous default stops being one. */
+  @IsOptional()
+  @IsBoolean()
+  isDefault?: boolean;
+}
+
+export class UpdateAddressDto extends PartialType(CreateAddressDto) {}
+
+export class AddressResponseDto {
+  id!: string;
+  fullName!: string;
+  line1!: string;
+  line2?: string;
+  city!: string;
+  state?: string;
+  postalCode!: string;
+  country!: string;
+  phone?: string;
+  isDefault!: boolean;
+}
+
+export function toAddressResponse(address: Address): AddressResponseDto {
+  return {
+    id: address._id.toString(),
+    fullName: address.fullName,
+    line1: address.line1,
+    line2: address.line2,
+    city: address.city,
+    state: address.state,
+    postalCode: address.postalCode,
+    country: address.country,
+    phone: address.phone,
+    isDefault: address.isDefault,
+  };
+}

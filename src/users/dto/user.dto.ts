@@ -1,0 +1,34 @@
+import { IsIn } from 'class-validator';
+import { ROLES, type Role, User } from '../schemas/user.schema';
+
+export class UserResponseDto {
+  id!: string;
+  email!: string;
+  name!: string;
+  /** `customer` or `admin`. */
+  role!: Role;
+  createdAt!: Date;
+}
+
+export function toUserResponse(user: Pick<User, '_id' | 'email' | 'name' | 'role' | 'createdAt'>): UserResponseDto {
+  return {
+    id: user._id.toString(),
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    createdAt: user.createdAt,
+  };
+}
+
+export class UpdateUserRoleDto {
+  /** The new role; changing it signs the user out everywhere. */
+  @IsIn(ROLES)
+  role!: Role;
+}
+
+export class UserListResponseDto {
+  items!: UserResponseDto[];
+  total!: number;
+  page!: number;
+  limit!: number;
+}

@@ -1,0 +1,83 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model } from 'mongoose';
+import { ConflictError, NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
+import { SessionsService } from '../auth/sessions/sessions.service';
+import { Role, User, UserDocument } from './schemas/user.schema';
+
+export interface NewUser {
+  email: string;
+  name: string;
+  passwordHash: string;
+  role?: Role;
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+@Injectable()
+export class UsersService {
+  constructor(
+    @InjectModel(User.name) private readonly users: Model<User>,
+    private readonly sessions: SessionsService,
+  ) {}
+
+  /** Relies on the unique index, not on a prior lookup, so two racing sign-ups cannot both win. */
+  async create(user: NewUser): Promise<UserDocument> {
+    try {
+      return await this.users.create({ ...user, email: normalizeEmail(user.email) });
+    } catch (error) {
+      if ((error as { code?: number }).code === 11000) {
+        throw new ConflictError('An account with this email already exists');
+      }
+      throw error;
+    }
+  }
+
+  async findById(id: string): Promise<UserDocument | null> {
+    return this.users.findById(id);
+  }
+
+  async getById(id: string): Promise<UserDocument> {
+    const user = await this.findById(id);
+    if (!user) throw new NotFoundError('User not found');
+    return user;
+  }
+
+  /** The only lookup that loads the password hash. */
+  async findByEmailWithPassword(email: string): Promise<UserDocument | null> {
+    return this.users.findOne({ email: normalizeEmail(email) }).select('+passwordHash');
+  }
+
+  async findByEmail(email: string): Promise<UserDocument | null> {
+    return this.users.findOne({ email: normalizeEmail(email) });
+  }
+
+  async list(query: PaginationQueryDto): Promise<Paginated<UserDocument>> {
+    const [items, total] = await Promise.all([
+      this.users.find().sort({ createdAt: -1, _id: -1 }).skip(skipFor(query)).limit(query.limit),
+      this.users.countDocuments(),
+    ]);
+    return { items, total, page: query.page, limit: query.limit };
+  }
+
+  /**
+   * Access tokens carry the role, so a changed role signs the user out everywhere: nobody keeps
+   * admin rights on an old token after being demoted.
+   */
+  async changeRole(id: string, role: Role): Promise<UserDocument> {
+    const user = await this.getById(id);
+    if (user.role === role) return user;
+    user.role = role;
+    await user.save();
+    await this.sessions.revokeAllForUser(id);
+    return user;
+  }
+
+  /** A new password signs the user out everywhere (password reset, account recovery). */
+  async changePasswordHash(id: string, passwordHash: string): Promise<void> {
+    await this.users.updateOne({ _id: id }, { $set: { passwordHash } });
+    await this.sessions.revokeAllForUser(id);
+  }
+}

@@ -1,0 +1,32 @@
+import { waitFor } from './redis-process';
+
+/** An email as MailDev's REST API returns it (only the fields the tests read). */
+export interface CaughtEmail {
+  id: string;
+  subject: string;
+  text: string;
+  to: { address: string }[];
+}
+
+/** Reads what the app really sent through SMTP, from the local stack's MailDev. */
+export class Mailbox {
+  constructor(private readonly baseUrl = `http://127.0.0.1:${process.env.MAILDEV_WEB_PORT ?? '1080'}`) {}
+
+  async emailsTo(address: string): Promise<CaughtEmail[]> {
+    const response = await fetch(`${this.baseUrl}/api/email`);
+    if (!response.ok) throw new Error(`MailDev answered ${response.status}`);
+    const emails = (await response.json()) as CaughtEmail[];
+    return emails.filter((email) => email.to.some((to) => to.address.toLowerCase() === address.toLowerCase()));
+  }
+
+  /** Waits until `count` emails to the address have arrived, and returns them. */
+  async waitForEmails(address: string, count = 1, timeoutMs = 15_000): Promise<CaughtEmail[]> {
+    let emails: CaughtEmail[] = [];
+    await waitFor(
+      async () => (emails = await this.emailsTo(address)).length >= count,
+      `${count} email(s) to ${address}`,
+      timeoutMs,
+    );
+    return emails;
+  }
+}
