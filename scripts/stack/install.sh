@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Installs the programs of the local stack into $STACK_CACHE_DIR (Redis: from apt).
+# Idempotent: what is already there at the pinned version is skipped.
+#
+#   scripts/stack/install.sh [--quiet] [node mongo redis minio stripe-mock maildev ...]
+#
+# No component named: all of them. --quiet: say nothing about what is already installed.
+# Output of each install goes to $STACK_CACHE_DIR/logs/install-<component>.log.
+set -euo pipefail
+
+# Node's version is pinned in scripts/env.sh, mongo-java-server's in mongo/pom.xml.
+MINIO_MODULE=github.com/minio/minio
+MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c # the Go proxy has no RELEASE.* tags
+STRIPE_MOCK_MODULE=github.com/stripe/stripe-mock
+STRIPE_MOCK_VERSION=v0.203.0
+MAILDEV_VERSION=3.0.0
+
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# node first: maildev's install runs on it. minio last: it is the long one.
+INSTALL_ORDER=(node redis mongo stripe-mock maildev minio)
+
+need() {
+  local cmd
+  for cmd in "$@"; do
+    command -v "$cmd" >/dev/null || {
+      echo "needs '$cmd' on PATH" >&2
+      return 1
+    }
+  done
+}
+
+# --- node ------------------------------------------------------------------------------------
+# env.sh has already done the work when this script sourced it.
+installed_node() { [[ $(_shop_node_major) == 24 ]]; }
+install_node() { ensure_node; }
+
+# --- mongo: mongo-java-server jars from Maven Central and the precompiled launcher -----------
+MONGO_SRC_DIR=$STACK_SCRIPTS_DIR/mongo
+MONGO_STAMP=$MONGO_LIB_DIR/.pom.sha256
+
+pom_sha() { sha256sum <"$MONGO_SRC_DIR/pom.xml" | cut -c1-64; }
+
+mongo_jars_current() {
+  [[ -f $MONGO_STAMP && $(<"$MONGO_STAMP") == "$(pom_sha)" ]]
+}
+
+mongo_launcher_current() {
+  local class=$MONGO_CLASSES_DIR/Launcher.class
+  [[ -f $class && ! $class -ot $MONGO_SRC_DIR/Launcher.java && ! $class -ot $MONGO_STAMP ]]
+}
+
+installed_mongo() { mongo_jars_current && mongo_launcher_current; }
+
+install_mongo() {
+  need java javac mvn
+  local dir=$STACK_CACHE_DIR/mongo
+  if ! mongo_jars_current; then
+    # Into a fresh folder, so jars of an older pom.xml do not stay on the classpath.
+    rm -rf "$dir/lib.new"
+    mvn -q -B -f "$MONGO_SRC_DIR/pom.xml" dependency:copy-dependencies -DoutputDirectory="$dir/lib.new"
+    pom_sha >"$dir/lib.new/.pom.sha256"
+    rm -rf "$MONGO_LIB_DIR"
+    mv "$dir/lib.new" "$MONGO_LIB_DIR"
+  fi
+  rm -rf "$dir/classes.new"
+  javac -d "$dir/classes.new" -cp "$MONGO_LIB_DIR/*" "$MONGO_SRC_DIR/Launcher.java"
+  rm -rf "$MONGO_CLASSES_DIR"
+  mv "$dir/classes.new" "$MONGO_CLASSES_DIR"
+}
+
+# --- redis: Debian's package ------------------------------------------------------------------
+installed_redis() { command -v redis-server >/dev/null && command -v redis-cli >/dev/null; }
+
+install_redis() {
+  if ((EUID != 0)); then
+    echo "apt-get needs root: run as root, or: sudo apt-get install redis-server" >&2
+    return 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q </dev/null
+  apt-get install -y -q --no-install-recommends redis-server </dev/null
+}
+
+# --- minio and stripe-mock: go install into the cache -------------------------------------------
+# The version is read back from the binary, so changing a pin above rebuilds it.
+go_binary_current() {
+  local bin=$1 module=$2 version=$3
+  [[ -x $bin ]] || return 1
+  command -v go >/dev/null || return 0 # cannot check without go; the binary is all we need
+  [[ $(go version -m "$bin" | awk -v m="$module" '$1 == "mod" && $2 == m { print $3 }') == "$version" ]]
+}
+
+go_install() {
+  need go
+  # -modcacherw: module files stay writable, so the cache can be deleted without chmod.
+  GOPATH=$STACK_CACHE_DIR/go GOBIN=$STACK_CACHE_DIR/bin GOCACHE=$STACK_CACHE_DIR/go-build \
+    GOFLAGS="${GOFLAGS:+$GOFLAGS }-modcacherw" go install "$1@$2"
+}
+
+installed_minio() { go_binary_current "$MINIO_BIN" "$MINIO_MODULE" "$MINIO_VERSION"; }
+install_minio() { go_install "$MINIO_MODULE" "$MINIO_VERSION"; }
+
+installed_stripe_mock() { go_binary_current "$STRIPE_MOCK_BIN" "$STRIPE_MOCK_MODULE" "$STRIPE_MOCK_VERSION"; }
+install_stripe_mock() { go_install "$STRIPE_MOCK_MODULE" "$STRIPE_MOCK_VERSION"; }
+
+# --- maildev: npm, in its own prefix (it is not a dependency of the app) ------------------------
+MAILDEV_PREFIX=$STACK_CACHE_DIR/maildev
+
+installed_maildev() {
+  [[ -x $MAILDEV_BIN ]] &&
+    [[ $(node -p 'require(process.argv[1]).version' "$MAILDEV_PREFIX/node_modules/maildev/package.json" 2>/dev/null) == "$MAILDEV_VERSION" ]]
+}
+
+install_maildev() {
+  need npm
+  npm install --prefix "$MAILDEV_PREFIX" --no-audit --no-fund "maildev@$MAILDEV_VERSION"
+}
+
+# --- main --------------------------------------------------------------------------------------
+quiet=no
+requested=()
+for arg in "$@"; do
+  case $arg in
+    --quiet) quiet=yes ;;
+    -h | --help)
+      sed -n '2,8s/^# \{0,1\}//p' "$0"
+      exit 0
+      ;;
+    node | mongo | redis | minio | stripe-mock | maildev) requested+=("$arg") ;;
+    *) die "unknown component '$arg' (known: ${INSTALL_ORDER[*]})" ;;
+  esac
+done
+((${#requested[@]})) || requested=("${INSTALL_ORDER[@]}")
+
+mkdir -p "$STACK_CACHE_DIR/logs"
+# One install at a time per cache: two go builds or npm runs into one folder corrupt it.
+exec 9>"$STACK_CACHE_DIR/.install.lock"
+if ! flock -n 9; then
+  say "install: waiting for another install.sh on $STACK_CACHE_DIR to finish"
+  flock 9
+fi
+
+failed=()
+for c in "${INSTALL_ORDER[@]}"; do
+  [[ " ${requested[*]} " == *" $c "* ]] || continue
+  fn=${c//-/_}
+
+  if [[ $c == node && -n ${STACK_NODE_INSTALL_MS:-} ]]; then
+    say "install: node installed $(node -v) into $STACK_CACHE_DIR/node24 ($(fmt_ms "$STACK_NODE_INSTALL_MS"), by env.sh)"
+    continue
+  fi
+  if "installed_$fn"; then
+    [[ $quiet == yes ]] || say "install: $c already installed"
+    continue
+  fi
+
+  log=$STACK_CACHE_DIR/logs/install-$c.log
+  hint=""
+  [[ $c == minio ]] && hint=", about 4 minutes on 2 cores when nothing is cached"
+  say "install: $c ... (log: $log$hint)"
+  t0=$(now_ms)
+  # A subshell outside any `if`/`||`, so that its own set -e stops at the first failing step.
+  set +e
+  (
+    set -e
+    "install_$fn"
+  ) >"$log" 2>&1
+  rc=$?
+  set -e
+  took=$(fmt_ms $(($(now_ms) - t0)))
+  if ((rc == 0)) && "installed_$fn"; then
+    say "install: $c installed ($took)"
+  else
+    ((rc != 0)) || echo "the install finished but $c is still not in place" >>"$log"
+    warn "installing $c FAILED after $took (exit $rc)"
+    tail_log "$log"
+    failed+=("$c")
+  fi
+done
+
+((${#failed[@]} == 0)) || die "could not install: ${failed[*]}"
