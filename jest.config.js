@@ -15,6 +15,8 @@ const shared = {
 };
 
 module.exports = {
+  // E2E hooks boot a whole app against real servers; give them room on a busy 2-core machine.
+  testTimeout: 60_000,
   projects: [
     {
       ...shared,
@@ -29,7 +31,6 @@ module.exports = {
       rootDir: __dirname,
       roots: ['<rootDir>/test'],
       testRegex: '\\.e2e-spec\\.ts$',
-      testTimeout: 60_000,
     },
   ],
 };

@@ -24,6 +24,11 @@ export ADMIN_EMAIL=${ADMIN_EMAIL:-admin@shop.local}
 export ADMIN_PASSWORD=${ADMIN_PASSWORD:-admin12345}
 export SMTP_HOST=${SMTP_HOST:-127.0.0.1}
 export SMTP_PORT=${SMTP_PORT:-${MAILDEV_SMTP_PORT:-1025}}
+export S3_ENDPOINT=${S3_ENDPOINT:-http://127.0.0.1:${MINIO_PORT:-9000}}
+export S3_BUCKET=${S3_BUCKET:-shop-media}
+export S3_ACCESS_KEY_ID=${S3_ACCESS_KEY_ID:-${MINIO_ROOT_USER:-minioadmin}}
+export S3_SECRET_ACCESS_KEY=${S3_SECRET_ACCESS_KEY:-${MINIO_ROOT_PASSWORD:-minioadmin}}
+export S3_PUBLIC_URL=${S3_PUBLIC_URL:-$S3_ENDPOINT/$S3_BUCKET}
 export APP_PUBLIC_URL=${APP_PUBLIC_URL:-http://localhost:$PORT}
 
 npx nest build api

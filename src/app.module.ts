@@ -6,6 +6,7 @@ import { AppConfig } from './config/app-config';
 import { CoreModule } from './core/core.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
+import { ProductsModule } from './products/products.module';
 import { UsersModule } from './users/users.module';
 
 /** The HTTP API: every domain module with its controllers, on top of the shared core. */
@@ -21,6 +22,7 @@ import { UsersModule } from './users/users.module';
     HealthModule,
     AuthModule,
     UsersModule,
+    ProductsModule,
   ],
   providers: [
     { provide: APP_GUARD, useClass: ThrottlerGuard },

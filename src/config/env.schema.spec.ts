@@ -4,6 +4,8 @@ const valid = {
   MONGODB_URI: 'mongodb://127.0.0.1:27017/shop',
   REDIS_URL: 'redis://127.0.0.1:6379',
   JWT_ACCESS_SECRET: 'a'.repeat(32),
+  S3_BUCKET: 'shop-media',
+  S3_PUBLIC_URL: 'http://127.0.0.1:9000/shop-media',
 };
 
 function problemsOf(raw: Record<string, unknown>): string[] {
@@ -42,7 +44,7 @@ describe('validateEnvironment', () => {
   });
 
   it('treats an empty value as unset and names every bad variable at once', () => {
-    const problems = problemsOf({ MONGODB_URI: '', REDIS_URL: 'http://x', JWT_ACCESS_SECRET: 'a'.repeat(32), PORT: 'abc' });
+    const problems = problemsOf({ ...valid, MONGODB_URI: '', REDIS_URL: 'http://x', PORT: 'abc' });
     expect(problems.join('\n')).toMatch(/MONGODB_URI/);
     expect(problems.join('\n')).toMatch(/REDIS_URL/);
     expect(problems.join('\n')).toMatch(/PORT/);

@@ -132,6 +132,34 @@ export class EnvironmentVariables {
   @IsString()
   MAIL_FROM: string = 'Shop <no-reply@shop.local>';
 
+  /** S3 API endpoint; empty for AWS itself, the MinIO URL locally. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true })
+  S3_ENDPOINT?: string;
+
+  @IsString()
+  S3_REGION: string = 'us-east-1';
+
+  @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'S3_BUCKET must be a valid bucket name' })
+  S3_BUCKET!: string;
+
+  @IsOptional()
+  @IsString()
+  S3_ACCESS_KEY_ID?: string;
+
+  @IsOptional()
+  @IsString()
+  S3_SECRET_ACCESS_KEY?: string;
+
+  /** MinIO and most S3-compatible servers want path-style URLs (endpoint/bucket/key). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  S3_FORCE_PATH_STYLE: boolean = true;
+
+  /** Public base URL of the bucket's objects (a CDN or the bucket's URL); image URLs start with it. */
+  @IsUrl({ require_tld: false, require_protocol: true })
+  S3_PUBLIC_URL!: string;
+
   /** When true the API process also runs the queue processors (one-command local run). */
   @Transform(toBoolean)
   @IsBoolean()

@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
  */
 export function testEnvironment(overrides: Record<string, string> = {}): Record<string, string> {
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const minioPort = process.env.MINIO_PORT ?? '9000';
+  const bucket = process.env.S3_BUCKET ?? 'shop-media';
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -15,6 +17,11 @@ export function testEnvironment(overrides: Record<string, string> = {}): Record<
     REDIS_KEY_PREFIX: `test_${runId}`,
     JWT_ACCESS_SECRET: randomBytes(32).toString('hex'),
     THROTTLE_LIMIT_PER_MINUTE: '100000',
+    S3_ENDPOINT: `http://127.0.0.1:${minioPort}`,
+    S3_BUCKET: bucket,
+    S3_ACCESS_KEY_ID: process.env.MINIO_ROOT_USER ?? 'minioadmin',
+    S3_SECRET_ACCESS_KEY: process.env.MINIO_ROOT_PASSWORD ?? 'minioadmin',
+    S3_PUBLIC_URL: `http://127.0.0.1:${minioPort}/${bucket}`,
     SMTP_HOST: '127.0.0.1',
     SMTP_PORT: process.env.MAILDEV_SMTP_PORT ?? '1025',
     ...overrides,

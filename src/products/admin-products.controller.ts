@@ -1,0 +1,109 @@
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  UploadedFiles,
+  UseInterceptors,
+} from '@nestjs/common';
+import { FilesInterceptor } from '@nestjs/platform-express';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
+import { ParseObjectIdPipe } from '@app/common';
+import { Roles } from '../auth/decorators/roles.decorator';
+import { AppConfig } from '../config/app-config';
+import {
+  AdminProductListQueryDto,
+  CreateProductDto,
+  ProductListResponseDto,
+  ProductResponseDto,
+  toProductResponse,
+  UpdateProductDto,
+} from './dto/product.dto';
+import { MAX_FILES_PER_UPLOAD, ProductImagesService, type StoredImage } from './product-images.service';
+import { ProductsService } from './products.service';
+import type { ProductDocument } from './schemas/product.schema';
+
+@ApiTags('admin: catalog')
+@ApiBearerAuth()
+@Roles('admin')
+@Controller('admin/products')
+export class AdminProductsController {
+  constructor(
+    private readonly products: ProductsService,
+    private readonly images: ProductImagesService,
+    private readonly config: AppConfig,
+  ) {}
+
+  @Post()
+  async create(@Body() dto: CreateProductDto): Promise<ProductResponseDto> {
+    return this.respond(await this.products.create(dto));
+  }
+
+  /** Every product whatever its status, newest first. */
+  @Get()
+  async list(@Query() query: AdminProductListQueryDto): Promise<ProductListResponseDto> {
+    const page = await this.products.listAdmin(query);
+    return { ...page, items: page.items.map((product) => this.respond(product)) };
+  }
+
+  @Get(':id')
+  async get(@Param('id', ParseObjectIdPipe) id: string): Promise<ProductResponseDto> {
+    return this.respond(await this.products.getAny(id));
+  }
+
+  @Patch(':id')
+  async update(@Param('id', ParseObjectIdPipe) id: string, @Body() dto: UpdateProductDto): Promise<ProductResponseDto> {
+    return this.respond(await this.products.update(id, dto));
+  }
+
+  /** Archives the product: it leaves every public read at once. */
+  @Delete(':id')
+  @HttpCode(204)
+  async archive(@Param('id', ParseObjectIdPipe) id: string): Promise<void> {
+    await this.products.archive(id);
+  }
+
+  /** JPEG, PNG or WebP judged by content, at most 5 MB each, 1 to 10 per request. */
+  @Post(':id/images')
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['images'],
+      properties: { images: { type: 'array', items: { type: 'string', format: 'binary' }, maxItems: MAX_FILES_PER_UPLOAD } },
+    },
+  })
+  @UseInterceptors(FilesInterceptor('images', MAX_FILES_PER_UPLOAD))
+  async uploadImages(
+    @Param('id', ParseObjectIdPipe) id: string,
+    @UploadedFiles() files: StoredImage[] | undefined,
+  ): Promise<ProductResponseDto> {
+    return this.respond(await this.images.attach(id, files ?? []));
+  }
+
+  /** Removes one image and its object in storage. */
+  @Delete(':id/images/:imageId')
+  @HttpCode(204)
+  async removeImage(
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Param('imageId', ParseObjectIdPipe) imageId: string,
+  ): Promise<void> {
+    await this.images.remove(id, imageId);
+  }
+
+  /** Removes every image of the product and its objects in storage (e.g. after archiving). */
+  @Delete(':id/images')
+  @HttpCode(204)
+  async purgeImages(@Param('id', ParseObjectIdPipe) id: string): Promise<void> {
+    await this.images.purge(id);
+  }
+
+  private respond(product: ProductDocument): ProductResponseDto {
+    return toProductResponse(product, this.config.get('STORE_CURRENCY'));
+  }
+}

@@ -1,0 +1,73 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model } from 'mongoose';
+import { BadRequestError, ConflictError, NotFoundError } from '@app/common';
+import { searchTokensOf, slugify } from '../search/tokenize';
+import { CreateCategoryDto, UpdateCategoryDto } from './dto/category.dto';
+import { Category, CategoryDocument } from './schemas/category.schema';
+import { Product } from './schemas/product.schema';
+
+@Injectable()
+export class CategoriesService {
+  constructor(
+    @InjectModel(Category.name) private readonly categories: Model<Category>,
+    @InjectModel(Product.name) private readonly products: Model<Product>,
+  ) {}
+
+  async list(): Promise<CategoryDocument[]> {
+    return this.categories.find().sort({ name: 1 });
+  }
+
+  async create(dto: CreateCategoryDto): Promise<CategoryDocument> {
+    return this.withSlugConflictAs409(() => this.categories.create({ name: dto.name, slug: dto.slug ?? slugify(dto.name) }));
+  }
+
+  /** A new slug carries the category's products along (their `category` and search tokens). */
+  async update(id: string, dto: UpdateCategoryDto): Promise<CategoryDocument> {
+    const category = await this.categories.findById(id);
+    if (!category) throw new NotFoundError('Category not found');
+    const oldSlug = category.slug;
+    if (dto.name !== undefined) category.name = dto.name;
+    if (dto.slug !== undefined) category.slug = dto.slug;
+    await this.withSlugConflictAs409(() => category.save());
+    if (category.slug !== oldSlug) await this.moveProducts(oldSlug, category.slug);
+    return category;
+  }
+
+  /** Refused while live products use the category: they would point at nothing. */
+  async remove(id: string): Promise<void> {
+    const category = await this.categories.findById(id);
+    if (!category) throw new NotFoundError('Category not found');
+    const inUse = await this.products.countDocuments({ category: category.slug, status: { $ne: 'archived' } });
+    if (inUse > 0) {
+      throw new ConflictError(`Category "${category.slug}" still has ${inUse} product(s); move or archive them first`);
+    }
+    await category.deleteOne();
+  }
+
+  async assertExists(slug: string): Promise<void> {
+    if (!(await this.categories.exists({ slug }))) throw new BadRequestError(`Unknown category "${slug}"`);
+  }
+
+  private async moveProducts(fromSlug: string, toSlug: string): Promise<void> {
+    const affected = await this.products.find({ category: fromSlug }, { title: 1, brand: 1, tags: 1 }).lean();
+    if (affected.length === 0) return;
+    await this.products.bulkWrite(
+      affected.map((product) => ({
+        updateOne: {
+          filter: { _id: product._id, category: fromSlug },
+          update: { $set: { category: toSlug, searchTokens: searchTokensOf(product.title, product.brand, toSlug, product.tags) } },
+        },
+      })),
+    );
+  }
+
+  private async withSlugConflictAs409<T>(write: () => Promise<T>): Promise<T> {
+    try {
+      return await write();
+    } catch (error) {
+      if ((error as { code?: number }).code === 11000) throw new ConflictError('A category with this slug already exists');
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,44 @@
+import { Transform } from 'class-transformer';
+import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { Category } from '../schemas/category.schema';
+
+const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+export class CreateCategoryDto {
+  @Transform(trimmed)
+  @IsString()
+  @Length(1, 80)
+  name!: string;
+
+  /** Lower-case words joined by hyphens; generated from the name when left out. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 80)
+  @Matches(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { message: 'slug must be lower-case words joined by hyphens' })
+  slug?: string;
+}
+
+export class UpdateCategoryDto {
+  @IsOptional()
+  @Transform(trimmed)
+  @IsString()
+  @Length(1, 80)
+  name?: string;
+
+  /** Renaming the slug moves every product of the category along with it. */
+  @IsOptional()
+  @IsString()
+  @Length(1, 80)
+  @Matches(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { message: 'slug must be lower-case words joined by hyphens' })
+  slug?: string;
+}
+
+export class CategoryResponseDto {
+  id!: string;
+  name!: string;
+  slug!: string;
+}
+
+export function toCategoryResponse(category: Pick<Category, '_id' | 'name' | 'slug'>): CategoryResponseDto {
+  return { id: category._id.toString(), name: category.name, slug: category.slug };
+}

@@ -1,0 +1,89 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model, Types } from 'mongoose';
+import { BadRequestError, ConflictError, isObjectIdString, NotFoundError } from '@app/common';
+import { StorageService } from '../storage/storage.service';
+import { Product, ProductDocument } from './schemas/product.schema';
+
+/** Per product, across uploads. */
+export const MAX_IMAGES_PER_PRODUCT = 20;
+export const MAX_FILES_PER_UPLOAD = 10;
+export const MAX_IMAGE_BYTES = 5 * 1024 * 1024;
+
+/** What the storage engine reports for each stored file. */
+export interface StoredImage {
+  key: string;
+}
+
+export function productImagePrefix(productId: string): string {
+  return `products/${productId}/`;
+}
+
+@Injectable()
+export class ProductImagesService {
+  private readonly logger = new Logger(ProductImagesService.name);
+
+  constructor(
+    @InjectModel(Product.name) private readonly products: Model<Product>,
+    private readonly storage: StorageService,
+  ) {}
+
+  /** Checked before any byte is stored: uploads go only to existing, non-archived products. */
+  async assertUploadable(productId: string): Promise<void> {
+    if (!isObjectIdString(productId)) throw new BadRequestError(`"${productId}" is not a valid id`);
+    const product = await this.products.findById(productId, { status: 1, images: 1 }).lean();
+    if (!product) throw new NotFoundError('Product not found');
+    if (product.status === 'archived') throw new ConflictError('Archived products take no new images');
+    if (product.images.length >= MAX_IMAGES_PER_PRODUCT) {
+      throw new ConflictError(`A product has at most ${MAX_IMAGES_PER_PRODUCT} images`);
+    }
+  }
+
+  /**
+   * Records stored objects on the product. If the product cannot take them (archived or full in
+   * the meantime), the objects are deleted again: nothing is left in the bucket unreferenced.
+   */
+  async attach(productId: string, stored: StoredImage[]): Promise<ProductDocument> {
+    if (stored.length === 0) throw new BadRequestError(`Send 1 to ${MAX_FILES_PER_UPLOAD} images in the field "images"`);
+    const images = stored.map((file) => ({ _id: new Types.ObjectId(), key: file.key, url: this.storage.publicUrlOf(file.key) }));
+    const updated = await this.products.findOneAndUpdate(
+      {
+        _id: productId,
+        status: { $ne: 'archived' },
+        // Room for all of them: the array has no element at the index that would overflow.
+        [`images.${MAX_IMAGES_PER_PRODUCT - stored.length}`]: { $exists: false },
+      },
+      { $push: { images: { $each: images } } },
+      { new: true },
+    );
+    if (updated) return updated;
+
+    await this.storage.deleteKeys(stored.map((file) => file.key));
+    await this.assertUploadable(productId);
+    throw new ConflictError(`A product has at most ${MAX_IMAGES_PER_PRODUCT} images`);
+  }
+
+  /** Removes the image from the product first, then its object from storage. */
+  async remove(productId: string, imageId: string): Promise<void> {
+    const before = await this.products.findOneAndUpdate(
+      { _id: productId, 'images._id': imageId },
+      { $pull: { images: { _id: imageId } } },
+      { new: false },
+    );
+    if (!before) {
+      if (!(await this.products.exists({ _id: productId }))) throw new NotFoundError('Product not found');
+      throw new NotFoundError('Image not found');
+    }
+    const image = before.images.find((candidate) => candidate._id.toString() === imageId);
+    if (image) await this.storage.deleteKeys([image.key]);
+  }
+
+  /** Removes every image of a product, and anything else stored under its prefix. */
+  async purge(productId: string): Promise<void> {
+    const before = await this.products.findOneAndUpdate({ _id: productId }, { $set: { images: [] } }, { new: false });
+    if (!before) throw new NotFoundError('Product not found');
+    await this.storage.deleteKeys(before.images.map((image) => image.key));
+    await this.storage.deletePrefix(productImagePrefix(productId));
+    this.logger.log(`Purged ${before.images.length} image(s) of product ${productId}`);
+  }
+}

@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { MulterModule } from '@nestjs/platform-express';
+import { StorageService } from '../storage/storage.service';
+import { AdminCategoriesController } from './admin-categories.controller';
+import { AdminProductsController } from './admin-products.controller';
+import { CategoriesService } from './categories.service';
+import { productImageMulterOptions } from './product-image-storage';
+import { ProductImagesModule } from './product-images.module';
+import { ProductImagesService } from './product-images.service';
+import { ProductsController } from './products.controller';
+import { ProductsService } from './products.service';
+import { Category, CategorySchema } from './schemas/category.schema';
+import { Product, ProductSchema } from './schemas/product.schema';
+
+@Module({
+  imports: [
+    MongooseModule.forFeature([
+      { name: Product.name, schema: ProductSchema },
+      { name: Category.name, schema: CategorySchema },
+    ]),
+    ProductImagesModule,
+    MulterModule.registerAsync({
+      imports: [ProductImagesModule],
+      inject: [StorageService, ProductImagesService],
+      useFactory: productImageMulterOptions,
+    }),
+  ],
+  controllers: [ProductsController, AdminProductsController, AdminCategoriesController],
+  providers: [ProductsService, CategoriesService],
+  exports: [ProductsService, CategoriesService],
+})
+export class ProductsModule {}

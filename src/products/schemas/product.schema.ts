@@ -1,0 +1,76 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { HydratedDocument, Types } from 'mongoose';
+
+export const PRODUCT_STATUSES = ['draft', 'active', 'archived'] as const;
+export type ProductStatus = (typeof PRODUCT_STATUSES)[number];
+
+@Schema({ _id: true })
+export class ProductImage {
+  _id!: Types.ObjectId;
+
+  /** Object key in the bucket, under `products/<productId>/`. */
+  @Prop({ required: true })
+  key!: string;
+
+  @Prop({ required: true })
+  url!: string;
+}
+export const ProductImageSchema = SchemaFactory.createForClass(ProductImage);
+
+@Schema({ collection: 'products', timestamps: true })
+export class Product {
+  _id!: Types.ObjectId;
+
+  @Prop({ required: true, trim: true })
+  title!: string;
+
+  /** Generated from the title once; stays the same when the title changes (stable URLs). */
+  @Prop({ required: true, unique: true })
+  slug!: string;
+
+  @Prop({ required: true })
+  description!: string;
+
+  @Prop({ required: true, trim: true, index: true })
+  brand!: string;
+
+  /** Category slug. */
+  @Prop({ required: true, index: true })
+  category!: string;
+
+  @Prop({ type: [String], default: [] })
+  tags!: string[];
+
+  /** Minor units of the store currency. */
+  @Prop({ required: true, min: 0, index: true })
+  price!: number;
+
+  @Prop({ required: true, min: 0 })
+  stock!: number;
+
+  @Prop({ type: [ProductImageSchema], default: [] })
+  images!: ProductImage[];
+
+  @Prop({ default: 0 })
+  ratingAverage!: number;
+
+  @Prop({ default: 0 })
+  ratingCount!: number;
+
+  @Prop({ type: String, required: true, enum: PRODUCT_STATUSES, default: 'active', index: true })
+  status!: ProductStatus;
+
+  /**
+   * Folded words of title, brand, category and tags (search/tokenize.ts), rewritten on every
+   * write that changes one of them. Search matches on these instead of `$text`.
+   */
+  @Prop({ type: [String], default: [], index: true })
+  searchTokens!: string[];
+
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export type ProductDocument = HydratedDocument<Product>;
+export const ProductSchema = SchemaFactory.createForClass(Product);
+ProductSchema.index({ status: 1, createdAt: -1 });
