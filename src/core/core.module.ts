@@ -1,7 +1,8 @@
-import { DynamicModule, Global, Logger, Module } from '@nestjs/common';
+import { DynamicModule, Global, Logger, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { BullModule } from '@nestjs/bull';
 import { CacheModule } from '@nestjs/cache-manager';
-import { MongooseModule } from '@nestjs/mongoose';
+import { InjectConnection, MongooseModule } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
 import { createKeyvNonBlocking } from '@keyv/redis';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfigModule } from '../config/config.module';
@@ -55,7 +56,18 @@ import { PROCESS_ROLE, ProcessRole } from './process-role';
   ],
   exports: [AppConfigModule, RedisModule, MongooseModule, CacheModule, BullModule],
 })
-export class CoreModule {
+export class CoreModule implements OnApplicationBootstrap {
+  constructor(@InjectConnection() private readonly connection: Connection) {}
+
+  /**
+   * Waits for the index builds mongoose starts when models compile, before the first request:
+   * unique indexes must exist before writes rely on them (and the stand-in's H2 backend can fail
+   * a write that races an index build on a fresh database).
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    await Promise.all(Object.values(this.connection.models).map((model) => model.init()));
+  }
+
   /** `role` tells shared modules which process they run in (the worker runs queue jobs). */
   static forRoot(role: ProcessRole): DynamicModule {
     return {

@@ -28,7 +28,8 @@ export class MailProcessor implements OnApplicationBootstrap {
 
   onApplicationBootstrap(): void {
     this.queue.on('error', (error) => this.logger.warn(`Mail queue error: ${error.message}`));
-    if (this.role !== 'worker' && !this.config.get('RUN_WORKER_IN_API')) return;
+    const runsJobs = this.role === 'worker' || (this.role === 'api' && this.config.get('RUN_WORKER_IN_API'));
+    if (!runsJobs) return;
     void this.queue.process(SEND_EMAIL_JOB, 2, (job: Job<SendEmailJob>) => this.handle(job.data));
     this.queue.on('failed', (job, error) =>
       this.logger.warn(`Email job ${job.id} failed (attempt ${job.attemptsMade}): ${error.message}`),

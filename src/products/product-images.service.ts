@@ -54,7 +54,7 @@ export class ProductImagesService {
         [`images.${MAX_IMAGES_PER_PRODUCT - stored.length}`]: { $exists: false },
       },
       { $push: { images: { $each: images } } },
-      { new: true },
+      { returnDocument: 'after' },
     );
     if (updated) return updated;
 
@@ -68,7 +68,7 @@ export class ProductImagesService {
     const before = await this.products.findOneAndUpdate(
       { _id: productId, 'images._id': imageId },
       { $pull: { images: { _id: imageId } } },
-      { new: false },
+      { returnDocument: 'before' },
     );
     if (!before) {
       if (!(await this.products.exists({ _id: productId }))) throw new NotFoundError('Product not found');
@@ -80,7 +80,7 @@ export class ProductImagesService {
 
   /** Removes every image of a product, and anything else stored under its prefix. */
   async purge(productId: string): Promise<void> {
-    const before = await this.products.findOneAndUpdate({ _id: productId }, { $set: { images: [] } }, { new: false });
+    const before = await this.products.findOneAndUpdate({ _id: productId }, { $set: { images: [] } }, { returnDocument: 'before' });
     if (!before) throw new NotFoundError('Product not found');
     await this.storage.deleteKeys(before.images.map((image) => image.key));
     await this.storage.deletePrefix(productImagePrefix(productId));

@@ -55,7 +55,7 @@ export class ProductsService {
     const updated = await this.products.findByIdAndUpdate(
       id,
       { $set: { ...dto, searchTokens: tokensOf(merged) } },
-      { new: true, runValidators: true },
+      { returnDocument: 'after', runValidators: true },
     );
     if (!updated) throw new NotFoundError('Product not found');
     return updated;

@@ -1,0 +1,25 @@
+# shellcheck shell=bash
+# Environment of the app for the local stack, for scripts that run the app or its commands
+# (local.sh, seed.sh). Source after env.sh. Anything already set (or in .env) wins.
+
+# A secret generated once per checkout, so sessions survive restarts of the local run.
+mkdir -p "$STACK_DATA_DIR"
+_secret_file=$STACK_DATA_DIR/jwt-secret
+[[ -s $_secret_file ]] || node -e 'console.log(require("crypto").randomBytes(48).toString("base64url"))' >"$_secret_file"
+
+export NODE_ENV=${NODE_ENV:-development}
+export PORT=${PORT:-3000}
+export MONGODB_URI=${MONGODB_URI:-mongodb://127.0.0.1:${MONGO_PORT:-27017}/shop}
+export REDIS_URL=${REDIS_URL:-redis://127.0.0.1:${REDIS_PORT:-6379}}
+export JWT_ACCESS_SECRET=${JWT_ACCESS_SECRET:-$(cat "$_secret_file")}
+export ADMIN_EMAIL=${ADMIN_EMAIL:-admin@shop.local}
+export ADMIN_PASSWORD=${ADMIN_PASSWORD:-admin12345}
+export SMTP_HOST=${SMTP_HOST:-127.0.0.1}
+export SMTP_PORT=${SMTP_PORT:-${MAILDEV_SMTP_PORT:-1025}}
+export S3_ENDPOINT=${S3_ENDPOINT:-http://127.0.0.1:${MINIO_PORT:-9000}}
+export S3_BUCKET=${S3_BUCKET:-shop-media}
+export S3_ACCESS_KEY_ID=${S3_ACCESS_KEY_ID:-${MINIO_ROOT_USER:-minioadmin}}
+export S3_SECRET_ACCESS_KEY=${S3_SECRET_ACCESS_KEY:-${MINIO_ROOT_PASSWORD:-minioadmin}}
+export S3_PUBLIC_URL=${S3_PUBLIC_URL:-$S3_ENDPOINT/$S3_BUCKET}
+export APP_PUBLIC_URL=${APP_PUBLIC_URL:-http://localhost:$PORT}
+unset _secret_file

@@ -1,0 +1,98 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { Model, Types } from 'mongoose';
+import { randomUUID } from 'node:crypto';
+import { CategoriesService } from '../products/categories.service';
+import { productImagePrefix, ProductImagesService } from '../products/product-images.service';
+import { ProductsService } from '../products/products.service';
+import { Category } from '../products/schemas/category.schema';
+import { Product } from '../products/schemas/product.schema';
+import { searchTokensOf, slugify } from '../search/tokenize';
+import { StorageService } from '../storage/storage.service';
+import { DEMO_CATALOG } from './demo-catalog';
+import { gradientPng } from './png';
+
+export type Progress = (done: number, total: number) => void;
+
+@Injectable()
+export class SeedService {
+  private readonly logger = new Logger(SeedService.name);
+
+  constructor(
+    private readonly products: ProductsService,
+    private readonly categories: CategoriesService,
+    private readonly images: ProductImagesService,
+    private readonly storage: StorageService,
+    @InjectModel(Product.name) private readonly productModel: Model<Product>,
+    @InjectModel(Category.name) private readonly categoryModel: Model<Category>,
+  ) {}
+
+  /**
+   * The demo catalog, through the same services as the admin API (slugs, tokens, image
+   * storage). Runs once: a catalog that already has products is left alone.
+   */
+  async seedDemo(): Promise<{ created: number; skipped: boolean }> {
+    if ((await this.productModel.estimatedDocumentCount()) > 0) return { created: 0, skipped: true };
+    let created = 0;
+    for (const category of DEMO_CATALOG) {
+      if (!(await this.categoryModel.exists({ slug: category.slug }))) {
+        await this.categories.create({ name: category.name, slug: category.slug });
+      }
+      for (const [index, item] of category.items.entries()) {
+        const product = await this.products.create({
+          ...item,
+          brand: category.brands[index % category.brands.length],
+          category: category.slug,
+          description: `${item.title} from our ${category.name.toLowerCase()} range. A demo product.`,
+          stock: 5 + ((index * 7) % 40),
+        });
+        const art = gradientPng(256, category.colour, [250 - index * 20, 220, 120 + index * 15]);
+        const key = `${productImagePrefix(product.id)}${randomUUID()}`;
+        await this.storage.client.send(
+          new PutObjectCommand({ Bucket: this.storage.bucket, Key: key, Body: art, ContentType: 'image/png' }),
+        );
+        await this.images.attach(product.id, [{ key }]);
+        created += 1;
+      }
+    }
+    return { created, skipped: false };
+  }
+
+  /**
+   * A large synthetic catalog for benchmarks: bulk inserts in batches, no images. Slugs carry a
+   * run id, so several runs add up instead of colliding.
+   */
+  async seedBulk(count: number, onProgress: Progress, batchSize = 1000): Promise<void> {
+    for (const category of DEMO_CATALOG) {
+      await this.categoryModel.updateOne({ slug: category.slug }, { $setOnInsert: { name: category.name } }, { upsert: true });
+    }
+    const adjectives = ['Compact', 'Classic', 'Premium', 'Eco', 'Smart', 'Pro', 'Ultra', 'Vintage', 'Rugged', 'Silent'];
+    const run = new Types.ObjectId().toHexString().slice(-6);
+    for (let start = 0; start < count; start += batchSize) {
+      const batch = [];
+      for (let i = start; i < Math.min(start + batchSize, count); i += 1) {
+        const category = DEMO_CATALOG[i % DEMO_CATALOG.length];
+        const item = category.items[Math.floor(i / DEMO_CATALOG.length) % category.items.length];
+        const title = `${adjectives[i % adjectives.length]} ${item.title} ${Math.floor(i / 70) + 1}`;
+        const brand = category.brands[i % category.brands.length];
+        batch.push({
+          title,
+          slug: `${slugify(title)}-${run}-${i}`,
+          description: `Synthetic product number ${i}.`,
+          brand,
+          category: category.slug,
+          tags: item.tags,
+          price: 500 + ((i * 7919) % 100_000),
+          stock: (i * 31) % 200,
+          images: [],
+          status: 'active',
+          searchTokens: searchTokensOf(title, brand, category.slug, item.tags),
+        });
+      }
+      await this.productModel.insertMany(batch, { ordered: false, lean: true });
+      onProgress(Math.min(start + batchSize, count), count);
+    }
+    this.logger.log(`Inserted ${count} synthetic products (run ${run})`);
+  }
+}
