@@ -39,8 +39,9 @@ fi
 scripts/stack/up.sh redis minio stripe-mock maildev
 export TEST_REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:${REDIS_PORT:-6379}}
 
-echo "test.sh: type check"
+echo "test.sh: type check and build (the process tests run dist/)"
 npx tsc --noEmit -p tsconfig.json
+npx nest build api
 
 echo "test.sh: jest (unit + e2e)"
 # One process: e2e suites share the local servers and some stop their own Redis.

@@ -10,7 +10,7 @@ export const HTTP_APP_OPTIONS = { bufferLogs: true, rawBody: true } as const;
 
 /**
  * The request pipeline shared by the server and the e2e tests, so tests exercise exactly what
- * production runs: prefix, validation, security headers, OpenAPI document and shutdown hooks.
+ * production runs: prefix, validation, security headers and the OpenAPI document.
  */
 export function configureHttpApp(app: INestApplication): INestApplication {
   app.useLogger(app.get(Logger));
@@ -30,7 +30,6 @@ export function configureHttpApp(app: INestApplication): INestApplication {
   // Swagger UI needs inline scripts and styles; the JSON API itself serves no HTML.
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
   app.enableCors();
-  app.enableShutdownHooks();
 
   const document = SwaggerModule.createDocument(app, openApiConfig());
   SwaggerModule.setup('docs', app, document, {

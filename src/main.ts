@@ -3,10 +3,12 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configureHttpApp, HTTP_APP_OPTIONS } from './app.setup';
 import { AppConfig } from './config/app-config';
+import { exitGracefullyOnSignals } from './core/shutdown';
 
 async function bootstrap(): Promise<void> {
   const app = configureHttpApp(await NestFactory.create(AppModule, HTTP_APP_OPTIONS));
   const port = app.get(AppConfig).get('PORT');
+  exitGracefullyOnSignals(app, app.get(Logger));
   await app.listen(port, '0.0.0.0');
   app.get(Logger).log(`API listening on port ${port}`, 'Bootstrap');
 }

@@ -27,6 +27,32 @@ describe('HTTP app on the real stack', () => {
     await request(t.http).get('/docs').redirects(1).expect(200).expect('content-type', /html/);
   });
 
+  it('documents every route: private ones with the bearer lock, bodies with their DTO schemas', async () => {
+    const { body: doc } = await request(t.http).get('/docs-json').expect(200);
+    const publicRoutes = new Set([
+      'get /health',
+      'post /api/v1/auth/register',
+      'post /api/v1/auth/login',
+      'post /api/v1/auth/refresh',
+      'post /api/v1/auth/password/forgot',
+      'post /api/v1/auth/password/reset',
+      'get /api/v1/products/{idOrSlug}',
+      'get /api/v1/categories',
+    ]);
+    const operations = Object.entries(doc.paths as Record<string, Record<string, { security?: object[] }>>)
+      .filter(([path]) => !path.includes('_probe'))
+      .flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ route: `${method} ${path}`, operation })));
+    expect(operations.length).toBeGreaterThan(25);
+    for (const { route, operation } of operations) {
+      const locked = (operation.security ?? []).some((requirement) => 'bearer' in requirement);
+      expect({ route, locked }).toEqual({ route, locked: !publicRoutes.has(route) });
+    }
+    expect(doc.paths['/api/v1/auth/register'].post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/RegisterDto');
+    expect(doc.components.schemas.RegisterDto.properties.password).toMatchObject({ minLength: 8 });
+    expect(doc.components.schemas.CreateProductDto.required).toEqual(expect.arrayContaining(['title', 'price', 'stock', 'category']));
+    expect(Object.keys(doc.paths['/api/v1/admin/products/{id}/images'].post.requestBody.content)).toEqual(['multipart/form-data']);
+  });
+
   it('answers unknown routes with 404 in the API error shape', async () => {
     const res = await request(t.http).get('/api/v1/no-such-route').expect(404);
     expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', message: expect.any(String) });

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { bearer, registerCustomer } from './support/accounts';
 import { RedisProcess, waitFor } from './support/redis-process';
 import { createTestApp, TestApp } from './support/test-app';
 
@@ -18,12 +19,19 @@ describe('/health through a Redis outage', () => {
 
   it('is 200, turns 503 while Redis is down, and recovers when Redis is back', async () => {
     await request(t.http).get('/health').expect(200);
+    const account = await registerCustomer(t, 'outage');
 
     await redis.stop();
     const down = await request(t.http).get('/health').expect(503);
     expect(down.body.status).toBe('error');
     expect(down.body.details.redis.status).toBe('down');
     expect(down.body.details.mongodb.status).toBe('up');
+
+    // What needs Redis answers 503 in the API error shape, never 500; the rest keeps working.
+    const me = await request(t.http).get('/api/v1/auth/me').set(...bearer(account)).expect(503);
+    expect(me.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: expect.any(String) });
+    await request(t.http).post('/api/v1/auth/login').send({ email: account.email, password: account.password }).expect(503);
+    await request(t.http).get('/api/v1/categories').expect(200);
 
     await redis.start();
     await waitFor(
@@ -32,5 +40,7 @@ describe('/health through a Redis outage', () => {
     );
     const up = await request(t.http).get('/health').expect(200);
     expect(up.body.details.redis.status).toBe('up');
+    // The restarted Redis is empty: old sessions are gone, new logins work.
+    await request(t.http).post('/api/v1/auth/login').send({ email: account.email, password: account.password }).expect(200);
   });
 });

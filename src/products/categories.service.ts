@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import { BadRequestError, ConflictError, NotFoundError } from '@app/common';
+import { BadRequestError, ConflictError, isDuplicateKeyError, NotFoundError } from '@app/common';
 import { searchTokensOf, slugify } from '../search/tokenize';
 import { CreateCategoryDto, UpdateCategoryDto } from './dto/category.dto';
 import { Category, CategoryDocument } from './schemas/category.schema';
@@ -66,7 +66,7 @@ export class CategoriesService {
     try {
       return await write();
     } catch (error) {
-      if ((error as { code?: number }).code === 11000) throw new ConflictError('A category with this slug already exists');
+      if (isDuplicateKeyError(error)) throw new ConflictError('A category with this slug already exists');
       throw error;
     }
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { QueryFilter, Model, Types } from 'mongoose';
-import { ConflictError, isObjectIdString, NotFoundError, Paginated, skipFor } from '@app/common';
+import { ConflictError, isDuplicateKeyError, isObjectIdString, NotFoundError, Paginated, skipFor } from '@app/common';
 import { searchTokensOf, slugify } from '../search/tokenize';
 import { CategoriesService } from './categories.service';
 import { AdminProductListQueryDto, CreateProductDto, UpdateProductDto } from './dto/product.dto';
@@ -33,7 +33,7 @@ export class ProductsService {
       try {
         return await this.products.create({ ...fields, slug, searchTokens: tokensOf(fields) });
       } catch (error) {
-        if (!isDuplicateSlug(error)) throw error;
+        if (!isDuplicateKeyError(error, 'slug')) throw error;
       }
     }
     throw new ConflictError('Could not find a free slug for this title; try again');
@@ -91,9 +91,4 @@ export class ProductsService {
     ]);
     return { items, total, page: query.page, limit: query.limit };
   }
-}
-
-function isDuplicateSlug(error: unknown): boolean {
-  const { code, keyPattern, message } = error as { code?: number; keyPattern?: object; message?: string };
-  return code === 11000 && (keyPattern ? 'slug' in keyPattern : /slug/.test(message ?? ''));
 }

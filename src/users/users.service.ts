@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import { ConflictError, NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
+import { ConflictError, isDuplicateKeyError, NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
 import { SessionsService } from '../auth/sessions/sessions.service';
 import { Role, User, UserDocument } from './schemas/user.schema';
 
@@ -28,7 +28,7 @@ export class UsersService {
     try {
       return await this.users.create({ ...user, email: normalizeEmail(user.email) });
     } catch (error) {
-      if ((error as { code?: number }).code === 11000) {
+      if (isDuplicateKeyError(error)) {
         throw new ConflictError('An account with this email already exists');
       }
       throw error;

@@ -3,3 +3,5 @@ export * from './errors/all-exceptions.filter';
 export * from './pipes/parse-object-id.pipe';
 export * from './pagination/pagination';
 export * from './decorators/public.decorator';
+export * from './errors/duplicate-key';
+export * from './validation/transforms';

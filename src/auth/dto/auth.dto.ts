@@ -1,16 +1,14 @@
-import { Transform } from 'class-transformer';
+import { NormalizeEmail, Trim } from '@app/common';
 import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
 import { UserResponseDto } from '../../users/dto/user.dto';
 
-const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
-const normalizedEmail = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value);
 
 // Argon2 accepts any length; the cap keeps a single request from hashing megabytes.
 const PASSWORD_MAX = 128;
 
 export class RegisterDto {
   /** Stored lower-cased; the address identifies the account. */
-  @Transform(normalizedEmail)
+  @NormalizeEmail()
   @IsEmail()
   @MaxLength(254)
   email!: string;
@@ -20,14 +18,14 @@ export class RegisterDto {
   @Length(8, PASSWORD_MAX)
   password!: string;
 
-  @Transform(trimmed)
+  @Trim()
   @IsString()
   @Length(1, 100)
   name!: string;
 }
 
 export class LoginDto {
-  @Transform(normalizedEmail)
+  @NormalizeEmail()
   @IsEmail()
   @MaxLength(254)
   email!: string;
@@ -44,7 +42,7 @@ export class RefreshDto {
 }
 
 export class ForgotPasswordDto {
-  @Transform(normalizedEmail)
+  @NormalizeEmail()
   @IsEmail()
   @MaxLength(254)
   email!: string;

@@ -1,11 +1,10 @@
-import { Transform } from 'class-transformer';
+import { Trim } from '@app/common';
 import { IsOptional, IsString, Length, Matches } from 'class-validator';
 import { Category } from '../schemas/category.schema';
 
-const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class CreateCategoryDto {
-  @Transform(trimmed)
+  @Trim()
   @IsString()
   @Length(1, 80)
   name!: string;
@@ -20,7 +19,7 @@ export class CreateCategoryDto {
 
 export class UpdateCategoryDto {
   @IsOptional()
-  @Transform(trimmed)
+  @Trim()
   @IsString()
   @Length(1, 80)
   name?: string;

@@ -1,19 +1,15 @@
 import { PartialType } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { PaginationQueryDto } from '@app/common';
+import { PaginationQueryDto, Trim } from '@app/common';
 import { Product, PRODUCT_STATUSES, type ProductStatus } from '../schemas/product.schema';
 
-const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
-const trimmedList = ({ value }: { value: unknown }) =>
-  Array.isArray(value) ? value.map((item) => (typeof item === 'string' ? item.trim() : item)) : value;
 
 /** Ten million in minor units: 100,000.00; larger prices are surely typos. */
 const MAX_PRICE = 10_000_000;
 const MAX_STOCK = 1_000_000;
 
 export class CreateProductDto {
-  @Transform(trimmed)
+  @Trim()
   @IsString()
   @Length(1, 200)
   title!: string;
@@ -22,7 +18,7 @@ export class CreateProductDto {
   @Length(1, 10_000)
   description!: string;
 
-  @Transform(trimmed)
+  @Trim()
   @IsString()
   @Length(1, 100)
   brand!: string;
@@ -46,7 +42,7 @@ export class CreateProductDto {
   stock!: number;
 
   @IsOptional()
-  @Transform(trimmedList)
+  @Trim()
   @IsArray()
   @ArrayMaxSize(20)
   @IsString({ each: true })

@@ -1,39 +1,39 @@
 import { PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsISO31661Alpha2, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { Trim } from '@app/common';
 import { Address } from '../schemas/user.schema';
 
-const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
 export class CreateAddressDto {
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, 100)
   fullName!: string;
 
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, 200)
   line1!: string;
 
   @IsOptional()
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(0, 200)
   line2?: string;
 
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, 100)
   city!: string;
 
   @IsOptional()
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(0, 100)
   state?: string;
 
-  @Transform(trim)
+  @Trim()
   @IsString()
   @Length(1, 20)
   postalCode!: string;
@@ -44,7 +44,7 @@ export class CreateAddressDto {
   country!: string;
 
   @IsOptional()
-  @Transform(trim)
+  @Trim()
   @Matches(/^\+?[0-9 ()-]{5,25}$/, { message: 'phone must be 5-25 digits, spaces, parentheses or dashes' })
   phone?: string;
 

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logge
 import { STATUS_CODES } from 'node:http';
 import type { Response } from 'express';
 import { DomainError, TooManyRequestsError } from './domain-error';
+import { duplicateKeyFields } from './duplicate-key';
 
 /** The one error shape of the API: `{ statusCode, error, message }` (API.md, Conventions). */
 export interface ErrorBody {
@@ -13,10 +14,6 @@ export interface ErrorBody {
 
 interface MongoLikeError {
   name?: string;
-  code?: number;
-  keyValue?: Record<string, unknown>;
-  keyPattern?: Record<string, unknown>;
-  message?: string;
   kind?: string;
   path?: string;
   errors?: Record<string, { message: string }>;
@@ -46,7 +43,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof TooManyRequestsError) {
       response.setHeader('Retry-After', String(exception.retryAfterSeconds));
     }
-    if (body.statusCode >= 500) {
+    if (body.statusCode === HttpStatus.SERVICE_UNAVAILABLE && !(exception instanceof HttpException)) {
+      this.logger.error(`Outage: ${(exception as Error).message}`);
+    } else if (body.statusCode >= 500) {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
     if (response.headersSent) return;
@@ -59,12 +58,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return { ...exception.details, ...shape(exception.statusCode, exception.message) };
     }
 
-    const mongo = exception as MongoLikeError;
-    if (mongo?.code === 11000) {
-      const fields = duplicateKeyFields(mongo);
+    const fields = duplicateKeyFields(exception);
+    if (fields) {
       const what = fields.length > 0 ? fields.join(', ') : 'unique value';
       return shape(HttpStatus.CONFLICT, `A record with the same ${what} already exists`);
     }
+    const mongo = exception as MongoLikeError;
     if (mongo?.name === 'CastError' || mongo?.name === 'BSONError') {
       const path = mongo.path ? ` for ${mongo.path}` : '';
       return shape(HttpStatus.BAD_REQUEST, `Malformed value${path}`);
@@ -74,6 +73,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
         HttpStatus.BAD_REQUEST,
         Object.values(mongo.errors).map((error) => error.message),
       );
+    }
+
+    if (isOutage(exception)) {
+      return shape(HttpStatus.SERVICE_UNAVAILABLE, 'A backing service is unavailable; try again shortly');
     }
 
     const parser = exception as BodyParserError;
@@ -95,13 +98,20 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 }
 
-/** Which fields collided: from the driver's details, or from the index name in the message. */
-function duplicateKeyFields(error: MongoLikeError): string[] {
-  const fromDetails = Object.keys(error.keyPattern ?? error.keyValue ?? {});
-  if (fromDetails.length > 0) return fromDetails;
-  const indexName = /index: (\S+)/.exec(error.message ?? '')?.[1] ?? '';
-  // Index names look like `sku_1` or `userId_1_productId_1`: field names at even positions.
-  return indexName.split('_').filter((_, position, parts) => position % 2 === 0 && parts[position + 1] !== undefined);
+const MONGO_OUTAGES = new Set([
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoPoolClearedError',
+  'MongoTopologyClosedError',
+]);
+const REDIS_OUTAGE = /Stream isn't writeable|Connection is closed|ECONNREFUSED|MaxRetriesPerRequest/;
+
+/** A database or Redis that cannot be reached: the client should retry later (503), not a bug. */
+function isOutage(exception: unknown): boolean {
+  if (!(exception instanceof Error)) return false;
+  return MONGO_OUTAGES.has(exception.name) || exception.name === 'MaxRetriesPerRequestError' || REDIS_OUTAGE.test(exception.message);
 }
 
 function shape(statusCode: number, message: string | string[]): ErrorBody {

@@ -1,0 +1,62 @@
+import { BadRequestException, ForbiddenException } from '@nestjs/common';
+import { AllExceptionsFilter } from './all-exceptions.filter';
+import { ConflictError, TooManyRequestsError } from './domain-error';
+import { isDuplicateKeyError } from './duplicate-key';
+
+describe('AllExceptionsFilter.toBody', () => {
+  const filter = new AllExceptionsFilter();
+
+  it('keeps HTTP exceptions, with validation messages as a list', () => {
+    expect(filter.toBody(new BadRequestException(['name must be a string']))).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: ['name must be a string'],
+    });
+    expect(filter.toBody(new ForbiddenException())).toMatchObject({ statusCode: 403, error: 'Forbidden' });
+  });
+
+  it('maps domain errors to their status and carries their details', () => {
+    expect(filter.toBody(new ConflictError('Short stock', { lines: ['a'] }))).toEqual({
+      statusCode: 409,
+      error: 'Conflict',
+      message: 'Short stock',
+      lines: ['a'],
+    });
+    expect(filter.toBody(new TooManyRequestsError('Slow down', 30)).statusCode).toBe(429);
+  });
+
+  it('names the fields of a duplicate key, from the driver or from the index name', () => {
+    expect(filter.toBody({ code: 11000, keyPattern: { email: 1 } }).message).toBe('A record with the same email already exists');
+    const standIn = { code: 11000, message: 'E11000 duplicate key error collection: shop.reviews index: productId_1_userId_1 dup key' };
+    expect(filter.toBody(standIn)).toEqual({
+      statusCode: 409,
+      error: 'Conflict',
+      message: 'A record with the same productId, userId already exists',
+    });
+    expect(isDuplicateKeyError(standIn, 'userId')).toBe(true);
+    expect(isDuplicateKeyError(standIn, 'slug')).toBe(false);
+  });
+
+  it('answers 400 for malformed ids reaching Mongoose', () => {
+    expect(filter.toBody(Object.assign(new Error('Cast to ObjectId failed'), { name: 'CastError', path: '_id' }))).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      message: 'Malformed value for _id',
+    });
+  });
+
+  it('answers 503 when MongoDB or Redis cannot be reached', () => {
+    const mongoDown = Object.assign(new Error('connect ECONNREFUSED'), { name: 'MongoServerSelectionError' });
+    const redisDown = new Error("Stream isn't writeable and enableOfflineQueue options is false");
+    expect(filter.toBody(mongoDown).statusCode).toBe(503);
+    expect(filter.toBody(redisDown).statusCode).toBe(503);
+  });
+
+  it('hides everything else behind a bare 500', () => {
+    expect(filter.toBody(new TypeError('secret internals at line 42'))).toEqual({
+      statusCode: 500,
+      error: 'Internal Server Error',
+      message: 'Internal server error',
+    });
+  });
+});

@@ -1,0 +1,13 @@
+import { Transform } from 'class-transformer';
+
+/** Trims a string (or each string of an array) before validation; other values pass unchanged. */
+export const Trim = () =>
+  Transform(({ value }: { value: unknown }) => {
+    if (typeof value === 'string') return value.trim();
+    if (Array.isArray(value)) return value.map((item) => (typeof item === 'string' ? item.trim() : item));
+    return value;
+  });
+
+/** Trims and lower-cases an email address before validation. */
+export const NormalizeEmail = () =>
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));

@@ -1,0 +1,99 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import mongoose from 'mongoose';
+import { freePort, waitFor } from './support/redis-process';
+import { testEnvironment } from './support/test-env';
+
+/**
+ * The built entry points as real processes (scripts/test.sh runs `nest build` first): the API,
+ * the worker and the seed command, each with the environment a deployment would give it.
+ */
+const DIST = join(__dirname, '..', 'dist', 'src');
+
+interface Run {
+  child: ChildProcess;
+  output: () => string;
+  exit: Promise<number | null>;
+}
+
+function run(script: string, env: Record<string, string>, args: string[] = []): Run {
+  const child = spawn(process.execPath, [join(DIST, script), ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exit };
+}
+
+describe('Entry points as processes', () => {
+  const env: Record<string, string> = { ...testEnvironment(), LOG_LEVEL: 'info' };
+  afterAll(async () => {
+    const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
+    await connection.dropDatabase();
+    await connection.close();
+  });
+
+  it('the API serves /health and exits 0 soon after SIGTERM', async () => {
+    const port = await freePort();
+    const api = run('main.js', { ...env, PORT: String(port) });
+    await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.status === 200, 'the API to answer', 30_000);
+    api.child.kill('SIGTERM');
+    expect(await api.exit).toBe(0);
+    expect(api.output()).toMatch(/"msg":"API listening on port \d+"/);
+    expect(api.output()).toMatch(/SIGTERM received: shutting down[\s\S]*Stopped cleanly/);
+  });
+
+  it('the worker starts without an HTTP listener and exits 0 on SIGTERM', async () => {
+    const worker = run('worker.js', env);
+    await waitFor(async () => worker.output().includes('Queue worker started'), 'the worker to start', 30_000);
+    expect(worker.output()).not.toMatch(/listening on port/);
+    worker.child.kill('SIGTERM');
+    expect(await worker.exit).toBe(0);
+    expect(worker.output()).toMatch(/Stopped cleanly/);
+  });
+
+  it('refuses to start with a bad configuration, naming every bad variable', async () => {
+    const { JWT_ACCESS_SECRET: _omitted, ...withoutSecret } = env;
+    const api = run('main.js', { ...withoutSecret, MONGODB_URI: 'mysql://localhost/shop' });
+    expect(await api.exit).toBe(1);
+    expect(api.output()).toMatch(/MONGODB_URI/);
+    expect(api.output()).toMatch(/JWT_ACCESS_SECRET/);
+  });
+
+  it('seeds the demo catalog once, with fetchable images, and a bulk catalog with progress', async () => {
+    const demo = run('seed/seed.js', env, ['demo']);
+    expect(await demo.exit).toBe(0);
+    expect(demo.output()).toMatch(/demo catalog: 35 products seeded/);
+
+    const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
+    try {
+      const products = connection.collection('products');
+      expect(await products.countDocuments()).toBe(35);
+      expect(await connection.collection('categories').countDocuments()).toBe(5);
+      const sample = await products.findOne({ slug: 'espresso-machine' });
+      expect(sample?.searchTokens).toEqual(expect.arrayContaining(['espresso', 'machine', 'kitchen', 'coffee']));
+      const image = await fetch(sample!.images[0].url);
+      expect(image.status).toBe(200);
+      expect(image.headers.get('content-type')).toBe('image/png');
+
+      const again = run('seed/seed.js', env, ['demo']);
+      expect(await again.exit).toBe(0);
+      expect(again.output()).toMatch(/nothing seeded/);
+      expect(await products.countDocuments()).toBe(35);
+
+      const bulk = run('seed/seed.js', env, ['bulk', '--count', '2500']);
+      expect(await bulk.exit).toBe(0);
+      expect(bulk.output()).toMatch(/100% 2500\/2500/);
+      expect(await products.countDocuments()).toBe(35 + 2500);
+      expect(new Set(await products.distinct('slug')).size).toBe(35 + 2500);
+
+      const bad = run('seed/seed.js', env, ['bulk', '--count', 'many']);
+      expect(await bad.exit).toBe(1);
+    } finally {
+      await connection.close();
+    }
+  });
+});
