@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { InvalidEnvironmentError, validateEnvironment } from './env.schema';
 
 const valid = {
@@ -52,5 +53,17 @@ describe('validateEnvironment', () => {
 
   it('rejects a boolean it cannot read', () => {
     expect(problemsOf({ ...valid, SMTP_SECURE: 'maybe' })).toEqual([expect.stringContaining('SMTP_SECURE')]);
+  });
+});
+
+describe('.env.example', () => {
+  it('documents exactly the variables the schema reads', () => {
+    const documented = readFileSync(`${__dirname}/../../.env.example`, 'utf8')
+      .split('\n')
+      .map((line) => /^([A-Z][A-Z0-9_]*)=/.exec(line)?.[1])
+      .filter((name): name is string => name !== undefined)
+      .sort();
+    const schema = Object.keys(validateEnvironment(valid)).sort();
+    expect(documented).toEqual(schema);
   });
 });
