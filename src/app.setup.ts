@@ -1,7 +1,9 @@
 import { INestApplication, RequestMethod, ValidationPipe } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
+import { AppConfig } from './config/app-config';
 
 export const API_PREFIX = 'api/v1';
 
@@ -14,6 +16,8 @@ export const HTTP_APP_OPTIONS = { bufferLogs: true, rawBody: true } as const;
  */
 export function configureHttpApp(app: INestApplication): INestApplication {
   app.useLogger(app.get(Logger));
+  // The client address (rate limits, logs) comes from X-Forwarded-For only through trusted proxies.
+  (app as NestExpressApplication).set('trust proxy', app.get(AppConfig).trustProxy);
   app.setGlobalPrefix(API_PREFIX, {
     exclude: [{ path: 'health', method: RequestMethod.GET }],
   });

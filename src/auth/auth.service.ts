@@ -31,14 +31,11 @@ export class AuthService {
   /** Unknown email and wrong password are the same 401, in about the same time. */
   async login(dto: LoginDto, ip: string): Promise<AuthResponseDto> {
     const email = normalizeEmail(dto.email);
-    await this.attempts.assertAllowed(email, ip);
+    const attempt = await this.attempts.reserve(email, ip);
     const user = await this.users.findByEmailWithPassword(email);
     const valid = user ? await this.hasher.verify(user.passwordHash, dto.password) : await this.hasher.verifyNothing(dto.password);
-    if (!user || !valid) {
-      await this.attempts.recordFailure(email, ip);
-      throw new UnauthorizedError('Invalid email or password');
-    }
-    await this.attempts.recordSuccess(email);
+    if (!user || !valid) throw new UnauthorizedError('Invalid email or password');
+    await this.attempts.succeeded(attempt);
     return this.startSession(user);
   }
 

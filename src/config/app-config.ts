@@ -14,6 +14,13 @@ export class AppConfig {
     return this.config.get(key, { infer: true });
   }
 
+  /** TRUST_PROXY in the form Express's `trust proxy` setting takes. */
+  get trustProxy(): boolean | number | string {
+    const value = this.get('TRUST_PROXY');
+    if (value === 'false') return false;
+    return /^\d+$/.test(value) ? Number(value) : value;
+  }
+
   get isProduction(): boolean {
     return this.get('NODE_ENV') === 'production';
   }

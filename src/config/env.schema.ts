@@ -40,6 +40,14 @@ export class EnvironmentVariables {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 
+  /**
+   * Which proxies in front of the API to believe about the client address (X-Forwarded-For):
+   * `false` (none, the default), a hop count such as `1`, or addresses / CIDRs / Express's
+   * `loopback`, `linklocal`, `uniquelocal`, comma-separated. Rate limits key on that address.
+   */
+  @Matches(/^(false|\d{1,2}|[\w.:/, -]+)$/, { message: 'TRUST_PROXY must be false, a hop count, or addresses/CIDRs' })
+  TRUST_PROXY: string = 'false';
+
   @Matches(/^mongodb(\+srv)?:\/\/[^\s/]+(\/[^\s?]*)?(\?\S*)?$/, {
     message: 'MONGODB_URI must be a mongodb:// or mongodb+srv:// connection string',
   })

@@ -20,9 +20,15 @@ export interface TestApp {
  * The environment is set before the app module is imported, because configuration is
  * validated when the module is loaded; jest gives every test file a fresh module registry.
  */
+let createdInThisFile = false;
+
 export async function createTestApp(
   options: { env?: Record<string, string>; extraModules?: Type[] } = {},
 ): Promise<TestApp> {
+  if (createdInThisFile) {
+    throw new Error('One createTestApp per test file: the configuration is read once per module registry');
+  }
+  createdInThisFile = true;
   const env = testEnvironment(options.env);
   Object.assign(process.env, env);
 
