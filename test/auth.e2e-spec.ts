@@ -1,4 +1,7 @@
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
 import jwt from 'jsonwebtoken';
+import { MAIL_QUEUE } from '../src/notifications/mail.types';
 import request from 'supertest';
 import { Account, bearer, login, registerCustomer, uniqueEmail } from './support/accounts';
 import { Mailbox } from './support/mailbox';
@@ -239,6 +242,35 @@ describe('Auth (register, login, tokens, sessions, password reset)', () => {
       expect(reused.body.message).toMatch(/invalid or has expired/);
       await login(t, account.email, 'brand new secret');
       expect(await mailbox.emailsTo(account.email)).toHaveLength(1);
+    });
+
+    it('voids every other outstanding reset token once one is used, and keeps tokens out of queued jobs', async () => {
+      const account = await registerCustomer(t, 'two-requests');
+      await request(t.http).post('/api/v1/auth/password/forgot').send({ email: account.email }).expect(202);
+      await request(t.http).post('/api/v1/auth/password/forgot').send({ email: account.email }).expect(202);
+      const emails = await mailbox.waitForEmails(account.email, 2);
+      const [first, second] = emails.map((email) => /token=([\w-]+)/.exec(email.text)![1]);
+      expect(first).not.toBe(second);
+
+      const queue = t.app.get<Queue>(getQueueToken(MAIL_QUEUE));
+      const jobs = await queue.getJobs(['completed', 'waiting', 'active', 'delayed', 'failed']);
+      expect(jobs.length).toBeGreaterThan(0);
+      expect(JSON.stringify(jobs.map((job) => job.data))).not.toContain(first);
+
+      await request(t.http).post('/api/v1/auth/password/reset').send({ token: second, password: 'second new pw' }).expect(204);
+      await request(t.http).post('/api/v1/auth/password/reset').send({ token: first, password: 'first new pw!' }).expect(400);
+      await login(t, account.email, 'second new pw');
+    });
+
+    it('sends at most 3 reset emails per account and hour, answering 202 every time', async () => {
+      const account = await registerCustomer(t, 'impatient');
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () => request(t.http).post('/api/v1/auth/password/forgot').send({ email: account.email })),
+      );
+      expect(answers.map((res) => res.status)).toEqual(Array(6).fill(202));
+      await mailbox.waitForEmails(account.email, 3);
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(await mailbox.emailsTo(account.email)).toHaveLength(3);
     });
 
     it('rejects an unknown token and a short new password with 400', async () => {

@@ -1,6 +1,8 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
+import { uniqueEmail } from './support/accounts';
+import { Mailbox } from './support/mailbox';
 import { freePort, waitFor } from './support/redis-process';
 import { testEnvironment } from './support/test-env';
 
@@ -53,6 +55,27 @@ describe('Entry points as processes', () => {
     worker.child.kill('SIGTERM');
     expect(await worker.exit).toBe(0);
     expect(worker.output()).toMatch(/Stopped cleanly/);
+  });
+
+  it('the worker, as its own process, sends the email the API process queued', async () => {
+    const port = await freePort();
+    const api = run('main.js', { ...env, PORT: String(port), RUN_WORKER_IN_API: 'false' });
+    const worker = run('worker.js', env);
+    try {
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.status === 200, 'the API', 30_000);
+      await waitFor(async () => worker.output().includes('Queue worker started'), 'the worker', 30_000);
+      const email = uniqueEmail('two-processes');
+      const post = (path: string, body: object) =>
+        fetch(`http://127.0.0.1:${port}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      expect((await post('/auth/register', { email, password: 'long enough pw', name: 'Split' })).status).toBe(201);
+      expect((await post('/auth/password/forgot', { email })).status).toBe(202);
+      const [sent] = await new Mailbox().waitForEmails(email);
+      expect(sent.subject).toBe('Reset your password');
+    } finally {
+      api.child.kill('SIGTERM');
+      worker.child.kill('SIGTERM');
+      await Promise.all([api.exit, worker.exit]);
+    }
   });
 
   it('refuses to start with a bad configuration, naming every bad variable', async () => {

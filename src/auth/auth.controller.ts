@@ -14,7 +14,7 @@ import {
   ResetPasswordDto,
   TokenPairDto,
 } from './dto/auth.dto';
-import { PasswordResetService } from './password-reset.service';
+import { PasswordResetService } from './password-reset/password-reset.service';
 
 @ApiTags('auth')
 @Controller('auth')

@@ -3,7 +3,6 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { AppConfig } from '../config/app-config';
-import { NotificationsModule } from '../notifications/notifications.module';
 import { UsersModule } from '../users/users.module';
 import { AdminBootstrapService } from './admin-bootstrap.service';
 import { AuthController } from './auth.controller';
@@ -12,8 +11,7 @@ import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { JWT_ALGORITHM, JwtStrategy } from './jwt.strategy';
 import { LoginAttemptsService } from './login-attempts.service';
-import { PasswordHasher } from './password-hasher';
-import { PasswordResetService } from './password-reset.service';
+import { PasswordResetModule } from './password-reset/password-reset.module';
 import { SessionsModule } from './sessions/sessions.module';
 import { TokensService } from './tokens.service';
 
@@ -30,14 +28,12 @@ import { TokensService } from './tokens.service';
     }),
     UsersModule,
     SessionsModule,
-    NotificationsModule,
+    PasswordResetModule,
   ],
   controllers: [AuthController],
   providers: [
     AuthService,
     TokensService,
-    PasswordHasher,
-    PasswordResetService,
     LoginAttemptsService,
     AdminBootstrapService,
     JwtStrategy,

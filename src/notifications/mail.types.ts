@@ -1,6 +1,7 @@
-/** The one queue that carries outgoing email, and its one job. Named here and nowhere else. */
+/** The queue that carries outgoing email, and its jobs. Named here and nowhere else. */
 export const MAIL_QUEUE = 'mail';
 export const SEND_EMAIL_JOB = 'send-email';
+export const PASSWORD_RESET_JOB = 'password-reset';
 
 export interface EmailMessage {
   to: string;
@@ -13,4 +14,13 @@ export interface SendEmailJob {
   message: EmailMessage;
   /** One email per key, however often the job is retried or re-enqueued. */
   dedupeKey: string;
+}
+
+/**
+ * Only the address: the worker looks the account up and makes the token, so the request that
+ * asked reveals nothing (same work whether or not the account exists) and no token sits in Redis
+ * in plain text inside a job.
+ */
+export interface PasswordResetJob {
+  email: string;
 }

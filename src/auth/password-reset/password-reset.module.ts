@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { NotificationsModule } from '../../notifications/notifications.module';
+import { UsersModule } from '../../users/users.module';
+import { PasswordHasher } from '../password-hasher';
+import { PasswordResetProcessor } from './password-reset.processor';
+import { PasswordResetService } from './password-reset.service';
+
+/** Used by the API (request, redeem) and by the worker (issue and email the token). */
+@Module({
+  imports: [UsersModule, NotificationsModule],
+  providers: [PasswordResetService, PasswordResetProcessor, PasswordHasher],
+  exports: [PasswordResetService, PasswordHasher],
+})
+export class PasswordResetModule {}

@@ -1,0 +1,75 @@
+import { InjectQueue } from '@nestjs/bull';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { Job, Queue } from 'bull';
+import Redis from 'ioredis';
+import { AppConfig } from '../../config/app-config';
+import { MailerService } from '../../notifications/mailer.service';
+import { MAIL_QUEUE, PASSWORD_RESET_JOB, PasswordResetJob } from '../../notifications/mail.types';
+import { QueueWorkerGate } from '../../notifications/queue-worker-gate';
+import { REDIS } from '../../redis/redis.module';
+import { UsersService } from '../../users/users.service';
+import { ResetTokens } from './reset-tokens';
+
+/** Reset emails per account per hour; more requests are dropped silently (no mail bombing). */
+export const MAX_RESET_EMAILS_PER_HOUR = 3;
+
+export type PasswordResetOutcome = 'sent' | 'already-sent' | 'no-account' | 'rate-limited';
+
+/** The worker side of password reset: find the account, issue a token, email it once. */
+@Injectable()
+export class PasswordResetProcessor implements OnApplicationBootstrap {
+  private readonly logger = new Logger(PasswordResetProcessor.name);
+  private readonly tokens: ResetTokens;
+  private readonly ttlMinutes: number;
+  private readonly publicUrl: string;
+
+  constructor(
+    @InjectQueue(MAIL_QUEUE) private readonly queue: Queue,
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly users: UsersService,
+    private readonly mailer: MailerService,
+    private readonly gate: QueueWorkerGate,
+    config: AppConfig,
+  ) {
+    this.ttlMinutes = config.get('PASSWORD_RESET_TTL_MINUTES');
+    this.tokens = new ResetTokens(redis, this.ttlMinutes * 60);
+    this.publicUrl = config.get('APP_PUBLIC_URL');
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.gate.runsJobs) return;
+    void this.queue.process(PASSWORD_RESET_JOB, 2, (job: Job<PasswordResetJob>) => this.handle(String(job.id), job.data));
+  }
+
+  async handle(jobId: string, { email }: PasswordResetJob): Promise<PasswordResetOutcome> {
+    const user = await this.users.findByEmail(email);
+    if (!user) return 'no-account';
+    if (!(await this.withinHourlyLimit(user.id))) {
+      this.logger.warn(`Password reset emails for user ${user.id} over the hourly limit; request dropped`);
+      return 'rate-limited';
+    }
+    const token = await this.tokens.issue(user.id);
+    const link = new URL('/reset-password', this.publicUrl);
+    link.searchParams.set('token', token);
+    return this.mailer.sendOnce(jobId, {
+      to: user.email,
+      subject: 'Reset your password',
+      text: [
+        `Hello ${user.name},`,
+        '',
+        `Someone asked to reset the password of your account. To choose a new one, open this link within ${this.ttlMinutes} minutes:`,
+        link.toString(),
+        '',
+        `Or use this reset code: ${token}`,
+        '',
+        'If you did not ask for this, ignore this email: your password stays as it is.',
+      ].join('\n'),
+    });
+  }
+
+  private async withinHourlyLimit(userId: string): Promise<boolean> {
+    const key = `password-reset-emails:${userId}`;
+    const [[, count]] = (await this.redis.multi().incr(key).expire(key, 3600, 'NX').exec()) as [[null, number], unknown];
+    return count <= MAX_RESET_EMAILS_PER_HOUR;
+  }
+}
