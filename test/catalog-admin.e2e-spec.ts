@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import request from 'supertest';
 import { gradientPng } from '../src/seed/png';
 import { Account, bearer, login, registerCustomer } from './support/accounts';
@@ -185,6 +186,33 @@ describe('Catalog administration and image upload (MongoDB + MinIO)', () => {
       await expectNothingStored();
     });
 
+    it('a client that disconnects in the middle of a file', async () => {
+      const server = t.app.getHttpServer();
+      if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as { port: number };
+      const boundary = 'x-upload-boundary';
+      const req = http.request({
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: `/api/v1/admin/products/${productId}/images`,
+        headers: {
+          authorization: `Bearer ${admin.accessToken}`,
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': String(4 * 1024 * 1024),
+        },
+      });
+      req.on('error', () => undefined);
+      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="images"; filename="cut.png"\r\nContent-Type: image/png\r\n\r\n`);
+      req.write(png(9));
+      req.write(randomBytes(1024 * 1024));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      req.destroy();
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      await expectNothingStored();
+      await request(t.http).get(`/api/v1/admin/products/${productId}`).set(...bearer(admin)).expect(200);
+    });
+
     it("a customer's token (403)", async () => {
       await upload(productId, [{ name: 'x.png', data: png(7) }], customer).expect(403);
       await expectNothingStored();
@@ -205,7 +233,11 @@ describe('Catalog administration and image upload (MongoDB + MinIO)', () => {
       ]).expect(201);
       const types = await Promise.all(res.body.images.map(async (image: { url: string }) => (await fetch(image.url)).headers.get('content-type')));
       expect(types).toEqual(['image/webp', 'image/jpeg']);
-      await request(t.http).delete(`/api/v1/admin/products/${productId}/images`).set(...bearer(admin)).expect(204);
+      // Purging is for archived products only; single images can always go.
+      await request(t.http).delete(`/api/v1/admin/products/${productId}/images`).set(...bearer(admin)).expect(409);
+      for (const image of res.body.images) {
+        await request(t.http).delete(`/api/v1/admin/products/${productId}/images/${image.id}`).set(...bearer(admin)).expect(204);
+      }
     });
   });
 
@@ -253,6 +285,22 @@ describe('Catalog administration and image upload (MongoDB + MinIO)', () => {
   });
 
   describe('slugs and visibility', () => {
+    it('makes ASCII slugs that never look like ids, and asks for a category slug when the name gives none', async () => {
+      const accented = await createProduct({ title: 'Straßen Café Crème' });
+      expect(accented.slug).toMatch(/^strassen-cafe-creme/);
+      const cyrillic = await createProduct({ title: 'Обувь' });
+      expect(cyrillic.slug).toMatch(/^product/);
+      const hexTitle = await createProduct({ title: accented.id });
+      expect(hexTitle.slug).not.toBe(accented.id);
+      const byId = await request(t.http).get(`/api/v1/products/${accented.id}`).expect(200);
+      expect(byId.body.id).toBe(accented.id);
+
+      const res = await request(t.http).post('/api/v1/admin/categories').set(...bearer(admin)).send({ name: 'Обувь' }).expect(400);
+      expect(res.body.message).toMatch(/send a slug/);
+      await request(t.http).post('/api/v1/admin/categories').set(...bearer(admin)).send({ name: 'Обувь', slug: 'shoes' }).expect(201);
+      await createProduct({ title: 'Boots', category: 'shoes' });
+    });
+
     it('gives products with the same title different slugs, even when created at once', async () => {
       const title = `Same Title ${randomBytes(3).toString('hex')}`;
       const first = await createProduct({ title });

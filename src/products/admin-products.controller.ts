@@ -96,7 +96,7 @@ export class AdminProductsController {
     await this.images.remove(id, imageId);
   }
 
-  /** Removes every image of the product and its objects in storage (e.g. after archiving). */
+  /** Removes every image of an archived product and its objects in storage (409 unless archived). */
   @Delete(':id/images')
   @HttpCode(204)
   async purgeImages(@Param('id', ParseObjectIdPipe) id: string): Promise<void> {

@@ -19,7 +19,9 @@ export class CategoriesService {
   }
 
   async create(dto: CreateCategoryDto): Promise<CategoryDocument> {
-    return this.withSlugConflictAs409(() => this.categories.create({ name: dto.name, slug: dto.slug ?? slugify(dto.name) }));
+    const slug = dto.slug ?? slugify(dto.name);
+    if (!slug) throw new BadRequestError('This name gives no URL slug (no Latin letters or digits); send a slug');
+    return this.withSlugConflictAs409(() => this.categories.create({ name: dto.name, slug }));
   }
 
   /** A new slug carries the category's products along (their `category` and search tokens). */

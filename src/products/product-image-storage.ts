@@ -65,6 +65,12 @@ function sniffContentType(source: Readable, cb: Callback<string>): void {
     if (ended) {
       replay.end(head);
     } else {
+      // pipe() does not forward errors: a client that disconnects mid-file must fail the upload,
+      // not leave it waiting forever.
+      source.once('error', (error) => replay.destroy(error));
+      source.once('close', () => {
+        if (!source.readableEnded) replay.destroy(new Error('Upload stream closed before its end'));
+      });
       replay.write(head);
       source.pipe(replay);
       source.resume();

@@ -46,21 +46,26 @@ export class ProductImagesService {
   async attach(productId: string, stored: StoredImage[]): Promise<ProductDocument> {
     if (stored.length === 0) throw new BadRequestError(`Send 1 to ${MAX_FILES_PER_UPLOAD} images in the field "images"`);
     const images = stored.map((file) => ({ _id: new Types.ObjectId(), key: file.key, url: this.storage.publicUrlOf(file.key) }));
-    const updated = await this.products.findOneAndUpdate(
-      {
-        _id: productId,
-        status: { $ne: 'archived' },
-        // Room for all of them: the array has no element at the index that would overflow.
-        [`images.${MAX_IMAGES_PER_PRODUCT - stored.length}`]: { $exists: false },
-      },
-      { $push: { images: { $each: images } } },
-      { returnDocument: 'after' },
-    );
-    if (updated) return updated;
-
-    await this.storage.deleteKeys(stored.map((file) => file.key));
-    await this.assertUploadable(productId);
-    throw new ConflictError(`A product has at most ${MAX_IMAGES_PER_PRODUCT} images`);
+    try {
+      const updated = await this.products.findOneAndUpdate(
+        {
+          _id: productId,
+          status: { $ne: 'archived' },
+          // Room for all of them: the array has no element at the index that would overflow.
+          [`images.${MAX_IMAGES_PER_PRODUCT - stored.length}`]: { $exists: false },
+        },
+        { $push: { images: { $each: images } } },
+        { returnDocument: 'after' },
+      );
+      if (updated) return updated;
+      await this.assertUploadable(productId);
+      throw new ConflictError(`A product has at most ${MAX_IMAGES_PER_PRODUCT} images`);
+    } catch (error) {
+      // Whatever kept the images off the product (a rule above, or the database failing), the
+      // objects must not stay in the bucket unreferenced.
+      await this.storage.deleteKeys(stored.map((file) => file.key));
+      throw error;
+    }
   }
 
   /** Removes the image from the product first, then its object from storage. */
@@ -78,10 +83,20 @@ export class ProductImagesService {
     if (image) await this.storage.deleteKeys([image.key]);
   }
 
-  /** Removes every image of a product, and anything else stored under its prefix. */
+  /**
+   * Removes every image of an archived product, and anything else stored under its prefix.
+   * Only archived products: they take no uploads, so nothing can be stored there meanwhile.
+   */
   async purge(productId: string): Promise<void> {
-    const before = await this.products.findOneAndUpdate({ _id: productId }, { $set: { images: [] } }, { returnDocument: 'before' });
-    if (!before) throw new NotFoundError('Product not found');
+    const before = await this.products.findOneAndUpdate(
+      { _id: productId, status: 'archived' },
+      { $set: { images: [] } },
+      { returnDocument: 'before' },
+    );
+    if (!before) {
+      if (!(await this.products.exists({ _id: productId }))) throw new NotFoundError('Product not found');
+      throw new ConflictError('Only archived products can be purged; delete single images instead');
+    }
     await this.storage.deleteKeys(before.images.map((image) => image.key));
     await this.storage.deletePrefix(productImagePrefix(productId));
     this.logger.log(`Purged ${before.images.length} image(s) of product ${productId}`);

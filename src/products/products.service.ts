@@ -25,7 +25,7 @@ export class ProductsService {
   async create(dto: CreateProductDto): Promise<ProductDocument> {
     await this.categories.assertExists(dto.category);
     const fields = { ...dto, tags: dto.tags ?? [], status: dto.status ?? 'active' };
-    const base = slugify(dto.title);
+    const base = productSlugBase(dto.title);
     // The unique index decides: on a taken slug, try again with a random suffix. Two admins
     // creating the same title at once still end up with two different slugs.
     for (let attempt = 0; attempt < SLUG_ATTEMPTS; attempt += 1) {
@@ -75,10 +75,9 @@ export class ProductsService {
 
   /** Public read by id or slug; anything not active is as good as missing. */
   async getPublic(idOrSlug: string): Promise<ProductDocument> {
-    const filter: QueryFilter<Product> = isObjectIdString(idOrSlug)
-      ? { $or: [{ _id: idOrSlug }, { slug: idOrSlug }] }
-      : { slug: idOrSlug };
-    const product = await this.products.findOne({ ...filter, status: 'active' });
+    const product = isObjectIdString(idOrSlug)
+      ? await this.products.findOne({ _id: idOrSlug, status: 'active' })
+      : await this.products.findOne({ slug: idOrSlug, status: 'active' });
     if (!product) throw new NotFoundError('Product not found');
     return product;
   }
@@ -91,4 +90,10 @@ export class ProductsService {
     ]);
     return { items, total, page: query.page, limit: query.limit };
   }
+}
+
+/** A slug never looks like an id (ids win in /products/:idOrSlug) and is never empty. */
+function productSlugBase(title: string): string {
+  const slug = slugify(title) || 'product';
+  return isObjectIdString(slug) ? `${slug}-p` : slug;
 }

@@ -26,8 +26,14 @@ export function searchTokensOf(...fields: (string | string[] | undefined)[]): st
   return [...tokens];
 }
 
-/** URL-safe slug: folded words joined by hyphens, at most `maxLength` characters. */
+// Latin letters that Unicode does not decompose into a base letter plus a mark.
+const TRANSLITERATIONS: Record<string, string> = { ß: 'ss', æ: 'ae', œ: 'oe', ø: 'o', đ: 'd', ł: 'l', þ: 'th', ð: 'd', ı: 'i' };
+
+/**
+ * ASCII slug: folded words of a-z and 0-9 joined by hyphens, at most `maxLength` characters.
+ * Empty when the text has no Latin letters or digits (say, a Cyrillic name): callers decide.
+ */
 export function slugify(text: string, maxLength = 80): string {
-  const slug = tokenize(text).join('-').slice(0, maxLength).replace(/-+$/, '');
-  return slug || 'item';
+  const latin = foldText(text).replace(/[ßæœøđłþðı]/g, (letter) => TRANSLITERATIONS[letter]);
+  return (latin.match(/[a-z0-9]+/g) ?? []).join('-').slice(0, maxLength).replace(/-+$/, '');
 }
