@@ -65,6 +65,19 @@ describe('Admin user management and the first admin', () => {
     await request(t.http).get('/api/v1/admin/users').set(...bearer(again)).expect(401);
   });
 
+  it('changes roles and address books of one user concurrently without a 500', async () => {
+    const busy = await registerCustomer(t, 'busy');
+    const address = { fullName: 'Busy Bee', line1: '1 Hive Rd', city: 'Honeyville', postalCode: '12345', country: 'US' };
+    const results = await Promise.all([
+      ...Array.from({ length: 6 }, (_, i) =>
+        request(t.http).patch(`/api/v1/admin/users/${busy.id}`).set(...bearer(admin)).send({ role: i % 2 ? 'customer' : 'admin' }),
+      ),
+      ...Array.from({ length: 6 }, () => request(t.http).post('/api/v1/me/addresses').set(...bearer(busy)).send(address)),
+    ]);
+    for (const res of results) expect([200, 201, 401, 409]).toContain(res.status);
+    expect(results.slice(0, 6).every((res) => res.status === 200)).toBe(true);
+  });
+
   it('rejects a bad role, a malformed id and an unknown id', async () => {
     await request(t.http).patch(`/api/v1/admin/users/${customer.id}`).set(...bearer(admin)).send({ role: 'superuser' }).expect(400);
     await request(t.http).patch('/api/v1/admin/users/xyz').set(...bearer(admin)).send({ role: 'admin' }).expect(400);

@@ -1,7 +1,9 @@
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import jwt from 'jsonwebtoken';
+import type Redis from 'ioredis';
 import { MAIL_QUEUE } from '../src/notifications/mail.types';
+import { REDIS } from '../src/redis/redis.module';
 import request from 'supertest';
 import { Account, bearer, login, registerCustomer, uniqueEmail } from './support/accounts';
 import { Mailbox } from './support/mailbox';
@@ -164,6 +166,19 @@ describe('Auth (register, login, tokens, sessions, password reset)', () => {
       await request(t.http).get('/api/v1/auth/me').set('Authorization', `Bearer ${res.body.accessToken}`).expect(200);
       const second = await request(t.http).post('/api/v1/auth/refresh').send({ refreshToken: res.body.refreshToken }).expect(200);
       expect(second.body.refreshToken).not.toBe(res.body.refreshToken);
+    });
+
+    it('never extends a session: refreshing keeps the expiry set at login', async () => {
+      const account = await registerCustomer(t, 'lifetime');
+      const { sid } = jwt.decode(account.accessToken) as { sid: string };
+      const redis = t.app.get<Redis>(REDIS);
+      const before = await redis.pttl(`session:${sid}`);
+      expect(before).toBeGreaterThan(29 * 24 * 3600 * 1000);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await request(t.http).post('/api/v1/auth/refresh').send({ refreshToken: account.refreshToken }).expect(200);
+      const after = await redis.pttl(`session:${sid}`);
+      expect(after).toBeLessThanOrEqual(before);
+      expect(await redis.pttl(`session:${sid}:used`)).toBeLessThanOrEqual(after);
     });
 
     it('treats a reused refresh token as theft and ends the whole session', async () => {

@@ -67,12 +67,12 @@ export class UsersService {
    * admin rights on an old token after being demoted.
    */
   async changeRole(id: string, role: Role): Promise<UserDocument> {
-    const user = await this.getById(id);
-    if (user.role === role) return user;
-    user.role = role;
-    await user.save();
-    await this.sessions.revokeAllForUser(id);
-    return user;
+    // One atomic update: no read-modify-save, so a concurrent address-book edit cannot collide.
+    const before = await this.users.findByIdAndUpdate(id, { $set: { role } }, { returnDocument: 'before' });
+    if (!before) throw new NotFoundError('User not found');
+    if (before.role !== role) await this.sessions.revokeAllForUser(id);
+    before.role = role;
+    return before;
   }
 
   /** A new password signs the user out everywhere (password reset, account recovery). */

@@ -16,28 +16,45 @@ export type RotationResult =
   | { outcome: 'invalid' }
   | { outcome: 'reused' };
 
-// Compare-and-swap of the refresh-token hash, atomic in Redis. A hash seen before (an already
-// rotated token) means the token was copied: the whole session is deleted.
+/** Rotated hashes remembered per session for reuse detection; older ones are merely invalid. */
+const USED_HASHES_KEPT = 50;
+
+// Compare-and-swap of the refresh-token hash, atomic in Redis. A recently rotated hash presented
+// again means the token was copied: the whole session is deleted. The session keeps the expiry
+// it was created with (absolute lifetime); the list of used hashes expires with it.
 const ROTATE_SCRIPT = `
 local current = redis.call('HGET', KEYS[1], 'refreshHash')
 if not current then return 0 end
 if current == ARGV[1] then
   redis.call('HSET', KEYS[1], 'refreshHash', ARGV[2])
-  redis.call('SADD', KEYS[2], ARGV[1])
-  redis.call('EXPIRE', KEYS[1], ARGV[3])
-  redis.call('EXPIRE', KEYS[2], ARGV[3])
+  redis.call('LPUSH', KEYS[2], ARGV[1])
+  redis.call('LTRIM', KEYS[2], 0, ${USED_HASHES_KEPT - 1})
+  redis.call('PEXPIRE', KEYS[2], redis.call('PTTL', KEYS[1]))
   return 1
 end
-if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1 then
+if redis.call('LPOS', KEYS[2], ARGV[1]) then
   redis.call('DEL', KEYS[1], KEYS[2])
   return -1
 end
 return 0
 `;
 
+// Deletes every session of a user in one step, so a login finishing at the same moment either
+// lands before (and is deleted) or after (and is a new, legitimate session).
+// ARGV[1] is the client's key prefix: keys built inside a script do not get it automatically.
+const REVOKE_ALL_SCRIPT = `
+local ids = redis.call('SMEMBERS', KEYS[1])
+for _, id in ipairs(ids) do
+  redis.call('DEL', ARGV[1] .. 'session:' .. id, ARGV[1] .. 'session:' .. id .. ':used')
+end
+redis.call('DEL', KEYS[1])
+return #ids
+`;
+
 /**
  * Login sessions in Redis. A session holds the hash of its current refresh token; access tokens
- * name their session, so deleting it ends every token of that login at once.
+ * name their session, so deleting it ends every token of that login at once. A session lives
+ * REFRESH_TOKEN_TTL_DAYS from its login, however often it is refreshed.
  * Refresh tokens are opaque: `<sessionId>.<secret>`; only a SHA-256 of the secret is stored.
  */
 @Injectable()
@@ -85,11 +102,9 @@ export class SessionsService {
       usedKey(parsed.sessionId),
       sha256(parsed.secret),
       next.hash,
-      String(this.ttlSeconds),
     )) as number;
 
     if (result === 1) {
-      await this.redis.expire(userSessionsKey(userId), this.ttlSeconds);
       return {
         outcome: 'rotated',
         session: { id: parsed.sessionId, userId, role: role as Role },
@@ -112,9 +127,7 @@ export class SessionsService {
   }
 
   async revokeAllForUser(userId: string): Promise<void> {
-    const sessionIds = await this.redis.smembers(userSessionsKey(userId));
-    const keys = sessionIds.flatMap((id) => [sessionKey(id), usedKey(id)]);
-    await this.redis.del(userSessionsKey(userId), ...keys);
+    await this.redis.eval(REVOKE_ALL_SCRIPT, 1, userSessionsKey(userId), this.redis.options.keyPrefix ?? '');
   }
 }
 
