@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import request from 'supertest';
+import { searchTokensOf } from '../src/search/tokenize';
 import { gradientPng } from '../src/seed/png';
 import { Account, bearer, login, registerCustomer } from './support/accounts';
 import { Bucket } from './support/bucket';
@@ -281,6 +282,46 @@ describe('Catalog administration and image upload (MongoDB + MinIO)', () => {
       ];
       for (const route of routes) await route.set(...bearer(customer)).expect(403);
       await request(t.http).get(`/api/v1/products/${product.id}`).expect(200);
+    });
+  });
+
+  describe('search tokens under concurrent edits', () => {
+    const expectTokensMatch = async (slug: string) => {
+      const stored = await products().findOne({ slug });
+      expect(stored).not.toBeNull();
+      expect([...stored!.searchTokens].sort()).toEqual(searchTokensOf(stored!.title, stored!.brand, stored!.category, stored!.tags).sort());
+      return stored!;
+    };
+
+    it('keeps tokens equal to the stored fields when titles and tags are edited at once', async () => {
+      const product = await createProduct({ title: 'Race Base' });
+      const edits = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          request(t.http)
+            .patch(`/api/v1/admin/products/${product.id}`)
+            .set(...bearer(admin))
+            .send(i % 2 ? { title: `Title Variant ${i}` } : { tags: [`tag${i}`, 'shared'] }),
+        ),
+      );
+      for (const res of edits) expect([200, 409]).toContain(res.status);
+      expect(edits.filter((res) => res.status === 200).length).toBeGreaterThan(0);
+      await expectTokensMatch(product.slug);
+    });
+
+    it('keeps tokens right when a category is renamed while its products are edited', async () => {
+      const category = (await request(t.http).post('/api/v1/admin/categories').set(...bearer(admin)).send({ name: 'Moving Things' }).expect(201)).body;
+      const made = await Promise.all(Array.from({ length: 5 }, (_, i) => createProduct({ title: `Mover ${i}`, category: 'moving-things' })));
+      const results = await Promise.all([
+        request(t.http).patch(`/api/v1/admin/categories/${category.id}`).set(...bearer(admin)).send({ slug: 'moved-things' }),
+        ...made.map((product, i) =>
+          request(t.http).patch(`/api/v1/admin/products/${product.id}`).set(...bearer(admin)).send({ title: `Renamed Mover ${i}` }),
+        ),
+      ]);
+      for (const res of results) expect([200, 409]).toContain(res.status);
+      for (const product of made) {
+        const stored = await expectTokensMatch(product.slug);
+        if (results[0].status === 200) expect(stored.category).toBe('moved-things');
+      }
     });
   });
 

@@ -24,15 +24,30 @@ export class CategoriesService {
     return this.withSlugConflictAs409(() => this.categories.create({ name: dto.name, slug }));
   }
 
-  /** A new slug carries the category's products along (their `category` and search tokens). */
+  /**
+   * A new slug carries the category's products along (their `category` and search tokens).
+   * Products move first and the category last: if anything fails on the way, the category still
+   * has its old slug and repeating the request finishes the move.
+   */
   async update(id: string, dto: UpdateCategoryDto): Promise<CategoryDocument> {
     const category = await this.categories.findById(id);
     if (!category) throw new NotFoundError('Category not found');
     const oldSlug = category.slug;
+    const newSlug = dto.slug ?? oldSlug;
+    if (newSlug !== oldSlug) {
+      if (await this.categories.exists({ slug: newSlug })) throw new ConflictError('A category with this slug already exists');
+      await this.moveProducts(oldSlug, newSlug);
+    }
     if (dto.name !== undefined) category.name = dto.name;
-    if (dto.slug !== undefined) category.slug = dto.slug;
-    await this.withSlugConflictAs409(() => category.save());
-    if (category.slug !== oldSlug) await this.moveProducts(oldSlug, category.slug);
+    category.slug = newSlug;
+    try {
+      await this.withSlugConflictAs409(() => category.save());
+    } catch (error) {
+      if (newSlug !== oldSlug) await this.moveProducts(newSlug, oldSlug);
+      throw error;
+    }
+    // A product created with the old slug while this ran follows too.
+    if (newSlug !== oldSlug) await this.moveProducts(oldSlug, newSlug);
     return category;
   }
 
@@ -51,17 +66,24 @@ export class CategoriesService {
     if (!(await this.categories.exists({ slug }))) throw new BadRequestError(`Unknown category "${slug}"`);
   }
 
+  /**
+   * Each product moves with a write conditioned on the fields its tokens were computed from; one
+   * edited meanwhile is read again on the next pass, so no token is computed from stale data.
+   */
   private async moveProducts(fromSlug: string, toSlug: string): Promise<void> {
-    const affected = await this.products.find({ category: fromSlug }, { title: 1, brand: 1, tags: 1 }).lean();
-    if (affected.length === 0) return;
-    await this.products.bulkWrite(
-      affected.map((product) => ({
-        updateOne: {
-          filter: { _id: product._id, category: fromSlug },
-          update: { $set: { category: toSlug, searchTokens: searchTokensOf(product.title, product.brand, toSlug, product.tags) } },
-        },
-      })),
-    );
+    for (let pass = 0; pass < 5; pass += 1) {
+      const affected = await this.products.find({ category: fromSlug }, { title: 1, brand: 1, tags: 1 }).lean();
+      if (affected.length === 0) return;
+      await this.products.bulkWrite(
+        affected.map((product) => ({
+          updateOne: {
+            filter: { _id: product._id, category: fromSlug, title: product.title, brand: product.brand, tags: product.tags },
+            update: { $set: { category: toSlug, searchTokens: searchTokensOf(product.title, product.brand, toSlug, product.tags) } },
+          },
+        })),
+      );
+    }
+    throw new ConflictError('Products of this category kept changing during the move; try again');
   }
 
   private async withSlugConflictAs409<T>(write: () => Promise<T>): Promise<T> {

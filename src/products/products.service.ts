@@ -41,24 +41,27 @@ export class ProductsService {
 
   /**
    * Sets only the fields given, in one atomic update, so an edit never overwrites a stock
-   * change made by a checkout in the meantime.
+   * change made by a checkout in the meantime. The search tokens are computed from the fields as
+   * read, and the write is conditioned on them still being so; a concurrent edit means a retry.
    */
   async update(id: string, dto: UpdateProductDto): Promise<ProductDocument> {
-    const current = await this.getAny(id);
-    if (dto.category !== undefined && dto.category !== current.category) await this.categories.assertExists(dto.category);
-    const merged: Searchable = {
-      title: dto.title ?? current.title,
-      brand: dto.brand ?? current.brand,
-      category: dto.category ?? current.category,
-      tags: dto.tags ?? current.tags,
-    };
-    const updated = await this.products.findByIdAndUpdate(
-      id,
-      { $set: { ...dto, searchTokens: tokensOf(merged) } },
-      { returnDocument: 'after', runValidators: true },
-    );
-    if (!updated) throw new NotFoundError('Product not found');
-    return updated;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const current = await this.getAny(id);
+      if (dto.category !== undefined && dto.category !== current.category) await this.categories.assertExists(dto.category);
+      const merged: Searchable = {
+        title: dto.title ?? current.title,
+        brand: dto.brand ?? current.brand,
+        category: dto.category ?? current.category,
+        tags: dto.tags ?? current.tags,
+      };
+      const updated = await this.products.findOneAndUpdate(
+        { _id: id, title: current.title, brand: current.brand, category: current.category, tags: current.tags },
+        { $set: { ...dto, searchTokens: tokensOf(merged) } },
+        { returnDocument: 'after', runValidators: true },
+      );
+      if (updated) return updated;
+    }
+    throw new ConflictError('The product kept changing while it was edited; try again');
   }
 
   /** "Deleting" archives: the product leaves public reads at once; orders keep their copies. */
