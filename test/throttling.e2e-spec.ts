@@ -1,0 +1,23 @@
+import request from 'supertest';
+import { createTestApp, TestApp } from './support/test-app';
+
+describe('Global request throttling', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { THROTTLE_LIMIT_PER_MINUTE: '5' } });
+  });
+  afterAll(() => t?.close());
+
+  it('answers 429 in the API error shape with Retry-After past the per-minute limit, but never on /health', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i += 1) statuses.push((await request(t.http).get('/api/v1/categories')).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+
+    const limited = await request(t.http).get('/api/v1/categories').expect(429);
+    expect(limited.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.any(String) });
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+
+    for (let i = 0; i < 8; i += 1) await request(t.http).get('/health').expect(200);
+  });
+});
