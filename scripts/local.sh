@@ -9,7 +9,11 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$PROJECT_ROOT"
 ensure_node_modules
-scripts/stack/up.sh
+if [[ -n ${MONGODB_URI:-} ]]; then
+  scripts/stack/up.sh redis minio stripe-mock maildev # MongoDB is yours
+else
+  scripts/stack/up.sh
+fi
 # shellcheck source-path=SCRIPTDIR
 . scripts/local-env.sh
 
