@@ -20,8 +20,4 @@ export class AppConfig {
     if (value === 'false') return false;
     return /^\d+$/.test(value) ? Number(value) : value;
   }
-
-  get isProduction(): boolean {
-    return this.get('NODE_ENV') === 'production';
-  }
 }
