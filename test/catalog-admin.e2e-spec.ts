@@ -325,6 +325,23 @@ describe('Catalog administration and image upload (MongoDB + MinIO)', () => {
     });
   });
 
+  it('never leaves live products without their category when one is deleted while products are added', async () => {
+    for (let round = 0; round < 3; round += 1) {
+      const slug = `fleeting-${round}`;
+      const category = (await request(t.http).post('/api/v1/admin/categories').set(...bearer(admin)).send({ name: `Fleeting ${round}`, slug }).expect(201)).body;
+      const results = await Promise.all([
+        request(t.http).delete(`/api/v1/admin/categories/${category.id}`).set(...bearer(admin)),
+        ...Array.from({ length: 4 }, (_, i) =>
+          request(t.http).post('/api/v1/admin/products').set(...bearer(admin)).send(newProduct({ title: `Fleeting ${round}-${i}`, category: slug })),
+        ),
+      ]);
+      for (const res of results) expect([201, 204, 400, 409]).toContain(res.status);
+      const live = await products().countDocuments({ category: slug, status: { $ne: 'archived' } });
+      const exists = await t.connection.collection('categories').countDocuments({ slug });
+      expect({ round, orphaned: live > 0 && exists === 0 }).toEqual({ round, orphaned: false });
+    }
+  });
+
   describe('slugs and visibility', () => {
     it('makes ASCII slugs that never look like ids, and asks for a category slug when the name gives none', async () => {
       const accented = await createProduct({ title: 'Straßen Café Crème' });

@@ -55,11 +55,20 @@ export class CategoriesService {
   async remove(id: string): Promise<void> {
     const category = await this.categories.findById(id);
     if (!category) throw new NotFoundError('Category not found');
-    const inUse = await this.products.countDocuments({ category: category.slug, status: { $ne: 'archived' } });
-    if (inUse > 0) {
-      throw new ConflictError(`Category "${category.slug}" still has ${inUse} product(s); move or archive them first`);
-    }
+    await this.assertUnused(category.slug);
     await category.deleteOne();
+    // A product created between the check and the delete: put the category back and refuse.
+    try {
+      await this.assertUnused(category.slug);
+    } catch (error) {
+      await this.categories.create({ _id: category._id, name: category.name, slug: category.slug });
+      throw error;
+    }
+  }
+
+  private async assertUnused(slug: string): Promise<void> {
+    const inUse = await this.products.countDocuments({ category: slug, status: { $ne: 'archived' } });
+    if (inUse > 0) throw new ConflictError(`Category "${slug}" still has ${inUse} product(s); move or archive them first`);
   }
 
   async assertExists(slug: string): Promise<void> {
