@@ -83,6 +83,23 @@ describe('HTTP app on the real stack', () => {
     expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.any(String) });
   });
 
+  it('answers an oversized JSON body with 413 in the error shape', async () => {
+    const res = await request(t.http)
+      .post('/api/v1/_probe/widgets')
+      .send({ sku: 'x', padding: 'y'.repeat(200 * 1024) })
+      .expect(413);
+    expect(res.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: expect.any(String) });
+  });
+
+  it.each([['an array', '[{"sku":"A"}]'], ['a bare string', '"just a string"'], ['null', 'null']])(
+    'answers %s as the body with 400',
+    async (_label, body) => {
+      const res = await request(t.http).post('/api/v1/_probe/widgets').set('content-type', 'application/json').send(body);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+    },
+  );
+
   it('answers malformed ids with 400, through the pipe and through the filter backstop', async () => {
     const piped = await request(t.http).get('/api/v1/_probe/widgets/not-an-id').expect(400);
     expect(piped.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });

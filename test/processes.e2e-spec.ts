@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import mongoose from 'mongoose';
 import { uniqueEmail } from './support/accounts';
 import { Mailbox } from './support/mailbox';
-import { freePort, waitFor } from './support/redis-process';
+import { freePort, waitFor } from './support/wait';
 import { testEnvironment } from './support/test-env';
 
 /**

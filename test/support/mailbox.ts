@@ -1,4 +1,4 @@
-import { waitFor } from './redis-process';
+import { waitFor } from './wait';
 
 /** An email as MailDev's REST API returns it (only the fields the tests read). */
 export interface CaughtEmail {

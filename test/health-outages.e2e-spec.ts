@@ -1,20 +1,24 @@
 import request from 'supertest';
 import { bearer, registerCustomer } from './support/accounts';
-import { RedisProcess, waitFor } from './support/redis-process';
+import { ServerProcess } from './support/server-process';
+import { waitFor } from './support/wait';
 import { createTestApp, TestApp } from './support/test-app';
 
-describe('/health through a Redis outage', () => {
-  let redis: RedisProcess;
+describe('/health and the API through Redis and MongoDB outages', () => {
+  let redis: ServerProcess;
+  let mongo: ServerProcess;
   let t: TestApp;
 
   beforeAll(async () => {
-    redis = await RedisProcess.start();
-    t = await createTestApp({ env: { REDIS_URL: redis.url } });
+    [redis, mongo] = await Promise.all([ServerProcess.redis(), ServerProcess.mongo()]);
+    t = await createTestApp({
+      env: { REDIS_URL: `redis://127.0.0.1:${redis.port}`, MONGODB_URI: `mongodb://127.0.0.1:${mongo.port}/outage` },
+    });
   });
 
   afterAll(async () => {
     await t?.close();
-    await redis?.stop();
+    await Promise.all([redis?.stop(), mongo?.stop()]);
   });
 
   it('is 200, turns 503 while Redis is down, and recovers when Redis is back', async () => {
@@ -42,5 +46,20 @@ describe('/health through a Redis outage', () => {
     expect(up.body.details.redis.status).toBe('up');
     // The restarted Redis is empty: old sessions are gone, new logins work.
     await request(t.http).post('/api/v1/auth/login').send({ email: account.email, password: account.password }).expect(200);
+  });
+
+  it('is 503 while MongoDB is down, answers 503 where MongoDB is needed, and recovers', async () => {
+    await request(t.http).get('/health').expect(200);
+
+    await mongo.stop();
+    const down = await request(t.http).get('/health').expect(503);
+    expect(down.body.details.mongodb.status).toBe('down');
+    expect(down.body.details.redis.status).toBe('up');
+    const categories = await request(t.http).get('/api/v1/categories').expect(503);
+    expect(categories.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: expect.any(String) });
+
+    await mongo.start();
+    await waitFor(async () => (await request(t.http).get('/health')).status === 200, '/health to recover after MongoDB restarted', 30_000);
+    await request(t.http).get('/api/v1/categories').expect(200);
   });
 });
