@@ -96,7 +96,7 @@ ensure_node() {
     mkdir -p "$prefix"
     # Two commands sourcing this on a fresh machine must not run npm into one folder at once.
     if command -v flock >/dev/null 2>&1; then
-      (flock 9 && _shop_install_node "$prefix" "$pkg") 9>"$prefix.lock" || return 1
+      (flock -w 900 9 && _shop_install_node "$prefix" "$pkg") 9>"$prefix.lock" || return 1
     else
       _shop_install_node "$prefix" "$pkg" || return 1
     fi

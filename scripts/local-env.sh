@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Environment of the app for the local stack, for scripts that run the app or its commands
-# (local.sh, seed.sh). Source after env.sh. Anything already set (or in .env) wins.
+# (local.sh, seed.sh). Source after env.sh. A variable already set in the environment wins;
+# values in .env do not (the app reads .env only for what the environment leaves unset).
 
 # A secret generated once per checkout, so sessions survive restarts of the local run.
 mkdir -p "$STACK_DATA_DIR"

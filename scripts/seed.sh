@@ -7,7 +7,11 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$PROJECT_ROOT"
 ensure_node_modules
-scripts/stack/up.sh mongo redis minio >&2
+if [[ -n ${MONGODB_URI:-} ]]; then
+  scripts/stack/up.sh redis minio >&2 # MongoDB is yours
+else
+  scripts/stack/up.sh mongo redis minio >&2
+fi
 # shellcheck source-path=SCRIPTDIR
 . scripts/local-env.sh
 npx nest build api >&2

@@ -9,29 +9,31 @@
 # TEST_MONGODB_URI points the suite at another MongoDB (a real one, say) instead of the stand-in.
 # Ends with one line `N passed, N failed` read from jest's JSON report.
 set -euo pipefail
-# shellcheck source-path=SCRIPTDIR
-. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-cd "$PROJECT_ROOT"
-ensure_node_modules
-
-report=reports/jest-results.json
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+report=$PWD/reports/jest-results.json
 mkdir -p reports
 rm -f "$report"
 
+# The last line, whatever happens from here on (a failed install included): jest's counts, or a
+# failure when there are none to read.
 summary() {
-  if [[ -f $report ]]; then
-    node -e '
-      const r = require(process.argv[1]);
-      // Suites that could not even run count as failures, or a broken file would pass unseen.
-      console.log(`${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed`);
-    ' "$PROJECT_ROOT/$report"
-  else
-    echo "0 passed, 1 failed"
-  fi
+  local line
+  line=$(node -e '
+    const r = require(process.argv[1]);
+    // Suites that could not even run count as failures, or a broken file would pass unseen.
+    console.log(`${r.numPassedTests} passed, ${r.numFailedTests + r.numRuntimeErrorTestSuites} failed`);
+  ' "$report" 2>/dev/null) || line="0 passed, 1 failed"
+  echo "$line"
 }
 trap summary EXIT
 
+# shellcheck source-path=SCRIPTDIR
+. scripts/env.sh
+ensure_node_modules
+
 export TEST_MONGO_PORT=${TEST_MONGO_PORT:-27018}
+# The outage tests run a private stand-in even when the suite uses another MongoDB.
+scripts/stack/install.sh --quiet mongo
 if [[ -z ${TEST_MONGODB_URI:-} ]]; then
   MONGO_PORT=$TEST_MONGO_PORT MONGO_BACKEND=memory scripts/stack/up.sh mongo
   export TEST_MONGODB_URI=mongodb://127.0.0.1:$TEST_MONGO_PORT
@@ -45,4 +47,6 @@ npx nest build api
 
 echo "test.sh: jest (unit + e2e)"
 # One process: e2e suites share the local servers and some stop their own Redis.
-node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand --json --outputFile="$report" "$@"
+# The time limit keeps a hung suite from holding CI until its own deadline.
+timeout -k 30 "${TEST_TIMEOUT_SECONDS:-2400}" \
+  node --experimental-vm-modules node_modules/jest/bin/jest.js --runInBand --json --outputFile="$report" "$@"

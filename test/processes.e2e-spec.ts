@@ -18,6 +18,9 @@ interface Run {
   exit: Promise<number | null>;
 }
 
+/** Every process a test started; whatever a failed test left running is killed after it. */
+const started: ChildProcess[] = [];
+
 function run(script: string, env: Record<string, string>, args: string[] = []): Run {
   const child = spawn(process.execPath, [join(DIST, script), ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
@@ -27,11 +30,15 @@ function run(script: string, env: Record<string, string>, args: string[] = []): 
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  started.push(child);
   return { child, output: () => output, exit };
 }
 
 describe('Entry points as processes', () => {
   const env: Record<string, string> = { ...testEnvironment(), LOG_LEVEL: 'info' };
+  afterEach(() => {
+    for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
   afterAll(async () => {
     const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
     await connection.dropDatabase();

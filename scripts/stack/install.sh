@@ -79,8 +79,11 @@ install_redis() {
     return 1
   fi
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q </dev/null
-  apt-get install -y -q --no-install-recommends redis-server </dev/null
+  # The lock fds are closed for apt: a Redis daemon started by the package's init script would
+  # otherwise inherit them and hold every later install.sh/up.sh forever. A fresh VM's
+  # unattended upgrades may hold dpkg's lock for a while: wait for it, not fail.
+  apt-get -o DPkg::Lock::Timeout=300 update -q </dev/null 8>&- 9>&-
+  apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends redis-server </dev/null 8>&- 9>&-
 }
 
 # --- minio and stripe-mock: go install into the cache -------------------------------------------
@@ -93,6 +96,8 @@ go_binary_current() {
 }
 
 go_install() {
+  # Go's tarball install lives in /usr/local/go/bin, which is not always on PATH.
+  command -v go >/dev/null || PATH=$PATH:/usr/local/go/bin
   need go
   # -modcacherw: module files stay writable, so the cache can be deleted without chmod.
   GOPATH=$STACK_CACHE_DIR/go GOBIN=$STACK_CACHE_DIR/bin GOCACHE=$STACK_CACHE_DIR/go-build \
@@ -139,7 +144,7 @@ mkdir -p "$STACK_CACHE_DIR/logs"
 exec 9>"$STACK_CACHE_DIR/.install.lock"
 if ! flock -n 9; then
   say "install: waiting for another install.sh on $STACK_CACHE_DIR to finish"
-  flock 9
+  flock -w "${STACK_LOCK_TIMEOUT:-900}" 9 || die "install: another install.sh held $STACK_CACHE_DIR/.install.lock too long"
 fi
 
 failed=()

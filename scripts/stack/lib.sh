@@ -137,7 +137,7 @@ our_pid_of() { live_pid_of "$(pid_file_of "$1")" "$(cmdline_mark_of "$1")"; }
 probe() {
   case $1 in
     mongo) port_open "$MONGO_PORT" ;;
-    redis) [[ $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]] ;;
+    redis) [[ $(timeout 2 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]] ;;
     minio) curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$MINIO_PORT/minio/health/live" ;;
     stripe-mock)
       [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 2 -H 'Authorization: Bearer sk_test_123' \

@@ -139,11 +139,13 @@ wait_ready() {
 
 t0=$(now_ms)
 parse_components "$@"
+# The readiness probes of MinIO, stripe-mock and MailDev and the bucket set-up speak HTTP.
+command -v curl >/dev/null || die "up.sh needs curl on PATH (apt-get install curl)"
 mkdir -p "$STACK_DATA_DIR/run" "$STACK_DATA_DIR/logs"
 # Two up.sh at once (say, two test scripts) would both find a port free and both start a
 # server on it; the second one waits here and then reuses what the first started.
 exec 8>"$STACK_DATA_DIR/run/.up.lock"
-flock 8
+flock -w "${STACK_LOCK_TIMEOUT:-900}" 8 || die "another up.sh held $STACK_DATA_DIR/run/.up.lock too long"
 
 # A server started by an earlier up.sh may still be starting: its port is closed but its pid
 # file names a live process. Wait for it rather than start a second one.

@@ -10,6 +10,8 @@ import { validateEnvironment } from './env.schema';
       isGlobal: true,
       cache: true,
       envFilePath: ['.env'],
+      // Tests set their whole environment themselves; a developer's .env must not leak in.
+      ignoreEnvFile: process.env.NODE_ENV === 'test',
       validate: validateEnvironment,
     }),
   ],
