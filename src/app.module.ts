@@ -3,7 +3,10 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { AllExceptionsFilter } from '@app/common';
 import { AppConfig } from './config/app-config';
+import type Redis from 'ioredis';
 import { CoreModule } from './core/core.module';
+import { RedisThrottlerStorage } from './core/redis-throttler.storage';
+import { REDIS } from './redis/redis.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
 import { ProductsModule } from './products/products.module';
@@ -14,9 +17,10 @@ import { UsersModule } from './users/users.module';
   imports: [
     CoreModule.forRoot('api'),
     ThrottlerModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
+      inject: [AppConfig, REDIS],
+      useFactory: (config: AppConfig, redis: Redis) => ({
         throttlers: [{ name: 'default', ttl: 60_000, limit: config.get('THROTTLE_LIMIT_PER_MINUTE') }],
+        storage: new RedisThrottlerStorage(redis),
       }),
     }),
     HealthModule,

@@ -1,13 +1,18 @@
 import request from 'supertest';
-import { createTestApp, TestApp } from './support/test-app';
+import { anotherInstanceOf, createTestApp, TestApp } from './support/test-app';
 
 describe('Global request throttling', () => {
   let t: TestApp;
+  let second: TestApp;
 
   beforeAll(async () => {
     t = await createTestApp({ env: { THROTTLE_LIMIT_PER_MINUTE: '5' } });
+    second = await anotherInstanceOf(t);
   });
-  afterAll(() => t?.close());
+  afterAll(async () => {
+    await second?.close();
+    await t?.close();
+  });
 
   it('answers 429 in the API error shape with Retry-After past the per-minute limit, but never on /health', async () => {
     const statuses: number[] = [];
@@ -19,5 +24,11 @@ describe('Global request throttling', () => {
     expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
 
     for (let i = 0; i < 8; i += 1) await request(t.http).get('/health').expect(200);
+  });
+
+  it('counts in Redis, so a client limited by one API instance is limited by the others too', async () => {
+    // The test above used up this client's minute on the first instance only.
+    const res = await request(second.http).get('/api/v1/categories').expect(429);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
   });
 });

@@ -31,27 +31,34 @@ export async function createTestApp(
   createdInThisFile = true;
   const env = testEnvironment(options.env);
   Object.assign(process.env, env);
+  const instance = await bootInstance(options.extraModules ?? []);
+  return {
+    ...instance,
+    env,
+    async close() {
+      await instance.connection.dropDatabase().catch(() => undefined);
+      await instance.app.close();
+    },
+  };
+}
 
+/**
+ * A second API instance with the same configuration (same database, same Redis prefix), as a
+ * horizontally scaled deployment would run it. Its close() leaves the shared data alone.
+ */
+export async function anotherInstanceOf(first: TestApp): Promise<TestApp> {
+  const instance = await bootInstance([]);
+  return { ...instance, env: first.env, close: () => instance.app.close() };
+}
+
+async function bootInstance(extraModules: Type[]): Promise<Pick<TestApp, 'app' | 'http' | 'connection'>> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- must load after the env is set
   const { AppModule } = require('../../src/app.module') as typeof AppModuleFile;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { configureHttpApp, HTTP_APP_OPTIONS } = require('../../src/app.setup') as typeof AppSetupFile;
 
-  const moduleRef = await Test.createTestingModule({
-    imports: [AppModule, ...(options.extraModules ?? [])],
-  }).compile();
+  const moduleRef = await Test.createTestingModule({ imports: [AppModule, ...extraModules] }).compile();
   const app = configureHttpApp(moduleRef.createNestApplication(HTTP_APP_OPTIONS));
   await app.init();
-  const connection = app.get<Connection>(getConnectionToken());
-
-  return {
-    app,
-    http: app.getHttpServer(),
-    env,
-    connection,
-    async close() {
-      await connection.dropDatabase().catch(() => undefined);
-      await app.close();
-    },
-  };
+  return { app, http: app.getHttpServer(), connection: app.get<Connection>(getConnectionToken()) };
 }

@@ -1,0 +1,65 @@
+import { Logger } from '@nestjs/common';
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import type Redis from 'ioredis';
+
+interface ThrottlerStorageRecord {
+  totalHits: number;
+  timeToExpire: number;
+  isBlocked: boolean;
+  timeToBlockExpire: number;
+}
+
+// One window counter and one block marker per client and throttler, updated atomically.
+// Returns hits, window ms left, blocked (0/1), block ms left.
+const INCREMENT_SCRIPT = `
+local blockLeft = redis.call('PTTL', KEYS[2])
+if blockLeft > 0 then
+  return { tonumber(redis.call('GET', KEYS[1]) or '0'), redis.call('PTTL', KEYS[1]), 1, blockLeft }
+end
+local hits = redis.call('INCR', KEYS[1])
+if hits == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local windowLeft = redis.call('PTTL', KEYS[1])
+if hits > tonumber(ARGV[2]) then
+  redis.call('SET', KEYS[2], '1', 'PX', ARGV[3])
+  return { hits, windowLeft, 1, tonumber(ARGV[3]) }
+end
+return { hits, windowLeft, 0, 0 }
+`;
+
+/**
+ * Request counts in Redis, so the per-minute limit holds across every API instance. When Redis
+ * cannot be reached the limit is not enforced (fail open): throttling is a guard against abuse,
+ * and it must not turn a Redis outage into an outage of every route.
+ */
+export class RedisThrottlerStorage implements ThrottlerStorage {
+  private readonly logger = new Logger(RedisThrottlerStorage.name);
+  private lastWarning = 0;
+
+  constructor(private readonly redis: Redis) {}
+
+  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+    try {
+      const [totalHits, windowLeft, blocked, blockLeft] = (await this.redis.eval(
+        INCREMENT_SCRIPT,
+        2,
+        `throttle:${throttlerName}:${key}`,
+        `throttle:${throttlerName}:${key}:blocked`,
+        String(ttl),
+        String(limit),
+        String(blockDuration || ttl),
+      )) as number[];
+      return {
+        totalHits,
+        timeToExpire: Math.max(Math.ceil(windowLeft / 1000), 0),
+        isBlocked: blocked === 1,
+        timeToBlockExpire: Math.max(Math.ceil(blockLeft / 1000), 0),
+      };
+    } catch (error) {
+      if (Date.now() - this.lastWarning > 10_000) {
+        this.lastWarning = Date.now();
+        this.logger.warn(`Request throttling is off while Redis is unreachable: ${(error as Error).message}`);
+      }
+      return { totalHits: 0, timeToExpire: 0, isBlocked: false, timeToBlockExpire: 0 };
+    }
+  }
+}
