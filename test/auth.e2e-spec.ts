@@ -3,6 +3,7 @@ import type { Queue } from 'bull';
 import jwt from 'jsonwebtoken';
 import type Redis from 'ioredis';
 import { MAIL_QUEUE } from '../src/notifications/mail.types';
+import { SessionsService } from '../src/auth/sessions/sessions.service';
 import { REDIS } from '../src/redis/redis.module';
 import request from 'supertest';
 import { Account, bearer, login, registerCustomer, uniqueEmail } from './support/accounts';
@@ -286,6 +287,37 @@ describe('Auth (register, login, tokens, sessions, password reset)', () => {
       await mailbox.waitForEmails(account.email, 3);
       await new Promise((resolve) => setTimeout(resolve, 1500));
       expect(await mailbox.emailsTo(account.email)).toHaveLength(3);
+    });
+
+    it('leaves no session of the old password alive when logins race a reset', async () => {
+      const account = await registerCustomer(t, 'racing');
+      await request(t.http).post('/api/v1/auth/password/forgot').send({ email: account.email }).expect(202);
+      const [email] = await mailbox.waitForEmails(account.email);
+      const token = /token=([\w-]+)/.exec(email.text)![1];
+
+      const loginBody = { email: account.email, password: account.password };
+      const [reset, ...logins] = await Promise.all([
+        request(t.http).post('/api/v1/auth/password/reset').send({ token, password: 'after the race' }),
+        ...Array.from({ length: 4 }, () => request(t.http).post('/api/v1/auth/login').send(loginBody)),
+      ]);
+      expect(reset.status).toBe(204);
+      for (const login of logins) {
+        expect([200, 401]).toContain(login.status);
+        if (login.status === 200) {
+          await request(t.http).get('/api/v1/auth/me').set('Authorization', `Bearer ${login.body.accessToken}`).expect(401);
+        }
+      }
+      await request(t.http).post('/api/v1/auth/login').send(loginBody).expect(401);
+    });
+
+    it('refuses a session for a generation revoked after the credentials were checked', async () => {
+      const account = await registerCustomer(t, 'generation');
+      const sessions = t.app.get(SessionsService);
+      const checkedAt = await sessions.generation(account.id);
+      await sessions.revokeAllForUser(account.id);
+      expect(await sessions.create(account.id, 'customer', checkedAt)).toBeNull();
+      expect(await sessions.create(account.id, 'customer', await sessions.generation(account.id))).not.toBeNull();
+      await request(t.http).get('/api/v1/auth/me').set(...bearer(account)).expect(401);
     });
 
     it('rejects an unknown token and a short new password with 400', async () => {

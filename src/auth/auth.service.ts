@@ -25,18 +25,29 @@ export class AuthService {
       name: dto.name,
       passwordHash: await this.hasher.hash(dto.password),
     });
-    return this.startSession(user);
+    return this.startSession(user, await this.sessions.generation(user.id));
   }
 
   /** Unknown email and wrong password are the same 401, in about the same time. */
   async login(dto: LoginDto, ip: string): Promise<AuthResponseDto> {
     const email = normalizeEmail(dto.email);
     const attempt = await this.attempts.reserve(email, ip);
-    const user = await this.users.findByEmailWithPassword(email);
-    const valid = user ? await this.hasher.verify(user.passwordHash, dto.password) : await this.hasher.verifyNothing(dto.password);
-    if (!user || !valid) throw new UnauthorizedError('Invalid email or password');
+    const user = await this.users.findByEmail(email);
+    if (!user) {
+      await this.hasher.verifyNothing(dto.password);
+      throw new UnauthorizedError('Invalid email or password');
+    }
+    // The session generation first, then the credentials: a password reset or role change
+    // writes the user before it bumps the generation, so a login racing one either reads the
+    // new password hash and role, or has its session refused.
+    const generation = await this.sessions.generation(user.id);
+    const credentials = await this.users.credentialsOf(user.id);
+    if (!credentials || !(await this.hasher.verify(credentials.passwordHash, dto.password))) {
+      throw new UnauthorizedError('Invalid email or password');
+    }
     await this.attempts.succeeded(attempt);
-    return this.startSession(user);
+    user.role = credentials.role;
+    return this.startSession(user, generation);
   }
 
   async refresh(refreshToken: string): Promise<TokenPairDto> {
@@ -55,8 +66,12 @@ export class AuthService {
     await this.sessions.revoke(sessionId, userId);
   }
 
-  private async startSession(user: UserDocument): Promise<AuthResponseDto> {
-    const { session, refreshToken } = await this.sessions.create(user.id, user.role);
+  private async startSession(user: UserDocument, generation: string): Promise<AuthResponseDto> {
+    const created = await this.sessions.create(user.id, user.role, generation);
+    // Every session of this user was revoked while this login was checked (password reset,
+    // role change): the credentials it checked may no longer be the valid ones.
+    if (!created) throw new UnauthorizedError('Invalid email or password');
+    const { session, refreshToken } = created;
     return {
       user: toUserResponse(user),
       accessToken: await this.tokens.issueAccessToken(session),

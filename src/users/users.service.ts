@@ -46,8 +46,8 @@ export class UsersService {
   }
 
   /** The only lookup that loads the password hash. */
-  async findByEmailWithPassword(email: string): Promise<UserDocument | null> {
-    return this.users.findOne({ email: normalizeEmail(email) }).select('+passwordHash');
+  async credentialsOf(id: string): Promise<Pick<User, 'passwordHash' | 'role'> | null> {
+    return this.users.findById(id, { passwordHash: 1, role: 1 }).select('+passwordHash').lean();
   }
 
   async findByEmail(email: string): Promise<UserDocument | null> {

@@ -39,10 +39,22 @@ end
 return 0
 `;
 
-// Deletes every session of a user in one step, so a login finishing at the same moment either
-// lands before (and is deleted) or after (and is a new, legitimate session).
+// Creates a session only if the user's session generation is still the one the caller read
+// before checking the password: a password reset or role change in between voids the login.
+const CREATE_SCRIPT = `
+if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'userId', ARGV[2], 'role', ARGV[3], 'refreshHash', ARGV[4], 'createdAt', ARGV[5])
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+redis.call('SADD', KEYS[2], ARGV[7])
+redis.call('EXPIRE', KEYS[2], ARGV[6])
+return 1
+`;
+
+// Deletes every session of a user and moves the user to a new session generation, in one step:
+// a login finishing at the same moment either lands before (and is deleted) or is refused.
 // ARGV[1] is the client's key prefix: keys built inside a script do not get it automatically.
 const REVOKE_ALL_SCRIPT = `
+redis.call('INCR', KEYS[2])
 local ids = redis.call('SMEMBERS', KEYS[1])
 for _, id in ipairs(ids) do
   redis.call('DEL', ARGV[1] .. 'session:' .. id, ARGV[1] .. 'session:' .. id .. ':used')
@@ -68,16 +80,33 @@ export class SessionsService {
     this.ttlSeconds = config.get('REFRESH_TOKEN_TTL_DAYS') * 24 * 3600;
   }
 
-  async create(userId: string, role: Role): Promise<{ session: Session; refreshToken: string }> {
+  /**
+   * The user's session generation: read it before checking credentials and hand it to
+   * `create`, which refuses if every session was revoked in between.
+   */
+  async generation(userId: string): Promise<string> {
+    return (await this.redis.get(generationKey(userId))) ?? '0';
+  }
+
+  /** A new session, or null when the user's sessions were revoked since `generation` was read. */
+  async create(userId: string, role: Role, generation: string): Promise<{ session: Session; refreshToken: string } | null> {
     const id = randomUUID();
     const { secret, hash } = newSecret();
-    await this.redis
-      .multi()
-      .hset(sessionKey(id), { userId, role, refreshHash: hash, createdAt: new Date().toISOString() })
-      .expire(sessionKey(id), this.ttlSeconds)
-      .sadd(userSessionsKey(userId), id)
-      .expire(userSessionsKey(userId), this.ttlSeconds)
-      .exec();
+    const created = (await this.redis.eval(
+      CREATE_SCRIPT,
+      3,
+      sessionKey(id),
+      userSessionsKey(userId),
+      generationKey(userId),
+      generation,
+      userId,
+      role,
+      hash,
+      new Date().toISOString(),
+      String(this.ttlSeconds),
+      id,
+    )) as number;
+    if (created !== 1) return null;
     return { session: { id, userId, role }, refreshToken: `${id}.${secret}` };
   }
 
@@ -127,7 +156,7 @@ export class SessionsService {
   }
 
   async revokeAllForUser(userId: string): Promise<void> {
-    await this.redis.eval(REVOKE_ALL_SCRIPT, 1, userSessionsKey(userId), this.redis.options.keyPrefix ?? '');
+    await this.redis.eval(REVOKE_ALL_SCRIPT, 2, userSessionsKey(userId), generationKey(userId), this.redis.options.keyPrefix ?? '');
   }
 }
 
@@ -137,6 +166,10 @@ function sessionKey(sessionId: string): string {
 
 function usedKey(sessionId: string): string {
   return `session:${sessionId}:used`;
+}
+
+function generationKey(userId: string): string {
+  return `session-generation:${userId}`;
 }
 
 function userSessionsKey(userId: string): string {
