@@ -35,12 +35,8 @@ export class UsersService {
     }
   }
 
-  async findById(id: string): Promise<UserDocument | null> {
-    return this.users.findById(id);
-  }
-
   async getById(id: string): Promise<UserDocument> {
-    const user = await this.findById(id);
+    const user = await this.users.findById(id);
     if (!user) throw new NotFoundError('User not found');
     return user;
   }

@@ -19,7 +19,6 @@ export type PasswordResetOutcome = 'sent' | 'already-sent' | 'no-account' | 'rat
 @Injectable()
 export class PasswordResetProcessor implements OnApplicationBootstrap {
   private readonly logger = new Logger(PasswordResetProcessor.name);
-  private readonly tokens: ResetTokens;
   private readonly ttlMinutes: number;
   private readonly publicUrl: string;
 
@@ -29,10 +28,10 @@ export class PasswordResetProcessor implements OnApplicationBootstrap {
     private readonly users: UsersService,
     private readonly mailer: MailerService,
     private readonly gate: QueueWorkerGate,
+    private readonly tokens: ResetTokens,
     config: AppConfig,
   ) {
     this.ttlMinutes = config.get('PASSWORD_RESET_TTL_MINUTES');
-    this.tokens = new ResetTokens(redis, this.ttlMinutes * 60);
     this.publicUrl = config.get('APP_PUBLIC_URL');
   }
 

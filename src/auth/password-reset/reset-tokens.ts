@@ -1,4 +1,7 @@
+import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
+import { AppConfig } from '../../config/app-config';
+import { REDIS } from '../../redis/redis.module';
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../sessions/sessions.service';
 
@@ -6,11 +9,16 @@ import { sha256 } from '../sessions/sessions.service';
  * Reset tokens in Redis: only their hash, mapped to the user, expiring; plus the set of a user's
  * outstanding hashes, so that a completed reset voids every other token of that user.
  */
+@Injectable()
 export class ResetTokens {
+  private readonly ttlSeconds: number;
+
   constructor(
-    private readonly redis: Redis,
-    private readonly ttlSeconds: number,
-  ) {}
+    @Inject(REDIS) private readonly redis: Redis,
+    config: AppConfig,
+  ) {
+    this.ttlSeconds = config.get('PASSWORD_RESET_TTL_MINUTES') * 60;
+  }
 
   async issue(userId: string): Promise<string> {
     const token = randomBytes(32).toString('base64url');

@@ -22,10 +22,6 @@ export class UnauthorizedError extends DomainError {
   readonly statusCode = 401;
 }
 
-export class ForbiddenError extends DomainError {
-  readonly statusCode = 403;
-}
-
 export class NotFoundError extends DomainError {
   readonly statusCode = 404;
 }
