@@ -56,6 +56,26 @@ describe('Entry points as processes', () => {
     expect(api.output()).toMatch(/SIGTERM received: shutting down[\s\S]*Stopped cleanly/);
   });
 
+  it('logs readable lines in development: one per request, no start-up chatter', async () => {
+    const port = await freePort();
+    const api = run('main.js', { ...env, NODE_ENV: 'development', PORT: String(port) });
+    try {
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.status === 200, 'the API to answer', 30_000);
+      expect((await fetch(`http://127.0.0.1:${port}/api/v1/categories`)).status).toBe(200);
+      await waitFor(async () => api.output().includes('GET /api/v1/categories 200'), 'the request to be logged');
+    } finally {
+      api.child.kill('SIGTERM');
+      await api.exit;
+    }
+    const lines = api.output().trim().split('\n');
+    expect(lines.filter((line) => line.startsWith('{'))).toEqual([]);
+    expect(api.output()).not.toMatch(/Mapped \{|RoutesResolver|RouterExplorer|InstanceLoader|dependencies initialized/);
+    expect(api.output()).toMatch(/INFO: \[Bootstrap\] API listening on 127\.0\.0\.1:\d+/);
+    // /health sits outside the global prefix, where the logging middleware used to run twice.
+    expect(lines.filter((line) => /INFO: GET \/health 200 \d+ ms/.test(line))).toHaveLength(1);
+    expect(lines.filter((line) => line.includes('/api/v1/categories'))).toHaveLength(1);
+  });
+
   it('the worker starts without an HTTP listener and exits 0 on SIGTERM', async () => {
     const worker = run('worker.js', env);
     await waitFor(async () => worker.output().includes('Queue worker started'), 'the worker to start', 30_000);
