@@ -37,6 +37,13 @@ export class EnvironmentVariables {
   @Max(65535)
   PORT: number = 3000;
 
+  /**
+   * Address the API listens on. Loopback unless told otherwise, so a process started by hand is
+   * not reachable from the network by accident; the container image sets 0.0.0.0.
+   */
+  @Matches(/^[A-Za-z0-9.:-]{1,253}$/, { message: 'HOST must be an IP address or a host name, e.g. 127.0.0.1 or 0.0.0.0' })
+  HOST: string = '127.0.0.1';
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 
@@ -202,17 +209,71 @@ export class InvalidEnvironmentError extends Error {
   }
 }
 
+/** Variables whose value is a secret: in production none may be a value anyone can look up. */
+export const SECRET_VARIABLES = ['JWT_ACCESS_SECRET', 'ADMIN_PASSWORD', 'S3_SECRET_ACCESS_KEY', 'SMTP_PASSWORD'] as const;
+
+/**
+ * Published secrets: the values `.env.example` and earlier versions of docker-compose.yml and
+ * the local scripts carried. A unit test keeps this list in step with `.env.example`; anything
+ * containing `change-me` is refused as well.
+ */
+export const PLACEHOLDER_SECRETS: readonly string[] = [
+  'change-me-to-a-long-random-secret-of-48-bytes',
+  'change-me-admin-password',
+  'change-me-please-a-long-random-secret-for-compose',
+  'minioadmin',
+  'admin12345',
+];
+
+/** Substrings that make an admin password guessable whatever its length. */
+const GUESSABLE_PARTS = ['password', 'passwort', 'admin', 'qwerty', 'letmein', 'welcome', '123456', 'abcdef'];
+export const MIN_PRODUCTION_ADMIN_PASSWORD_LENGTH = 12;
+
+/**
+ * Checks that only matter where the app is exposed: a production process refuses secrets that
+ * are published (placeholders, defaults) and an admin password that is easy to guess, naming the
+ * variable. Development and tests keep their convenient values.
+ */
+function productionProblems(env: EnvironmentVariables): string[] {
+  if (env.NODE_ENV !== 'production') return [];
+  const problems: string[] = [];
+  for (const name of SECRET_VARIABLES) {
+    const value = env[name];
+    if (value === undefined) continue;
+    if (PLACEHOLDER_SECRETS.includes(value) || value.toLowerCase().includes('change-me')) {
+      problems.push(`${name} is a published placeholder value; set a secret of your own in production`);
+    }
+  }
+  const admin = env.ADMIN_PASSWORD;
+  if (admin !== undefined && !PLACEHOLDER_SECRETS.includes(admin) && isWeakPassword(admin, env.ADMIN_EMAIL)) {
+    problems.push(
+      `ADMIN_PASSWORD is too weak for production: use at least ${MIN_PRODUCTION_ADMIN_PASSWORD_LENGTH} characters, ` +
+        'not a common word or sequence, nor the admin email',
+    );
+  }
+  return problems;
+}
+
+function isWeakPassword(password: string, email: string | undefined): boolean {
+  const lower = password.toLowerCase();
+  const emailName = email?.split('@')[0]?.toLowerCase();
+  return (
+    password.length < MIN_PRODUCTION_ADMIN_PASSWORD_LENGTH ||
+    // Long but made of a handful of characters: "aaaaaaaaaaaa", "121212121212".
+    new Set(password).size < 6 ||
+    GUESSABLE_PARTS.some((part) => lower.includes(part)) ||
+    (emailName !== undefined && emailName.length >= 3 && lower.includes(emailName))
+  );
+}
+
 /** Validates raw environment values; throws one error listing every bad variable. */
 export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
   // Empty strings mean "unset" so that `FOO=` in a .env file falls back to the default.
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
   const env = plainToInstance(EnvironmentVariables, present, { enableImplicitConversion: true });
   const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
-  if (errors.length > 0) {
-    const problems = errors.flatMap((error) =>
-      Object.values(error.constraints ?? { invalid: `${error.property} is invalid` }),
-    );
-    throw new InvalidEnvironmentError(problems);
-  }
+  const problems = errors.flatMap((error) => Object.values(error.constraints ?? { invalid: `${error.property} is invalid` }));
+  problems.push(...productionProblems(env));
+  if (problems.length > 0) throw new InvalidEnvironmentError(problems);
   return env;
 }

@@ -42,13 +42,17 @@ export class PasswordResetProcessor {
       return 'rate-limited';
     }
     const token = await this.tokens.issue(user.id);
+    // The token rides in the fragment: browsers never send it to a server, so it cannot land in
+    // the front end's access log or in a Referer header.
     const link = new URL('/reset-password', this.publicUrl);
-    link.searchParams.set('token', token);
+    link.hash = new URLSearchParams({ token }).toString();
     return this.mailer.sendOnce(jobId, {
       to: user.email,
       subject: 'Reset your password',
+      // Nothing the account holder chose (such as the name) goes into this text: it would let anyone
+      // send their own words through the shop's real sender to any address.
       text: [
-        `Hello ${user.name},`,
+        'Hello,',
         '',
         `Someone asked to reset the password of your account. To choose a new one, open this link within ${this.ttlMinutes} minutes:`,
         link.toString(),
