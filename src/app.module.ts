@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { AllExceptionsFilter } from '@app/common';
 import { AppConfig } from './config/app-config';
 import type Redis from 'ioredis';
 import { CoreModule } from './core/core.module';
-import { RedisThrottlerStorage } from './core/redis-throttler.storage';
+import { ClientThrottlerGuard } from './core/client-throttler.guard';
+import { throttlerOptions } from './core/rate-limits';
 import { REDIS } from './redis/redis.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
@@ -18,10 +19,7 @@ import { UsersModule } from './users/users.module';
     CoreModule.forRoot('api'),
     ThrottlerModule.forRootAsync({
       inject: [AppConfig, REDIS],
-      useFactory: (config: AppConfig, redis: Redis) => ({
-        throttlers: [{ name: 'default', ttl: 60_000, limit: config.get('THROTTLE_LIMIT_PER_MINUTE') }],
-        storage: new RedisThrottlerStorage(redis),
-      }),
+      useFactory: (config: AppConfig, redis: Redis) => throttlerOptions(config, redis),
     }),
     HealthModule,
     AuthModule,
@@ -29,7 +27,7 @@ import { UsersModule } from './users/users.module';
     ProductsModule,
   ],
   providers: [
-    { provide: APP_GUARD, useClass: ThrottlerGuard },
+    { provide: APP_GUARD, useClass: ClientThrottlerGuard },
     { provide: APP_FILTER, useClass: AllExceptionsFilter },
   ],
 })

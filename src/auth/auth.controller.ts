@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Ip, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Public } from '@app/common';
+import { RateLimited } from '../core/rate-limits';
 import { toUserResponse, UserResponseDto } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
 import { AuthService } from './auth.service';
@@ -28,12 +29,14 @@ export class AuthController {
   /** Creates a customer account and signs it in. */
   @Public()
   @Post('register')
+  @RateLimited('register')
   register(@Body() dto: RegisterDto): Promise<AuthResponseDto> {
     return this.auth.register(dto);
   }
 
   @Public()
   @Post('login')
+  @RateLimited('login')
   @HttpCode(200)
   login(@Body() dto: LoginDto, @Ip() ip: string): Promise<AuthResponseDto> {
     return this.auth.login(dto, ip);
@@ -64,6 +67,7 @@ export class AuthController {
   /** Always 202, whether or not the email has an account; sends a reset email when it does. */
   @Public()
   @Post('password/forgot')
+  @RateLimited('password-forgot')
   @HttpCode(202)
   forgotPassword(@Body() dto: ForgotPasswordDto): Promise<void> {
     return this.passwordReset.requestReset(dto.email);
@@ -72,6 +76,7 @@ export class AuthController {
   /** Sets a new password with the emailed token (single use) and signs out every session. */
   @Public()
   @Post('password/reset')
+  @RateLimited('password-reset')
   @HttpCode(204)
   resetPassword(@Body() dto: ResetPasswordDto): Promise<void> {
     return this.passwordReset.reset(dto.token, dto.password);

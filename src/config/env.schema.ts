@@ -86,11 +86,59 @@ export class EnvironmentVariables {
   @Max(100000)
   THROTTLE_LIMIT_PER_MINUTE: number = 300;
 
-  /** Failed logins allowed per email within the window before 429. */
+  /** Registrations per client (IPv6 /64, IPv4 address) per hour; each costs a password hash. */
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  THROTTLE_REGISTER_PER_HOUR: number = 10;
+
+  /** Login requests (failed or not) per client per minute; each costs a password hash. */
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  THROTTLE_LOGIN_PER_MINUTE: number = 20;
+
+  /** Password-reset emails asked for per client per hour. */
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  THROTTLE_PASSWORD_FORGOT_PER_HOUR: number = 10;
+
+  /** Password-reset redemptions per client per hour; each costs a password hash. */
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  THROTTLE_PASSWORD_RESET_PER_HOUR: number = 20;
+
+  /** The limits above also hold per IPv6 /48, at this many times the per-client number. */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  THROTTLE_NETWORK_MULTIPLIER: number = 4;
+
+  /** Password hashes (argon2id, about 19 MiB each) computed at once by one API process. */
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  PASSWORD_HASH_CONCURRENCY: number = 4;
+
+  /** Hashes allowed to wait for a slot; past that, requests needing one get 503 with Retry-After. */
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  PASSWORD_HASH_QUEUE: number = 32;
+
+  /** Failed logins allowed per email from one client (IPv6 /64, IPv4 address) within the window before 429. */
   @IsInt()
   @Min(1)
   @Max(1000)
   LOGIN_MAX_FAILURES_PER_EMAIL: number = 5;
+
+  /** Failed logins allowed per email from all clients together within the window before 429: a much higher ceiling. */
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  LOGIN_MAX_FAILURES_PER_EMAIL_TOTAL: number = 50;
 
   /** Failed logins allowed per client IP within the window; loose, so one NAT cannot lock others out. */
   @IsInt()

@@ -17,6 +17,11 @@ export function testEnvironment(overrides: Record<string, string> = {}): Record<
     REDIS_KEY_PREFIX: `test_${runId}`,
     JWT_ACCESS_SECRET: randomBytes(32).toString('hex'),
     THROTTLE_LIMIT_PER_MINUTE: '100000',
+    // Suites register and log in many users from one address; the suites of the limits lower these.
+    THROTTLE_REGISTER_PER_HOUR: '100000',
+    THROTTLE_LOGIN_PER_MINUTE: '100000',
+    THROTTLE_PASSWORD_FORGOT_PER_HOUR: '100000',
+    THROTTLE_PASSWORD_RESET_PER_HOUR: '100000',
     S3_ENDPOINT: `http://127.0.0.1:${minioPort}`,
     S3_BUCKET: bucket,
     S3_ACCESS_KEY_ID: process.env.MINIO_ROOT_USER ?? 'minioadmin',

@@ -1,6 +1,6 @@
 import { ArgumentsHost, BadRequestException, ForbiddenException } from '@nestjs/common';
 import { AllExceptionsFilter, CUT_OFF_MESSAGE } from './all-exceptions.filter';
-import { ConflictError, TooManyRequestsError } from './domain-error';
+import { ConflictError, retryAfterOf, ServiceBusyError, TooManyRequestsError } from './domain-error';
 import { isDuplicateKeyError } from './duplicate-key';
 
 describe('AllExceptionsFilter.toBody', () => {
@@ -23,6 +23,9 @@ describe('AllExceptionsFilter.toBody', () => {
       lines: ['a'],
     });
     expect(filter.toBody(new TooManyRequestsError('Slow down', 30)).statusCode).toBe(429);
+    expect(filter.toBody(new ServiceBusyError('Busy', 1)).statusCode).toBe(503);
+    expect([retryAfterOf(new TooManyRequestsError('Slow down', 30)), retryAfterOf(new ServiceBusyError('Busy', 1))]).toEqual([30, 1]);
+    expect(retryAfterOf(new ConflictError('No'))).toBeUndefined();
   });
 
   it('names the fields of a duplicate key, from the driver or from the index name', () => {

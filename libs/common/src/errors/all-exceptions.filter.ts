@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Response } from 'express';
-import { DomainError, TooManyRequestsError } from './domain-error';
+import { DomainError, retryAfterOf } from './domain-error';
 import { duplicateKeyFields } from './duplicate-key';
 
 /** The one error shape of the API: `{ statusCode, error, message }` (API.md, Conventions). */
@@ -49,16 +49,20 @@ export class AllExceptionsFilter implements ExceptionFilter {
       return;
     }
     const body = this.toBody(exception);
-    if (exception instanceof TooManyRequestsError) {
-      response.setHeader('Retry-After', String(exception.retryAfterSeconds));
-    }
-    if (body.statusCode === HttpStatus.SERVICE_UNAVAILABLE && !(exception instanceof HttpException)) {
+    // Domain errors are expected answers, not faults: only the rest is logged.
+    if (!(exception instanceof DomainError)) this.logFault(exception, body.statusCode);
+    if (response.headersSent) return;
+    const retryAfter = retryAfterOf(exception);
+    if (retryAfter !== undefined) response.setHeader('Retry-After', String(retryAfter));
+    response.status(body.statusCode).json(body);
+  }
+
+  private logFault(exception: unknown, statusCode: number): void {
+    if (statusCode === HttpStatus.SERVICE_UNAVAILABLE && !(exception instanceof HttpException)) {
       this.logger.error(`Outage: ${(exception as Error).message}`);
-    } else if (body.statusCode >= 500) {
+    } else if (statusCode >= 500) {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
-    if (response.headersSent) return;
-    response.status(body.statusCode).json(body);
   }
 
   toBody(exception: unknown): ErrorBody {
