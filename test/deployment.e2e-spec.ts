@@ -87,7 +87,7 @@ describe('docker-compose.yml', () => {
     expect(read('docker-compose.yml')).not.toMatch(/minioadmin|admin12345|change-me/);
   });
 
-  it('lets anonymous clients read objects but not list the bucket, and limits the API key to the bucket', () => {
+  it('lets anonymous clients read objects but not list the bucket, keeps backups private, and limits the API key to the two buckets', () => {
     const { services } = compose(secrets).config;
     const script = [services['minio-setup'].command].flat().join('\n');
     const env = services['minio-setup'].environment!;
@@ -104,7 +104,11 @@ describe('docker-compose.yml', () => {
 
     const api = policies.find(({ file }) => file === '/tmp/api.json')!.policy;
     const resources = api.Statement.flatMap((statement: { Resource: string[] }) => statement.Resource);
-    expect(resources.every((resource: string) => resource.startsWith('arn:aws:s3:::shop-media'))).toBe(true);
+    expect(new Set(resources)).toEqual(
+      new Set(['arn:aws:s3:::shop-media', 'arn:aws:s3:::shop-media/*', 'arn:aws:s3:::shop-backups', 'arn:aws:s3:::shop-backups/*']),
+    );
+    expect(script).toContain('mc anonymous set none "local/$BACKUP_BUCKET"');
+    expect(services.worker.environment!.BACKUP_BUCKET).toBe(env.BACKUP_BUCKET);
     expect(api.Statement.flatMap((statement: { Action: string[] }) => statement.Action)).not.toContain('s3:*');
     expect(script).toMatch(/mc admin user add local "\$API_ACCESS_KEY" "\$API_SECRET_KEY"/);
     expect(script).toMatch(/mc admin policy attach local shop-api --user "\$API_ACCESS_KEY"/);

@@ -51,6 +51,16 @@ describe('validateEnvironment', () => {
     expect(problems.join('\n')).toMatch(/PORT/);
   });
 
+  it('keeps backups out of the public image bucket and checks the backup settings', () => {
+    expect(validateEnvironment(valid)).toMatchObject({ BACKUP_BUCKET: 'shop-backups', BACKUP_KEEP: 7, BACKUP_CRON: '0 3 * * *' });
+    expect(problemsOf({ ...valid, BACKUP_BUCKET: 'shop-media' })).toEqual([expect.stringContaining('BACKUP_BUCKET')]);
+    expect(problemsOf({ ...valid, BACKUP_KEEP: '0' })).toEqual([expect.stringContaining('BACKUP_KEEP')]);
+    expect(problemsOf({ ...valid, BACKUP_CRON: 'daily' })).toEqual([expect.stringContaining('BACKUP_CRON')]);
+    expect(problemsOf({ ...valid, BACKUP_PREFIX: 'backups' })).toEqual([expect.stringContaining('BACKUP_PREFIX')]);
+    expect(validateEnvironment({ ...valid, BACKUP_CRON: '*/5 * * * * *', BACKUP_PREFIX: 'prod/db/' }).BACKUP_CRON).toBe('*/5 * * * * *');
+    expect(validateEnvironment({ ...valid, BACKUP_CRON: 'off' }).BACKUP_CRON).toBe('off');
+  });
+
   it('rejects a boolean it cannot read', () => {
     expect(problemsOf({ ...valid, SMTP_SECURE: 'maybe' })).toEqual([expect.stringContaining('SMTP_SECURE')]);
   });

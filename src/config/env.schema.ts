@@ -243,6 +243,29 @@ export class EnvironmentVariables {
   @Min(2)
   @Max(600)
   JOB_LOCK_SECONDS: number = 30;
+  /**
+   * Private bucket of the database backups. Never the image bucket: that one is publicly
+   * readable, and a backup holds every customer's data.
+   */
+  @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'BACKUP_BUCKET must be a valid bucket name' })
+  BACKUP_BUCKET: string = 'shop-backups';
+
+  /** Key prefix of the backups inside their bucket (empty, or folders ending with "/"). */
+  @Matches(/^([A-Za-z0-9._-]+\/)*$/, { message: 'BACKUP_PREFIX must be empty or folder names each ending with /' })
+  BACKUP_PREFIX: string = '';
+
+  /** Complete backups kept; older ones are deleted after a new one is complete. */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  BACKUP_KEEP: number = 7;
+
+  /**
+   * When the worker takes the scheduled backup: a cron expression (5 fields, or 6 with seconds
+   * first) in the worker's time zone, or `off`.
+   */
+  @Matches(/^(off|\S+( \S+){4,5})$/, { message: 'BACKUP_CRON must be a cron expression of 5 or 6 fields, or off' })
+  BACKUP_CRON: string = '0 3 * * *';
 
   /** When true the API process also runs the queue processors (one-command local run). */
   @Transform(toBoolean)
@@ -322,6 +345,9 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
   const problems = errors.flatMap((error) => Object.values(error.constraints ?? { invalid: `${error.property} is invalid` }));
   problems.push(...productionProblems(env));
+  if (env.BACKUP_BUCKET === env.S3_BUCKET) {
+    problems.push('BACKUP_BUCKET must not be S3_BUCKET: the image bucket is publicly readable');
+  }
   if (problems.length > 0) throw new InvalidEnvironmentError(problems);
   return env;
 }

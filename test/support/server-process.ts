@@ -5,7 +5,7 @@ import { canConnect, freePort, waitFor } from './wait';
 
 /**
  * A private server process for tests that stop and restart it (outage tests) without
- * disturbing the shared local stack: Redis, or the MongoDB stand-in from the stack's cache.
+ * disturbing the shared local stack: Redis, or the MongoDB stand-in or MinIO from the stack's cache.
  */
 export class ServerProcess {
   private child?: ChildProcess;
@@ -31,6 +31,27 @@ export class ServerProcess {
     return ServerProcess.started('mongo stand-in', (port) => ['java', ['-Xmx256m', '-cp', classpath, 'Launcher', String(port), 'memory']]);
   }
 
+  /**
+   * A MinIO of its own (the binary scripts/stack/install.sh builds into STACK_CACHE_DIR) on a
+   * free port, storing in `dataDir`: a restart on the same folder keeps the objects.
+   */
+  static async minio(dataDir: string): Promise<ServerProcess> {
+    const cache = process.env.STACK_CACHE_DIR ?? join(homedir(), '.cache', 'shop-backend');
+    const consolePort = await freePort();
+    const server = await ServerProcess.started('minio', (port) => [
+      join(cache, 'bin', 'minio'),
+      ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+    ]);
+    return server;
+  }
+
+  /** MinIO accepts connections a moment before it serves requests. */
+  async waitUntilReady(): Promise<void> {
+    if (this.name !== 'minio') return;
+    const ready = async () => (await fetch(`http://127.0.0.1:${this.port}/minio/health/ready`).catch(() => null))?.status === 200;
+    await waitFor(ready, `minio on port ${this.port} to be ready`, 30_000);
+  }
+
   private static async started(name: string, command: (port: number) => [string, string[]]): Promise<ServerProcess> {
     const server = new ServerProcess(name, await freePort(), command);
     await server.start();
@@ -40,7 +61,8 @@ export class ServerProcess {
   async start(): Promise<void> {
     const [binary, args] = this.command(this.port);
     this.child = spawn(binary, args, { stdio: 'ignore' });
-    await waitFor(() => canConnect(this.port), `${this.name} on port ${this.port} to accept connections`);
+    await waitFor(() => canConnect(this.port), `${this.name} on port ${this.port} to accept connections`, 30_000);
+    await this.waitUntilReady();
   }
 
   async stop(): Promise<void> {

@@ -29,6 +29,10 @@ export function testEnvironment(overrides: Record<string, string> = {}): Record<
     S3_PUBLIC_URL: `http://127.0.0.1:${minioPort}/${bucket}`,
     SMTP_HOST: '127.0.0.1',
     SMTP_PORT: process.env.MAILDEV_SMTP_PORT ?? '1025',
+    BACKUP_BUCKET: process.env.BACKUP_BUCKET ?? 'shop-backups',
+    // Backups of this test file stay under their own prefix; no worker takes one unless a test asks.
+    BACKUP_PREFIX: `test_${runId}/`,
+    BACKUP_CRON: 'off',
     ...overrides,
   };
 }
