@@ -195,6 +195,16 @@ export class EnvironmentVariables {
   @IsString()
   MAIL_FROM: string = 'Shop <no-reply@shop.local>';
 
+  /**
+   * After this long a "sending" claim in the email ledger belongs to a worker that died mid-send
+   * and another worker takes it over. Must exceed the longest possible send (about 50 s with the
+   * SMTP timeouts used), or a slow send could be repeated.
+   */
+  @IsInt()
+  @Min(5)
+  @Max(86400)
+  MAIL_CLAIM_STALE_SECONDS: number = 300;
+
   /** S3 API endpoint; empty for AWS itself, the MinIO URL locally. */
   @IsOptional()
   @IsUrl({ require_tld: false, require_protocol: true })

@@ -10,6 +10,6 @@ export class MailProcessor {
 
   @OnJob('send-email')
   async send({ dedupeKey, message }: SendEmailJob) {
-    return this.mailer.sendOnce(dedupeKey, message);
+    return this.mailer.sendOnce(dedupeKey, () => message);
   }
 }

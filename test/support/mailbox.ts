@@ -5,6 +5,8 @@ export interface CaughtEmail {
   id: string;
   subject: string;
   text: string;
+  html?: string;
+  headers: Record<string, string>;
   to: { address: string }[];
 }
 

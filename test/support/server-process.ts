@@ -5,7 +5,7 @@ import { canConnect, freePort, waitFor } from './wait';
 
 /**
  * A private server process for tests that stop and restart it (outage tests) without
- * disturbing the shared local stack: Redis, or the MongoDB stand-in or MinIO from the stack's cache.
+ * disturbing the shared local stack: Redis, MailDev, or the MongoDB stand-in or MinIO from the stack's cache.
  */
 export class ServerProcess {
   private child?: ChildProcess;
@@ -14,6 +14,8 @@ export class ServerProcess {
     private readonly name: string,
     readonly port: number,
     private readonly command: (port: number) => [string, string[]],
+    /** Further ports the server opens (MailDev's web API) that must answer before it counts as up. */
+    private readonly otherPorts: number[] = [],
   ) {}
 
   static async redis(): Promise<ServerProcess> {
@@ -22,6 +24,25 @@ export class ServerProcess {
       binary,
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     ]);
+  }
+
+  /**
+   * A private MailDev (from the stack's cache), returned NOT started, for tests that begin with SMTP
+   * down: `port` is its SMTP port, `webUrl` its REST API (read it with `new Mailbox(webUrl)`).
+   */
+  static async maildev(): Promise<ServerProcess & { webUrl: string }> {
+    const cache = process.env.STACK_CACHE_DIR ?? join(homedir(), '.cache', 'shop-backend');
+    const webPort = await freePort();
+    const server = new ServerProcess(
+      'maildev',
+      await freePort(),
+      (port) => [
+        join(cache, 'maildev', 'node_modules', '.bin', 'maildev'),
+        ['--ip', '127.0.0.1', '--web-ip', '127.0.0.1', '--smtp', String(port), '--web', String(webPort)],
+      ],
+      [webPort],
+    );
+    return Object.assign(server, { webUrl: `http://127.0.0.1:${webPort}` });
   }
 
   /** The memory-backed stand-in, built by scripts/stack/install.sh into STACK_CACHE_DIR. */
@@ -61,7 +82,9 @@ export class ServerProcess {
   async start(): Promise<void> {
     const [binary, args] = this.command(this.port);
     this.child = spawn(binary, args, { stdio: 'ignore' });
-    await waitFor(() => canConnect(this.port), `${this.name} on port ${this.port} to accept connections`, 30_000);
+    for (const port of [this.port, ...this.otherPorts]) {
+      await waitFor(() => canConnect(port), `${this.name} on port ${port} to accept connections`, 30_000);
+    }
     await this.waitUntilReady();
   }
 

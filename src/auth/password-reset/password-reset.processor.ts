@@ -3,6 +3,7 @@ import type { Job } from 'bull';
 import Redis from 'ioredis';
 import { AppConfig } from '../../config/app-config';
 import { OnJob } from '../../jobs/on-job.decorator';
+import { MailTemplates } from '../../notifications/mail-templates';
 import { MailerService } from '../../notifications/mailer.service';
 import type { PasswordResetJob } from '../../notifications/mail.types';
 import { REDIS } from '../../redis/redis.module';
@@ -25,6 +26,7 @@ export class PasswordResetProcessor {
     @Inject(REDIS) private readonly redis: Redis,
     private readonly users: UsersService,
     private readonly mailer: MailerService,
+    private readonly templates: MailTemplates,
     private readonly tokens: ResetTokens,
     config: AppConfig,
   ) {
@@ -37,36 +39,34 @@ export class PasswordResetProcessor {
     const jobId = String(job.id);
     const user = await this.users.findByEmail(email);
     if (!user) return 'no-account';
-    if (!(await this.withinHourlyLimit(user.id))) {
+    if (!(await this.withinHourlyLimit(user.id, jobId))) {
       this.logger.warn(`Password reset emails for user ${user.id} over the hourly limit; request dropped`);
       return 'rate-limited';
     }
-    const token = await this.tokens.issue(user.id);
-    // The token rides in the fragment: browsers never send it to a server, so it cannot land in
-    // the front end's access log or in a Referer header.
-    const link = new URL('/reset-password', this.publicUrl);
-    link.hash = new URLSearchParams({ token }).toString();
-    return this.mailer.sendOnce(jobId, {
-      to: user.email,
-      subject: 'Reset your password',
-      // Nothing the account holder chose (such as the name) goes into this text: it would let anyone
-      // send their own words through the shop's real sender to any address.
-      text: [
-        'Hello,',
-        '',
-        `Someone asked to reset the password of your account. To choose a new one, open this link within ${this.ttlMinutes} minutes:`,
-        link.toString(),
-        '',
-        `Or use this reset code: ${token}`,
-        '',
-        'If you did not ask for this, ignore this email: your password stays as it is.',
-      ].join('\n'),
+    // The token is issued only once this job holds the email's claim: a retry of an email that
+    // already went out issues nothing.
+    return this.mailer.sendOnce(jobId, async () => {
+      const token = await this.tokens.issue(user.id);
+      const link = new URL('/reset-password', this.publicUrl);
+      // In the fragment, which browsers never send to a server: the token stays out of the
+      // front end's access logs and Referer headers.
+      link.hash = new URLSearchParams({ token }).toString();
+      return this.templates.render('password-reset', { link: link.toString(), ttlMinutes: this.ttlMinutes, token }, user.email);
     });
   }
 
-  private async withinHourlyLimit(userId: string): Promise<boolean> {
+  /**
+   * Whether this job is among the first few of the account this hour. Counted per job (a sorted
+   * set of job ids), so the retries of one job never use up the account's allowance.
+   */
+  private async withinHourlyLimit(userId: string, jobId: string): Promise<boolean> {
     const key = `password-reset-emails:${userId}`;
-    const [[, count]] = (await this.redis.multi().incr(key).expire(key, 3600, 'NX').exec()) as [[null, number], unknown];
-    return count <= MAX_RESET_EMAILS_PER_HOUR;
+    const [, , [, rank]] = (await this.redis
+      .multi()
+      .zadd(key, 'NX', Date.now(), jobId)
+      .expire(key, 3600, 'NX')
+      .zrank(key, jobId)
+      .exec()) as [unknown, unknown, [null, number]];
+    return rank < MAX_RESET_EMAILS_PER_HOUR;
   }
 }

@@ -1,0 +1,66 @@
+import { Injectable } from '@nestjs/common';
+import Handlebars from 'handlebars';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EmailMessage } from './mail.types';
+
+/**
+ * What each template needs. Security emails (password reset) carry no user-chosen text: an
+ * account name could be made to look like instructions from the shop.
+ */
+export interface TemplateContexts {
+  'password-reset': { link: string; ttlMinutes: number; token: string };
+}
+export type TemplateName = keyof TemplateContexts;
+
+const TEMPLATE_NAMES: { [N in TemplateName]: N } = { 'password-reset': 'password-reset' };
+const TEMPLATE_DIR = join(__dirname, 'templates');
+
+type Render = (context: object) => string;
+interface CompiledTemplate {
+  subject: Render;
+  text: Render;
+  html: Render;
+}
+
+/**
+ * Email templates as files (templates/<name>/{subject,text,html}.hbs), each email in a plain-text
+ * and an HTML part. In the HTML part every `{{value}}` is HTML-escaped, so a product title or a
+ * customer name containing markup shows as text; the text part and the subject show it verbatim.
+ * `strict` makes a template that names a missing value fail instead of leaving a blank.
+ */
+export function compileTemplate(sources: { subject: string; text: string; html: string }): CompiledTemplate {
+  const engine = Handlebars.create();
+  return {
+    subject: engine.compile(sources.subject, { noEscape: true, strict: true }),
+    text: engine.compile(sources.text, { noEscape: true, strict: true }),
+    html: engine.compile(sources.html, { strict: true }),
+  };
+}
+
+export function renderTemplate(template: CompiledTemplate, context: object, to: string): EmailMessage {
+  return {
+    to,
+    // One line, whatever a value in it contains.
+    subject: template.subject(context).replace(/\s+/g, ' ').trim(),
+    text: template.text(context),
+    html: template.html(context),
+  };
+}
+
+/** Every template, read and compiled at start-up: a missing or broken file stops the process. */
+@Injectable()
+export class MailTemplates {
+  private readonly templates = new Map<TemplateName, CompiledTemplate>();
+
+  constructor() {
+    for (const name of Object.values(TEMPLATE_NAMES)) {
+      const read = (part: string) => readFileSync(join(TEMPLATE_DIR, name, `${part}.hbs`), 'utf8');
+      this.templates.set(name, compileTemplate({ subject: read('subject'), text: read('text'), html: read('html') }));
+    }
+  }
+
+  render<N extends TemplateName>(name: N, context: TemplateContexts[N], to: string): EmailMessage {
+    return renderTemplate(this.templates.get(name)!, context, to);
+  }
+}
