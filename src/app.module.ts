@@ -11,6 +11,7 @@ import { REDIS } from './redis/redis.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
 import { ProductsModule } from './products/products.module';
+import { SearchModule } from './search/search.module';
 import { UsersModule } from './users/users.module';
 
 /** The HTTP API: every domain module with its controllers, on top of the shared core. */
@@ -25,6 +26,7 @@ import { UsersModule } from './users/users.module';
     AuthModule,
     UsersModule,
     ProductsModule,
+    SearchModule,
   ],
   providers: [
     { provide: APP_GUARD, useClass: ClientThrottlerGuard },

@@ -156,6 +156,17 @@ export class EnvironmentVariables {
   @Max(1440)
   PASSWORD_RESET_TTL_MINUTES: number = 30;
 
+  /** How long browsers and shared caches may reuse an anonymous catalog read (Cache-Control max-age). */
+  @IsInt()
+  @Min(0)
+  @Max(86400)
+  CATALOG_MAX_AGE_SECONDS: number = 30;
+
+  /** Emits the MongoDB driver's command events (diagnostics; the tests count round trips with it). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  MONGODB_MONITOR_COMMANDS: boolean = false;
+
   @Matches(/^[a-z]{3}$/, { message: 'STORE_CURRENCY must be a lower-case ISO 4217 code, e.g. usd' })
   STORE_CURRENCY: string = 'usd';
 

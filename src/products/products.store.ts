@@ -20,6 +20,12 @@ export type NewProduct = Omit<Product, '_id' | 'createdAt' | 'updatedAt' | (type
 export type ProductFilter = QueryFilter<Product>;
 export type ProductUpdate = UpdateQuery<Product>;
 
+/**
+ * Products that can be bought now. The one place that says which field holds the sellable
+ * quantity: when stock is split into on-hand and allocated units, this filter follows.
+ */
+export const IN_STOCK: ProductFilter = { stock: { $gt: 0 } };
+
 /** An update conditioned on the searchable fields as read is retried this often before 409. */
 const TOKEN_RETRIES = 5;
 const PARALLEL_WRITES = 50;

@@ -5,7 +5,7 @@ import { Product, PRODUCT_STATUSES, type ProductStatus } from '../schemas/produc
 
 
 /** Ten million in minor units: 100,000.00; larger prices are surely typos. */
-const MAX_PRICE = 10_000_000;
+export const MAX_PRICE = 10_000_000;
 const MAX_STOCK = 1_000_000;
 
 export class CreateProductDto {
