@@ -1,6 +1,6 @@
 import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
-import { QueueWorkerGate } from '../notifications/queue-worker-gate';
+import { QueueWorkerGate } from '../jobs/queue-worker-gate';
 import { BACKUP_QUEUE, BackupSchedule } from './backup.schedule';
 import { BackupsModule } from './backups.module';
 

@@ -2,7 +2,7 @@ import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import { AppConfig } from '../config/app-config';
-import { QueueWorkerGate } from '../notifications/queue-worker-gate';
+import { QueueWorkerGate } from '../jobs/queue-worker-gate';
 import { BackupService } from './backup.service';
 
 export const BACKUP_QUEUE = 'backups';
