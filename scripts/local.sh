@@ -23,14 +23,20 @@ fi
 npx nest build api
 node dist/src/seed/seed.js demo
 
+url_host=$HOST
+[[ $HOST == 0.0.0.0 || $HOST == :: ]] && url_host=localhost
+# Checked first, or the wait below would take another server's answer for this API's.
+if curl -s -o /dev/null --max-time 2 "http://$url_host:$PORT/"; then
+  echo "local.sh: something already answers on $url_host:$PORT; stop it or choose another PORT" >&2
+  exit 1
+fi
+
 node dist/src/worker.js &
 worker_pid=$!
 node dist/src/main.js &
 api_pid=$!
 trap 'kill -TERM "$api_pid" "$worker_pid" 2>/dev/null; wait "$api_pid" "$worker_pid" 2>/dev/null' EXIT
 
-url_host=$HOST
-[[ $HOST == 0.0.0.0 || $HOST == :: ]] && url_host=localhost
 # The URLs come last, once the API answers (any status), so start-up logs do not bury them.
 until curl -s -o /dev/null --max-time 2 "http://$url_host:$PORT/health"; do
   kill -0 "$api_pid" 2>/dev/null || { wait "$api_pid" || exit $?; exit 1; }

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import request from 'supertest';
 import { bearer, registerCustomer } from './support/accounts';
 import { ServerProcess } from './support/server-process';
@@ -8,6 +9,8 @@ describe('/health and the API through Redis and MongoDB outages', () => {
   let redis: ServerProcess;
   let mongo: ServerProcess;
   let t: TestApp;
+  // The details of a failed check go to the log (the answer has only up or down).
+  const logWarning = jest.spyOn(Logger.prototype, 'warn');
 
   beforeAll(async () => {
     [redis, mongo] = await Promise.all([ServerProcess.redis(), ServerProcess.mongo()]);
@@ -35,6 +38,8 @@ describe('/health and the API through Redis and MongoDB outages', () => {
       details: { mongodb: { status: 'up' }, redis: { status: 'down' } },
     });
     expect(JSON.stringify(down.body)).not.toContain(String(redis.port));
+    const logged = logWarning.mock.calls.map(([message]) => String(message)).find((message) => message.startsWith('Health check failed: '));
+    expect(JSON.parse(logged!.slice('Health check failed: '.length))).toEqual({ redis: { status: 'down', message: expect.any(String) } });
 
     // What needs Redis answers 503 in the API error shape, never 500; the rest keeps working.
     const me = await request(t.http).get('/api/v1/auth/me').set(...bearer(account)).expect(503);

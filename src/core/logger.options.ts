@@ -99,7 +99,7 @@ function prettyStream(): DestinationStream | undefined {
     sync: true,
     colorize: process.stdout.isTTY === true,
     translateTime: 'SYS:HH:MM:ss.l',
-    // The request id stays: it is how a line is found in the API's answer (x-request-id).
+    // A request line already says method, URL, status and time; the request id stays in JSON logs.
     ignore: 'pid,hostname,req,res,responseTime,context',
     messageFormat: (log: Record<string, unknown>, messageKey: string) =>
       log.context ? `[${String(log.context)}] ${String(log[messageKey])}` : String(log[messageKey]),
