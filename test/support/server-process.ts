@@ -5,7 +5,8 @@ import { canConnect, freePort, waitFor } from './wait';
 
 /**
  * A private server process for tests that stop and restart it (outage tests) without
- * disturbing the shared local stack: Redis, or the MongoDB stand-in from the stack's cache.
+ * disturbing the shared local stack: Redis, the MongoDB stand-in from the stack's cache, or the
+ * built API itself.
  */
 export class ServerProcess {
   private child?: ChildProcess;
@@ -13,7 +14,7 @@ export class ServerProcess {
   private constructor(
     private readonly name: string,
     readonly port: number,
-    private readonly command: (port: number) => [string, string[]],
+    private readonly command: (port: number) => [string, string[], Record<string, string>?],
   ) {}
 
   static async redis(): Promise<ServerProcess> {
@@ -31,16 +32,29 @@ export class ServerProcess {
     return ServerProcess.started('mongo stand-in', (port) => ['java', ['-Xmx256m', '-cp', classpath, 'Launcher', String(port), 'memory']]);
   }
 
-  private static async started(name: string, command: (port: number) => [string, string[]]): Promise<ServerProcess> {
+  /** dist/src/main.js (scripts/test.sh builds it first) with exactly the given environment. */
+  static async api(env: Record<string, string>): Promise<ServerProcess> {
+    const main = join(__dirname, '..', '..', 'dist', 'src', 'main.js');
+    return ServerProcess.started('the API', (port) => [
+      process.execPath,
+      [main],
+      { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
+    ]);
+  }
+
+  private static async started(
+    name: string,
+    command: (port: number) => [string, string[], Record<string, string>?],
+  ): Promise<ServerProcess> {
     const server = new ServerProcess(name, await freePort(), command);
     await server.start();
     return server;
   }
 
   async start(): Promise<void> {
-    const [binary, args] = this.command(this.port);
-    this.child = spawn(binary, args, { stdio: 'ignore' });
-    await waitFor(() => canConnect(this.port), `${this.name} on port ${this.port} to accept connections`);
+    const [binary, args, env] = this.command(this.port);
+    this.child = spawn(binary, args, { stdio: 'ignore', env: env ?? process.env });
+    await waitFor(() => canConnect(this.port), `${this.name} on port ${this.port} to accept connections`, 60_000);
   }
 
   async stop(): Promise<void> {
