@@ -23,6 +23,7 @@ MONGO_CLASSES_DIR=$STACK_CACHE_DIR/mongo/classes
 MINIO_BIN=$STACK_CACHE_DIR/bin/minio
 STRIPE_MOCK_BIN=$STACK_CACHE_DIR/bin/stripe-mock
 MAILDEV_BIN=$STACK_CACHE_DIR/maildev/node_modules/.bin/maildev
+SCHEMATHESIS_BIN=$STACK_CACHE_DIR/schemathesis/bin/schemathesis
 
 SCRIPT_NAME=$(basename "$0")
 

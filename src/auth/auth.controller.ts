@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Ip, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Public } from '@app/common';
+import { AlsoAnswers } from '../core/openapi-errors';
 import { RateLimited } from '../core/rate-limits';
 import { toUserResponse, UserResponseDto } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
@@ -37,6 +38,7 @@ export class AuthController {
   @Public()
   @Post('login')
   @RateLimited('login')
+  @AlsoAnswers({ 401: 'Invalid email or password' })
   @HttpCode(200)
   login(@Body() dto: LoginDto, @Ip() ip: string): Promise<AuthResponseDto> {
     return this.auth.login(dto, ip);
@@ -45,6 +47,7 @@ export class AuthController {
   /** Exchanges a refresh token for a new pair; the presented token stops working. */
   @Public()
   @Post('refresh')
+  @AlsoAnswers({ 401: 'Invalid, expired or already used refresh token' })
   @HttpCode(200)
   refresh(@Body() dto: RefreshDto): Promise<TokenPairDto> {
     return this.auth.refresh(dto.refreshToken);

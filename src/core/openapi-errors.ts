@@ -1,4 +1,4 @@
-import type { OpenAPIObject } from '@nestjs/swagger';
+import { ApiExtension, type OpenAPIObject } from '@nestjs/swagger';
 
 type Operation = {
   parameters?: Array<{ in: string }>;
@@ -16,6 +16,16 @@ export interface RateLimitExtension {
 }
 /** Set on an operation by @Roles. */
 export const ROLES_EXTENSION = 'x-roles';
+const ALSO_ANSWERS_EXTENSION = 'x-also-answers';
+
+/**
+ * Documents error answers of a route that its shape does not tell (a public route's 401 for bad
+ * credentials, say), in the error schema; one use per route, listing every such status. An
+ * @ApiResponse would do it too, but would drop the route's default success answer.
+ */
+export function AlsoAnswers(answers: Record<number, string>): MethodDecorator {
+  return ApiExtension(ALSO_ANSWERS_EXTENSION, answers);
+}
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const;
 const WRITES = new Set(['post', 'put', 'patch', 'delete']);
@@ -57,11 +67,14 @@ export function documentErrorResponses(document: OpenAPIObject, apiPrefix: strin
       const operation = item[method] as Operation | undefined;
       if (!operation) continue;
       const rateLimit = operation[RATE_LIMIT_EXTENSION] as RateLimitExtension | undefined;
+      const alsoAnswers = (operation[ALSO_ANSWERS_EXTENSION] ?? {}) as Record<string, string>;
       delete operation[RATE_LIMIT_EXTENSION];
+      delete operation[ALSO_ANSWERS_EXTENSION];
       const add = (status: number, description: string, headers?: object) => {
         operation.responses[status] ??= { description, ...(headers ? { headers } : {}) };
       };
 
+      for (const [status, description] of Object.entries(alsoAnswers)) add(Number(status), description);
       const takesInput = (operation.parameters?.length ?? 0) > 0 || operation.requestBody !== undefined;
       if (takesInput) add(400, 'Invalid input: a field breaks a rule, an id is malformed, or the JSON is');
       if ((operation.security?.length ?? 0) > 0) add(401, 'No token, or an invalid or expired one');

@@ -5,7 +5,8 @@ import { canConnect, freePort, waitFor } from './wait';
 
 /**
  * A private server process for tests that stop and restart it (outage tests) without
- * disturbing the shared local stack: Redis, MailDev, or the MongoDB stand-in or MinIO from the stack's cache.
+ * disturbing the shared local stack: Redis, MailDev, the MongoDB stand-in or MinIO from the stack's
+ * cache, or the built API itself.
  */
 export class ServerProcess {
   private child?: ChildProcess;
@@ -13,7 +14,7 @@ export class ServerProcess {
   private constructor(
     private readonly name: string,
     readonly port: number,
-    private readonly command: (port: number) => [string, string[]],
+    private readonly command: (port: number) => [string, string[], Record<string, string>?],
     /** Further ports the server opens (MailDev's web API) that must answer before it counts as up. */
     private readonly otherPorts: number[] = [],
   ) {}
@@ -73,17 +74,30 @@ export class ServerProcess {
     await waitFor(ready, `minio on port ${this.port} to be ready`, 30_000);
   }
 
-  private static async started(name: string, command: (port: number) => [string, string[]]): Promise<ServerProcess> {
+  /** dist/src/main.js (scripts/test.sh builds it first) with exactly the given environment. */
+  static async api(env: Record<string, string>): Promise<ServerProcess> {
+    const main = join(__dirname, '..', '..', 'dist', 'src', 'main.js');
+    return ServerProcess.started('the API', (port) => [
+      process.execPath,
+      [main],
+      { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
+    ]);
+  }
+
+  private static async started(
+    name: string,
+    command: (port: number) => [string, string[], Record<string, string>?],
+  ): Promise<ServerProcess> {
     const server = new ServerProcess(name, await freePort(), command);
     await server.start();
     return server;
   }
 
   async start(): Promise<void> {
-    const [binary, args] = this.command(this.port);
-    this.child = spawn(binary, args, { stdio: 'ignore' });
+    const [binary, args, env] = this.command(this.port);
+    this.child = spawn(binary, args, { stdio: 'ignore', env: env ?? process.env });
     for (const port of [this.port, ...this.otherPorts]) {
-      await waitFor(() => canConnect(port), `${this.name} on port ${port} to accept connections`, 30_000);
+      await waitFor(() => canConnect(port), `${this.name} on port ${port} to accept connections`, 60_000);
     }
     await this.waitUntilReady();
   }

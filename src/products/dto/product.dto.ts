@@ -1,6 +1,6 @@
 import { PartialType } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { PaginationQueryDto, Trim } from '@app/common';
+import { IsOmittable, PaginationQueryDto, Trim } from '@app/common';
 import { Product, PRODUCT_STATUSES, type ProductStatus } from '../schemas/product.schema';
 
 
@@ -41,7 +41,7 @@ export class CreateProductDto {
   @Max(MAX_STOCK)
   stock!: number;
 
-  @IsOptional()
+  @IsOmittable()
   @Trim()
   @IsArray()
   @ArrayMaxSize(20)
@@ -50,12 +50,13 @@ export class CreateProductDto {
   tags?: string[];
 
   /** `active` (default, publicly visible), `draft` or `archived`. */
-  @IsOptional()
+  @IsOmittable()
   @IsIn(PRODUCT_STATUSES)
   status?: ProductStatus;
 }
 
-export class UpdateProductDto extends PartialType(CreateProductDto) {}
+// Omitted fields stay as they are; null is validated like any value (and refused), never stored.
+export class UpdateProductDto extends PartialType(CreateProductDto, { skipNullProperties: false }) {}
 
 export class AdminProductListQueryDto extends PaginationQueryDto {
   @IsOptional()

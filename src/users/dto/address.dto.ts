@@ -1,7 +1,7 @@
 import { PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsISO31661Alpha2, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { Trim } from '@app/common';
+import { IsOmittable, Trim } from '@app/common';
 import { Address } from '../schemas/user.schema';
 
 
@@ -49,12 +49,13 @@ export class CreateAddressDto {
   phone?: string;
 
   /** Makes this the default address; the previous default stops being one. */
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   isDefault?: boolean;
 }
 
-export class UpdateAddressDto extends PartialType(CreateAddressDto) {}
+// Omitted fields stay as they are; null clears an optional line and is refused elsewhere.
+export class UpdateAddressDto extends PartialType(CreateAddressDto, { skipNullProperties: false }) {}
 
 export class AddressResponseDto {
   id!: string;
@@ -74,12 +75,13 @@ export function toAddressResponse(address: Address): AddressResponseDto {
     id: address._id.toString(),
     fullName: address.fullName,
     line1: address.line1,
-    line2: address.line2,
+    // null (sent to clear an optional line) is absent in the answer, as the schema says.
+    line2: address.line2 ?? undefined,
     city: address.city,
-    state: address.state,
+    state: address.state ?? undefined,
     postalCode: address.postalCode,
     country: address.country,
-    phone: address.phone,
+    phone: address.phone ?? undefined,
     isDefault: address.isDefault,
   };
 }
