@@ -36,6 +36,7 @@ describe('HTTP app on the real stack', () => {
       'post /api/v1/auth/refresh',
       'post /api/v1/auth/password/forgot',
       'post /api/v1/auth/password/reset',
+      'get /api/v1/products',
       'get /api/v1/products/{idOrSlug}',
       'get /api/v1/categories',
     ]);

@@ -49,8 +49,8 @@ async function startApi(port, nodeArgs = []) {
   return child;
 }
 
-async function startHelper(script, port, bodyFile) {
-  const child = fork(script, { env: { ...process.env, PORT: String(port), BENCH_BODY_FILE: bodyFile }, stdio: 'inherit' });
+async function startHelper(script, port, bodyFile, layers = '') {
+  const child = fork(script, { env: { ...process.env, PORT: String(port), BENCH_BODY_FILE: bodyFile, BENCH_LAYERS: layers }, stdio: 'inherit' });
   children.push(child);
   await new Promise((resolve, reject) => {
     child.once('message', resolve);
@@ -82,6 +82,7 @@ function median(values) {
 
 async function main() {
   const [apiPort, ceilingPort, barePort] = [await freePort(), await freePort(), await freePort()];
+  const layerPorts = { web: await freePort(), logging: await freePort(), redis1: await freePort(), redis2: await freePort() };
   const api = `http://127.0.0.1:${apiPort}/api/v1`;
   let apiProcess = await startApi(apiPort);
 
@@ -94,6 +95,9 @@ async function main() {
   writeFileSync(bodyFile, hitBody);
   await startHelper(join(__dirname, 'nest-ceiling.js'), ceilingPort, bodyFile);
   await startHelper(join(__dirname, 'bare-http.js'), barePort, bodyFile);
+  // The ceiling with one more layer of the API's hit path each: what each layer costs.
+  const LAYERS = { web: 'web', logging: 'web,logging', redis1: 'web,logging,redis1', redis2: 'web,logging,redis2' };
+  for (const [name, layers] of Object.entries(LAYERS)) await startHelper(join(__dirname, 'nest-ceiling.js'), layerPorts[name], bodyFile, layers);
 
   const words = ['wireless', 'compact', 'premium kettle', 'smart', 'eco', 'pro speaker', 'vintage', 'classic mug', 'ultra', 'rugged'];
   let distinct = 0;
@@ -110,6 +114,10 @@ async function main() {
     { name: 'product by slug (cache miss)', url: api, path: () => `/api/v1/products/${slug}?n=${(distinct += 1)}` },
     { name: 'NestJS + Express ceiling, same bytes', url: `http://127.0.0.1:${ceilingPort}/ceiling` },
     { name: 'bare node:http, same bytes', url: `http://127.0.0.1:${barePort}/` },
+    { name: 'ceiling + helmet, CORS', url: `http://127.0.0.1:${layerPorts.web}/ceiling` },
+    { name: 'ceiling + helmet, CORS, pino-http', url: `http://127.0.0.1:${layerPorts.logging}/ceiling` },
+    { name: '  + 1 Redis round trip', url: `http://127.0.0.1:${layerPorts.redis1}/ceiling` },
+    { name: '  + 2 Redis round trips', url: `http://127.0.0.1:${layerPorts.redis2}/ceiling` },
   ];
 
   console.log(`catalog: ${total} products match the repeated search; ${hitBody.length} bytes per answer`);
@@ -162,6 +170,9 @@ async function main() {
   console.log('');
   for (const name of ['search, repeated (cache hit)', 'category listing (cache hit)', 'product by slug (cache hit)']) {
     console.log(`${pad(name, 40)}${((100 * rps[name]) / ceiling).toFixed(0)} % of the NestJS ceiling, ${((100 * rps[name]) / bare).toFixed(0)} % of bare node:http`);
+  }
+  for (const name of ['ceiling + helmet, CORS', 'ceiling + helmet, CORS, pino-http', '  + 1 Redis round trip', '  + 2 Redis round trips']) {
+    console.log(`${pad(name, 40)}${((100 * rps[name]) / ceiling).toFixed(0)} % of the NestJS ceiling`);
   }
   console.log(`${pad('hit / miss, search', 40)}${(rps['search, repeated (cache hit)'] / rps['distinct searches (cache miss)']).toFixed(1)} x`);
   console.log(`${pad('hit / miss, product by slug', 40)}${(rps['product by slug (cache hit)'] / rps['product by slug (cache miss)']).toFixed(1)} x`);
