@@ -166,10 +166,15 @@ describe('Backups to object storage and restores (npm run backup / restore)', ()
 
   it('rejects bad arguments and unknown backups with a non-zero exit', async () => {
     expect((await command(t.env, 'restore')).code).toBe(2);
-    expect((await command(t.env, 'restore', '20200101-000000-000-abcd', '--db', 'x_unknown_backup')).output).toMatch(/No complete backup/);
-    expect((await command(t.env, 'restore', '20200101-000000-000-abcd', '--db', 'x_unknown_backup')).code).toBe(1);
-    expect((await command(t.env, 'restore', '../etc', '--db', 'x')).code).toBe(1);
-    expect((await command(t.env, 'restore', '20200101-000000-000-abcd', '--db', 'bad/name')).code).toBe(1);
+    const unknown = await command(t.env, 'restore', '20200101-000000-000-abcd', '--db', 'x_unknown_backup');
+    expect({ code: unknown.code, output: unknown.output.trim() }).toEqual({ code: 1, output: expect.stringMatching(/No complete backup/) });
+    const [traversal, badName] = await Promise.all([
+      command(t.env, 'restore', '../etc', '--db', 'x'),
+      command(t.env, 'restore', '20200101-000000-000-abcd', '--db', 'bad/name'),
+    ]);
+    expect(traversal.output).toMatch(/not a backup id/);
+    expect(badName.output).toMatch(/not a database name/);
+    expect([traversal.code, badName.code]).toEqual([1, 1]);
   });
 
   it('keeps the newest BACKUP_KEEP backups', async () => {

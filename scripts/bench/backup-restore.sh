@@ -43,7 +43,7 @@ cleanup() {
       if (keys.length) await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
     })().catch((e) => console.error("cleanup:", e.message));
   ' || true
-  kill "$mongo_pid" 2>/dev/null && wait "$mongo_pid" 2>/dev/null
+  kill "$mongo_pid" 2>/dev/null && wait "$mongo_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT

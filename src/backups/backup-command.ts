@@ -29,8 +29,14 @@ function parse(argv: string[]): { command: 'backup' } | { command: 'list' } | { 
 
 function describe(manifest: BackupManifest): string {
   const documents = manifest.collections.reduce((sum, collection) => sum + collection.documents, 0);
-  const bytes = manifest.archive?.bytes ?? manifest.collections.reduce((sum, collection) => sum + (collection.object?.bytes ?? 0), 0);
-  return `${manifest.id}  ${manifest.finishedAt}  ${manifest.database}  ${manifest.collections.length} collections  ${documents} documents  ${(bytes / 1024 / 1024).toFixed(1)} MiB  ${manifest.trigger.kind}`;
+  const stored = manifest.archive?.bytes ?? manifest.collections.reduce((sum, collection) => sum + (collection.object?.bytes ?? 0), 0);
+  const bson = manifest.collections.reduce((sum, collection) => sum + (collection.bytes ?? 0), 0);
+  const size = `${mebibytes(stored)} MiB stored` + (bson > 0 ? ` (${mebibytes(bson)} MiB of BSON)` : '');
+  return `${manifest.id}  ${manifest.finishedAt}  ${manifest.database}  ${manifest.collections.length} collections  ${documents} documents  ${size}  ${manifest.trigger.kind}`;
+}
+
+function mebibytes(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1);
 }
 
 const collectionProgress = (collection: string) => progressPrinter(collection);

@@ -1,6 +1,7 @@
 import {
   CreateBucketCommand,
   DeleteObjectsCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
@@ -59,9 +60,12 @@ export class BackupStore {
       this.logger.log(`Created backup bucket ${this.bucket}`);
     }
     try {
-      await this.client.send(
-        new PutBucketVersioningCommand({ Bucket: this.bucket, VersioningConfiguration: { Status: 'Enabled' } }),
-      );
+      const { Status } = await this.client.send(new GetBucketVersioningCommand({ Bucket: this.bucket }));
+      if (Status !== 'Enabled') {
+        await this.client.send(
+          new PutBucketVersioningCommand({ Bucket: this.bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+        );
+      }
     } catch (error) {
       this.logger.warn(`Bucket ${this.bucket} keeps no versions (the storage refused versioning: ${(error as Error).message})`);
     }
