@@ -102,7 +102,7 @@ describe('Backups to object storage and restores (npm run backup / restore)', ()
 
   afterAll(async () => {
     for (const name of restoredDatabases) await t.connection.getClient().db(name).dropDatabase();
-    await bucket?.deletePrefix(t.env.BACKUP_PREFIX);
+    await bucket?.purgePrefix(t.env.BACKUP_PREFIX);
     bucket?.close();
     await t?.close();
   });
@@ -244,6 +244,9 @@ describe('Backups to object storage and restores (npm run backup / restore)', ()
 
       const next = await backup(env);
       expect(await listed(env)).toEqual([next]);
+      // The command created the bucket itself: private, and versioned (this MinIO supports it).
+      expect(await privateBucket.versioning()).toBe('Enabled');
+      expect((await fetch(`${env.S3_ENDPOINT}/${env.BACKUP_BUCKET}/${env.BACKUP_PREFIX}${next}/manifest.json`)).status).toBe(403);
     });
 
     it('process killed mid-backup: no manifest, not listed; the next one works', async () => {

@@ -32,7 +32,11 @@ function describe(manifest: BackupManifest): string {
   const stored = manifest.archive?.bytes ?? manifest.collections.reduce((sum, collection) => sum + (collection.object?.bytes ?? 0), 0);
   const bson = manifest.collections.reduce((sum, collection) => sum + (collection.bytes ?? 0), 0);
   const size = `${mebibytes(stored)} MiB stored` + (bson > 0 ? ` (${mebibytes(bson)} MiB of BSON)` : '');
-  return `${manifest.id}  ${manifest.finishedAt}  ${manifest.database}  ${manifest.collections.length} collections  ${documents} documents  ${size}  ${manifest.trigger.kind}`;
+  return `${manifest.id}  ${manifest.finishedAt}  ${manifest.database}  ${plural(manifest.collections.length, 'collection')}  ${plural(documents, 'document')}  ${size}  ${manifest.trigger.kind}`;
+}
+
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
 }
 
 function mebibytes(bytes: number): string {
@@ -70,7 +74,7 @@ async function main(): Promise<number> {
     const indexes = collections.reduce((sum, collection) => sum + collection.indexes.length, 0);
     const verdict = report.problems.length === 0 ? 'verified' : `FAILED verification (${report.problems.length} problem(s))`;
     console.log(
-      `${report.manifest.id} restored into ${report.database} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${collections.length} collections, ${documents} documents, ${indexes} indexes, ${verdict}`,
+      `${report.manifest.id} restored into ${report.database} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${plural(collections.length, 'collection')}, ${plural(documents, 'document')}, ${plural(indexes, 'index', 'indexes')}, ${verdict}`,
     );
     return report.problems.length === 0 ? 0 : 1;
   } finally {
