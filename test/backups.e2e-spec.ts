@@ -102,7 +102,7 @@ describe('Backups to object storage and restores (npm run backup / restore)', ()
 
   afterAll(async () => {
     for (const name of restoredDatabases) await t.connection.getClient().db(name).dropDatabase();
-    await bucket?.deletePrefix(t.env.BACKUP_PREFIX);
+    await bucket?.purgePrefix(t.env.BACKUP_PREFIX);
     bucket?.close();
     await t?.close();
   });
@@ -166,10 +166,15 @@ describe('Backups to object storage and restores (npm run backup / restore)', ()
 
   it('rejects bad arguments and unknown backups with a non-zero exit', async () => {
     expect((await command(t.env, 'restore')).code).toBe(2);
-    expect((await command(t.env, 'restore', '20200101-000000-000-abcd', '--db', 'x_unknown_backup')).output).toMatch(/No complete backup/);
-    expect((await command(t.env, 'restore', '20200101-000000-000-abcd', '--db', 'x_unknown_backup')).code).toBe(1);
-    expect((await command(t.env, 'restore', '../etc', '--db', 'x')).code).toBe(1);
-    expect((await command(t.env, 'restore', '20200101-000000-000-abcd', '--db', 'bad/name')).code).toBe(1);
+    const unknown = await command(t.env, 'restore', '20200101-000000-000-abcd', '--db', 'x_unknown_backup');
+    expect({ code: unknown.code, output: unknown.output.trim() }).toEqual({ code: 1, output: expect.stringMatching(/No complete backup/) });
+    const [traversal, badName] = await Promise.all([
+      command(t.env, 'restore', '../etc', '--db', 'x'),
+      command(t.env, 'restore', '20200101-000000-000-abcd', '--db', 'bad/name'),
+    ]);
+    expect(traversal.output).toMatch(/not a backup id/);
+    expect(badName.output).toMatch(/not a database name/);
+    expect([traversal.code, badName.code]).toEqual([1, 1]);
   });
 
   it('keeps the newest BACKUP_KEEP backups', async () => {
@@ -239,6 +244,9 @@ describe('Backups to object storage and restores (npm run backup / restore)', ()
 
       const next = await backup(env);
       expect(await listed(env)).toEqual([next]);
+      // The command created the bucket itself: private, and versioned (this MinIO supports it).
+      expect(await privateBucket.versioning()).toBe('Enabled');
+      expect((await fetch(`${env.S3_ENDPOINT}/${env.BACKUP_BUCKET}/${env.BACKUP_PREFIX}${next}/manifest.json`)).status).toBe(403);
     });
 
     it('process killed mid-backup: no manifest, not listed; the next one works', async () => {

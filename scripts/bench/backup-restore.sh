@@ -33,17 +33,21 @@ export BACKUP_PREFIX=bench_$run/ BACKUP_KEEP=1 LOG_LEVEL=warn
 
 cleanup() {
   node -e '
-    const { S3Client, ListObjectsV2Command, DeleteObjectsCommand } = require("@aws-sdk/client-s3");
+    const { S3Client, ListObjectVersionsCommand, DeleteObjectsCommand } = require("@aws-sdk/client-s3");
     const s3 = new S3Client({ region: "us-east-1", endpoint: process.env.S3_ENDPOINT, forcePathStyle: true,
       credentials: { accessKeyId: process.env.S3_ACCESS_KEY_ID, secretAccessKey: process.env.S3_SECRET_ACCESS_KEY } });
     (async () => {
+      // Every version, delete markers included: the backup bucket may be versioned.
       const bucket = process.env.BACKUP_BUCKET || "shop-backups";
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: process.env.BACKUP_PREFIX }));
-      const keys = (page.Contents || []).map((o) => ({ Key: o.Key }));
-      if (keys.length) await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys } }));
+      for (;;) {
+        const page = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: process.env.BACKUP_PREFIX }));
+        const objects = [...(page.Versions || []), ...(page.DeleteMarkers || [])].map(({ Key, VersionId }) => ({ Key, VersionId }));
+        if (objects.length === 0) break;
+        await s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects, Quiet: true } }));
+      }
     })().catch((e) => console.error("cleanup:", e.message));
   ' || true
-  kill "$mongo_pid" 2>/dev/null && wait "$mongo_pid" 2>/dev/null
+  kill "$mongo_pid" 2>/dev/null && wait "$mongo_pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -29,8 +29,18 @@ function parse(argv: string[]): { command: 'backup' } | { command: 'list' } | { 
 
 function describe(manifest: BackupManifest): string {
   const documents = manifest.collections.reduce((sum, collection) => sum + collection.documents, 0);
-  const bytes = manifest.archive?.bytes ?? manifest.collections.reduce((sum, collection) => sum + (collection.object?.bytes ?? 0), 0);
-  return `${manifest.id}  ${manifest.finishedAt}  ${manifest.database}  ${manifest.collections.length} collections  ${documents} documents  ${(bytes / 1024 / 1024).toFixed(1)} MiB  ${manifest.trigger.kind}`;
+  const stored = manifest.archive?.bytes ?? manifest.collections.reduce((sum, collection) => sum + (collection.object?.bytes ?? 0), 0);
+  const bson = manifest.collections.reduce((sum, collection) => sum + (collection.bytes ?? 0), 0);
+  const size = `${mebibytes(stored)} MiB stored` + (bson > 0 ? ` (${mebibytes(bson)} MiB of BSON)` : '');
+  return `${manifest.id}  ${manifest.finishedAt}  ${manifest.database}  ${plural(manifest.collections.length, 'collection')}  ${plural(documents, 'document')}  ${size}  ${manifest.trigger.kind}`;
+}
+
+function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+function mebibytes(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1);
 }
 
 const collectionProgress = (collection: string) => progressPrinter(collection);
@@ -64,7 +74,7 @@ async function main(): Promise<number> {
     const indexes = collections.reduce((sum, collection) => sum + collection.indexes.length, 0);
     const verdict = report.problems.length === 0 ? 'verified' : `FAILED verification (${report.problems.length} problem(s))`;
     console.log(
-      `${report.manifest.id} restored into ${report.database} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${collections.length} collections, ${documents} documents, ${indexes} indexes, ${verdict}`,
+      `${report.manifest.id} restored into ${report.database} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${plural(collections.length, 'collection')}, ${plural(documents, 'document')}, ${plural(indexes, 'index', 'indexes')}, ${verdict}`,
     );
     return report.problems.length === 0 ? 0 : 1;
   } finally {

@@ -1,6 +1,7 @@
 import {
   CreateBucketCommand,
   DeleteObjectsCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
   HeadBucketCommand,
   ListObjectsV2Command,
@@ -20,10 +21,10 @@ import { tap } from './streams';
 
 const MANIFEST = 'manifest.json';
 
-/** A backup folder in the bucket; `manifest` is absent when the backup never completed. */
+/** A backup folder in the bucket; `complete` once its manifest is written. */
 export interface StoredBackup {
   id: string;
-  manifest?: BackupManifest;
+  complete: boolean;
 }
 
 /**
@@ -59,9 +60,12 @@ export class BackupStore {
       this.logger.log(`Created backup bucket ${this.bucket}`);
     }
     try {
-      await this.client.send(
-        new PutBucketVersioningCommand({ Bucket: this.bucket, VersioningConfiguration: { Status: 'Enabled' } }),
-      );
+      const { Status } = await this.client.send(new GetBucketVersioningCommand({ Bucket: this.bucket }));
+      if (Status !== 'Enabled') {
+        await this.client.send(
+          new PutBucketVersioningCommand({ Bucket: this.bucket, VersioningConfiguration: { Status: 'Enabled' } }),
+        );
+      }
     } catch (error) {
       this.logger.warn(`Bucket ${this.bucket} keeps no versions (the storage refused versioning: ${(error as Error).message})`);
     }
@@ -150,37 +154,42 @@ export class BackupStore {
     }
   }
 
-  /** Every backup folder, newest first, with its manifest when it has one. */
+  /**
+   * Every backup folder holding objects now, newest first. Read from the object keys, not from
+   * folder prefixes: in a versioned bucket a deleted backup's folder still shows as a prefix
+   * (its delete markers), though nothing in it is current.
+   */
   async all(): Promise<StoredBackup[]> {
-    const ids: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, Delimiter: '/', ContinuationToken: token }),
-      );
-      for (const { Prefix } of page.CommonPrefixes ?? []) {
-        const id = Prefix?.slice(this.prefix.length, -1);
-        if (id && BACKUP_ID_PATTERN.test(id)) ids.push(id);
-      }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    ids.sort().reverse();
-    return Promise.all(ids.map(async (id) => ({ id, manifest: await this.manifestOf(id) })));
+    const backups = new Map<string, StoredBackup>();
+    for (const key of await this.keysUnder(this.prefix)) {
+      const [id, name] = key.slice(this.prefix.length).split('/');
+      if (!BACKUP_ID_PATTERN.test(id) || name === undefined) continue;
+      const backup = backups.get(id) ?? { id, complete: false };
+      backup.complete ||= name === MANIFEST;
+      backups.set(id, backup);
+    }
+    return [...backups.values()].sort((a, b) => b.id.localeCompare(a.id));
   }
 
   /** Deletes a backup, its manifest first: a half-deleted backup is never listed as restorable. */
   async delete(id: string): Promise<void> {
-    await this.deleteKeys([this.keyOf(id, MANIFEST)]);
+    const keys = await this.keysUnder(this.keyOf(id, ''));
+    const manifest = this.keyOf(id, MANIFEST);
+    // Only keys that exist: in a versioned bucket, deleting a missing key still adds a delete marker.
+    if (keys.includes(manifest)) await this.deleteKeys([manifest]);
+    const data = keys.filter((key) => key !== manifest);
+    for (let start = 0; start < data.length; start += 1000) await this.deleteKeys(data.slice(start, start + 1000));
+  }
+
+  private async keysUnder(prefix: string): Promise<string[]> {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.keyOf(id, ''), ContinuationToken: token }),
-      );
+      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
       keys.push(...(page.Contents ?? []).map((object) => object.Key!));
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    for (let start = 0; start < keys.length; start += 1000) await this.deleteKeys(keys.slice(start, start + 1000));
+    return keys;
   }
 
   private async deleteKeys(keys: string[]): Promise<void> {

@@ -103,14 +103,14 @@ export class BackupService {
   private async applyRetention(): Promise<void> {
     try {
       const all = await this.store.all();
-      const complete = all.filter((backup) => backup.manifest);
+      const complete = all.filter((backup) => backup.complete);
       for (const old of complete.slice(this.keep)) {
         await this.store.delete(old.id);
         this.logger.log(`Backup ${old.id} deleted (BACKUP_KEEP=${this.keep})`);
       }
       const oldestKept = complete[Math.min(this.keep, complete.length) - 1]?.id;
       const abandoned = all.filter(
-        (backup) => !backup.manifest && oldestKept && backup.id < oldestKept && Date.now() - backupIdTime(backup.id).getTime() > ABANDONED_AFTER_MS,
+        (backup) => !backup.complete && oldestKept && backup.id < oldestKept && Date.now() - backupIdTime(backup.id).getTime() > ABANDONED_AFTER_MS,
       );
       for (const leftover of abandoned) {
         await this.store.delete(leftover.id);

@@ -36,7 +36,9 @@ export class RestoreService {
 
   /** Restorable backups (those with a manifest), newest first. */
   async list(): Promise<BackupManifest[]> {
-    return (await this.store.all()).flatMap((backup) => (backup.manifest ? [backup.manifest] : []));
+    const complete = (await this.store.all()).filter((backup) => backup.complete);
+    const manifests = await Promise.all(complete.map((backup) => this.store.manifestOf(backup.id)));
+    return manifests.filter((manifest): manifest is BackupManifest => manifest !== undefined);
   }
 
   async restore(id: string, database: string, options: { force: boolean; progress?: CollectionProgress }): Promise<RestoreReport> {

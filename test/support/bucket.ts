@@ -1,4 +1,11 @@
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectsCommand,
+  GetBucketVersioningCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  ListObjectVersionsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 
 /** Direct look into a real MinIO bucket (by default the image bucket), to check what the app left behind. */
 export class Bucket {
@@ -25,10 +32,18 @@ export class Bucket {
     return response.Body!.transformToString();
   }
 
-  async deletePrefix(prefix: string): Promise<void> {
-    const keys = await this.keys(prefix);
-    if (keys.length === 0) return;
-    await this.client.send(new DeleteObjectsCommand({ Bucket: this.name, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+  /** Removes every version under the prefix too (delete markers included): nothing left behind. */
+  async purgePrefix(prefix: string): Promise<void> {
+    for (;;) {
+      const page = await this.client.send(new ListObjectVersionsCommand({ Bucket: this.name, Prefix: prefix }));
+      const versions = [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])].map(({ Key, VersionId }) => ({ Key, VersionId }));
+      if (versions.length === 0) return;
+      await this.client.send(new DeleteObjectsCommand({ Bucket: this.name, Delete: { Objects: versions, Quiet: true } }));
+    }
+  }
+
+  async versioning(): Promise<string | undefined> {
+    return (await this.client.send(new GetBucketVersioningCommand({ Bucket: this.name }))).Status;
   }
 
   close(): void {
