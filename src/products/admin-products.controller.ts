@@ -13,7 +13,7 @@ import {
 } from '@nestjs/common';
 import { FilesInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
-import { ParseObjectIdPipe } from '@app/common';
+import { mapPage, ParseObjectIdPipe } from '@app/common';
 import { Roles } from '../auth/decorators/roles.decorator';
 import { AppConfig } from '../config/app-config';
 import {
@@ -47,8 +47,7 @@ export class AdminProductsController {
   /** Every product whatever its status, newest first. */
   @Get()
   async list(@Query() query: AdminProductListQueryDto): Promise<ProductListResponseDto> {
-    const page = await this.products.listAdmin(query);
-    return { ...page, items: page.items.map((product) => this.respond(product)) };
+    return mapPage(await this.products.listAdmin(query), (product) => this.respond(product));
   }
 
   @Get(':id')

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
+/** Webhook signing secret of every test app; tests sign Stripe events with it. */
+export const TEST_WEBHOOK_SECRET = 'whsec_shop_backend_tests';
+
 /**
  * Environment for one test file's app: its own database and Redis key prefix on the shared
  * local stack, so suites never see each other's data. `TEST_MONGODB_URI` / `TEST_REDIS_URL`
@@ -24,6 +27,9 @@ export function testEnvironment(overrides: Record<string, string> = {}): Record<
     S3_PUBLIC_URL: `http://127.0.0.1:${minioPort}/${bucket}`,
     SMTP_HOST: '127.0.0.1',
     SMTP_PORT: process.env.MAILDEV_SMTP_PORT ?? '1025',
+    STRIPE_SECRET_KEY: 'sk_test_shop_backend',
+    STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    STRIPE_API_URL: `http://127.0.0.1:${process.env.STRIPE_MOCK_PORT ?? '12111'}`,
     ...overrides,
   };
 }

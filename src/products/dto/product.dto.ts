@@ -1,6 +1,6 @@
 import { PartialType } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { PaginationQueryDto, Trim } from '@app/common';
+import { PaginatedResponseDto, PaginationQueryDto, Trim } from '@app/common';
 import { Product, PRODUCT_STATUSES, type ProductStatus } from '../schemas/product.schema';
 
 
@@ -90,12 +90,7 @@ export class ProductResponseDto {
   updatedAt!: Date;
 }
 
-export class ProductListResponseDto {
-  items!: ProductResponseDto[];
-  total!: number;
-  page!: number;
-  limit!: number;
-}
+export class ProductListResponseDto extends PaginatedResponseDto(ProductResponseDto) {}
 
 export function toProductResponse(product: Product, currency: string): ProductResponseDto {
   return {
