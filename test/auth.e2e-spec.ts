@@ -2,7 +2,7 @@ import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import jwt from 'jsonwebtoken';
 import type Redis from 'ioredis';
-import { MAIL_QUEUE } from '../src/notifications/mail.types';
+import type { QueueName } from '../src/jobs/job.registry';
 import { SessionsService } from '../src/auth/sessions/sessions.service';
 import { REDIS } from '../src/redis/redis.module';
 import request from 'supertest';
@@ -268,7 +268,7 @@ describe('Auth (register, login, tokens, sessions, password reset)', () => {
       const [first, second] = emails.map((email) => /token=([\w-]+)/.exec(email.text)![1]);
       expect(first).not.toBe(second);
 
-      const queue = t.app.get<Queue>(getQueueToken(MAIL_QUEUE));
+      const queue = t.app.get<Queue>(getQueueToken('mail' satisfies QueueName));
       const jobs = await queue.getJobs(['completed', 'waiting', 'active', 'delayed', 'failed']);
       expect(jobs.length).toBeGreaterThan(0);
       expect(JSON.stringify(jobs.map((job) => job.data))).not.toContain(first);

@@ -199,6 +199,27 @@ export class EnvironmentVariables {
   @Max(100_000_000)
   FREE_SHIPPING_THRESHOLD: number = 5000;
 
+  /** Attempts per queue job (the first run included) before it is kept as failed. */
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  JOB_ATTEMPTS: number = 5;
+
+  /** First retry delay of a failed job; each further retry waits twice as long. */
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  JOB_BACKOFF_MS: number = 2000;
+
+  /**
+   * How long a running job's lock lasts without renewal (a live worker renews it): a job whose
+   * worker died is handed to another worker after at most about twice this.
+   */
+  @IsInt()
+  @Min(2)
+  @Max(600)
+  JOB_LOCK_SECONDS: number = 30;
+
   /** When true the API process also runs the queue processors (one-command local run). */
   @Transform(toBoolean)
   @IsBoolean()

@@ -1,8 +1,3 @@
-/** The queue that carries outgoing email, and its jobs. Named here and nowhere else. */
-export const MAIL_QUEUE = 'mail';
-export const SEND_EMAIL_JOB = 'send-email';
-export const PASSWORD_RESET_JOB = 'password-reset';
-
 export interface EmailMessage {
   to: string;
   subject: string;

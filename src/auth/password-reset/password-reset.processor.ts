@@ -1,11 +1,10 @@
-import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import type { Job, Queue } from 'bull';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { Job } from 'bull';
 import Redis from 'ioredis';
 import { AppConfig } from '../../config/app-config';
+import { OnJob } from '../../jobs/on-job.decorator';
 import { MailerService } from '../../notifications/mailer.service';
-import { MAIL_QUEUE, PASSWORD_RESET_JOB, PasswordResetJob } from '../../notifications/mail.types';
-import { QueueWorkerGate } from '../../notifications/queue-worker-gate';
+import type { PasswordResetJob } from '../../notifications/mail.types';
 import { REDIS } from '../../redis/redis.module';
 import { UsersService } from '../../users/users.service';
 import { ResetTokens } from './reset-tokens';
@@ -17,17 +16,15 @@ export type PasswordResetOutcome = 'sent' | 'already-sent' | 'no-account' | 'rat
 
 /** The worker side of password reset: find the account, issue a token, email it once. */
 @Injectable()
-export class PasswordResetProcessor implements OnApplicationBootstrap {
+export class PasswordResetProcessor {
   private readonly logger = new Logger(PasswordResetProcessor.name);
   private readonly ttlMinutes: number;
   private readonly publicUrl: string;
 
   constructor(
-    @InjectQueue(MAIL_QUEUE) private readonly queue: Queue,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly users: UsersService,
     private readonly mailer: MailerService,
-    private readonly gate: QueueWorkerGate,
     private readonly tokens: ResetTokens,
     config: AppConfig,
   ) {
@@ -35,12 +32,9 @@ export class PasswordResetProcessor implements OnApplicationBootstrap {
     this.publicUrl = config.get('APP_PUBLIC_URL');
   }
 
-  onApplicationBootstrap(): void {
-    if (!this.gate.runsJobs) return;
-    void this.queue.process(PASSWORD_RESET_JOB, 2, (job: Job<PasswordResetJob>) => this.handle(String(job.id), job.data));
-  }
-
-  async handle(jobId: string, { email }: PasswordResetJob): Promise<PasswordResetOutcome> {
+  @OnJob('password-reset')
+  async handle({ email }: PasswordResetJob, job: Pick<Job, 'id'>): Promise<PasswordResetOutcome> {
+    const jobId = String(job.id);
     const user = await this.users.findByEmail(email);
     if (!user) return 'no-account';
     if (!(await this.withinHourlyLimit(user.id))) {

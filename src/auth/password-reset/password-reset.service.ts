@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { BadRequestError } from '@app/common';
-import { MailQueue } from '../../notifications/mail.queue';
+import { randomUUID } from 'node:crypto';
+import { JobQueue } from '../../jobs/job-queue';
 import { UsersService } from '../../users/users.service';
 import { PasswordHasher } from '../password-hasher';
 import { ResetTokens } from './reset-tokens';
@@ -12,12 +13,14 @@ export class PasswordResetService {
     private readonly tokens: ResetTokens,
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
-    private readonly mail: MailQueue,
+    private readonly jobs: JobQueue,
   ) {}
 
   /** Same work and same answer whether or not the account exists: the worker finds out. */
   async requestReset(email: string): Promise<void> {
-    await this.mail.enqueuePasswordReset(email);
+    // A random id, not Bull's counter: the id keys the email's once-only record in MongoDB, and
+    // the counter restarts when Redis loses its data.
+    await this.jobs.queue('password-reset', { email }, { jobId: `password-reset:${randomUUID()}` });
   }
 
   async reset(token: string, newPassword: string): Promise<void> {

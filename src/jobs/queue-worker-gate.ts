@@ -4,8 +4,9 @@ import { PROCESS_ROLE, type ProcessRole } from '../core/process-role';
 
 /**
  * Whether this process consumes queue jobs: the worker always, the API only with
- * RUN_WORKER_IN_API, one-off commands never. Processors ask before attaching to a queue, which is
- * why they attach by hand instead of with `@Processor`.
+ * RUN_WORKER_IN_API, one-off commands never. The JobsExplorer asks before attaching handlers,
+ * which is why handlers are plain `@OnJob` methods rather than `@Processor` classes that Bull
+ * would attach in every process.
  */
 @Injectable()
 export class QueueWorkerGate {

@@ -1,0 +1,76 @@
+import { Injectable, Module, Type } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
+import type * as AppModuleFile from '../src/app.module';
+import type * as WorkerModuleFile from '../src/worker.module';
+import { JobsModule } from '../src/jobs/jobs.module';
+import { JobsExplorer } from '../src/jobs/jobs.explorer';
+import { OnJob } from '../src/jobs/on-job.decorator';
+import { testEnvironment } from './support/test-env';
+
+/** Start-up wiring of the job registry, with the real app and worker modules on the real stack. */
+describe('Job registry at start-up', () => {
+  Object.assign(process.env, testEnvironment());
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- after the env is set
+  const { AppModule } = require('../src/app.module') as typeof AppModuleFile;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { WorkerModule } = require('../src/worker.module') as typeof WorkerModuleFile;
+
+  async function boot(...modules: Type[]) {
+    const moduleRef = await Test.createTestingModule({ imports: modules }).compile();
+    const app = moduleRef.createNestApplication();
+    await app.init();
+    return app;
+  }
+
+  async function startUpError(...modules: Type[]): Promise<string> {
+    const moduleRef = await Test.createTestingModule({ imports: modules }).compile();
+    const app = moduleRef.createNestApplication();
+    try {
+      await app.init();
+    } catch (error) {
+      return (error as Error).message;
+    } finally {
+      await app.close().catch(() => undefined);
+    }
+    throw new Error('expected the start-up to fail');
+  }
+
+  afterAll(async () => {
+    const app = await boot(WorkerModule);
+    await app.get<Connection>(getConnectionToken()).dropDatabase();
+    await app.close();
+  });
+
+  it('the worker declares and handles every job the API declares', async () => {
+    const api = await boot(AppModule);
+    const worker = await boot(WorkerModule);
+    try {
+      expect(worker.get(JobsExplorer).declaredJobs()).toEqual(api.get(JobsExplorer).declaredJobs());
+      expect(worker.get(JobsExplorer).declaredJobs()).toEqual(expect.arrayContaining(['password-reset', 'send-email']));
+    } finally {
+      await Promise.all([api.close(), worker.close()]);
+    }
+  });
+
+  it('refuses to start when a loaded module declares a job that nothing handles', async () => {
+    @Module({ imports: [JobsModule.forFeature(['order-event'])] })
+    class OrderEventsWithoutHandler {}
+    expect(await startUpError(WorkerModule, OrderEventsWithoutHandler)).toMatch(/job 'order-event' has no handler/);
+  });
+
+  it('refuses to start when a job has two handlers, naming both', async () => {
+    @Injectable()
+    class SecondMailer {
+      @OnJob('send-email')
+      async send() {}
+    }
+    @Module({ providers: [SecondMailer] })
+    class DuplicateHandler {}
+    const message = await startUpError(WorkerModule, DuplicateHandler);
+    expect(message).toMatch(/job 'send-email' has 2 handlers: /);
+    expect(message).toContain('MailProcessor.send');
+    expect(message).toContain('SecondMailer.send');
+  });
+});
