@@ -67,6 +67,10 @@ export class Product {
   @Prop({ type: [String], default: [], index: true })
   searchTokens!: string[];
 
+  /** Folded words of the title alone: search ranks title matches above brand or tag matches. */
+  @Prop({ type: [String], default: [] })
+  titleTokens!: string[];
+
   createdAt!: Date;
   updatedAt!: Date;
 }
