@@ -14,8 +14,8 @@ type Searchable = Pick<Product, (typeof SEARCHABLE_FIELDS)[number]>;
 const DERIVED_FIELDS = ['searchTokens', 'titleTokens'] as const;
 
 /** What a caller gives to create a product; the store adds the derived fields. */
-export type NewProduct = Omit<Product, '_id' | 'createdAt' | 'updatedAt' | (typeof DERIVED_FIELDS)[number] | 'images' | 'ratingAverage' | 'ratingCount'> &
-  Partial<Pick<Product, 'images' | 'ratingAverage' | 'ratingCount'>>;
+export type NewProduct = Omit<Product, '_id' | 'createdAt' | 'updatedAt' | (typeof DERIVED_FIELDS)[number] | 'images' | 'ratingAverage' | 'ratingCount' | 'allocations' | 'stockAdjustments'> &
+  Partial<Pick<Product, 'images' | 'ratingAverage' | 'ratingCount' | 'allocations' | 'stockAdjustments'>>;
 
 export type ProductFilter = QueryFilter<Product>;
 export type ProductUpdate = UpdateQuery<Product>;

@@ -27,7 +27,7 @@ export function testEnvironment(overrides: Record<string, string> = {}): Record<
     S3_PUBLIC_URL: `http://127.0.0.1:${minioPort}/${bucket}`,
     SMTP_HOST: '127.0.0.1',
     SMTP_PORT: process.env.MAILDEV_SMTP_PORT ?? '1025',
-    STRIPE_SECRET_KEY: 'sk_test_shop_backend',
+    STRIPE_SECRET_KEY: 'sk_test_shopbackend',
     STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
     STRIPE_API_URL: `http://127.0.0.1:${process.env.STRIPE_MOCK_PORT ?? '12111'}`,
     ...overrides,

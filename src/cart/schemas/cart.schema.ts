@@ -1,10 +1,10 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, Types } from 'mongoose';
+import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
 
 /** A line holds only what the customer chose; title, price and stock are read fresh. */
 @Schema({ _id: false })
 export class CartLine {
-  @Prop({ type: Types.ObjectId, required: true })
+  @Prop({ type: SchemaTypes.ObjectId, required: true })
   productId!: Types.ObjectId;
 
   @Prop({ required: true, min: 1 })
@@ -17,7 +17,7 @@ const CartLineSchema = SchemaFactory.createForClass(CartLine);
 export class Cart {
   _id!: Types.ObjectId;
 
-  @Prop({ type: Types.ObjectId, required: true, unique: true })
+  @Prop({ type: SchemaTypes.ObjectId, required: true, unique: true })
   userId!: Types.ObjectId;
 
   @Prop({ type: [CartLineSchema], default: [] })

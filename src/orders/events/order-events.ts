@@ -35,9 +35,6 @@ export interface OrderEventJob {
   type: OrderEventType;
 }
 
-export const ORDERS_QUEUE = 'orders';
-export const ORDER_EVENT_JOB = 'order-event';
-
 /** Deterministic, so a second hand-over of the same event (relay and sweeper racing) is a no-op. */
 export function orderEventJobId(orderId: string, eventId: string): string {
   return `order-event:${orderId}:${eventId}`;

@@ -1,12 +1,12 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, Types } from 'mongoose';
+import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
 import { ORDER_STATUSES, type OrderActor, type OrderStatus } from '../order-state';
 import type { OrderEventType } from '../events/order-events';
 
 /** What was sold, copied at checkout: later product edits never change a past order. */
 @Schema({ _id: false })
 export class OrderLine {
-  @Prop({ type: Types.ObjectId, required: true })
+  @Prop({ type: SchemaTypes.ObjectId, required: true })
   productId!: Types.ObjectId;
 
   @Prop({ required: true })
@@ -125,7 +125,7 @@ export class Order {
   @Prop({ required: true, unique: true })
   number!: string;
 
-  @Prop({ type: Types.ObjectId, required: true })
+  @Prop({ type: SchemaTypes.ObjectId, required: true })
   userId!: Types.ObjectId;
 
   @Prop({ type: String, required: true, enum: ORDER_STATUSES })
