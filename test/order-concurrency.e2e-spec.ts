@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { OrderMaintenance } from '../src/orders/order-maintenance';
 import { Account, bearer, login, registerCustomer } from './support/accounts';
 import { orderEventJobs } from './support/order-jobs';
-import { paymentSucceeded, Shop, SHOP_ADMIN } from './support/shop';
+import { paymentSucceeded, PlacedOrder, Shop, SHOP_ADMIN } from './support/shop';
 import { createTestApp, TestApp } from './support/test-app';
 
 /** Far enough ahead that every pending order is past its payment deadline. */
@@ -146,7 +146,7 @@ describe('Orders under concurrency: idempotency, webhooks, cancel and expiry rac
     it('a customer cancel racing expiry cancels once and releases once', async () => {
       const product = await shop.createProduct({ stock: 6 });
       const buyers = await Promise.all(Array.from({ length: 4 }, (_, index) => registerCustomer(t, `race-expiry-${index}`)));
-      const orders = [];
+      const orders: PlacedOrder[] = [];
       for (const buyer of buyers) orders.push(await shop.placeOrder(buyer, [[product.id, 1]]));
       const maintenance = t.app.get(OrderMaintenance);
       const [cancels] = await Promise.all([
