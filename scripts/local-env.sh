@@ -33,6 +33,9 @@ export S3_BUCKET=${S3_BUCKET:-shop-media}
 export S3_ACCESS_KEY_ID=${S3_ACCESS_KEY_ID:-${MINIO_ROOT_USER:-minioadmin}}
 export S3_SECRET_ACCESS_KEY=${S3_SECRET_ACCESS_KEY:-${MINIO_ROOT_PASSWORD:-minioadmin}}
 export S3_PUBLIC_URL=${S3_PUBLIC_URL:-$S3_ENDPOINT/$S3_BUCKET}
+export STRIPE_SECRET_KEY=${STRIPE_SECRET_KEY:-sk_test_localstack}
+export STRIPE_WEBHOOK_SECRET=${STRIPE_WEBHOOK_SECRET:-whsec_local}
+export STRIPE_API_URL=${STRIPE_API_URL:-http://127.0.0.1:${STRIPE_MOCK_PORT:-12111}}
 export APP_PUBLIC_URL=${APP_PUBLIC_URL:-http://localhost:$PORT}
 unset _jwt_secret _admin_password
 unset -f _local_secret

@@ -13,6 +13,9 @@ import { HealthModule } from './health/health.module';
 import { ProductsModule } from './products/products.module';
 import { SearchModule } from './search/search.module';
 import { UsersModule } from './users/users.module';
+import { CartModule } from './cart/cart.module';
+import { OrdersModule } from './orders/orders.module';
+import { PaymentWebhooksModule } from './payments/payment-webhooks.module';
 
 /** The HTTP API: every domain module with its controllers, on top of the shared core. */
 @Module({
@@ -27,6 +30,9 @@ import { UsersModule } from './users/users.module';
     UsersModule,
     ProductsModule,
     SearchModule,
+    CartModule,
+    OrdersModule,
+    PaymentWebhooksModule,
   ],
   providers: [
     { provide: APP_GUARD, useClass: ClientThrottlerGuard },

@@ -50,6 +50,8 @@ const secrets = {
   ADMIN_PASSWORD: 'lantern-orbit-walnut-77',
   MINIO_ROOT_PASSWORD: '5e2f7a9c1b3d4e6f8a0b',
   S3_SECRET_ACCESS_KEY: '9c8b7a6d5e4f3a2b1c0d',
+  STRIPE_SECRET_KEY: 'sk_test_4f8e2a6c9b1d3e5f7a0b',
+  STRIPE_WEBHOOK_SECRET: 'whsec_7d3a9c1e5b8f2a4c6e0d',
 };
 
 /** The host address of a published port (`[host:]published:target`). */
@@ -57,7 +59,14 @@ const hostOf = (port: string) => (port.split(':').length === 3 ? port.split(':')
 
 describe('docker-compose.yml', () => {
   it('refuses to start until every secret is set, and has no default for any of them', () => {
-    expect(compose({}).missing).toEqual(['ADMIN_PASSWORD', 'JWT_ACCESS_SECRET', 'MINIO_ROOT_PASSWORD', 'S3_SECRET_ACCESS_KEY']);
+    expect(compose({}).missing).toEqual([
+      'ADMIN_PASSWORD',
+      'JWT_ACCESS_SECRET',
+      'MINIO_ROOT_PASSWORD',
+      'S3_SECRET_ACCESS_KEY',
+      'STRIPE_SECRET_KEY',
+      'STRIPE_WEBHOOK_SECRET',
+    ]);
     expect(compose(secrets).missing).toEqual([]);
   });
 

@@ -7,6 +7,8 @@ const valid = {
   JWT_ACCESS_SECRET: 'a'.repeat(32),
   S3_BUCKET: 'shop-media',
   S3_PUBLIC_URL: 'http://127.0.0.1:9000/shop-media',
+  STRIPE_SECRET_KEY: 'sk_test_123',
+  STRIPE_WEBHOOK_SECRET: 'whsec_123',
 };
 
 function problemsOf(raw: Record<string, unknown>): string[] {

@@ -245,6 +245,37 @@ export class EnvironmentVariables {
   @IsUrl({ require_tld: false, require_protocol: true })
   S3_PUBLIC_URL!: string;
 
+  /** Stripe secret API key (`sk_test_…` / `sk_live_…`); stripe-mock accepts any `sk_test_` key. */
+  @Matches(/^(sk|rk)_(test|live)_\S+$/, { message: 'STRIPE_SECRET_KEY must be a Stripe secret key (sk_test_… or sk_live_…)' })
+  STRIPE_SECRET_KEY!: string;
+
+  /** Signing secret of the webhook endpoint (`whsec_…`); events with another signature are refused. */
+  @Matches(/^whsec_\S+$/, { message: 'STRIPE_WEBHOOK_SECRET must be a webhook signing secret (whsec_…)' })
+  STRIPE_WEBHOOK_SECRET!: string;
+
+  /** Base URL of the Stripe API; empty for Stripe itself, stripe-mock's URL locally. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true })
+  STRIPE_API_URL?: string;
+
+  /** Minutes an order may wait for its payment before it is cancelled and its stock released. */
+  @IsInt()
+  @Min(1)
+  @Max(10080)
+  ORDER_PAYMENT_TTL_MINUTES: number = 30;
+
+  /** Flat shipping fee in minor units. */
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  SHIPPING_FLAT_RATE: number = 499;
+
+  /** Subtotal (minor units) from which shipping is free; 0 means never free. */
+  @IsInt()
+  @Min(0)
+  @Max(100_000_000)
+  FREE_SHIPPING_THRESHOLD: number = 5000;
+
   /** Attempts per queue job (the first run included) before it is kept as failed. */
   @IsInt()
   @Min(1)

@@ -8,6 +8,7 @@ import { CategoriesService } from './categories.service';
 import { productImageMulterOptions } from './product-image-storage';
 import { ProductImagesModule } from './product-images.module';
 import { ProductImagesService } from './product-images.service';
+import { InventoryModule } from './inventory.module';
 import { ProductStoreModule } from './product-store.module';
 import { ProductsController } from './products.controller';
 import { ProductsService } from './products.service';
@@ -17,6 +18,7 @@ import { Category, CategorySchema } from './schemas/category.schema';
   imports: [
     MongooseModule.forFeature([{ name: Category.name, schema: CategorySchema }]),
     ProductStoreModule,
+    InventoryModule,
     ProductImagesModule,
     MulterModule.registerAsync({
       imports: [ProductImagesModule],

@@ -3,6 +3,7 @@ import { Types } from 'mongoose';
 import { ConflictError, isDuplicateKeyError, isObjectIdString, NotFoundError, Paginated, skipFor } from '@app/common';
 import { slugify } from '../search/tokenize';
 import { CategoriesService } from './categories.service';
+import { InventoryService, openingStock } from './inventory.service';
 import { AdminProductListQueryDto, CreateProductDto, UpdateProductDto } from './dto/product.dto';
 import { ProductFilter, ProductStore } from './products.store';
 import { ProductDocument } from './schemas/product.schema';
@@ -14,6 +15,7 @@ export class ProductsService {
   constructor(
     private readonly products: ProductStore,
     private readonly categories: CategoriesService,
+    private readonly inventory: InventoryService,
   ) {}
 
   async create(dto: CreateProductDto): Promise<ProductDocument> {
@@ -25,7 +27,7 @@ export class ProductsService {
     for (let attempt = 0; attempt < SLUG_ATTEMPTS; attempt += 1) {
       const slug = attempt === 0 ? base : `${base}-${new Types.ObjectId().toHexString().slice(-6)}`;
       try {
-        return await this.products.create({ ...fields, slug });
+        return await this.products.create({ ...fields, ...openingStock(dto.stock), slug });
       } catch (error) {
         if (!isDuplicateKeyError(error, 'slug')) throw error;
       }
@@ -34,15 +36,19 @@ export class ProductsService {
   }
 
   /**
-   * Sets only the fields given, in one atomic update, so an edit never overwrites a stock
-   * change made by a checkout in the meantime (the store recomputes the search tokens).
+   * Sets only the fields given, in one atomic update (the store recomputes the search tokens).
+   * `stock` is the counted quantity on hand: it goes through the inventory, which applies it
+   * without touching what orders hold, so a checkout between the admin's read and this write
+   * is never undone. `by` is the admin, recorded with the count.
    */
-  async update(id: string, dto: UpdateProductDto): Promise<ProductDocument> {
-    if (dto.category !== undefined) {
+  async update(id: string, dto: UpdateProductDto, by: string): Promise<ProductDocument> {
+    const { stock, ...fields } = dto;
+    if (fields.category !== undefined) {
       const current = await this.getAny(id);
-      if (dto.category !== current.category) await this.categories.assertExists(dto.category);
+      if (fields.category !== current.category) await this.categories.assertExists(fields.category);
     }
-    const updated = await this.products.findOneAndUpdate({ _id: id }, { $set: { ...dto } });
+    if (stock !== undefined) await this.inventory.setOnHand(id, stock, by);
+    const updated = Object.keys(fields).length > 0 ? await this.products.findOneAndUpdate({ _id: id }, { $set: fields }) : await this.products.findById(id);
     if (!updated) throw new NotFoundError('Product not found');
     return updated;
   }

@@ -14,16 +14,13 @@ type Searchable = Pick<Product, (typeof SEARCHABLE_FIELDS)[number]>;
 const DERIVED_FIELDS = ['searchTokens', 'titleTokens'] as const;
 
 /** What a caller gives to create a product; the store adds the derived fields. */
-export type NewProduct = Omit<Product, '_id' | 'createdAt' | 'updatedAt' | (typeof DERIVED_FIELDS)[number] | 'images' | 'ratingAverage' | 'ratingCount'> &
-  Partial<Pick<Product, 'images' | 'ratingAverage' | 'ratingCount'>>;
+export type NewProduct = Omit<Product, '_id' | 'createdAt' | 'updatedAt' | (typeof DERIVED_FIELDS)[number] | 'images' | 'ratingAverage' | 'ratingCount' | 'allocations' | 'stockAdjustments'> &
+  Partial<Pick<Product, 'images' | 'ratingAverage' | 'ratingCount' | 'allocations' | 'stockAdjustments'>>;
 
 export type ProductFilter = QueryFilter<Product>;
 export type ProductUpdate = UpdateQuery<Product>;
 
-/**
- * Products that can be bought now. The one place that says which field holds the sellable
- * quantity: when stock is split into on-hand and allocated units, this filter follows.
- */
+/** Products that can be bought now: `stock` is the sellable quantity (on hand − allocated), kept in step by InventoryService. */
 export const IN_STOCK: ProductFilter = { stock: { $gt: 0 } };
 
 /** An update conditioned on the searchable fields as read is retried this often before 409. */

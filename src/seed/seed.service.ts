@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { CategoriesService } from '../products/categories.service';
 import { productImagePrefix, ProductImagesService } from '../products/product-images.service';
 import { ProductsService } from '../products/products.service';
+import { openingStock } from '../products/inventory.service';
 import { NewProduct, ProductStore } from '../products/products.store';
 import { slugify } from '../search/tokenize';
 import { StorageService } from '../storage/storage.service';
@@ -79,7 +80,7 @@ export class SeedService {
           category: category.slug,
           tags: item.tags,
           price: 500 + ((i * 7919) % 100_000),
-          stock: (i * 31) % 200,
+          ...openingStock((i * 31) % 200),
           images: [],
           status: 'active',
         });

@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 
+/** Webhook signing secret of every test app; tests sign Stripe events with it. */
+export const TEST_WEBHOOK_SECRET = 'whsec_shop_backend_tests';
+
 /**
  * Environment for one test file's app: its own database and Redis key prefix on the shared
  * local stack, so suites never see each other's data. `TEST_MONGODB_URI` / `TEST_REDIS_URL`
@@ -33,6 +36,9 @@ export function testEnvironment(overrides: Record<string, string> = {}): Record<
     // Backups of this test file stay under their own prefix; no worker takes one unless a test asks.
     BACKUP_PREFIX: `test_${runId}/`,
     BACKUP_CRON: 'off',
+    STRIPE_SECRET_KEY: 'sk_test_shopbackend',
+    STRIPE_WEBHOOK_SECRET: TEST_WEBHOOK_SECRET,
+    STRIPE_API_URL: `http://127.0.0.1:${process.env.STRIPE_MOCK_PORT ?? '12111'}`,
     ...overrides,
   };
 }

@@ -30,6 +30,15 @@ export class ConflictError extends DomainError {
   readonly statusCode = 409;
 }
 
+export class UnprocessableEntityError extends DomainError {
+  readonly statusCode = 422;
+}
+
+/** A dependency other than MongoDB or Redis (a payment provider, say) failed or timed out. */
+export class ServiceUnavailableError extends DomainError {
+  readonly statusCode = 503;
+}
+
 /** A refusal that says when to come back: the filter sends `retryAfterSeconds` as `Retry-After`. */
 abstract class RetryLaterError extends DomainError {
   constructor(
