@@ -21,16 +21,22 @@ interface Service {
 }
 type Compose = { services: Record<string, Service> };
 
-/** Compose's substitution: `$$`, `${VAR}`, `${VAR:-default}`, `${VAR:?error}` (unset or empty). */
+/**
+ * Compose's substitution: `$$`, `${VAR}`, `${VAR:-default}` / `${VAR:?error}` (unset or empty) and
+ * `${VAR-default}` / `${VAR?error}` (unset only: an empty value is kept).
+ */
 function interpolate<T>(value: T, env: Record<string, string>, missing: string[]): T {
   if (typeof value === 'string') {
-    return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::([-?])([^}]*))?\}/g, (match, name?: string, op?: string, arg?: string) => {
-      if (match === '$$') return '$';
-      const set = env[name!];
-      if (set) return set;
-      if (op === '?') missing.push(name!);
-      return op === '-' ? arg! : '';
-    }) as T;
+    return value.replace(
+      /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}/g,
+      (match, name?: string, colon?: string, op?: string, arg?: string) => {
+        if (match === '$$') return '$';
+        const set = env[name!];
+        if (set || (set === '' && !colon && op)) return set;
+        if (op === '?') missing.push(name!);
+        return op === '-' ? arg! : '';
+      },
+    ) as T;
   }
   if (Array.isArray(value)) return value.map((item) => interpolate(item, env, missing)) as T;
   if (value && typeof value === 'object') {
