@@ -4,7 +4,7 @@ import helmet from 'helmet';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from './config/app-config';
-import { documentErrorResponses } from './core/openapi-errors';
+import { completeOpenApiDocument } from './core/openapi-document';
 
 export const API_PREFIX = 'api/v1';
 
@@ -36,7 +36,7 @@ export function configureHttpApp(app: INestApplication): INestApplication {
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
   app.enableCors();
 
-  const document = documentErrorResponses(SwaggerModule.createDocument(app, openApiConfig()), API_PREFIX);
+  const document = completeOpenApiDocument(SwaggerModule.createDocument(app, openApiConfig()), API_PREFIX);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },

@@ -1,4 +1,4 @@
-import { PartialType } from '@nestjs/swagger';
+import { ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsISO31661Alpha2, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { IsOmittable, Trim } from '@app/common';
@@ -16,22 +16,26 @@ export class CreateAddressDto {
   @Length(1, 200)
   line1!: string;
 
+  /** null or an empty string clears it. */
+  @ApiPropertyOptional({ nullable: true })
   @IsOptional()
   @Trim()
   @IsString()
   @Length(0, 200)
-  line2?: string;
+  line2?: string | null;
 
   @Trim()
   @IsString()
   @Length(1, 100)
   city!: string;
 
+  /** null or an empty string clears it. */
+  @ApiPropertyOptional({ nullable: true })
   @IsOptional()
   @Trim()
   @IsString()
   @Length(0, 100)
-  state?: string;
+  state?: string | null;
 
   @Trim()
   @IsString()
@@ -43,6 +47,8 @@ export class CreateAddressDto {
   @IsISO31661Alpha2()
   country!: string;
 
+  /** null clears it. */
+  @ApiPropertyOptional({ nullable: true })
   @IsOptional()
   @Trim()
   @Matches(/^\+?[0-9 ()-]{5,25}$/, { message: 'phone must be 5-25 digits, spaces, parentheses or dashes' })
