@@ -211,6 +211,18 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
     }
   });
 
+  describe('the product store, every writer\'s way in', () => {
+    it('keeps the caller\'s condition on an update that recomputes the tokens, and refuses to write tokens any other way', async () => {
+      const target = active.find((item) => item.title === 'Studio Monitor Speakers')!;
+      expect(await store.updateOne({ _id: target.id, price: 1 }, { $set: { title: 'Renamed Speakers' } })).toBe(false);
+      expect((await get(`/products/${target.slug}`).expect(200)).body.title).toBe('Studio Monitor Speakers');
+      expect((await list('q=renamed')).total).toBe(0);
+      await expect(store.updateOne({ _id: target.id }, { $push: { tags: 'extra' } })).rejects.toThrow('can only be changed with $set');
+      await expect(store.updateOne({ _id: target.id }, { $set: { searchTokens: ['x'] } })).rejects.toThrow('derived');
+      expect(titles(await list('q=speakers'))).toEqual(['Studio Monitor Speakers']);
+    });
+  });
+
   describe('database round trips', () => {
     it('an uncached search costs one aggregation; a repeat and a 304 cost none', async () => {
       await store.updateOne({ _id: active[0].id }, { $set: { description: 'New catalog version, nothing cached.' } });

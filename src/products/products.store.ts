@@ -132,7 +132,7 @@ export class ProductStore {
     for (let attempt = 0; attempt < TOKEN_RETRIES; attempt += 1) {
       const current = await this.model.findOne(filter, searchableProjection()).lean<SearchableSnapshot>();
       if (!current) return null;
-      const updated = await write(conditionOn(current), withTokens(update, { ...pickSearchable(current), ...searchable }));
+      const updated = await write(conditionOn(filter, current), withTokens(update, { ...pickSearchable(current), ...searchable }));
       if (updated) return this.bumpedIf(updated);
     }
     throw new ConflictError('The product kept changing while it was edited; try again');
@@ -165,7 +165,7 @@ export class ProductStore {
           await Promise.all(
             pending.slice(start, start + PARALLEL_WRITES).map(async (current) => {
               const result = await this.model
-                .updateOne(conditionOn(current), withTokens(update, { ...pickSearchable(current), ...searchable }), { runValidators: true })
+                .updateOne(conditionOn(filter, current), withTokens(update, { ...pickSearchable(current), ...searchable }), { runValidators: true })
                 .exec();
               if (result.matchedCount > 0) done.push(current._id);
             }),
@@ -194,9 +194,12 @@ function pickSearchable(product: Searchable): Searchable {
   return { title: product.title, brand: product.brand, category: product.category, tags: product.tags };
 }
 
-/** The write applies only if the fields the tokens are computed from are still as read. */
-function conditionOn(current: SearchableSnapshot): ProductFilter {
-  return { _id: current._id, ...pickSearchable(current) };
+/**
+ * The caller's condition, on the product that was read, and only while the fields the tokens
+ * were computed from are still as read.
+ */
+function conditionOn(filter: ProductFilter, current: SearchableSnapshot): ProductFilter {
+  return { $and: [filter, { _id: current._id, ...pickSearchable(current) }] };
 }
 
 function withTokens(update: ProductUpdate, merged: Searchable): ProductUpdate {
