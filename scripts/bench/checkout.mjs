@@ -28,7 +28,7 @@ const env = {
   REDIS_URL: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
   REDIS_KEY_PREFIX: `bench_${run}`,
   JWT_ACCESS_SECRET: randomBytes(32).toString('hex'),
-  THROTTLE_LIMIT_PER_MINUTE: '1000000',
+  THROTTLE_LIMIT_PER_MINUTE: '100000',
   S3_BUCKET: 'shop-media',
   S3_PUBLIC_URL: 'http://127.0.0.1:9000/shop-media',
   S3_ENDPOINT: 'http://127.0.0.1:9000',
