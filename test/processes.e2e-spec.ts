@@ -1,7 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import mongoose from 'mongoose';
 import { uniqueEmail } from './support/accounts';
+import { killLeftoverProcesses, runEntryPoint as run } from './support/entry-points';
 import { Mailbox } from './support/mailbox';
 import { freePort, waitFor } from './support/wait';
 import { testEnvironment } from './support/test-env';
@@ -10,35 +9,9 @@ import { testEnvironment } from './support/test-env';
  * The built entry points as real processes (scripts/test.sh runs `nest build` first): the API,
  * the worker and the seed command, each with the environment a deployment would give it.
  */
-const DIST = join(__dirname, '..', 'dist', 'src');
-
-interface Run {
-  child: ChildProcess;
-  output: () => string;
-  exit: Promise<number | null>;
-}
-
-/** Every process a test started; whatever a failed test left running is killed after it. */
-const started: ChildProcess[] = [];
-
-function run(script: string, env: Record<string, string>, args: string[] = []): Run {
-  const child = spawn(process.execPath, [join(DIST, script), ...args], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  started.push(child);
-  return { child, output: () => output, exit };
-}
-
 describe('Entry points as processes', () => {
   const env: Record<string, string> = { ...testEnvironment(), LOG_LEVEL: 'info' };
-  afterEach(() => {
-    for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
+  afterEach(killLeftoverProcesses);
   afterAll(async () => {
     const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
     await connection.dropDatabase();
