@@ -10,6 +10,7 @@ import { throttlerOptions } from './core/rate-limits';
 import { REDIS } from './redis/redis.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
+import { QueueDashboardModule } from './jobs/dashboard/queue-dashboard.module';
 import { ProductsModule } from './products/products.module';
 import { SearchModule } from './search/search.module';
 import { UsersModule } from './users/users.module';
@@ -33,6 +34,7 @@ import { PaymentWebhooksModule } from './payments/payment-webhooks.module';
     CartModule,
     OrdersModule,
     PaymentWebhooksModule,
+    QueueDashboardModule,
   ],
   providers: [
     { provide: APP_GUARD, useClass: ClientThrottlerGuard },

@@ -5,6 +5,10 @@ import { killProcessesLeftRunning, runBuilt as run } from './support/node-proces
 import { freePort, waitFor } from './support/wait';
 import { testEnvironment } from './support/test-env';
 
+/**
+ * The built entry points as real processes (scripts/test.sh runs `nest build` first): the API,
+ * the worker and the seed command, each with the environment a deployment would give it.
+ */
 describe('Entry points as processes', () => {
   const env: Record<string, string> = { ...testEnvironment(), LOG_LEVEL: 'info' };
   afterEach(killProcessesLeftRunning);

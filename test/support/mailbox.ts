@@ -15,10 +15,16 @@ export class Mailbox {
   constructor(private readonly baseUrl = `http://127.0.0.1:${process.env.MAILDEV_WEB_PORT ?? '1080'}`) {}
 
   async emailsTo(address: string): Promise<CaughtEmail[]> {
+    return this.emailsToAny([address]);
+  }
+
+  /** Emails to any of the addresses, in one read of the mailbox. */
+  async emailsToAny(addresses: string[]): Promise<CaughtEmail[]> {
+    const wanted = new Set(addresses.map((address) => address.toLowerCase()));
     const response = await fetch(`${this.baseUrl}/api/email`);
     if (!response.ok) throw new Error(`MailDev answered ${response.status}`);
     const emails = (await response.json()) as CaughtEmail[];
-    return emails.filter((email) => email.to.some((to) => to.address.toLowerCase() === address.toLowerCase()));
+    return emails.filter((email) => email.to.some((to) => wanted.has(to.address.toLowerCase())));
   }
 
   /** Waits until `count` emails to the address have arrived, and returns them. */
