@@ -33,7 +33,8 @@ export class BackupSchedule implements OnApplicationBootstrap {
     this.queue.on('error', (error) => this.logger.warn(`Backup queue error: ${error.message}`));
     if (!this.gate.runsJobs) return;
     this.queue.on('failed', (job, error) => this.logger.error(`Scheduled backup ${job.id} failed (attempt ${job.attemptsMade}): ${error.message}`));
-    void this.queue.process(SCHEDULED_BACKUP_JOB, 1, (job: Job) => this.take(job));
+    // The promise rejects when the queue closes before it started (a SIGTERM right after start).
+    this.queue.process(SCHEDULED_BACKUP_JOB, 1, (job: Job) => this.take(job)).catch((error: Error) => this.logger.warn(`Backup queue stopped: ${error.message}`));
     // Not awaited: a worker must start (and serve its other queues) while Redis is still away.
     void this.schedule().catch((error: Error) => this.logger.error(`Could not schedule the backup: ${error.message}`));
   }
