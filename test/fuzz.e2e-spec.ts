@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
 import { uniqueEmail } from './support/accounts';
@@ -75,12 +75,16 @@ function fuzz(role: string, base: string, accessToken: string, extraArgs: string
     ...extraArgs,
   ];
   return new Promise((resolve, reject) => {
-    const child = spawn(SCHEMATHESIS, args, { env: { PATH: process.env.PATH ?? '', HOME: homedir(), NO_COLOR: '1' } });
+    // A fresh working folder: schemathesis keeps a cache of past failures there and would
+    // replay them first, making a run depend on the ones before it.
+    const cwd = mkdtempSync(join(tmpdir(), `fuzz-${role}-`));
+    const child = spawn(SCHEMATHESIS, args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: homedir(), NO_COLOR: '1' } });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
     child.once('error', reject);
     child.once('exit', (exitCode) => {
+      rmSync(cwd, { recursive: true, force: true });
       mkdirSync(REPORTS, { recursive: true });
       writeFileSync(join(REPORTS, `fuzz-${role}.txt`), output.replaceAll(accessToken, '<token>'));
       const failures = output.includes('FAILURES') ? output.slice(output.indexOf('FAILURES'), output.indexOf('SUMMARY')) : '';

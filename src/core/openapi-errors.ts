@@ -1,4 +1,5 @@
 import { ApiExtension, type OpenAPIObject } from '@nestjs/swagger';
+import { EnvironmentVariables } from '../config/env.schema';
 
 type Operation = {
   parameters?: Array<{ in: string }>;
@@ -101,5 +102,5 @@ export function documentErrorResponses(document: OpenAPIObject, apiPrefix: strin
 }
 
 export const GLOBAL_LIMIT =
-  'Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client ' +
-  '(an IPv6 /64 or an IPv4 address), counted over all routes together.';
+  `Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default ${new EnvironmentVariables().THROTTLE_LIMIT_PER_MINUTE}) ` +
+  'requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together.';

@@ -4,7 +4,7 @@ import { ApiExtension } from '@nestjs/swagger';
 import type { ThrottlerModuleOptions, ThrottlerOptions } from '@nestjs/throttler';
 import type Redis from 'ioredis';
 import type { AppConfig } from '../config/app-config';
-import type { EnvironmentVariables } from '../config/env.schema';
+import { EnvironmentVariables } from '../config/env.schema';
 import { clientKeyOf, networkKeyOf } from './client-key';
 import { GLOBAL_LIMIT, RATE_LIMIT_EXTENSION, RateLimitExtension } from './openapi-errors';
 import { RedisThrottlerStorage } from './redis-throttler.storage';
@@ -13,7 +13,7 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 type LimitVariable = {
-  [K in keyof EnvironmentVariables]: K extends `THROTTLE_${string}_PER_${'MINUTE' | 'HOUR'}` ? K : never;
+  [K in keyof EnvironmentVariables]-?: K extends `THROTTLE_${string}_PER_${'MINUTE' | 'HOUR'}` ? K : never;
 }[keyof EnvironmentVariables];
 
 /**
@@ -22,21 +22,28 @@ type LimitVariable = {
  * other 429s.
  */
 const ROUTE_LIMITS = {
-  register: { variable: 'THROTTLE_REGISTER_PER_HOUR', default: 10, windowMs: HOUR, hashes: true },
+  register: { variable: 'THROTTLE_REGISTER_PER_HOUR', windowMs: HOUR, hashes: true },
   login: {
     variable: 'THROTTLE_LOGIN_PER_MINUTE',
-    default: 20,
     windowMs: MINUTE,
     hashes: true,
-    also:
-      'Failed logins are limited too, within LOGIN_FAILURE_WINDOW_MINUTES (default 15): LOGIN_MAX_FAILURES_PER_EMAIL ' +
-      '(default 5) per email from one client, after which that client gets 429 for that email while other clients ' +
-      'still log in; LOGIN_MAX_FAILURES_PER_EMAIL_TOTAL (default 50) per email from all clients; ' +
-      'LOGIN_MAX_FAILURES_PER_IP (default 100) per client over all emails. Refused attempts do not count.',
+    also: (defaults: EnvironmentVariables) =>
+      `Failed logins are limited too, within LOGIN_FAILURE_WINDOW_MINUTES (default ${defaults.LOGIN_FAILURE_WINDOW_MINUTES}): ` +
+      `LOGIN_MAX_FAILURES_PER_EMAIL (default ${defaults.LOGIN_MAX_FAILURES_PER_EMAIL}) per email from one client, after ` +
+      'which that client gets 429 for that email while other clients still log in; LOGIN_MAX_FAILURES_PER_EMAIL_TOTAL ' +
+      `(default ${defaults.LOGIN_MAX_FAILURES_PER_EMAIL_TOTAL}) per email from all clients; LOGIN_MAX_FAILURES_PER_IP ` +
+      `(default ${defaults.LOGIN_MAX_FAILURES_PER_IP}) per client over all emails. Refused attempts do not count.`,
   },
-  'password-forgot': { variable: 'THROTTLE_PASSWORD_FORGOT_PER_HOUR', default: 10, windowMs: HOUR, hashes: false },
-  'password-reset': { variable: 'THROTTLE_PASSWORD_RESET_PER_HOUR', default: 20, windowMs: HOUR, hashes: true },
-} satisfies Record<string, { variable: LimitVariable; default: number; windowMs: number; hashes: boolean; also?: string }>;
+  'password-forgot': { variable: 'THROTTLE_PASSWORD_FORGOT_PER_HOUR', windowMs: HOUR, hashes: false },
+  'password-reset': { variable: 'THROTTLE_PASSWORD_RESET_PER_HOUR', windowMs: HOUR, hashes: true },
+} satisfies Record<string, RouteLimit>;
+
+interface RouteLimit {
+  variable: LimitVariable;
+  windowMs: number;
+  hashes: boolean;
+  also?: (defaults: EnvironmentVariables) => string;
+}
 
 export type LimitedRoute = keyof typeof ROUTE_LIMITS;
 
@@ -48,13 +55,16 @@ const ROUTE_LIMIT_KEY = 'rate-limited-route';
  * @ApiResponse here would drop the route's default success answer).
  */
 export function RateLimited(route: LimitedRoute) {
-  const limit: { variable: string; default: number; windowMs: number; hashes: boolean; also?: string } = ROUTE_LIMITS[route];
+  const limit: RouteLimit = ROUTE_LIMITS[route];
+  // The defaults as the environment schema declares them, so the document never drifts from it.
+  const defaults = new EnvironmentVariables();
   const per = limit.windowMs === HOUR ? 'hour' : 'minute';
   const documented: RateLimitExtension = {
     description:
-      `Rate limited: at most ${limit.variable} (default ${limit.default}) requests per ${per} per client ` +
-      '(an IPv6 /64 or an IPv4 address), and THROTTLE_NETWORK_MULTIPLIER (default 4) times that per IPv6 /48; ' +
-      `besides, ${GLOBAL_LIMIT.replace(/^Rate limited: at most /, '')}${limit.also ? ` ${limit.also}` : ''}`,
+      `Rate limited: at most ${limit.variable} (default ${defaults[limit.variable]}) requests per ${per} per client ` +
+      `(an IPv6 /64 or an IPv4 address), and THROTTLE_NETWORK_MULTIPLIER (default ${defaults.THROTTLE_NETWORK_MULTIPLIER}) ` +
+      `times that per IPv6 /48; besides, ${GLOBAL_LIMIT.replace(/^Rate limited: at most /, '')}` +
+      (limit.also ? ` ${limit.also(defaults)}` : ''),
     hashesPassword: limit.hashes,
   };
   return applyDecorators(SetMetadata(ROUTE_LIMIT_KEY, route), ApiExtension(RATE_LIMIT_EXTENSION, documented));
