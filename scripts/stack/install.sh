@@ -2,7 +2,7 @@
 # Installs the programs of the local stack into $STACK_CACHE_DIR (Redis: from apt).
 # Idempotent: what is already there at the pinned version is skipped.
 #
-#   scripts/stack/install.sh [--quiet] [node mongo redis minio stripe-mock maildev ...]
+#   scripts/stack/install.sh [--quiet] [node mongo redis minio stripe-mock maildev paypal-mock ...]
 #
 # No component named: all of them. --quiet: say nothing about what is already installed.
 # Output of each install goes to $STACK_CACHE_DIR/logs/install-<component>.log.
@@ -19,7 +19,7 @@ MAILDEV_VERSION=3.0.0
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # node first: maildev's install runs on it. minio last: it is the long one.
-INSTALL_ORDER=(node redis mongo stripe-mock maildev minio)
+INSTALL_ORDER=(node redis mongo stripe-mock maildev paypal-mock minio)
 
 need() {
   local cmd
@@ -123,6 +123,10 @@ install_maildev() {
   npm install --prefix "$MAILDEV_PREFIX" --no-audit --no-fund "maildev@$MAILDEV_VERSION"
 }
 
+# --- paypal-mock: a script in this repository, run on the project's Node ------------------------
+installed_paypal_mock() { [[ -f $PAYPAL_MOCK_SCRIPT && $(_shop_node_major) == 24 ]]; }
+install_paypal_mock() { ensure_node; }
+
 # --- main --------------------------------------------------------------------------------------
 quiet=no
 requested=()
@@ -133,7 +137,7 @@ for arg in "$@"; do
       sed -n '2,8s/^# \{0,1\}//p' "$0"
       exit 0
       ;;
-    node | mongo | redis | minio | stripe-mock | maildev) requested+=("$arg") ;;
+    node | mongo | redis | minio | stripe-mock | maildev | paypal-mock) requested+=("$arg") ;;
     *) die "unknown component '$arg' (known: ${INSTALL_ORDER[*]})" ;;
   esac
 done
