@@ -156,6 +156,12 @@ describe('PayPal as the second payment provider (MongoDB, Redis, the PayPal test
     await paypal.capture(buyer, new Types.ObjectId().toHexString()).expect(404);
     await paypal.capture(buyer, 'not-an-id').expect(400);
 
+    // Cancelled before it was paid: the approval comes too late, nothing is captured.
+    await paypal.approve(order.payment.paypalOrderId);
+    await request(t.http).post(`/api/v1/orders/${order.id}/cancel`).set(...bearer(buyer)).expect(200);
+    expect((await paypal.capture(buyer, order.id).expect(409)).body.message).toBe(`Order ${order.number} is cancelled; its payment is not captured`);
+    expect((await paypal.stored(order.payment.paypalOrderId)).status).toBe('APPROVED');
+
     const stripeOrder = await shop.placeOrder(buyer, [[product.id, 1]]);
     expect((await paypal.capture(buyer, stripeOrder.id).expect(400)).body.message).toBe(`Order ${stripeOrder.number} is not paid through paypal`);
   });
@@ -188,5 +194,9 @@ describe('PayPal as the second payment provider (MongoDB, Redis, the PayPal test
       await paypal.approve(order.payment.paypalOrderId);
       expect((await paypal.capture(buyer, order.id).expect(200)).body.status).toBe('paid');
     }
+  });
+
+  it('asked PayPal for one access token for everything above: it is cached, and simultaneous calls share it', async () => {
+    expect(await paypal.tokensIssued()).toBe(1);
   });
 });

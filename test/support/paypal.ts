@@ -13,8 +13,9 @@ export const PAYPAL_MOCK_URL = `http://127.0.0.1:${process.env.PAYPAL_MOCK_PORT 
 const SIGNING_KEY = process.env.PAYPAL_MOCK_SIGNING_KEY ?? 'paypal-mock-signing-key';
 export const TEST_PAYPAL_WEBHOOK_ID = 'WH-SHOP-BACKEND-TESTS';
 
+/** A client id of its own per test file, so what the test double counts for it is this file's. */
 export const PAYPAL_TEST_ENV = {
-  PAYPAL_CLIENT_ID: 'shop-backend-tests',
+  PAYPAL_CLIENT_ID: `shop-backend-tests-${randomBytes(4).toString('hex')}`,
   PAYPAL_CLIENT_SECRET: 'shop-backend-tests-secret',
   PAYPAL_WEBHOOK_ID: TEST_PAYPAL_WEBHOOK_ID,
   PAYPAL_API_BASE: PAYPAL_MOCK_URL,
@@ -46,6 +47,11 @@ export class Paypal {
   /** The order as the test double stores it, with its refunds. */
   async stored(paypalOrderId: string): Promise<MockOrder> {
     return (await request(PAYPAL_MOCK_URL).get(`/mock/orders/${paypalOrderId}`).expect(200)).body;
+  }
+
+  /** How many access tokens the test double handed to this test file's PayPal client. */
+  async tokensIssued(): Promise<number> {
+    return (await request(PAYPAL_MOCK_URL).get(`/mock/clients/${PAYPAL_TEST_ENV.PAYPAL_CLIENT_ID}`).expect(200)).body.tokensIssued;
   }
 
   capture(account: Account, orderId: string) {

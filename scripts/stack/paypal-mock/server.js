@@ -22,6 +22,7 @@
 // Test-only endpoints (no token), standing in for the buyer and for looking behind the counter:
 //   POST /mock/orders/{id}/approve                the buyer approves the order on PayPal's site
 //   GET  /mock/orders/{id}                        the order as stored, with its refunds
+//   GET  /mock/clients/{client id}                how many access tokens that client was given
 //   GET  /mock/health                             readiness probe of the stack scripts
 // Everything is lost when it stops; it listens on 127.0.0.1 only.
 'use strict';
@@ -36,10 +37,11 @@ const port = Number(portArg >= 0 ? args[portArg + 1] : (process.env.PAYPAL_MOCK_
 const signingKey = process.env.PAYPAL_MOCK_SIGNING_KEY ?? 'paypal-mock-signing-key';
 const TOKEN_SECONDS = 32_400; // what PayPal's sandbox hands out (9 hours)
 
-const tokens = new Map(); // access token -> expiry (ms)
+const tokens = new Map(); // access token -> { clientId, expiresAt (ms) }
+const tokensIssued = new Map(); // client id -> count
 const orders = new Map(); // PayPal order id -> order
 const captures = new Map(); // capture id -> PayPal order id
-const replays = new Map(); // "<operation>:<PayPal-Request-Id>" -> [status, body]
+const replays = new Map(); // "<client id>:<operation>:<PayPal-Request-Id>" -> [status, body]
 
 const id = (length = 17) => randomBytes(length).toString('hex').toUpperCase().slice(0, length);
 const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -199,20 +201,23 @@ function issueToken(req) {
     return [401, { error: 'invalid_client', error_description: 'Client Authentication failed' }];
   }
   const token = `A21AA${randomBytes(24).toString('base64url')}`;
-  tokens.set(token, Date.now() + TOKEN_SECONDS * 1000);
+  tokens.set(token, { clientId, expiresAt: Date.now() + TOKEN_SECONDS * 1000 });
+  tokensIssued.set(clientId, (tokensIssued.get(clientId) ?? 0) + 1);
   return [200, { scope: 'https://uri.paypal.com/services/payments/payment', access_token: token, token_type: 'Bearer', app_id: 'APP-MOCK', expires_in: TOKEN_SECONDS, nonce: id(20) }];
 }
 
-function authorized(req) {
+/** The client id behind a valid Bearer token, or undefined. */
+function clientOf(req) {
   const [scheme, token] = (req.headers.authorization ?? '').split(' ');
-  return scheme === 'Bearer' && (tokens.get(token) ?? 0) > Date.now();
+  const entry = scheme === 'Bearer' ? tokens.get(token) : undefined;
+  return entry && entry.expiresAt > Date.now() ? entry.clientId : undefined;
 }
 
-/** Same PayPal-Request-Id for the same operation → the first answer again, nothing done twice. */
+/** Same PayPal-Request-Id (per client) for the same operation → the first answer again, nothing done twice. */
 function once(req, operation, handler) {
   const requestId = req.headers['paypal-request-id'];
   if (!requestId) return handler();
-  const key = `${operation}:${requestId}`;
+  const key = `${clientOf(req)}:${operation}:${requestId}`;
   if (!replays.has(key)) replays.set(key, handler());
   return replays.get(key);
 }
@@ -235,9 +240,15 @@ function route(req, body) {
     if (!order) throw notFound();
     return [200, { ...orderView(req, order), refunds: order.refunds }];
   }
+  if (req.method === 'GET' && (match = /^\/mock\/clients\/([^/]+)$/.exec(path))) {
+    return [200, { clientId: decodeURIComponent(match[1]), tokensIssued: tokensIssued.get(decodeURIComponent(match[1])) ?? 0 }];
+  }
+  if (req.method === 'GET' && path === '/checkoutnow') {
+    return [200, { message: 'PayPal test double: no buyer pages here. Approve with POST /mock/orders/{id}/approve.' }];
+  }
   if (post && path === '/v1/oauth2/token') return issueToken(req);
 
-  if (!authorized(req)) return [401, { error: 'invalid_token', error_description: 'Token signature verification failed' }];
+  if (!clientOf(req)) return [401, { error: 'invalid_token', error_description: 'Token signature verification failed' }];
   if (post && path === '/v2/checkout/orders') return once(req, 'create', () => createOrder(req, body));
   if (req.method === 'GET' && (match = /^\/v2\/checkout\/orders\/([\w-]+)$/.exec(path))) {
     const order = orders.get(match[1]);
