@@ -1,10 +1,8 @@
-import { getQueueToken } from '@nestjs/bull';
-import type { Queue } from 'bull';
 import { Types } from 'mongoose';
-import type { OrderEventJob, QueueName } from '../src/jobs/job.registry';
 import request from 'supertest';
 import { Account, bearer, login, registerCustomer } from './support/accounts';
 import { captureCompleted, PAYPAL_TEST_ENV, Paypal, PaypalOrderPayment } from './support/paypal';
+import { orderEventJobs } from './support/order-jobs';
 import { ADDRESS, PlacedOrder, Shop, SHOP_ADMIN } from './support/shop';
 import { createTestApp, TestApp } from './support/test-app';
 
@@ -32,18 +30,7 @@ describe('PayPal as the second payment provider (MongoDB, Redis, the PayPal test
   }
 
   const read = async (buyer: Account, orderId: string) => (await request(t.http).get(`/api/v1/orders/${orderId}`).set(...bearer(buyer)).expect(200)).body;
-  const stored = (orderId: string) => t.connection.collection('orders').findOne({ _id: new Types.ObjectId(orderId) });
-  /** OrderPaid events of the order, wherever they are: still in its outbox, or handed to the `orders` queue. */
-  async function paidEvents(orderId: string): Promise<string[]> {
-    const outbox = ((await stored(orderId))?.outbox ?? []) as { eventId: string; type: string }[];
-    const queue = t.app.get<Queue<OrderEventJob>>(getQueueToken('orders' satisfies QueueName), { strict: false });
-    const jobs = await queue.getJobs(['waiting', 'active', 'completed', 'failed', 'delayed']);
-    const ids = [
-      ...outbox.filter((event) => event.type === 'OrderPaid').map((event) => event.eventId),
-      ...jobs.filter((job) => job?.data.orderId === orderId && job.data.type === 'OrderPaid').map((job) => job.data.eventId),
-    ];
-    return [...new Set(ids)];
-  }
+  const paidEvents = async (orderId: string) => (await orderEventJobs(t, orderId)).filter((job) => job.data.type === 'OrderPaid');
 
   it('checkout → approval link → buyer approves → capture → paid; two captures and three webhook deliveries at once are one transition and one event', async () => {
     const buyer = await registerCustomer(t, 'paypal-happy');
@@ -164,36 +151,6 @@ describe('PayPal as the second payment provider (MongoDB, Redis, the PayPal test
 
     const stripeOrder = await shop.placeOrder(buyer, [[product.id, 1]]);
     expect((await paypal.capture(buyer, stripeOrder.id).expect(400)).body.message).toBe(`Order ${stripeOrder.number} is not paid through paypal`);
-  });
-
-  it('no oversell when half the buyers pay with PayPal: 12 buyers, 5 units, exactly 5 orders', async () => {
-    const units = 5;
-    const product = await shop.createProduct({ price: 900, stock: units });
-    const buyers = await Promise.all(Array.from({ length: 12 }, (_, i) => registerCustomer(t, `paypal-race-${i}`)));
-    for (const buyer of buyers) await shop.addToCart(buyer, product.id, 1).expect(200);
-
-    const answers = await Promise.all(
-      buyers.map((buyer, i) => shop.checkout(buyer, { shippingAddress: ADDRESS, ...(i % 2 === 0 && { paymentProvider: 'paypal' }) })),
-    );
-    const placed = answers.filter((answer) => answer.status === 201);
-    expect(answers.map((answer) => answer.status).sort()).toEqual([...Array<number>(units).fill(201), ...Array<number>(12 - units).fill(409)]);
-    expect(await shop.adminProduct(product.id)).toMatchObject({ stock: 0, stockOnHand: units, stockAllocated: units });
-    for (const answer of answers.filter((a) => a.status === 409)) expect(answer.body).toMatchObject({ statusCode: 409, error: 'Conflict' });
-    // Each order carries the provider its buyer chose.
-    for (const answer of placed) {
-      const chosen = buyers.findIndex((buyer) => buyer.id === answer.body.userId) % 2 === 0 ? 'paypal' : 'stripe';
-      expect(answer.body.payment.provider).toBe(chosen);
-    }
-    expect(await t.connection.collection('orders').countDocuments({ 'items.productId': new Types.ObjectId(product.id) })).toBe(units);
-
-    // The PayPal orders among them pay through the whole PayPal path.
-    for (const answer of placed) {
-      const order = answer.body as PaypalOrder;
-      if (order.payment.provider !== 'paypal') continue;
-      const buyer = buyers.find((candidate) => candidate.id === order.userId)!;
-      await paypal.approve(order.payment.paypalOrderId);
-      expect((await paypal.capture(buyer, order.id).expect(200)).body.status).toBe('paid');
-    }
   });
 
   it('asked PayPal for one access token for everything above: it is cached, and simultaneous calls share it', async () => {
