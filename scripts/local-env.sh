@@ -36,6 +36,11 @@ export S3_PUBLIC_URL=${S3_PUBLIC_URL:-$S3_ENDPOINT/$S3_BUCKET}
 export STRIPE_SECRET_KEY=${STRIPE_SECRET_KEY:-sk_test_localstack}
 export STRIPE_WEBHOOK_SECRET=${STRIPE_WEBHOOK_SECRET:-whsec_local}
 export STRIPE_API_URL=${STRIPE_API_URL:-http://127.0.0.1:${STRIPE_MOCK_PORT:-12111}}
+# PayPal against the local test double (scripts/stack/paypal-mock); unset these for no PayPal.
+export PAYPAL_CLIENT_ID=${PAYPAL_CLIENT_ID:-local-client}
+export PAYPAL_CLIENT_SECRET=${PAYPAL_CLIENT_SECRET:-local-secret}
+export PAYPAL_WEBHOOK_ID=${PAYPAL_WEBHOOK_ID:-WH-LOCAL}
+export PAYPAL_API_BASE=${PAYPAL_API_BASE:-http://127.0.0.1:${PAYPAL_MOCK_PORT:-12113}}
 export APP_PUBLIC_URL=${APP_PUBLIC_URL:-http://localhost:$PORT}
 unset _jwt_secret _admin_password
 unset -f _local_secret

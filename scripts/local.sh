@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$PROJECT_ROOT"
 ensure_node_modules
 if [[ -n ${MONGODB_URI:-} ]]; then
-  scripts/stack/up.sh redis minio stripe-mock maildev # MongoDB is yours
+  scripts/stack/up.sh redis minio stripe-mock maildev paypal-mock # MongoDB is yours
 else
   scripts/stack/up.sh
 fi

@@ -4,8 +4,8 @@
 #   npm test [-- <jest arguments>]      e.g. npm test -- test/auth.e2e-spec.ts
 #
 # Installs and starts what is missing: Node 24, node_modules, MongoDB stand-in (memory backend,
-# its own port so test data never mixes with the local run's), Redis, MinIO, stripe-mock and
-# MailDev. Servers already running are reused and left running for the next run.
+# its own port so test data never mixes with the local run's), Redis, MinIO, stripe-mock,
+# MailDev and the PayPal test double. Servers already running are reused and left running for the next run.
 # TEST_MONGODB_URI points the suite at another MongoDB (a real one, say) instead of the stand-in.
 # Ends with one line `N passed, N failed` read from jest's JSON report.
 set -euo pipefail
@@ -39,7 +39,7 @@ if [[ -z ${TEST_MONGODB_URI:-} ]]; then
   MONGO_PORT=$TEST_MONGO_PORT MONGO_BACKEND=memory scripts/stack/up.sh mongo
   export TEST_MONGODB_URI=mongodb://127.0.0.1:$TEST_MONGO_PORT
 fi
-scripts/stack/up.sh redis minio stripe-mock maildev
+scripts/stack/up.sh redis minio stripe-mock maildev paypal-mock
 export TEST_REDIS_URL=${TEST_REDIS_URL:-redis://127.0.0.1:${REDIS_PORT:-6379}}
 
 echo "test.sh: type check and build (the process tests run dist/)"

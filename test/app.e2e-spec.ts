@@ -40,6 +40,7 @@ describe('HTTP app on the real stack', () => {
       'get /api/v1/products/{idOrSlug}',
       'get /api/v1/categories',
       'post /api/v1/payments/webhook',
+      'post /api/v1/payments/paypal/webhook',
     ]);
     const operations = Object.entries(doc.paths as Record<string, Record<string, { security?: object[] }>>)
       .filter(([path]) => !path.includes('_probe'))

@@ -3,21 +3,23 @@ import { join } from 'node:path';
 import mongoose from 'mongoose';
 import request from 'supertest';
 import { Account, uniqueEmail } from './support/accounts';
-import { Shop, SHOP_ADMIN } from './support/shop';
+import { PAYPAL_TEST_ENV } from './support/paypal';
+import { ADDRESS, Shop, SHOP_ADMIN } from './support/shop';
 import { testEnvironment } from './support/test-env';
 import { freePort, waitFor } from './support/wait';
 
 /**
  * No oversell the way the shop scales out: two API processes started from the built app
  * (scripts/test.sh builds dist/ first) on the same MongoDB and Redis, 50 buyers checking out the
- * last 10 units at the same moment, half through each process.
+ * last 10 units at the same moment, half through each process, and half of them paying with
+ * PayPal (the local test double), half with Stripe.
  */
 const MAIN = join(__dirname, '..', 'dist', 'src', 'main.js');
 const BUYERS = 50;
 const STOCK = 10;
 
 describe('No oversell across two API processes', () => {
-  const env: Record<string, string> = { ...testEnvironment(), ADMIN_EMAIL: SHOP_ADMIN.email, ADMIN_PASSWORD: SHOP_ADMIN.password };
+  const env: Record<string, string> = { ...testEnvironment(PAYPAL_TEST_ENV), ADMIN_EMAIL: SHOP_ADMIN.email, ADMIN_PASSWORD: SHOP_ADMIN.password };
   const processes: { child: ChildProcess; exit: Promise<unknown> }[] = [];
   const urls: string[] = [];
 
@@ -60,7 +62,9 @@ describe('No oversell across two API processes', () => {
     }
     await Promise.all(buyers.map((buyer, index) => shops[index % 2].addToCart(buyer, product.id, 1).expect(200)));
 
-    const answers = await Promise.all(buyers.map((buyer, index) => shops[index % 2].checkout(buyer)));
+    // Buyers 0, 1, 4, 5, … pay with PayPal: each process gets both providers.
+    const provider = (index: number) => (index % 4 < 2 ? 'paypal' : 'stripe');
+    const answers = await Promise.all(buyers.map((buyer, index) => shops[index % 2].checkout(buyer, { shippingAddress: ADDRESS, paymentProvider: provider(index) })));
     const statuses = answers.map((res) => res.status);
     expect(statuses.filter((status) => status >= 500)).toEqual([]);
     expect(statuses.filter((status) => status === 201)).toHaveLength(STOCK);
@@ -68,6 +72,7 @@ describe('No oversell across two API processes', () => {
     for (const refused of answers.filter((res) => res.status === 409)) {
       expect(refused.body.lines).toEqual([{ productId: product.id, requested: 1, available: 0 }]);
     }
+    answers.forEach((res, index) => res.status === 201 && expect(res.body.payment.provider).toBe(provider(index)));
 
     expect(await shops[1].adminProduct(product.id)).toMatchObject({ stock: 0, stockOnHand: STOCK, stockAllocated: STOCK });
     expect((await request(urls[1]).get(`/api/v1/products/${product.id}`).expect(200)).body.stock).toBe(0);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stops the local servers that up.sh started, with SIGTERM, and waits for them to exit.
 #
-#   scripts/stack/down.sh [mongo redis minio stripe-mock maildev ...]   (none named: all five)
+#   scripts/stack/down.sh [mongo redis minio stripe-mock maildev paypal-mock ...]   (none named: all)
 #   scripts/stack/down.sh --all      every server with a pid file in $STACK_DATA_DIR/run,
 #                                    whatever port it was started on
 #

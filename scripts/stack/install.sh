@@ -3,7 +3,7 @@
 # test suite's API fuzzer, schemathesis (PyPI, into a virtual environment there).
 # Idempotent: what is already there at the pinned version is skipped.
 #
-#   scripts/stack/install.sh [--quiet] [node mongo redis minio stripe-mock maildev schemathesis ...]
+#   scripts/stack/install.sh [--quiet] [node mongo redis minio stripe-mock maildev paypal-mock schemathesis ...]
 #
 # No component named: all of them. --quiet: say nothing about what is already installed.
 # Output of each install goes to $STACK_CACHE_DIR/logs/install-<component>.log.
@@ -21,7 +21,7 @@ SCHEMATHESIS_VERSION=4.32.5 # the API fuzzer of the test suite (PyPI)
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # node first: maildev's install runs on it. minio last: it is the long one.
-INSTALL_ORDER=(node redis mongo stripe-mock maildev schemathesis minio)
+INSTALL_ORDER=(node redis mongo stripe-mock maildev paypal-mock schemathesis minio)
 
 need() {
   local cmd
@@ -125,6 +125,10 @@ install_maildev() {
   npm install --prefix "$MAILDEV_PREFIX" --no-audit --no-fund "maildev@$MAILDEV_VERSION"
 }
 
+# --- paypal-mock: a script in this repository, run on the project's Node ------------------------
+installed_paypal_mock() { [[ -f $PAYPAL_MOCK_SCRIPT && $(_shop_node_major) == 24 ]]; }
+install_paypal_mock() { ensure_node; }
+
 # --- schemathesis: PyPI, in its own virtual environment (a test tool, not a server) ------------
 installed_schemathesis() {
   [[ $("$SCHEMATHESIS_BIN" --version 2>/dev/null) == "schemathesis, version $SCHEMATHESIS_VERSION" ]]
@@ -156,7 +160,7 @@ for arg in "$@"; do
       sed -n '2,9s/^# \{0,1\}//p' "$0"
       exit 0
       ;;
-    node | mongo | redis | minio | stripe-mock | maildev | schemathesis) requested+=("$arg") ;;
+    node | mongo | redis | minio | stripe-mock | maildev | paypal-mock | schemathesis) requested+=("$arg") ;;
     *) die "unknown component '$arg' (known: ${INSTALL_ORDER[*]})" ;;
   esac
 done

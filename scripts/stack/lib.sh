@@ -6,7 +6,7 @@
 STACK_SCRIPTS_DIR=$(cd -P "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$STACK_SCRIPTS_DIR/../env.sh"
 
-STACK_COMPONENTS=(mongo redis minio stripe-mock maildev)
+STACK_COMPONENTS=(mongo redis minio stripe-mock maildev paypal-mock)
 
 : "${MONGO_PORT:=27017}" "${MONGO_BACKEND:=h2}" "${MONGO_JAVA_HEAP:=1g}"
 : "${REDIS_PORT:=6379}"
@@ -16,6 +16,7 @@ STACK_COMPONENTS=(mongo redis minio stripe-mock maildev)
 : "${STRIPE_MOCK_PORT:=12111}"
 : "${STRIPE_MOCK_HTTPS_PORT:=$((STRIPE_MOCK_PORT + 1))}"
 : "${MAILDEV_SMTP_PORT:=1025}" "${MAILDEV_WEB_PORT:=1080}"
+: "${PAYPAL_MOCK_PORT:=12113}"
 : "${STACK_TIMEOUT:=60}"
 
 MONGO_LIB_DIR=$STACK_CACHE_DIR/mongo/lib
@@ -24,6 +25,8 @@ MINIO_BIN=$STACK_CACHE_DIR/bin/minio
 STRIPE_MOCK_BIN=$STACK_CACHE_DIR/bin/stripe-mock
 MAILDEV_BIN=$STACK_CACHE_DIR/maildev/node_modules/.bin/maildev
 SCHEMATHESIS_BIN=$STACK_CACHE_DIR/schemathesis/bin/schemathesis
+# The PayPal test double is part of the repository: nothing to install but Node.
+PAYPAL_MOCK_SCRIPT=$STACK_SCRIPTS_DIR/paypal-mock/server.js
 
 SCRIPT_NAME=$(basename "$0")
 
@@ -67,6 +70,7 @@ port_of() {
     minio) echo "$MINIO_PORT" ;;
     stripe-mock) echo "$STRIPE_MOCK_PORT" ;;
     maildev) echo "$MAILDEV_SMTP_PORT" ;;
+    paypal-mock) echo "$PAYPAL_MOCK_PORT" ;;
   esac
 }
 
@@ -77,6 +81,7 @@ default_port_of() {
     minio) echo 9000 ;;
     stripe-mock) echo 12111 ;;
     maildev) echo 1025 ;;
+    paypal-mock) echo 12113 ;;
   esac
 }
 
@@ -87,6 +92,7 @@ address_of() {
     minio) echo "http://127.0.0.1:$MINIO_PORT (console :$MINIO_CONSOLE_PORT, buckets $S3_BUCKET, $BACKUP_BUCKET)" ;;
     stripe-mock) echo "http://127.0.0.1:$STRIPE_MOCK_PORT (https :$STRIPE_MOCK_HTTPS_PORT)" ;;
     maildev) echo "smtp://127.0.0.1:$MAILDEV_SMTP_PORT, http://127.0.0.1:$MAILDEV_WEB_PORT" ;;
+    paypal-mock) echo "http://127.0.0.1:$PAYPAL_MOCK_PORT (PayPal test double)" ;;
   esac
 }
 
@@ -148,6 +154,9 @@ probe() {
     maildev)
       port_open "$MAILDEV_SMTP_PORT" &&
         curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$MAILDEV_WEB_PORT/api/healthz"
+      ;;
+    paypal-mock)
+      [[ $(curl -fs --max-time 2 "http://127.0.0.1:$PAYPAL_MOCK_PORT/mock/health" 2>/dev/null) == *'"paypalMock":true'* ]]
       ;;
   esac
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Shows whether each local server is up, with the same port settings as up.sh.
 #
-#   scripts/stack/status.sh [mongo redis minio stripe-mock maildev ...]   (none named: all five)
+#   scripts/stack/status.sh [mongo redis minio stripe-mock maildev paypal-mock ...]   (none named: all)
 #
 # STATE: up (answers like the server it should be), down, or "port busy" (something listens
 # on the port but does not answer like it). PID: the server's pid when up.sh started it, "-"

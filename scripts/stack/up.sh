@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # Starts the local servers on 127.0.0.1, installing what is missing first.
 #
-#   scripts/stack/up.sh [mongo redis minio stripe-mock maildev ...]     (none named: all five)
+#   scripts/stack/up.sh [mongo redis minio stripe-mock maildev paypal-mock ...]   (none named: all)
 #
 # A server whose port already answers is reused, not started again. Settings (defaults):
 #   MONGO_PORT 27017, MONGO_BACKEND h2|memory (h2), MONGO_JAVA_HEAP (1g), REDIS_PORT 6379,
 #   MINIO_PORT 9000, MINIO_CONSOLE_PORT 9001, MINIO_ROOT_USER / MINIO_ROOT_PASSWORD (minioadmin),
-#   S3_BUCKET (shop-media), BACKUP_BUCKET (shop-backups), STRIPE_MOCK_PORT 12111 (https: +1), MAILDEV_SMTP_PORT 1025,
-#   MAILDEV_WEB_PORT 1080, STACK_TIMEOUT 60 (seconds to wait for the servers to answer).
+#   S3_BUCKET (shop-media), BACKUP_BUCKET (shop-backups), STRIPE_MOCK_PORT 12111 (https: +1),
+#   MAILDEV_SMTP_PORT 1025, MAILDEV_WEB_PORT 1080, PAYPAL_MOCK_PORT 12113, STACK_TIMEOUT 60
+#   (seconds to wait for the servers to answer).
 # Logs, pid files and data: $STACK_DATA_DIR (default .stack/). Stop with scripts/stack/down.sh.
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-[[ ${1:-} == -h || ${1:-} == --help ]] && { sed -n '2,11s/^# \{0,1\}//p' "$0"; exit 0; }
+[[ ${1:-} == -h || ${1:-} == --help ]] && { sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 0; }
 
 # Runs a server in the background, detached from this shell (setsid: a Ctrl-C or the end of
 # the calling terminal does not reach it), output to its log, pid to its pid file. setsid and
@@ -68,6 +69,11 @@ start_stripe_mock() {
 start_maildev() {
   launch maildev "$MAILDEV_BIN" --ip 127.0.0.1 --web-ip 127.0.0.1 \
     -s "$MAILDEV_SMTP_PORT" -w "$MAILDEV_WEB_PORT"
+}
+
+# The PayPal test double (scripts/stack/paypal-mock/server.js) on the project's Node.
+start_paypal_mock() {
+  launch paypal-mock node "$PAYPAL_MOCK_SCRIPT" --port "$PAYPAL_MOCK_PORT"
 }
 
 # Signed S3 request to MinIO as its root user: minio_s3 METHOD URL [BODY]; prints the HTTP

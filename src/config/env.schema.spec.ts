@@ -63,6 +63,15 @@ describe('validateEnvironment', () => {
     expect(validateEnvironment({ ...valid, BACKUP_CRON: 'off' }).BACKUP_CRON).toBe('off');
   });
 
+  it('leaves PayPal off when none of its settings is given, and refuses a half-configured PayPal', () => {
+    expect(validateEnvironment(valid).PAYPAL_CLIENT_ID).toBeUndefined();
+    const all = { PAYPAL_CLIENT_ID: 'id', PAYPAL_CLIENT_SECRET: 'secret', PAYPAL_WEBHOOK_ID: 'WH-1' };
+    expect(validateEnvironment({ ...valid, ...all })).toMatchObject({ ...all, PAYPAL_API_BASE: 'https://api-m.sandbox.paypal.com' });
+    const problems = problemsOf({ ...valid, PAYPAL_CLIENT_ID: 'id' });
+    expect(problems).toEqual([expect.stringContaining('PAYPAL_CLIENT_SECRET'), expect.stringContaining('PAYPAL_WEBHOOK_ID')]);
+    expect(problemsOf({ ...valid, ...all, PAYPAL_API_BASE: 'not a url' })).toEqual([expect.stringContaining('PAYPAL_API_BASE')]);
+  });
+
   it('rejects a boolean it cannot read', () => {
     expect(problemsOf({ ...valid, SMTP_SECURE: 'maybe' })).toEqual([expect.stringContaining('SMTP_SECURE')]);
   });

@@ -11,6 +11,7 @@ import {
   Max,
   Min,
   MinLength,
+  ValidateIf,
   validateSync,
 } from 'class-validator';
 
@@ -258,6 +259,27 @@ export class EnvironmentVariables {
   @IsUrl({ require_tld: false, require_protocol: true })
   STRIPE_API_URL?: string;
 
+  /**
+   * PayPal is offered at checkout only when its client id, secret and webhook id are all set;
+   * one or two of them set is a configuration mistake and refuses start-up.
+   */
+  @ValidateIf(paypalConfigured)
+  @IsString({ message: 'PAYPAL_CLIENT_ID is required when PAYPAL_CLIENT_SECRET or PAYPAL_WEBHOOK_ID is set' })
+  PAYPAL_CLIENT_ID?: string;
+
+  @ValidateIf(paypalConfigured)
+  @IsString({ message: 'PAYPAL_CLIENT_SECRET is required when PAYPAL_CLIENT_ID or PAYPAL_WEBHOOK_ID is set' })
+  PAYPAL_CLIENT_SECRET?: string;
+
+  /** Id of the webhook registered with PayPal; every delivery is verified against it. */
+  @ValidateIf(paypalConfigured)
+  @IsString({ message: 'PAYPAL_WEBHOOK_ID is required when PAYPAL_CLIENT_ID or PAYPAL_CLIENT_SECRET is set' })
+  PAYPAL_WEBHOOK_ID?: string;
+
+  /** PayPal's REST API: the sandbox by default, https://api-m.paypal.com live, the test double locally. */
+  @IsUrl({ require_tld: false, require_protocol: true })
+  PAYPAL_API_BASE: string = 'https://api-m.sandbox.paypal.com';
+
   /** Minutes an order may wait for its payment before it is cancelled and its stock released. */
   @IsInt()
   @Min(1)
@@ -324,6 +346,10 @@ export class EnvironmentVariables {
   @Transform(toBoolean)
   @IsBoolean()
   RUN_WORKER_IN_API: boolean = false;
+}
+
+function paypalConfigured(env: EnvironmentVariables): boolean {
+  return [env.PAYPAL_CLIENT_ID, env.PAYPAL_CLIENT_SECRET, env.PAYPAL_WEBHOOK_ID].some((value) => value !== undefined);
 }
 
 export class InvalidEnvironmentError extends Error {

@@ -169,7 +169,8 @@ export class CheckoutService {
       placed = await this.lifecycle.transition(orderId, 'pending_payment', 'checkout', {
         set: {
           'payment.intentId': intent.intentId,
-          'payment.clientSecret': intent.clientSecret,
+          ...(intent.clientSecret && { 'payment.clientSecret': intent.clientSecret }),
+          ...(intent.approvalUrl && { 'payment.approvalUrl': intent.approvalUrl }),
           paymentDueAt: new Date(Date.now() + this.config.get('ORDER_PAYMENT_TTL_MINUTES') * 60_000),
         },
       });

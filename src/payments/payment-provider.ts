@@ -1,3 +1,6 @@
+/** Every provider the code knows; each is offered at checkout only when it is configured. */
+export const PAYMENT_PROVIDER_NAMES = ['stripe', 'paypal'] as const;
+
 /**
  * What the shop needs from a payment provider: create a payment for an order, refund it, and
  * turn a webhook delivery into a verified event. Stripe is the first implementation; PayPal is
@@ -8,6 +11,12 @@ export interface PaymentProvider {
   /** The name stored on orders and accepted as `paymentProvider` at checkout. */
   readonly name: string;
   createIntent(request: CreateIntentRequest): Promise<CreatedIntent>;
+  /**
+   * Collects a payment the buyer approved on the provider's site (PayPal's capture). Providers
+   * whose payments complete on their own (Stripe) have none. Idempotent per `idempotencyKey`;
+   * the result is applied like a webhook event, so a capture reported by both paths is one.
+   */
+  capture?(request: CaptureRequest): Promise<PaymentEvent>;
   refund(request: RefundRequest): Promise<{ refundId: string }>;
   /** Verifies the signature and parses the event; throws InvalidWebhookError when either fails. */
   parseWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): Promise<PaymentEvent>;
@@ -22,10 +31,18 @@ export interface CreateIntentRequest {
   idempotencyKey: string;
 }
 
+/** What the customer's browser needs to pay: a client secret (Stripe) or an approval link (PayPal). */
 export interface CreatedIntent {
   intentId: string;
   /** Handed to the customer's browser to confirm the payment there. */
-  clientSecret: string;
+  clientSecret?: string;
+  /** Where the buyer approves the payment; the shop then captures it. */
+  approvalUrl?: string;
+}
+
+export interface CaptureRequest {
+  intentId: string;
+  idempotencyKey: string;
 }
 
 export interface RefundRequest {

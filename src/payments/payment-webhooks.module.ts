@@ -1,15 +1,26 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { OrderLifecycleModule } from '../orders/order-lifecycle.module';
+import { OrdersModule } from '../orders/orders.module';
+import { PaymentCaptureService } from './payment-capture.service';
 import { PaymentWebhooksController } from './payment-webhooks.controller';
 import { PaymentWebhooksService } from './payment-webhooks.service';
 import { PaymentsModule } from './payments.module';
+import { PaypalController } from './paypal/paypal.controller';
 import { PaymentEventRecord, PaymentEventRecordSchema } from './schemas/payment-event-record.schema';
 
-/** The webhook endpoint: separate from PaymentsModule, which orders use to create and refund payments. */
+/**
+ * The payment routes that change orders (webhooks, PayPal's capture): separate from
+ * PaymentsModule, which orders use to create and refund payments.
+ */
 @Module({
-  imports: [MongooseModule.forFeature([{ name: PaymentEventRecord.name, schema: PaymentEventRecordSchema }]), PaymentsModule, OrderLifecycleModule],
-  controllers: [PaymentWebhooksController],
-  providers: [PaymentWebhooksService],
+  imports: [
+    MongooseModule.forFeature([{ name: PaymentEventRecord.name, schema: PaymentEventRecordSchema }]),
+    PaymentsModule,
+    OrderLifecycleModule,
+    OrdersModule,
+  ],
+  controllers: [PaymentWebhooksController, PaypalController],
+  providers: [PaymentWebhooksService, PaymentCaptureService],
 })
 export class PaymentWebhooksModule {}

@@ -1,13 +1,22 @@
 import { Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
 import { PAYMENT_PROVIDERS } from './payment-provider';
 import { PaymentProviders } from './payment-providers';
+import { PaypalPaymentProvider } from './paypal/paypal-payment.provider';
 import { StripePaymentProvider } from './stripe-payment.provider';
 
-/** Payment providers behind one interface; adding PayPal means one class and one line here. */
+/**
+ * Payment providers behind one interface: Stripe always, PayPal when its settings are all given.
+ * Adding another means one class and one entry here.
+ */
 @Module({
   providers: [
     StripePaymentProvider,
-    { provide: PAYMENT_PROVIDERS, inject: [StripePaymentProvider], useFactory: (stripe: StripePaymentProvider) => [stripe] },
+    {
+      provide: PAYMENT_PROVIDERS,
+      inject: [StripePaymentProvider, AppConfig],
+      useFactory: (stripe: StripePaymentProvider, config: AppConfig) => [stripe, PaypalPaymentProvider.fromConfig(config)].filter((provider) => provider !== undefined),
+    },
     PaymentProviders,
   ],
   exports: [PaymentProviders],

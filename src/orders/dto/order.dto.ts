@@ -2,6 +2,7 @@ import { OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDateString, IsIn, IsMongoId, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { PaginatedResponseDto, PaginationQueryDto, Trim } from '@app/common';
+import { PAYMENT_PROVIDER_NAMES } from '../../payments/payment-provider';
 import { CreateAddressDto } from '../../users/dto/address.dto';
 import { VISIBLE_ORDER_STATUSES, type VisibleOrderStatus } from '../order-state';
 import type { Order } from '../schemas/order.schema';
@@ -21,9 +22,9 @@ export class CheckoutDto {
   @Type(() => ShippingAddressDto)
   shippingAddress?: ShippingAddressDto;
 
-  /** `stripe` (default); `paypal` where configured. */
+  /** `stripe` (default); `paypal` only where PayPal is configured (PAYPAL_* settings), else 400. */
   @IsOptional()
-  @IsIn(['stripe', 'paypal'])
+  @IsIn(PAYMENT_PROVIDER_NAMES)
   paymentProvider?: string;
 }
 
@@ -83,13 +84,18 @@ export class ShippingAddressResponseDto {
 }
 
 export class OrderPaymentResponseDto {
-  /** `stripe` */
+  /** `stripe` or `paypal` */
   provider!: string;
   /** `requires_payment`, `failed` (the customer may try again), `succeeded`, `refund_pending`, `refunded`. */
   status!: PaymentStatus;
+  /** Stripe's PaymentIntent. */
   paymentIntentId?: string;
   /** For Stripe.js in the customer's browser to confirm the payment. */
   clientSecret?: string;
+  /** PayPal's order. */
+  paypalOrderId?: string;
+  /** While `pending_payment` (PayPal): where the buyer approves the payment; then POST /payments/paypal/capture. */
+  approvalUrl?: string;
   /** Minor units refunded, once a refund was made. */
   refundedAmount?: number;
 }
@@ -146,8 +152,9 @@ export function toOrderResponse(order: Order): OrderResponseDto {
     payment: {
       provider: payment.provider,
       status: payment.status,
-      ...(payment.intentId && { paymentIntentId: payment.intentId }),
+      ...(payment.intentId && (payment.provider === 'paypal' ? { paypalOrderId: payment.intentId } : { paymentIntentId: payment.intentId })),
       ...(payment.clientSecret && order.status === 'pending_payment' && { clientSecret: payment.clientSecret }),
+      ...(payment.approvalUrl && order.status === 'pending_payment' && { approvalUrl: payment.approvalUrl }),
       ...(payment.refund?.state === 'succeeded' && { refundedAmount: payment.refund.amount }),
     },
     ...(order.trackingNumber && { trackingNumber: order.trackingNumber }),

@@ -68,14 +68,17 @@ const RefundSchema = SchemaFactory.createForClass(Refund);
 
 @Schema({ _id: false })
 export class Payment {
-  /** `stripe` today; the provider interface makes another one a new class. */
+  /** `stripe` or `paypal`: the provider interface makes another one a new class. */
   @Prop({ required: true }) provider!: string;
 
   @Prop({ type: String, required: true, enum: PAYMENT_STATUSES, default: 'requires_payment' })
   status!: PaymentStatus;
 
+  /** The provider's payment: a Stripe PaymentIntent id, a PayPal order id. */
   @Prop() intentId?: string;
   @Prop() clientSecret?: string;
+  /** Redirect providers (PayPal): where the buyer approves the payment. */
+  @Prop() approvalUrl?: string;
 
   /** Declines and other failures the provider reported; the order stays payable. */
   @Prop({ type: [PaymentFailureSchema], default: [] })
