@@ -43,7 +43,23 @@ interface FuzzRun {
   failures: string;
 }
 
-function fuzz(role: string, base: string, accessToken: string, extraArgs: string[] = []): Promise<FuzzRun> {
+/**
+ * Fixed values for path parameters (`path.<name>`) of the operations whose path matches each
+ * pattern: real resources, so that the fuzzer reaches past the 404s, and a victim in place of
+ * any id it may have learnt from answers, so that the admin run never demotes itself.
+ */
+type Pins = Array<[pathPattern: string, parameters: Record<string, string>]>;
+
+function configFile(pins: Pins): string {
+  return pins
+    .map(([pattern, parameters]) => {
+      const values = Object.entries(parameters).map(([name, value]) => `"path.${name}" = "${value}"`);
+      return `[[operations]]\ninclude-path-regex = '${pattern}'\nparameters = { ${values.join(', ')} }\n`;
+    })
+    .join('\n');
+}
+
+function fuzz(role: string, base: string, accessToken: string, pins: Pins, extraArgs: string[] = []): Promise<FuzzRun> {
   const args = [
     'run',
     `${base}/docs-json`,
@@ -78,6 +94,7 @@ function fuzz(role: string, base: string, accessToken: string, extraArgs: string
     // A fresh working folder: schemathesis keeps a cache of past failures there and would
     // replay them first, making a run depend on the ones before it.
     const cwd = mkdtempSync(join(tmpdir(), `fuzz-${role}-`));
+    writeFileSync(join(cwd, 'schemathesis.toml'), configFile(pins));
     const child = spawn(SCHEMATHESIS, args, { cwd, env: { PATH: process.env.PATH ?? '', HOME: homedir(), NO_COLOR: '1' } });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
@@ -110,22 +127,42 @@ describe('Fuzzing the API from its OpenAPI document', () => {
     await connection.close();
   });
 
-  const post = async (path: string, body: object) => {
-    const res = await fetch(`${base}/api/v1${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = async <T = { accessToken: string; user: { id: string } }>(path: string, body: object, token?: string): Promise<T> => {
+    const headers: Record<string, string> = { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+    const res = await fetch(`${base}/api/v1${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
     expect(res.ok).toBe(true);
-    return (await res.json()) as { accessToken: string };
+    return (await res.json()) as T;
   };
 
   it(
     'finds no 5xx and no answer that differs from the document, as a customer and as an admin',
     async () => {
       const customer = await post('/auth/register', { email: uniqueEmail('fuzz-customer'), password: 'fuzz customer pw', name: 'Fuzz' });
-      // The admin was created at start-up; wait for it rather than race the bootstrap.
+      const victim = await post('/auth/register', { email: uniqueEmail('fuzz-victim'), password: 'fuzz victim pw', name: 'Victim' });
       const adminLogin = await post('/auth/login', admin);
+      const category = await post<{ id: string; slug: string }>('/admin/categories', { name: 'Fuzzed' }, adminLogin.accessToken);
+      const product = await post<{ id: string }>(
+        '/admin/products',
+        { title: 'Fuzzed lamp', description: 'A lamp', brand: 'Acme', category: category.slug, price: 1999, stock: 5 },
+        adminLogin.accessToken,
+      );
+      const address = await post<{ id: string }>(
+        '/me/addresses',
+        { fullName: 'Fuzz Customer', line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' },
+        customer.accessToken,
+      );
       const runs = await Promise.all([
         // Every admin route refuses a customer (admin-access.e2e-spec.ts): the customer's time goes to the rest.
-        fuzz('customer', base, customer.accessToken, ['--exclude-path-regex', '^/api/v1/admin/']),
-        fuzz('admin', base, adminLogin.accessToken),
+        fuzz('customer', base, customer.accessToken, [
+          ['^/api/v1/me/addresses/', { id: address.id }],
+          ['^/api/v1/products/', { idOrSlug: product.id }],
+        ], ['--exclude-path-regex', '^/api/v1/admin/']),
+        fuzz('admin', base, adminLogin.accessToken, [
+          ['^/api/v1/admin/users/', { id: victim.user.id }],
+          ['^/api/v1/admin/products/', { id: product.id }],
+          ['^/api/v1/admin/categories/', { id: category.id }],
+          ['^/api/v1/products/', { idOrSlug: product.id }],
+        ]),
       ]);
       for (const run of runs) {
         expect({ role: run.role, failures: run.failures, exitCode: run.exitCode }).toEqual({ role: run.role, failures: '', exitCode: 0 });
