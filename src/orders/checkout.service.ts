@@ -136,26 +136,28 @@ export class CheckoutService {
     });
     const orderId = new Types.ObjectId();
     const number = await this.numbers.next();
+    let order: OrderRecord;
     try {
-      await this.orders.create({
-        _id: orderId,
-        number,
-        userId: request.userId,
-        status: 'placing',
-        items,
-        ...totals,
-        currency: this.config.get('STORE_CURRENCY'),
-        shippingAddress: request.address,
-        payment: { provider: request.provider, status: 'requires_payment' },
-        idempotencyScope: scope ?? `order:${orderId.toHexString()}`,
-        requestHash: request.hash,
-      });
+      order = (
+        await this.orders.create({
+          _id: orderId,
+          number,
+          userId: request.userId,
+          status: 'placing',
+          items,
+          ...totals,
+          currency: this.config.get('STORE_CURRENCY'),
+          shippingAddress: request.address,
+          payment: { provider: request.provider, status: 'requires_payment' },
+          idempotencyScope: scope ?? `order:${orderId.toHexString()}`,
+          requestHash: request.hash,
+        })
+      ).toObject();
     } catch (error) {
       if (scope && isDuplicateKeyError(error)) return null;
       throw error;
     }
 
-    const order = (await this.orders.findById(orderId).lean())!;
     let placed: OrderRecord;
     try {
       await this.inventory.allocate(orderId.toHexString(), request.lines);

@@ -61,29 +61,39 @@ export class OrderLifecycle {
       const at = new Date();
       const push: Record<string, unknown> = { history: { status: to, at, by: actor, ...(change.note && { note: change.note }) } };
       if (step.event) push.outbox = { eventId: new Types.ObjectId().toHexString(), type: step.event.type, at };
-      const result = await this.orders.updateOne({ _id: current._id, status: current.status }, { $set: { status: to, ...change.set }, $push: push });
-      if (result.modifiedCount === 0) continue;
+      // Only one caller can match the status it read, so the document returned is this write's.
+      const updated = await this.orders
+        .findOneAndUpdate({ _id: current._id, status: current.status }, { $set: { status: to, ...change.set }, $push: push }, { returnDocument: 'after' })
+        .lean();
+      if (!updated) continue;
 
-      await this.relay.afterWrite(current._id.toHexString());
-      const updated = (await this.orders.findById(current._id).lean())!;
-      await this.applyEffects(updated, current.status);
+      await this.relay.afterWrite(updated);
+      if (!(await this.applyEffects(updated, current.status))) return updated;
       return (await this.orders.findById(current._id).lean()) ?? updated;
     }
     throw new ConflictError('The order kept changing; try again');
   }
 
-  /** What reaching a status entails beyond the write. Failures are finished by the sweeper. */
-  private async applyEffects(order: OrderRecord, from: OrderStatus): Promise<void> {
+  /**
+   * What reaching a status entails beyond the write; says whether there was any (the order then
+   * changed again). Failures are finished by the sweeper.
+   */
+  private async applyEffects(order: OrderRecord, from: OrderStatus): Promise<boolean> {
     try {
       if (order.status === 'cancelled') {
         await this.releaseStock(order);
         if (PAID_STATUSES.includes(from)) await this.refund(order, 'Order cancelled');
-      } else if (order.status === 'shipped') {
+        return true;
+      }
+      if (order.status === 'shipped') {
         await this.shipStock(order);
+        return true;
       }
     } catch (error) {
       this.logger.warn(`Effects of order ${order._id.toHexString()} reaching ${order.status} left for the sweeper: ${(error as Error).message}`);
+      return true;
     }
+    return false;
   }
 
   /** Gives the order's units back to the shelf once: the product side ignores a second release. */

@@ -7,6 +7,9 @@ import { JOBS } from '../../jobs/job.registry';
 import { OrderEventJob, orderEventJobId } from '../events/order-events';
 import { Order } from '../schemas/order.schema';
 
+/** An order's id and outbox: all the relay needs. */
+type OutboxOf = Pick<Order, '_id' | 'outbox'>;
+
 /** How many stale orders one sweep hands over; the next sweep takes the rest. */
 const SWEEP_BATCH = 500;
 
@@ -30,21 +33,26 @@ export class OutboxRelay {
   ) {}
 
   /**
-   * Called right after a write that recorded an event. A failure here (Redis down, the process
-   * dying) loses nothing: the event stays in the outbox and the sweeper hands it over.
+   * Called right after a write that recorded an event, with the order as that write left it. A
+   * failure here (Redis down, the process dying) loses nothing: the event stays in the outbox and
+   * the sweeper hands it over.
    */
-  async afterWrite(orderId: string): Promise<void> {
+  async afterWrite(order: OutboxOf): Promise<void> {
     try {
-      await this.relay(orderId);
+      await this.handOver(order);
     } catch (error) {
-      this.logger.warn(`Outbox of order ${orderId} left for the sweeper: ${(error as Error).message}`);
+      this.logger.warn(`Outbox of order ${order._id.toHexString()} left for the sweeper: ${(error as Error).message}`);
     }
   }
 
   /** Hands over every event in the order's outbox; returns how many. */
   async relay(orderId: string | Types.ObjectId): Promise<number> {
     const order = await this.orders.findById(orderId, { outbox: 1 }).lean();
-    if (!order || order.outbox.length === 0) return 0;
+    return order ? this.handOver(order) : 0;
+  }
+
+  private async handOver(order: OutboxOf): Promise<number> {
+    if (order.outbox.length === 0) return 0;
     const id = order._id.toHexString();
     for (const entry of order.outbox) {
       await this.queue.add(
