@@ -30,7 +30,11 @@ export type JobName = keyof JobPayloads;
 
 export interface JobDefinition {
   queue: QueueName;
-  /** Jobs of this name one process runs at the same time. */
+  /**
+   * Worker slots this job adds to its queue in one process. Bull adds up the concurrency of every
+   * job on a queue and any slot may take any of them: a process runs at most the queue's sum at
+   * once (the `mail` queue: 6), in any mix.
+   */
   concurrency: number;
 }
 
