@@ -14,6 +14,7 @@ import { UsersModule } from './users/users.module';
 import { CartModule } from './cart/cart.module';
 import { OrdersModule } from './orders/orders.module';
 import { PaymentWebhooksModule } from './payments/payment-webhooks.module';
+import { ReviewsModule } from './reviews/reviews.module';
 
 /** The HTTP API: every domain module with its controllers, on top of the shared core. */
 @Module({
@@ -33,6 +34,7 @@ import { PaymentWebhooksModule } from './payments/payment-webhooks.module';
     CartModule,
     OrdersModule,
     PaymentWebhooksModule,
+    ReviewsModule,
   ],
   providers: [
     { provide: APP_GUARD, useClass: ThrottlerGuard },

@@ -23,6 +23,6 @@ import { Counter, CounterSchema } from './schemas/counter.schema';
   ],
   controllers: [OrdersController, AdminOrdersController],
   providers: [CheckoutService, OrdersService, OrderNumbers],
-  exports: [OrderLifecycleModule],
+  exports: [OrderLifecycleModule, OrdersService],
 })
 export class OrdersModule {}
