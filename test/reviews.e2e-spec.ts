@@ -180,12 +180,23 @@ describe('Reviews and ratings from verified buyers (MongoDB, Redis, stripe-mock)
       expect((await publicReviews(product.id)).total).toBe(13);
     });
 
-    it('one author’s simultaneous edits land one after another: the rating ends at the last one written', async () => {
-      const author = buyers[0];
-      const responses = await Promise.all([1, 2, 3, 4, 5].map((value) => edit(author, reviewIds[0], { rating: value })));
+    it('changes racing on the same review (five edits by its author; edit, delete and unhide against hides) → exact', async () => {
+      const responses = await Promise.all([
+        ...[1, 2, 3, 4, 5].map((value) => edit(buyers[0], reviewIds[0], { rating: value })),
+        edit(buyers[17], reviewIds[17], { rating: (firstRatings[17] % 5) + 1 }),
+        moderate(reviewIds[17], true),
+        remove(buyers[18], reviewIds[18]),
+        moderate(reviewIds[18], true),
+        moderate(reviewIds[15], false),
+        moderate(reviewIds[15], true),
+        edit(buyers[15], reviewIds[15], { rating: 5 }),
+      ]);
       const statuses = responses.map((res) => res.status);
-      expect(statuses.every((status) => status === 200 || status === 409)).toBe(true);
-      expect(statuses).toContain(200);
+      // A change that kept losing to the others on one review may give up with 409; the hide of
+      // review 18 finds nothing (404) once the delete went first. Nothing else, and no 5xx.
+      const allowed = [...Array(7).fill([200, 409]), [204, 409], [200, 404, 409], ...Array(3).fill([200, 409])];
+      expect(statuses.map((status, i) => allowed[i].includes(status))).toEqual(Array(statuses.length).fill(true));
+      expect(statuses.slice(0, 5)).toContain(200);
       const visible = (await publicReviews(product.id)).items.map((item: { rating: number }) => item.rating);
       await expectRating(product.id, visible);
     });
