@@ -38,6 +38,7 @@ describe('HTTP app on the real stack', () => {
       'post /api/v1/auth/password/reset',
       'get /api/v1/products/{idOrSlug}',
       'get /api/v1/categories',
+      'get /api/v1/products/{id}/reviews',
       'post /api/v1/payments/webhook',
     ]);
     const operations = Object.entries(doc.paths as Record<string, Record<string, { security?: object[] }>>)

@@ -1,8 +1,8 @@
 import { PartialType } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, NotEquals } from 'class-validator';
 import { PaginatedResponseDto, PaginationQueryDto, Trim } from '@app/common';
-import { ratingAverageOf } from '../products.store';
 import { Product, PRODUCT_STATUSES, type ProductStatus } from '../schemas/product.schema';
+import { ratingAverageOf } from '../products.store';
 
 
 /** Ten million in minor units: 100,000.00; larger prices are surely typos. */
