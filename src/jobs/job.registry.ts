@@ -20,8 +20,8 @@ export interface JobPayloads {
   /** Turn one order event into its email. */
   'order-event': OrderEventJob;
   /**
-   * Repeatable: hand over outbox events a crash left behind, cancel unpaid orders past their
-   * deadline, finish stock and refund effects a crash interrupted. No payload.
+   * Every 30 s (OrderMaintenance): hand over outbox events a crash left behind, cancel unpaid
+   * orders past their deadline, finish stock and refund effects a crash interrupted. No payload.
    */
   'orders-maintenance': Record<string, never>;
 }

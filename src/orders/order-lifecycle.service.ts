@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
-import { ConflictError, NotFoundError } from '@app/common';
+import { ConflictError, isObjectIdString, NotFoundError } from '@app/common';
 import { InventoryService, StockLine } from '../products/inventory.service';
 import { PaymentEvent } from '../payments/payment-provider';
 import { PaymentProviders } from '../payments/payment-providers';
@@ -190,7 +190,7 @@ export class OrderLifecycle {
 
   /** By the order id in the intent's metadata, else by the intent id. */
   private async findForPayment(event: Exclude<PaymentEvent, { kind: 'ignored' }>): Promise<OrderRecord | null> {
-    if (event.orderId && Types.ObjectId.isValid(event.orderId) && /^[0-9a-f]{24}$/i.test(event.orderId)) {
+    if (isObjectIdString(event.orderId)) {
       const order = await this.orders.findById(event.orderId).lean();
       if (order && order.status !== 'placing') return order;
     }

@@ -1,7 +1,7 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { PROCESS_ROLE, type ProcessRole } from '../core/process-role';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { JobQueue } from '../jobs/job-queue';
 import { OnJob } from '../jobs/on-job.decorator';
+import { QueueWorkerGate } from '../jobs/queue-worker-gate';
 import { OrderLifecycle } from './order-lifecycle.service';
 import { OutboxRelay } from './outbox/outbox-relay';
 
@@ -19,30 +19,46 @@ export interface SweepReport {
 }
 
 /**
- * The repeatable `orders-maintenance` job: hands over outbox events a crash left behind, cancels
- * orders unpaid past ORDER_PAYMENT_TTL_MINUTES (their stock released once, by the transition),
- * and finishes stock and refund effects a crash interrupted. Every step is idempotent, so two
+ * The `orders-maintenance` job, every 30 seconds: hands over outbox events a crash left behind,
+ * cancels orders unpaid past ORDER_PAYMENT_TTL_MINUTES (their stock released once, by the
+ * transition), and finishes stock and refund effects a crash interrupted. Every step is idempotent, so two
  * workers running it at once, or a run repeated after a failure, change nothing twice.
  */
 @Injectable()
-export class OrderMaintenance implements OnApplicationBootstrap {
+export class OrderMaintenance implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OrderMaintenance.name);
+  private timer?: NodeJS.Timeout;
 
   constructor(
     private readonly relay: OutboxRelay,
     private readonly lifecycle: OrderLifecycle,
     private readonly jobs: JobQueue,
-    @Inject(PROCESS_ROLE) private readonly role: ProcessRole,
+    private readonly gate: QueueWorkerGate,
   ) {}
 
-  /** Schedules the repeatable job; the same schedule from every process is one schedule in Bull. */
-  async onApplicationBootstrap(): Promise<void> {
-    if (this.role === 'cli') return;
+  /**
+   * Every process that runs jobs enqueues one `orders-maintenance` job per 30-second slot, with the
+   * slot in the job id: several workers enqueue the same job once, and whichever worker is free
+   * runs it. (Bull's own `repeat` option keeps the schedule as delayed jobs, whose timers raced a
+   * quick shutdown with "Connection is closed" errors; a slot id needs no delayed jobs.)
+   */
+  onApplicationBootstrap(): void {
+    if (!this.gate.runsJobs) return;
+    this.timer = setInterval(() => void this.enqueue(), SWEEP_EVERY_MS);
+    this.timer.unref();
+  }
+
+  beforeApplicationShutdown(): void {
+    clearInterval(this.timer);
+  }
+
+  private async enqueue(): Promise<void> {
+    const slot = Math.floor(Date.now() / SWEEP_EVERY_MS);
     try {
-      await this.jobs.queue('orders-maintenance', {}, { repeat: { every: SWEEP_EVERY_MS }, jobId: 'orders-maintenance' });
+      await this.jobs.queue('orders-maintenance', {}, { jobId: `orders-maintenance:${slot}` });
     } catch (error) {
-      // Redis down at start-up: the next process start schedules it; nothing is lost meanwhile.
-      this.logger.warn(`Could not schedule orders-maintenance: ${(error as Error).message}`);
+      // Redis down: the next slot enqueues again; nothing is lost meanwhile.
+      this.logger.warn(`Could not enqueue orders-maintenance: ${(error as Error).message}`);
     }
   }
 
