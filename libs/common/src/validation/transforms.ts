@@ -8,10 +8,6 @@ export const Trim = () =>
     return value;
   });
 
-/** Trims and lower-cases an email address before validation. */
-export const NormalizeEmail = () =>
-  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));
-
 /** A query-string flag: `"true"` and `"false"` become booleans; anything else is left for @IsBoolean to refuse. */
 export const QueryBoolean = () =>
   Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) => {
@@ -20,3 +16,7 @@ export const QueryBoolean = () =>
     if (raw === 'false') return false;
     return raw;
   });
+
+/** Trims and lower-cases an email address before validation. */
+export const NormalizeEmail = () =>
+  Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));
