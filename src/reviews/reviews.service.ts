@@ -88,6 +88,7 @@ export class ReviewsService {
       const current = await this.reviews.findOne(filter).lean<Review>();
       if (!current) throw new NotFoundError('Review not found');
       const change = decide(current);
+      if (change !== 'delete' && Object.keys(change).length === 0) return current;
       const condition = { _id: current._id, rating: current.rating, hidden: current.hidden };
       const written =
         change === 'delete'
