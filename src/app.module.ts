@@ -17,6 +17,7 @@ import { UsersModule } from './users/users.module';
 import { CartModule } from './cart/cart.module';
 import { OrdersModule } from './orders/orders.module';
 import { PaymentWebhooksModule } from './payments/payment-webhooks.module';
+import { ReviewsModule } from './reviews/reviews.module';
 
 /** The HTTP API: every domain module with its controllers, on top of the shared core. */
 @Module({
@@ -35,6 +36,7 @@ import { PaymentWebhooksModule } from './payments/payment-webhooks.module';
     OrdersModule,
     PaymentWebhooksModule,
     QueueDashboardModule,
+    ReviewsModule,
   ],
   providers: [
     { provide: APP_GUARD, useClass: ClientThrottlerGuard },

@@ -39,6 +39,7 @@ describe('HTTP app on the real stack', () => {
       'get /api/v1/products',
       'get /api/v1/products/{idOrSlug}',
       'get /api/v1/categories',
+      'get /api/v1/products/{id}/reviews',
       'post /api/v1/payments/webhook',
       'post /api/v1/payments/paypal/webhook',
     ]);

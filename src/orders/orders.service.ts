@@ -61,6 +61,11 @@ export class OrdersService {
     });
   }
 
+  /** Whether the user has received the product: a `delivered` order of theirs contains it (reviews). */
+  async hasDelivered(userId: string, productId: string): Promise<boolean> {
+    return (await this.orders.exists({ userId, status: 'delivered', 'items.productId': productId })) !== null;
+  }
+
   private async page(filter: QueryFilter<Order>, query: PaginationQueryDto): Promise<Paginated<OrderRecord>> {
     const [items, total] = await Promise.all([
       this.orders.find(filter).sort({ createdAt: -1, _id: -1 }).skip(skipFor(query)).limit(query.limit).lean(),

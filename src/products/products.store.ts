@@ -14,8 +14,8 @@ type Searchable = Pick<Product, (typeof SEARCHABLE_FIELDS)[number]>;
 const DERIVED_FIELDS = ['searchTokens', 'titleTokens'] as const;
 
 /** What a caller gives to create a product; the store adds the derived fields. */
-export type NewProduct = Omit<Product, '_id' | 'createdAt' | 'updatedAt' | (typeof DERIVED_FIELDS)[number] | 'images' | 'ratingAverage' | 'ratingCount' | 'allocations' | 'stockAdjustments'> &
-  Partial<Pick<Product, 'images' | 'ratingAverage' | 'ratingCount' | 'allocations' | 'stockAdjustments'>>;
+export type NewProduct = Omit<Product, '_id' | 'createdAt' | 'updatedAt' | (typeof DERIVED_FIELDS)[number] | 'images' | 'ratingAverage' | 'ratingCount' | 'ratingSum' | 'allocations' | 'stockAdjustments'> &
+  Partial<Pick<Product, 'images' | 'allocations' | 'stockAdjustments'>>;
 
 export type ProductFilter = QueryFilter<Product>;
 export type ProductUpdate = UpdateQuery<Product>;
@@ -182,6 +182,85 @@ export class ProductStore {
     if (outcome) await this.version.bump();
     return outcome;
   }
+
+  // ---- rating aggregates (reviews, issue 17) ----
+  //
+  // `ratingSum` and `ratingCount` are the truth: every review change moves them with one atomic
+  // `$inc` of its own delta, so concurrent changes add up exactly and none is lost. The average
+  // is derived from them: responses compute it (`ratingAverageOf`), and the stored
+  // `ratingAverage` exists only so that search can sort and page on a stored field.
+  //
+  // Why the stored average follows in a second, conditional write instead of in the `$inc`
+  // itself: the division needs the values after the increment, which an operator update cannot
+  // express, and updates written as a pipeline (`[{$set: {ratingAverage: {$divide: …}}}]`) are
+  // refused by the MongoDB stand-in (ARCHITECTURE.md). A compare-and-set (read sum and count,
+  // `$inc` + `$set` conditioned on them, retry when they moved) would keep the three fields
+  // together, but under many simultaneous reviews every writer but one loses each round: retries
+  // grow with the square of the writers and a bounded loop can give up after the review was
+  // written. Instead the `$inc` always lands, then the average is set from a fresh read of sum
+  // and count, conditioned on both still being those values. The average is a function of
+  // (sum, count) alone, so a set that matches is right whichever writer makes it; a writer whose
+  // read is already stale matches nothing and leaves the set to the later writer, which read
+  // after every earlier increment. When no rating write is in flight the stored average equals
+  // sum / count; a crash between the two writes leaves only the sort key behind, which
+  // `npm run reviews:recompute` repairs (it also repairs a crash before the `$inc`).
+
+  /** Adds a review change to a product's rating; false when the product does not exist. */
+  async changeRating(productId: string | Types.ObjectId, change: RatingAggregate): Promise<boolean> {
+    const result = await this.model.updateOne({ _id: productId }, { $inc: { ratingSum: change.sum, ratingCount: change.count } }).exec();
+    if (result.matchedCount === 0) return false;
+    await this.settleRatingAverage(productId);
+    await this.version.bump();
+    return true;
+  }
+
+  /** Every product whose stored rating is not all zeros: what `reviews:recompute` compares. */
+  ratedProducts(): Promise<StoredRating[]> {
+    return this.model
+      .find({ $or: [{ ratingSum: { $ne: 0 } }, { ratingCount: { $ne: 0 } }, { ratingAverage: { $ne: 0 } }] }, { ratingSum: 1, ratingCount: 1, ratingAverage: 1 })
+      .lean<StoredRating[]>()
+      .exec();
+  }
+
+  /**
+   * Replaces a product's rating with `exact` (recomputed from its reviews) if it still holds
+   * `seen`; false when it changed meanwhile (the caller reads again) or the product is gone.
+   */
+  async replaceRating(productId: Types.ObjectId, seen: Omit<StoredRating, '_id'>, exact: RatingAggregate): Promise<boolean> {
+    const result = await this.model
+      .updateOne(
+        { _id: productId, ratingSum: seen.ratingSum, ratingCount: seen.ratingCount, ratingAverage: seen.ratingAverage },
+        { $set: { ratingSum: exact.sum, ratingCount: exact.count, ratingAverage: ratingAverageOf(exact.sum, exact.count) } },
+      )
+      .exec();
+    return this.bumpedIf(result.matchedCount > 0);
+  }
+
+  private async settleRatingAverage(productId: string | Types.ObjectId): Promise<void> {
+    const now = await this.model.findById(productId, { ratingSum: 1, ratingCount: 1 }).lean<StoredRating>().exec();
+    if (!now) return;
+    await this.model
+      .updateOne({ _id: productId, ratingSum: now.ratingSum, ratingCount: now.ratingCount }, { $set: { ratingAverage: ratingAverageOf(now.ratingSum, now.ratingCount) } })
+      .exec();
+  }
+}
+
+/** A change to (or the value of) a rating aggregate: the sum of the ratings and how many. */
+export interface RatingAggregate {
+  sum: number;
+  count: number;
+}
+
+export interface StoredRating {
+  _id: Types.ObjectId;
+  ratingSum: number;
+  ratingCount: number;
+  ratingAverage: number;
+}
+
+/** The one definition of the average: 0 without ratings, otherwise unrounded sum / count. */
+export function ratingAverageOf(sum: number, count: number): number {
+  return count > 0 ? sum / count : 0;
 }
 
 type SearchableSnapshot = Searchable & { _id: Types.ObjectId };

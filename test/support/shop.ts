@@ -80,6 +80,14 @@ export class Shop {
     const signature = Stripe.webhooks.generateTestHeaderString({ payload, secret });
     return request(this.target).post('/api/v1/payments/webhook').set('Content-Type', 'application/json').set('Stripe-Signature', signature).send(payload);
   }
+
+  /** An order taken all the way through HTTP: checkout, signed payment webhook, admin steps to `delivered`. */
+  async deliveredOrder(account: Account, lines: [productId: string, quantity: number][]): Promise<PlacedOrder> {
+    const order = await this.placeOrder(account, lines);
+    await this.deliver(paymentSucceeded(order)).expect(200);
+    for (const status of ['processing', 'shipped', 'delivered']) await this.setStatus(order.id, status, status === 'shipped' ? 'TRACK-1' : undefined).expect(200);
+    return { ...order, status: 'delivered' };
+  }
 }
 
 export interface PlacedOrder {

@@ -2,6 +2,7 @@ import { PartialType } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, NotEquals } from 'class-validator';
 import { IsOmittable, PaginatedResponseDto, PaginationQueryDto, Trim } from '@app/common';
 import { Product, PRODUCT_STATUSES, type ProductStatus } from '../schemas/product.schema';
+import { ratingAverageOf } from '../products.store';
 
 
 /** Ten million in minor units: 100,000.00; larger prices are surely typos. */
@@ -101,7 +102,9 @@ export class ProductResponseDto {
   /** Sellable units: on hand minus what orders hold, never below 0. */
   stock!: number;
   images!: ProductImageResponseDto[];
+  /** Mean rating (1–5, unrounded) of the visible reviews; 0 without any. */
   ratingAverage!: number;
+  /** How many visible reviews. */
   ratingCount!: number;
   status!: ProductStatus;
   createdAt!: Date;
@@ -133,7 +136,8 @@ export function toProductResponse(product: Product, currency: string): ProductRe
     currency,
     stock: Math.max(0, product.stock),
     images: product.images.map((image) => ({ id: image._id.toString(), url: image.url })),
-    ratingAverage: product.ratingAverage,
+    // Derived from the exact sum and count, never the stored sort key (see ProductStore).
+    ratingAverage: ratingAverageOf(product.ratingSum ?? 0, product.ratingCount),
     ratingCount: product.ratingCount,
     status: product.status,
     createdAt: product.createdAt,

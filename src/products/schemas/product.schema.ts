@@ -102,11 +102,20 @@ export class Product {
   @Prop({ type: [ProductImageSchema], default: [] })
   images!: ProductImage[];
 
+  /**
+   * The rating aggregate of the visible reviews, written only by ProductStore's rating methods:
+   * `ratingSum` and `ratingCount` change by atomic `$inc`, so no change is ever lost;
+   * `ratingAverage` is `ratingSum / ratingCount`, kept stored only as the search sort key (see
+   * ProductStore.changeRating for how it follows the sum and count).
+   */
   @Prop({ default: 0 })
   ratingAverage!: number;
 
   @Prop({ default: 0 })
   ratingCount!: number;
+
+  @Prop({ default: 0 })
+  ratingSum!: number;
 
   @Prop({ type: String, required: true, enum: PRODUCT_STATUSES, default: 'active', index: true })
   status!: ProductStatus;

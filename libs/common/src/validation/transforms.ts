@@ -9,6 +9,15 @@ export const Trim = () =>
     return value;
   });
 
+/** A query-string flag: `"true"` and `"false"` become booleans; anything else is left for @IsBoolean to refuse. */
+export const QueryBoolean = () =>
+  Transform(({ obj, key }: { obj: Record<string, unknown>; key: string }) => {
+    const raw = obj[key];
+    if (raw === 'true') return true;
+    if (raw === 'false') return false;
+    return raw;
+  });
+
 /** Trims and lower-cases an email address before validation. */
 export const NormalizeEmail = () =>
   Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));

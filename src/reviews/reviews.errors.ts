@@ -1,0 +1,16 @@
+import { ConflictError, DomainError } from '@app/common';
+
+/** Only customers who received the product may review it (403). */
+export class NotVerifiedBuyerError extends DomainError {
+  readonly statusCode = 403;
+
+  constructor() {
+    super('Only customers with a delivered order containing this product may review it');
+  }
+}
+
+export class ReviewExistsError extends ConflictError {
+  constructor() {
+    super('You have already reviewed this product; edit your review instead');
+  }
+}

@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { OrdersModule } from '../orders/orders.module';
+import { UsersModule } from '../users/users.module';
+import { AdminReviewsController } from './admin-reviews.controller';
+import { ReviewRatingsModule } from './review-ratings.module';
+import { ReviewsController } from './reviews.controller';
+import { ReviewsService } from './reviews.service';
+
+@Module({
+  imports: [ReviewRatingsModule, OrdersModule, UsersModule],
+  controllers: [ReviewsController, AdminReviewsController],
+  providers: [ReviewsService],
+})
+export class ReviewsModule {}
