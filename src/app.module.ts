@@ -16,6 +16,7 @@ import { SearchModule } from './search/search.module';
 import { UsersModule } from './users/users.module';
 import { CartModule } from './cart/cart.module';
 import { OrdersModule } from './orders/orders.module';
+import { OrderEmailsModule } from './notifications/order-emails.module';
 import { PaymentWebhooksModule } from './payments/payment-webhooks.module';
 import { ReviewsModule } from './reviews/reviews.module';
 
@@ -34,6 +35,7 @@ import { ReviewsModule } from './reviews/reviews.module';
     SearchModule,
     CartModule,
     OrdersModule,
+    OrderEmailsModule,
     PaymentWebhooksModule,
     QueueDashboardModule,
     ReviewsModule,

@@ -3,10 +3,11 @@ import { BackupScheduleModule } from './backups/backup-schedule.module';
 import { CoreModule } from './core/core.module';
 import { PasswordResetModule } from './auth/password-reset/password-reset.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { OrderEmailsModule } from './notifications/order-emails.module';
 import { OrderLifecycleModule } from './orders/order-lifecycle.module';
 
 /** The queue worker: the same core and domain services as the API, no HTTP controllers. */
 @Module({
-  imports: [CoreModule.forRoot('worker'), NotificationsModule, PasswordResetModule, BackupScheduleModule, OrderLifecycleModule],
+  imports: [CoreModule.forRoot('worker'), NotificationsModule, PasswordResetModule, BackupScheduleModule, OrderLifecycleModule, OrderEmailsModule],
 })
 export class WorkerModule {}

@@ -10,10 +10,34 @@ import type { EmailMessage } from './mail.types';
  */
 export interface TemplateContexts {
   'password-reset': { link: string; ttlMinutes: number; token: string };
+  'order-placed': OrderEmailContext & {
+    lines: { title: string; quantity: number; unitPrice: string; lineTotal: string }[];
+    subtotal: string;
+    shipping: string;
+  };
+  'order-paid': OrderEmailContext;
+  'order-shipped': OrderEmailContext & { trackingNumber: string | null };
+  'order-delivered': OrderEmailContext;
+  /** `refund` is null when no payment was taken; `completed` once the provider confirmed it. */
+  'order-cancelled': OrderEmailContext & { refund: { amount: string; completed: boolean } | null };
 }
 export type TemplateName = keyof TemplateContexts;
 
-const TEMPLATE_NAMES: { [N in TemplateName]: N } = { 'password-reset': 'password-reset' };
+/** What every order email shows; amounts are already formatted in the order's currency. */
+export interface OrderEmailContext {
+  number: string;
+  customerName: string;
+  total: string;
+}
+
+const TEMPLATE_NAMES: { [N in TemplateName]: N } = {
+  'password-reset': 'password-reset',
+  'order-placed': 'order-placed',
+  'order-paid': 'order-paid',
+  'order-shipped': 'order-shipped',
+  'order-delivered': 'order-delivered',
+  'order-cancelled': 'order-cancelled',
+};
 const TEMPLATE_DIR = join(__dirname, 'templates');
 
 type Render = (context: object) => string;

@@ -10,12 +10,14 @@ import { Order, OrderSchema } from './schemas/order.schema';
 
 /**
  * The order lifecycle without HTTP: the API uses it through OrdersModule, the worker runs its
- * maintenance job.
+ * maintenance job. It produces `order-event` jobs (the outbox relay) and declares them, so a
+ * process that loads it without their handler (OrderEmailsModule) refuses to start instead of
+ * piling up events nobody sends.
  */
 @Module({
   imports: [
     MongooseModule.forFeature([{ name: Order.name, schema: OrderSchema }]),
-    JobsModule.forFeature(['orders-maintenance']),
+    JobsModule.forFeature(['orders-maintenance', 'order-event']),
     InventoryModule,
     PaymentsModule,
   ],

@@ -44,6 +44,12 @@ export class OrderLifecycle {
     private readonly payments: PaymentProviders,
   ) {}
 
+  /** The order as stored, for readers outside the orders module (the order emails); never writes. */
+  async read(orderId: string | Types.ObjectId): Promise<OrderRecord | null> {
+    if (typeof orderId === 'string' && !isObjectIdString(orderId)) return null;
+    return this.orders.findById(orderId).lean();
+  }
+
   /**
    * Moves the order to `to` if the state table lets `actor` take that step from its current
    * status. One conditional update on the status sets it, appends to `history` and records the

@@ -1,10 +1,8 @@
-import { InjectQueue } from '@nestjs/bull';
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Queue } from 'bull';
 import { Model, Types } from 'mongoose';
-import { JOBS } from '../../jobs/job.registry';
-import { OrderEventJob, orderEventJobId } from '../events/order-events';
+import { JobQueue } from '../../jobs/job-queue';
+import { orderEventJobId } from '../events/order-events';
 import { Order } from '../schemas/order.schema';
 
 /** An order's id and outbox: all the relay needs. */
@@ -19,9 +17,7 @@ const SWEEP_BATCH = 500;
  * id is deterministic, so handing an event over twice (the relay after the write and the sweeper
  * racing it) adds one job. An event leaves the outbox only after the queue has it.
  *
- * Jobs are added on the queue itself rather than through JobQueue.queue(): that refuses jobs no
- * loaded module handles, and the `order-event` handler (the emails) belongs to the
- * notifications issue. Until it lands, events wait in the queue.
+ * The `order-event` handler (notifications/order-emails) turns each job into its email.
  */
 @Injectable()
 export class OutboxRelay {
@@ -29,7 +25,7 @@ export class OutboxRelay {
 
   constructor(
     @InjectModel(Order.name) private readonly orders: Model<Order>,
-    @InjectQueue(JOBS['order-event'].queue) private readonly queue: Queue<OrderEventJob>,
+    private readonly jobs: JobQueue,
   ) {}
 
   /**
@@ -55,11 +51,7 @@ export class OutboxRelay {
     if (order.outbox.length === 0) return 0;
     const id = order._id.toHexString();
     for (const entry of order.outbox) {
-      await this.queue.add(
-        'order-event',
-        { orderId: id, eventId: entry.eventId, type: entry.type },
-        { jobId: orderEventJobId(id, entry.eventId) },
-      );
+      await this.jobs.queue('order-event', { orderId: id, eventId: entry.eventId, type: entry.type }, { jobId: orderEventJobId(id, entry.eventId) });
     }
     await this.orders.updateOne({ _id: order._id }, { $pull: { outbox: { eventId: { $in: order.outbox.map((entry) => entry.eventId) } } } });
     return order.outbox.length;
