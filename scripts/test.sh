@@ -32,8 +32,9 @@ trap summary EXIT
 ensure_node_modules
 
 export TEST_MONGO_PORT=${TEST_MONGO_PORT:-27018}
-# The outage tests run a private stand-in even when the suite uses another MongoDB.
-scripts/stack/install.sh --quiet mongo
+# The outage tests run a private stand-in even when the suite uses another MongoDB; the fuzzing
+# suite runs schemathesis from STACK_CACHE_DIR.
+scripts/stack/install.sh --quiet mongo schemathesis
 if [[ -z ${TEST_MONGODB_URI:-} ]]; then
   MONGO_PORT=$TEST_MONGO_PORT MONGO_BACKEND=memory scripts/stack/up.sh mongo
   export TEST_MONGODB_URI=mongodb://127.0.0.1:$TEST_MONGO_PORT

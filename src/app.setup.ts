@@ -4,6 +4,7 @@ import helmet from 'helmet';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from './config/app-config';
+import { completeOpenApiDocument } from './core/openapi-document';
 
 export const API_PREFIX = 'api/v1';
 
@@ -35,7 +36,7 @@ export function configureHttpApp(app: INestApplication): INestApplication {
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
   app.enableCors();
 
-  const document = SwaggerModule.createDocument(app, openApiConfig());
+  const document = completeOpenApiDocument(SwaggerModule.createDocument(app, openApiConfig()), API_PREFIX);
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },

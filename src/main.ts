@@ -7,10 +7,11 @@ import { exitGracefullyOnSignals } from './core/shutdown';
 
 async function bootstrap(): Promise<void> {
   const app = configureHttpApp(await NestFactory.create(AppModule, HTTP_APP_OPTIONS));
-  const port = app.get(AppConfig).get('PORT');
+  const config = app.get(AppConfig);
+  const [port, host] = [config.get('PORT'), config.get('HOST')];
   exitGracefullyOnSignals(app, app.get(Logger));
-  await app.listen(port, '0.0.0.0');
-  app.get(Logger).log(`API listening on port ${port}`, 'Bootstrap');
+  await app.listen(port, host);
+  app.get(Logger).log(`API listening on ${host}:${port}`, 'Bootstrap');
 }
 
 bootstrap().catch((error: unknown) => {

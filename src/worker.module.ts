@@ -1,10 +1,12 @@
 import { Module } from '@nestjs/common';
+import { BackupScheduleModule } from './backups/backup-schedule.module';
 import { CoreModule } from './core/core.module';
 import { PasswordResetModule } from './auth/password-reset/password-reset.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { OrderLifecycleModule } from './orders/order-lifecycle.module';
 
 /** The queue worker: the same core and domain services as the API, no HTTP controllers. */
 @Module({
-  imports: [CoreModule.forRoot('worker'), NotificationsModule, PasswordResetModule],
+  imports: [CoreModule.forRoot('worker'), NotificationsModule, PasswordResetModule, BackupScheduleModule, OrderLifecycleModule],
 })
 export class WorkerModule {}

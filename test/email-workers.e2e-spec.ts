@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { JobQueue } from '../src/jobs/job-queue';
 import { JOBS, type QueueName } from '../src/jobs/job.registry';
 import { uniqueEmail } from './support/accounts';
-import { killLeftoverProcesses, Run, runEntryPoint } from './support/entry-points';
+import { killProcessesLeftRunning, NodeRun, runBuilt } from './support/node-process';
 import { Mailbox } from './support/mailbox';
 import { createTestApp, TestApp } from './support/test-app';
 import { waitFor } from './support/wait';
@@ -27,11 +27,11 @@ describe('Email workers as processes', () => {
     jobs = t.app.get(JobQueue);
     mailQueue = t.app.get<Queue>(getQueueToken('mail' satisfies QueueName));
   });
-  afterEach(killLeftoverProcesses);
+  afterEach(killProcessesLeftRunning);
   afterAll(() => t.close());
 
-  async function startWorker(): Promise<Run> {
-    const worker = runEntryPoint('worker.js', { ...t.env, LOG_LEVEL: 'info' });
+  async function startWorker(): Promise<NodeRun> {
+    const worker = runBuilt('worker.js', { ...t.env, LOG_LEVEL: 'info' });
     await waitFor(async () => worker.output().includes('Queue worker started'), 'a worker to start', 30_000);
     return worker;
   }

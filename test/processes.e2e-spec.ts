@@ -1,7 +1,7 @@
 import mongoose from 'mongoose';
 import { uniqueEmail } from './support/accounts';
-import { killLeftoverProcesses, runEntryPoint as run } from './support/entry-points';
 import { Mailbox } from './support/mailbox';
+import { killProcessesLeftRunning, runBuilt as run } from './support/node-process';
 import { freePort, waitFor } from './support/wait';
 import { testEnvironment } from './support/test-env';
 
@@ -11,7 +11,7 @@ import { testEnvironment } from './support/test-env';
  */
 describe('Entry points as processes', () => {
   const env: Record<string, string> = { ...testEnvironment(), LOG_LEVEL: 'info' };
-  afterEach(killLeftoverProcesses);
+  afterEach(killProcessesLeftRunning);
   afterAll(async () => {
     const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
     await connection.dropDatabase();
@@ -24,14 +24,35 @@ describe('Entry points as processes', () => {
     await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.status === 200, 'the API to answer', 30_000);
     api.child.kill('SIGTERM');
     expect(await api.exit).toBe(0);
-    expect(api.output()).toMatch(/"msg":"API listening on port \d+"/);
+    // Loopback unless HOST says otherwise: a process started by hand is not on the network.
+    expect(api.output()).toContain(`"msg":"API listening on 127.0.0.1:${port}"`);
     expect(api.output()).toMatch(/SIGTERM received: shutting down[\s\S]*Stopped cleanly/);
+  });
+
+  it('logs readable lines in development: one per request, no start-up chatter', async () => {
+    const port = await freePort();
+    const api = run('main.js', { ...env, NODE_ENV: 'development', PORT: String(port) });
+    try {
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => null))?.status === 200, 'the API to answer', 30_000);
+      expect((await fetch(`http://127.0.0.1:${port}/api/v1/categories`)).status).toBe(200);
+      await waitFor(async () => api.output().includes('GET /api/v1/categories 200'), 'the request to be logged');
+    } finally {
+      api.child.kill('SIGTERM');
+      await api.exit;
+    }
+    const lines = api.output().trim().split('\n');
+    expect(lines.filter((line) => line.startsWith('{'))).toEqual([]);
+    expect(api.output()).not.toMatch(/Mapped \{|RoutesResolver|RouterExplorer|InstanceLoader|dependencies initialized/);
+    expect(api.output()).toMatch(/INFO: \[Bootstrap\] API listening on 127\.0\.0\.1:\d+/);
+    // /health sits outside the global prefix, where the logging middleware used to run twice.
+    expect(lines.filter((line) => /INFO: GET \/health 200 \d+ ms/.test(line))).toHaveLength(1);
+    expect(lines.filter((line) => line.includes('/api/v1/categories'))).toHaveLength(1);
   });
 
   it('the worker starts without an HTTP listener and exits 0 on SIGTERM', async () => {
     const worker = run('worker.js', env);
     await waitFor(async () => worker.output().includes('Queue worker started'), 'the worker to start', 30_000);
-    expect(worker.output()).not.toMatch(/listening on port/);
+    expect(worker.output()).not.toMatch(/API listening/);
     worker.child.kill('SIGTERM');
     expect(await worker.exit).toBe(0);
     expect(worker.output()).toMatch(/Stopped cleanly/);
@@ -64,6 +85,13 @@ describe('Entry points as processes', () => {
     expect(await api.exit).toBe(1);
     expect(api.output()).toMatch(/MONGODB_URI/);
     expect(api.output()).toMatch(/JWT_ACCESS_SECRET/);
+  });
+
+  it('refuses to start in production with a published placeholder secret, naming it', async () => {
+    const api = run('main.js', { ...env, NODE_ENV: 'production', JWT_ACCESS_SECRET: 'change-me-to-a-long-random-secret-of-48-bytes' });
+    expect(await api.exit).toBe(1);
+    expect(api.output()).toMatch(/JWT_ACCESS_SECRET is a published placeholder/);
+    expect(api.output()).not.toMatch(/API listening/);
   });
 
   it('seeds the demo catalog once, with fetchable images, and a bulk catalog with progress', async () => {

@@ -27,7 +27,10 @@ describe('Global request throttling', () => {
   });
 
   it('counts in Redis, so a client limited by one API instance is limited by the others too', async () => {
-    // The test above used up this client's minute on the first instance only.
+    // Use up this client's minute on the first instance only (the test above may have done so).
+    let status = 200;
+    for (let i = 0; i <= 5 && status !== 429; i += 1) status = (await request(t.http).get('/api/v1/categories')).status;
+    expect(status).toBe(429);
     const res = await request(second.http).get('/api/v1/categories').expect(429);
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
   });

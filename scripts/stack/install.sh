@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs the programs of the local stack into $STACK_CACHE_DIR (Redis: from apt).
+# Installs the programs of the local stack into $STACK_CACHE_DIR (Redis: from apt), and the
+# test suite's API fuzzer, schemathesis (PyPI, into a virtual environment there).
 # Idempotent: what is already there at the pinned version is skipped.
 #
-#   scripts/stack/install.sh [--quiet] [node mongo redis minio stripe-mock maildev ...]
+#   scripts/stack/install.sh [--quiet] [node mongo redis minio stripe-mock maildev schemathesis ...]
 #
 # No component named: all of them. --quiet: say nothing about what is already installed.
 # Output of each install goes to $STACK_CACHE_DIR/logs/install-<component>.log.
@@ -14,12 +15,13 @@ MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c # the Go proxy has no RELEASE.*
 STRIPE_MOCK_MODULE=github.com/stripe/stripe-mock
 STRIPE_MOCK_VERSION=v0.203.0
 MAILDEV_VERSION=3.0.0
+SCHEMATHESIS_VERSION=4.32.5 # the API fuzzer of the test suite (PyPI)
 
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # node first: maildev's install runs on it. minio last: it is the long one.
-INSTALL_ORDER=(node redis mongo stripe-mock maildev minio)
+INSTALL_ORDER=(node redis mongo stripe-mock maildev schemathesis minio)
 
 need() {
   local cmd
@@ -123,6 +125,27 @@ install_maildev() {
   npm install --prefix "$MAILDEV_PREFIX" --no-audit --no-fund "maildev@$MAILDEV_VERSION"
 }
 
+# --- schemathesis: PyPI, in its own virtual environment (a test tool, not a server) ------------
+installed_schemathesis() {
+  [[ $("$SCHEMATHESIS_BIN" --version 2>/dev/null) == "schemathesis, version $SCHEMATHESIS_VERSION" ]]
+}
+
+install_schemathesis() {
+  need python3
+  local venv=$STACK_CACHE_DIR/schemathesis
+  # Debian splits venv's pip bootstrap into python3-venv.
+  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    ((EUID == 0)) || die "python3 cannot create virtual environments: sudo apt-get install python3-venv"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get -o DPkg::Lock::Timeout=300 update -q </dev/null 8>&- 9>&-
+    apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends python3-venv </dev/null 8>&- 9>&-
+  fi
+  # A fresh environment each time, so a half-finished or older install never lingers.
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --disable-pip-version-check -q "schemathesis==$SCHEMATHESIS_VERSION"
+}
+
 # --- main --------------------------------------------------------------------------------------
 quiet=no
 requested=()
@@ -130,10 +153,10 @@ for arg in "$@"; do
   case $arg in
     --quiet) quiet=yes ;;
     -h | --help)
-      sed -n '2,8s/^# \{0,1\}//p' "$0"
+      sed -n '2,9s/^# \{0,1\}//p' "$0"
       exit 0
       ;;
-    node | mongo | redis | minio | stripe-mock | maildev) requested+=("$arg") ;;
+    node | mongo | redis | minio | stripe-mock | maildev | schemathesis) requested+=("$arg") ;;
     *) die "unknown component '$arg' (known: ${INSTALL_ORDER[*]})" ;;
   esac
 done

@@ -12,6 +12,7 @@ STACK_COMPONENTS=(mongo redis minio stripe-mock maildev)
 : "${REDIS_PORT:=6379}"
 : "${MINIO_PORT:=9000}" "${MINIO_CONSOLE_PORT:=9001}"
 : "${MINIO_ROOT_USER:=minioadmin}" "${MINIO_ROOT_PASSWORD:=minioadmin}" "${S3_BUCKET:=shop-media}"
+: "${BACKUP_BUCKET:=shop-backups}"
 : "${STRIPE_MOCK_PORT:=12111}"
 : "${STRIPE_MOCK_HTTPS_PORT:=$((STRIPE_MOCK_PORT + 1))}"
 : "${MAILDEV_SMTP_PORT:=1025}" "${MAILDEV_WEB_PORT:=1080}"
@@ -22,6 +23,7 @@ MONGO_CLASSES_DIR=$STACK_CACHE_DIR/mongo/classes
 MINIO_BIN=$STACK_CACHE_DIR/bin/minio
 STRIPE_MOCK_BIN=$STACK_CACHE_DIR/bin/stripe-mock
 MAILDEV_BIN=$STACK_CACHE_DIR/maildev/node_modules/.bin/maildev
+SCHEMATHESIS_BIN=$STACK_CACHE_DIR/schemathesis/bin/schemathesis
 
 SCRIPT_NAME=$(basename "$0")
 
@@ -82,7 +84,7 @@ address_of() {
   case $1 in
     mongo) echo "mongodb://127.0.0.1:$MONGO_PORT ($MONGO_BACKEND)" ;;
     redis) echo "redis://127.0.0.1:$REDIS_PORT" ;;
-    minio) echo "http://127.0.0.1:$MINIO_PORT (console :$MINIO_CONSOLE_PORT, bucket $S3_BUCKET)" ;;
+    minio) echo "http://127.0.0.1:$MINIO_PORT (console :$MINIO_CONSOLE_PORT, buckets $S3_BUCKET, $BACKUP_BUCKET)" ;;
     stripe-mock) echo "http://127.0.0.1:$STRIPE_MOCK_PORT (https :$STRIPE_MOCK_HTTPS_PORT)" ;;
     maildev) echo "smtp://127.0.0.1:$MAILDEV_SMTP_PORT, http://127.0.0.1:$MAILDEV_WEB_PORT" ;;
   esac

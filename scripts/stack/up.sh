@@ -6,7 +6,7 @@
 # A server whose port already answers is reused, not started again. Settings (defaults):
 #   MONGO_PORT 27017, MONGO_BACKEND h2|memory (h2), MONGO_JAVA_HEAP (1g), REDIS_PORT 6379,
 #   MINIO_PORT 9000, MINIO_CONSOLE_PORT 9001, MINIO_ROOT_USER / MINIO_ROOT_PASSWORD (minioadmin),
-#   S3_BUCKET (shop-media), STRIPE_MOCK_PORT 12111 (https: +1), MAILDEV_SMTP_PORT 1025,
+#   S3_BUCKET (shop-media), BACKUP_BUCKET (shop-backups), STRIPE_MOCK_PORT 12111 (https: +1), MAILDEV_SMTP_PORT 1025,
 #   MAILDEV_WEB_PORT 1080, STACK_TIMEOUT 60 (seconds to wait for the servers to answer).
 # Logs, pid files and data: $STACK_DATA_DIR (default .stack/). Stop with scripts/stack/down.sh.
 set -euo pipefail
@@ -109,6 +109,28 @@ ensure_bucket() {
   [[ $code == 404 ]] || die "minio: anonymous GET in $S3_BUCKET still answers HTTP $code, not 404"
 }
 
+# Database backups hold every customer's data: their bucket has no policy at all (private), and
+# keeps object versions where the server supports it (single-drive MinIO refuses: said, not fatal).
+ensure_backup_bucket() {
+  local url=http://127.0.0.1:$MINIO_PORT/$BACKUP_BUCKET code
+  [[ $BACKUP_BUCKET != "$S3_BUCKET" ]] || die "minio: BACKUP_BUCKET must not be the public image bucket $S3_BUCKET"
+  code=$(minio_s3 HEAD "$url")
+  case $code in
+    200) ;;
+    404)
+      code=$(minio_s3 PUT "$url")
+      [[ $code == 200 ]] || die "minio: creating bucket $BACKUP_BUCKET answered HTTP $code"
+      code=$(minio_s3 PUT "$url?versioning=" \
+        '<VersioningConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Status>Enabled</Status></VersioningConfiguration>')
+      [[ $code == 200 ]] || warn "minio: bucket $BACKUP_BUCKET keeps no object versions (versioning answered HTTP $code)"
+      ;;
+    *) die "minio: HEAD $url answered HTTP $code" ;;
+  esac
+  # Readable by anyone, a missing object answers 404; private, 403.
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$url/.up-sh-missing-object")
+  [[ $code == 403 ]] || die "minio: bucket $BACKUP_BUCKET answers anonymous reads with HTTP $code, not 403: it must be private"
+}
+
 # Waits until the server answers or the shared deadline passes. A server started here that
 # exits fails at once instead of after the timeout.
 wait_ready() {
@@ -182,6 +204,7 @@ done
 
 if [[ " ${COMPONENTS[*]} " == *" minio "* ]]; then
   ensure_bucket
+  ensure_backup_bucket
 fi
 
 # READY: seconds from the start of this script until the server answered.

@@ -1,6 +1,8 @@
 import { Body, Controller, Get, HttpCode, Ip, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Public } from '@app/common';
+import { AlsoAnswers } from '../core/openapi-errors';
+import { RateLimited } from '../core/rate-limits';
 import { toUserResponse, UserResponseDto } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
 import { AuthService } from './auth.service';
@@ -28,12 +30,15 @@ export class AuthController {
   /** Creates a customer account and signs it in. */
   @Public()
   @Post('register')
+  @RateLimited('register')
   register(@Body() dto: RegisterDto): Promise<AuthResponseDto> {
     return this.auth.register(dto);
   }
 
   @Public()
   @Post('login')
+  @RateLimited('login')
+  @AlsoAnswers({ 401: 'Invalid email or password' })
   @HttpCode(200)
   login(@Body() dto: LoginDto, @Ip() ip: string): Promise<AuthResponseDto> {
     return this.auth.login(dto, ip);
@@ -42,6 +47,7 @@ export class AuthController {
   /** Exchanges a refresh token for a new pair; the presented token stops working. */
   @Public()
   @Post('refresh')
+  @AlsoAnswers({ 401: 'Invalid, expired or already used refresh token' })
   @HttpCode(200)
   refresh(@Body() dto: RefreshDto): Promise<TokenPairDto> {
     return this.auth.refresh(dto.refreshToken);
@@ -64,6 +70,7 @@ export class AuthController {
   /** Always 202, whether or not the email has an account; sends a reset email when it does. */
   @Public()
   @Post('password/forgot')
+  @RateLimited('password-forgot')
   @HttpCode(202)
   forgotPassword(@Body() dto: ForgotPasswordDto): Promise<void> {
     return this.passwordReset.requestReset(dto.email);
@@ -72,6 +79,7 @@ export class AuthController {
   /** Sets a new password with the emailed token (single use) and signs out every session. */
   @Public()
   @Post('password/reset')
+  @RateLimited('password-reset')
   @HttpCode(204)
   resetPassword(@Body() dto: ResetPasswordDto): Promise<void> {
     return this.passwordReset.reset(dto.token, dto.password);

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { UnauthorizedError } from '@app/common';
+import { ServiceBusyError, UnauthorizedError } from '@app/common';
 import { toUserResponse } from '../users/dto/user.dto';
 import { UserDocument } from '../users/schemas/user.schema';
 import { normalizeEmail, UsersService } from '../users/users.service';
 import { AuthResponseDto, LoginDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
-import { LoginAttemptsService } from './login-attempts.service';
+import { LoginAttempt, LoginAttemptsService } from './login-attempts.service';
 import { PasswordHasher } from './password-hasher';
 import { SessionsService } from './sessions/sessions.service';
 import { TokensService } from './tokens.service';
@@ -32,9 +32,18 @@ export class AuthService {
   async login(dto: LoginDto, ip: string): Promise<AuthResponseDto> {
     const email = normalizeEmail(dto.email);
     const attempt = await this.attempts.reserve(email, ip);
+    try {
+      return await this.checkAndSignIn(email, dto.password, attempt);
+    } catch (error) {
+      if (error instanceof ServiceBusyError) await this.attempts.notChecked(attempt);
+      throw error;
+    }
+  }
+
+  private async checkAndSignIn(email: string, password: string, attempt: LoginAttempt): Promise<AuthResponseDto> {
     const user = await this.users.findByEmail(email);
     if (!user) {
-      await this.hasher.verifyNothing(dto.password);
+      await this.hasher.verifyNothing(password);
       throw new UnauthorizedError('Invalid email or password');
     }
     // The session generation first, then the credentials: a password reset or role change
@@ -42,7 +51,7 @@ export class AuthService {
     // new password hash and role, or has its session refused.
     const generation = await this.sessions.generation(user.id);
     const credentials = await this.users.credentialsOf(user.id);
-    if (!credentials || !(await this.hasher.verify(credentials.passwordHash, dto.password))) {
+    if (!credentials || !(await this.hasher.verify(credentials.passwordHash, password))) {
       throw new UnauthorizedError('Invalid email or password');
     }
     await this.attempts.succeeded(attempt);

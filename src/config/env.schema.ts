@@ -37,6 +37,13 @@ export class EnvironmentVariables {
   @Max(65535)
   PORT: number = 3000;
 
+  /**
+   * Address the API listens on. Loopback unless told otherwise, so a process started by hand is
+   * not reachable from the network by accident; the container image sets 0.0.0.0.
+   */
+  @Matches(/^[A-Za-z0-9.:-]{1,253}$/, { message: 'HOST must be an IP address or a host name, e.g. 127.0.0.1 or 0.0.0.0' })
+  HOST: string = '127.0.0.1';
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: string = 'info';
 
@@ -74,16 +81,65 @@ export class EnvironmentVariables {
   @Max(365)
   REFRESH_TOKEN_TTL_DAYS: number = 30;
 
+  /** Up to ten million: a load test on loopback sends more than 100,000 a minute from one address. */
+  @IsInt()
+  @Min(1)
+  @Max(10_000_000)
+  THROTTLE_LIMIT_PER_MINUTE: number = 300;
+
+  /** Registrations per client (IPv6 /64, IPv4 address) per hour; each costs a password hash. */
   @IsInt()
   @Min(1)
   @Max(100000)
-  THROTTLE_LIMIT_PER_MINUTE: number = 300;
+  THROTTLE_REGISTER_PER_HOUR: number = 10;
 
-  /** Failed logins allowed per email within the window before 429. */
+  /** Login requests (failed or not) per client per minute; each costs a password hash. */
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  THROTTLE_LOGIN_PER_MINUTE: number = 20;
+
+  /** Password-reset emails asked for per client per hour. */
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  THROTTLE_PASSWORD_FORGOT_PER_HOUR: number = 10;
+
+  /** Password-reset redemptions per client per hour; each costs a password hash. */
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  THROTTLE_PASSWORD_RESET_PER_HOUR: number = 20;
+
+  /** The limits above also hold per IPv6 /48, at this many times the per-client number. */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  THROTTLE_NETWORK_MULTIPLIER: number = 4;
+
+  /** Password hashes (argon2id, about 19 MiB each) computed at once by one API process. */
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  PASSWORD_HASH_CONCURRENCY: number = 4;
+
+  /** Hashes allowed to wait for a slot; past that, requests needing one get 503 with Retry-After. */
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  PASSWORD_HASH_QUEUE: number = 32;
+
+  /** Failed logins allowed per email from one client (IPv6 /64, IPv4 address) within the window before 429. */
   @IsInt()
   @Min(1)
   @Max(1000)
   LOGIN_MAX_FAILURES_PER_EMAIL: number = 5;
+
+  /** Failed logins allowed per email from all clients together within the window before 429: a much higher ceiling. */
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  LOGIN_MAX_FAILURES_PER_EMAIL_TOTAL: number = 50;
 
   /** Failed logins allowed per client IP within the window; loose, so one NAT cannot lock others out. */
   @IsInt()
@@ -100,6 +156,17 @@ export class EnvironmentVariables {
   @Min(5)
   @Max(1440)
   PASSWORD_RESET_TTL_MINUTES: number = 30;
+
+  /** How long browsers and shared caches may reuse an anonymous catalog read (Cache-Control max-age). */
+  @IsInt()
+  @Min(0)
+  @Max(86400)
+  CATALOG_MAX_AGE_SECONDS: number = 30;
+
+  /** Emits the MongoDB driver's command events (diagnostics; the tests count round trips with it). */
+  @Transform(toBoolean)
+  @IsBoolean()
+  MONGODB_MONITOR_COMMANDS: boolean = false;
 
   @Matches(/^[a-z]{3}$/, { message: 'STORE_CURRENCY must be a lower-case ISO 4217 code, e.g. usd' })
   STORE_CURRENCY: string = 'usd';
@@ -178,6 +245,37 @@ export class EnvironmentVariables {
   @IsUrl({ require_tld: false, require_protocol: true })
   S3_PUBLIC_URL!: string;
 
+  /** Stripe secret API key (`sk_test_…` / `sk_live_…`); stripe-mock accepts any `sk_test_` key. */
+  @Matches(/^(sk|rk)_(test|live)_\S+$/, { message: 'STRIPE_SECRET_KEY must be a Stripe secret key (sk_test_… or sk_live_…)' })
+  STRIPE_SECRET_KEY!: string;
+
+  /** Signing secret of the webhook endpoint (`whsec_…`); events with another signature are refused. */
+  @Matches(/^whsec_\S+$/, { message: 'STRIPE_WEBHOOK_SECRET must be a webhook signing secret (whsec_…)' })
+  STRIPE_WEBHOOK_SECRET!: string;
+
+  /** Base URL of the Stripe API; empty for Stripe itself, stripe-mock's URL locally. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true })
+  STRIPE_API_URL?: string;
+
+  /** Minutes an order may wait for its payment before it is cancelled and its stock released. */
+  @IsInt()
+  @Min(1)
+  @Max(10080)
+  ORDER_PAYMENT_TTL_MINUTES: number = 30;
+
+  /** Flat shipping fee in minor units. */
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  SHIPPING_FLAT_RATE: number = 499;
+
+  /** Subtotal (minor units) from which shipping is free; 0 means never free. */
+  @IsInt()
+  @Min(0)
+  @Max(100_000_000)
+  FREE_SHIPPING_THRESHOLD: number = 5000;
+
   /** Attempts per queue job (the first run included) before it is kept as failed. */
   @IsInt()
   @Min(1)
@@ -198,6 +296,29 @@ export class EnvironmentVariables {
   @Min(2)
   @Max(600)
   JOB_LOCK_SECONDS: number = 30;
+  /**
+   * Private bucket of the database backups. Never the image bucket: that one is publicly
+   * readable, and a backup holds every customer's data.
+   */
+  @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'BACKUP_BUCKET must be a valid bucket name' })
+  BACKUP_BUCKET: string = 'shop-backups';
+
+  /** Key prefix of the backups inside their bucket (empty, or folders ending with "/"). */
+  @Matches(/^([A-Za-z0-9._-]+\/)*$/, { message: 'BACKUP_PREFIX must be empty or folder names each ending with /' })
+  BACKUP_PREFIX: string = '';
+
+  /** Complete backups kept; older ones are deleted after a new one is complete. */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  BACKUP_KEEP: number = 7;
+
+  /**
+   * When the worker takes the scheduled backup: a cron expression (5 fields, or 6 with seconds
+   * first) in the worker's time zone, or `off`.
+   */
+  @Matches(/^(off|\S+( \S+){4,5})$/, { message: 'BACKUP_CRON must be a cron expression of 5 or 6 fields, or off' })
+  BACKUP_CRON: string = '0 3 * * *';
 
   /** When true the API process also runs the queue processors (one-command local run). */
   @Transform(toBoolean)
@@ -212,17 +333,74 @@ export class InvalidEnvironmentError extends Error {
   }
 }
 
+/** Variables whose value is a secret: in production none may be a value anyone can look up. */
+export const SECRET_VARIABLES = ['JWT_ACCESS_SECRET', 'ADMIN_PASSWORD', 'S3_SECRET_ACCESS_KEY', 'SMTP_PASSWORD'] as const;
+
+/**
+ * Published secrets: the values `.env.example` and earlier versions of docker-compose.yml and
+ * the local scripts carried. A unit test keeps this list in step with `.env.example`; anything
+ * containing `change-me` is refused as well.
+ */
+export const PLACEHOLDER_SECRETS: readonly string[] = [
+  'change-me-to-a-long-random-secret-of-48-bytes',
+  'change-me-admin-password',
+  'change-me-please-a-long-random-secret-for-compose',
+  'minioadmin',
+  'admin12345',
+];
+
+/** Substrings that make an admin password guessable whatever its length. */
+const GUESSABLE_PARTS = ['password', 'passwort', 'admin', 'qwerty', 'letmein', 'welcome', '123456', 'abcdef'];
+export const MIN_PRODUCTION_ADMIN_PASSWORD_LENGTH = 12;
+
+/**
+ * Checks that only matter where the app is exposed: a production process refuses secrets that
+ * are published (placeholders, defaults) and an admin password that is easy to guess, naming the
+ * variable. Development and tests keep their convenient values.
+ */
+function productionProblems(env: EnvironmentVariables): string[] {
+  if (env.NODE_ENV !== 'production') return [];
+  const problems: string[] = [];
+  for (const name of SECRET_VARIABLES) {
+    const value = env[name];
+    if (value === undefined) continue;
+    if (PLACEHOLDER_SECRETS.includes(value) || value.toLowerCase().includes('change-me')) {
+      problems.push(`${name} is a published placeholder value; set a secret of your own in production`);
+    }
+  }
+  const admin = env.ADMIN_PASSWORD;
+  if (admin !== undefined && !PLACEHOLDER_SECRETS.includes(admin) && isWeakPassword(admin, env.ADMIN_EMAIL)) {
+    problems.push(
+      `ADMIN_PASSWORD is too weak for production: use at least ${MIN_PRODUCTION_ADMIN_PASSWORD_LENGTH} characters, ` +
+        'not a common word or sequence, nor the admin email',
+    );
+  }
+  return problems;
+}
+
+function isWeakPassword(password: string, email: string | undefined): boolean {
+  const lower = password.toLowerCase();
+  const emailName = email?.split('@')[0]?.toLowerCase();
+  return (
+    password.length < MIN_PRODUCTION_ADMIN_PASSWORD_LENGTH ||
+    // Long but made of a handful of characters: "aaaaaaaaaaaa", "121212121212".
+    new Set(password).size < 6 ||
+    GUESSABLE_PARTS.some((part) => lower.includes(part)) ||
+    (emailName !== undefined && emailName.length >= 3 && lower.includes(emailName))
+  );
+}
+
 /** Validates raw environment values; throws one error listing every bad variable. */
 export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
   // Empty strings mean "unset" so that `FOO=` in a .env file falls back to the default.
   const present = Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== ''));
   const env = plainToInstance(EnvironmentVariables, present, { enableImplicitConversion: true });
   const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
-  if (errors.length > 0) {
-    const problems = errors.flatMap((error) =>
-      Object.values(error.constraints ?? { invalid: `${error.property} is invalid` }),
-    );
-    throw new InvalidEnvironmentError(problems);
+  const problems = errors.flatMap((error) => Object.values(error.constraints ?? { invalid: `${error.property} is invalid` }));
+  problems.push(...productionProblems(env));
+  if (env.BACKUP_BUCKET === env.S3_BUCKET) {
+    problems.push('BACKUP_BUCKET must not be S3_BUCKET: the image bucket is publicly readable');
   }
+  if (problems.length > 0) throw new InvalidEnvironmentError(problems);
   return env;
 }

@@ -25,6 +25,7 @@ import { PROCESS_ROLE, ProcessRole } from './process-role';
       useFactory: (config: AppConfig) => ({
         uri: config.get('MONGODB_URI'),
         serverSelectionTimeoutMS: 5000,
+        monitorCommands: config.get('MONGODB_MONITOR_COMMANDS'),
         // Index builds run at start-up from the schema declarations.
         autoIndex: true,
       }),

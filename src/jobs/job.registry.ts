@@ -1,21 +1,12 @@
 import type { PasswordResetJob, SendEmailJob } from '../notifications/mail.types';
+import type { OrderEventJob } from '../orders/events/order-events';
 
 /** Every Bull queue of the application. Named here and nowhere else. */
 export const QUEUE_NAMES = ['mail', 'orders'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
-/** The order event types of the checkout's outbox (src/orders/events), as the relay hands them over. */
-export type OrderEventType = 'OrderPlaced' | 'OrderPaid' | 'OrderShipped' | 'OrderDelivered' | 'OrderCancelled';
-
-/**
- * One order event to act on. The handler loads the order by id: the order, not the job, is the
- * source of truth. The relay adds it with jobId `order-event:<orderId>:<eventId>`.
- */
-export interface OrderEventJob {
-  orderId: string;
-  eventId: string;
-  type: OrderEventType;
-}
+/** Declared with the event classes (src/orders/events), the one place they are named. */
+export type { OrderEventJob, OrderEventType } from '../orders/events/order-events';
 
 /**
  * The one map from job name to payload type. Producers call `JobQueue.queue(name, data)` and
@@ -28,6 +19,11 @@ export interface JobPayloads {
   'password-reset': PasswordResetJob;
   /** Turn one order event into its email. */
   'order-event': OrderEventJob;
+  /**
+   * Every 30 s (OrderMaintenance): hand over outbox events a crash left behind, cancel unpaid
+   * orders past their deadline, finish stock and refund effects a crash interrupted. No payload.
+   */
+  'orders-maintenance': Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
@@ -47,4 +43,5 @@ export const JOBS: { readonly [N in JobName]: JobDefinition } = {
   'send-email': { queue: 'mail', concurrency: 4 },
   'password-reset': { queue: 'mail', concurrency: 2 },
   'order-event': { queue: 'orders', concurrency: 4 },
+  'orders-maintenance': { queue: 'orders', concurrency: 1 },
 };

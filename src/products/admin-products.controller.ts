@@ -13,18 +13,21 @@ import {
 } from '@nestjs/common';
 import { FilesInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
-import { ParseObjectIdPipe } from '@app/common';
+import { mapPage, ParseObjectIdPipe } from '@app/common';
+import { type AuthUser, CurrentUser } from '../auth/decorators/current-user.decorator';
 import { Roles } from '../auth/decorators/roles.decorator';
 import { AppConfig } from '../config/app-config';
 import {
   AdminProductListQueryDto,
   CreateProductDto,
-  ProductListResponseDto,
-  ProductResponseDto,
-  toProductResponse,
+  AdminProductListResponseDto,
+  AdminProductResponseDto,
+  StockAdjustmentDto,
+  toAdminProductResponse,
   UpdateProductDto,
 } from './dto/product.dto';
 import { MAX_FILES_PER_UPLOAD, ProductImagesService, type StoredImage } from './product-images.service';
+import { InventoryService } from './inventory.service';
 import { ProductsService } from './products.service';
 import type { ProductDocument } from './schemas/product.schema';
 
@@ -36,29 +39,44 @@ export class AdminProductsController {
   constructor(
     private readonly products: ProductsService,
     private readonly images: ProductImagesService,
+    private readonly inventory: InventoryService,
     private readonly config: AppConfig,
   ) {}
 
   @Post()
-  async create(@Body() dto: CreateProductDto): Promise<ProductResponseDto> {
+  async create(@Body() dto: CreateProductDto): Promise<AdminProductResponseDto> {
     return this.respond(await this.products.create(dto));
   }
 
   /** Every product whatever its status, newest first. */
   @Get()
-  async list(@Query() query: AdminProductListQueryDto): Promise<ProductListResponseDto> {
-    const page = await this.products.listAdmin(query);
-    return { ...page, items: page.items.map((product) => this.respond(product)) };
+  async list(@Query() query: AdminProductListQueryDto): Promise<AdminProductListResponseDto> {
+    return mapPage(await this.products.listAdmin(query), (product) => this.respond(product));
   }
 
   @Get(':id')
-  async get(@Param('id', ParseObjectIdPipe) id: string): Promise<ProductResponseDto> {
+  async get(@Param('id', ParseObjectIdPipe) id: string): Promise<AdminProductResponseDto> {
     return this.respond(await this.products.getAny(id));
   }
 
+  /** Any subset of the fields; `stock` is the counted quantity on hand (below what orders hold → 409). */
   @Patch(':id')
-  async update(@Param('id', ParseObjectIdPipe) id: string, @Body() dto: UpdateProductDto): Promise<ProductResponseDto> {
-    return this.respond(await this.products.update(id, dto));
+  async update(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Body() dto: UpdateProductDto,
+  ): Promise<AdminProductResponseDto> {
+    return this.respond(await this.products.update(id, dto, user.id));
+  }
+
+  /** Receipts (+) and write-offs (−) of units on hand, recorded with who and why; below what orders hold → 409. */
+  @Post(':id/stock-adjustments')
+  async adjustStock(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Body() dto: StockAdjustmentDto,
+  ): Promise<AdminProductResponseDto> {
+    return this.respond(await this.inventory.adjust(id, dto.delta, dto.reason, user.id));
   }
 
   /** Archives the product: it leaves every public read at once. */
@@ -82,7 +100,7 @@ export class AdminProductsController {
   async uploadImages(
     @Param('id', ParseObjectIdPipe) id: string,
     @UploadedFiles() files: StoredImage[] | undefined,
-  ): Promise<ProductResponseDto> {
+  ): Promise<AdminProductResponseDto> {
     return this.respond(await this.images.attach(id, files ?? []));
   }
 
@@ -103,7 +121,7 @@ export class AdminProductsController {
     await this.images.purge(id);
   }
 
-  private respond(product: ProductDocument): ProductResponseDto {
-    return toProductResponse(product, this.config.get('STORE_CURRENCY'));
+  private respond(product: ProductDocument): AdminProductResponseDto {
+    return toAdminProductResponse(product, this.config.get('STORE_CURRENCY'));
   }
 }

@@ -2,16 +2,18 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { BadRequestError, ConflictError, isDuplicateKeyError, NotFoundError } from '@app/common';
-import { searchTokensOf, slugify } from '../search/tokenize';
+import { slugify } from '../search/tokenize';
+import { CatalogVersion } from './catalog-version';
 import { CreateCategoryDto, UpdateCategoryDto } from './dto/category.dto';
+import { ProductStore } from './products.store';
 import { Category, CategoryDocument } from './schemas/category.schema';
-import { Product } from './schemas/product.schema';
 
 @Injectable()
 export class CategoriesService {
   constructor(
     @InjectModel(Category.name) private readonly categories: Model<Category>,
-    @InjectModel(Product.name) private readonly products: Model<Product>,
+    private readonly products: ProductStore,
+    private readonly catalogVersion: CatalogVersion,
   ) {}
 
   async list(): Promise<CategoryDocument[]> {
@@ -21,7 +23,15 @@ export class CategoriesService {
   async create(dto: CreateCategoryDto): Promise<CategoryDocument> {
     const slug = dto.slug ?? slugify(dto.name);
     if (!slug) throw new BadRequestError('This name gives no URL slug (no Latin letters or digits); send a slug');
-    return this.withSlugConflictAs409(() => this.categories.create({ name: dto.name, slug }));
+    const created = await this.withSlugConflictAs409(() => this.categories.create({ name: dto.name, slug }));
+    await this.catalogVersion.bump();
+    return created;
+  }
+
+  /** Creates the category unless its slug exists (seeding); an existing one is left as it is. */
+  async ensure(name: string, slug: string): Promise<void> {
+    const result = await this.categories.updateOne({ slug }, { $setOnInsert: { name } }, { upsert: true });
+    if (result.upsertedCount > 0) await this.catalogVersion.bump();
   }
 
   /**
@@ -45,6 +55,8 @@ export class CategoriesService {
     } catch (error) {
       if (newSlug !== oldSlug) await this.moveProducts(newSlug, oldSlug);
       throw error;
+    } finally {
+      await this.catalogVersion.bump();
     }
     // A product created with the old slug while this ran follows too.
     if (newSlug !== oldSlug) await this.moveProducts(oldSlug, newSlug);
@@ -63,11 +75,13 @@ export class CategoriesService {
     } catch (error) {
       await this.categories.create({ _id: category._id, name: category.name, slug: category.slug });
       throw error;
+    } finally {
+      await this.catalogVersion.bump();
     }
   }
 
   private async assertUnused(slug: string): Promise<void> {
-    const inUse = await this.products.countDocuments({ category: slug, status: { $ne: 'archived' } });
+    const inUse = await this.products.count({ category: slug, status: { $ne: 'archived' } });
     if (inUse > 0) throw new ConflictError(`Category "${slug}" still has ${inUse} product(s); move or archive them first`);
   }
 
@@ -75,24 +89,9 @@ export class CategoriesService {
     if (!(await this.categories.exists({ slug }))) throw new BadRequestError(`Unknown category "${slug}"`);
   }
 
-  /**
-   * Each product moves with a write conditioned on the fields its tokens were computed from; one
-   * edited meanwhile is read again on the next pass, so no token is computed from stale data.
-   */
+  /** The store writes each product with its new tokens, re-reading any edited meanwhile. */
   private async moveProducts(fromSlug: string, toSlug: string): Promise<void> {
-    for (let pass = 0; pass < 5; pass += 1) {
-      const affected = await this.products.find({ category: fromSlug }, { title: 1, brand: 1, tags: 1 }).lean();
-      if (affected.length === 0) return;
-      await this.products.bulkWrite(
-        affected.map((product) => ({
-          updateOne: {
-            filter: { _id: product._id, category: fromSlug, title: product.title, brand: product.brand, tags: product.tags },
-            update: { $set: { category: toSlug, searchTokens: searchTokensOf(product.title, product.brand, toSlug, product.tags) } },
-          },
-        })),
-      );
-    }
-    throw new ConflictError('Products of this category kept changing during the move; try again');
+    await this.products.updateMany({ category: fromSlug }, { $set: { category: toSlug } });
   }
 
   private async withSlugConflictAs409<T>(write: () => Promise<T>): Promise<T> {

@@ -1,9 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import { Model, Types } from 'mongoose';
+import { Types } from 'mongoose';
 import { BadRequestError, ConflictError, isObjectIdString, NotFoundError } from '@app/common';
 import { StorageService } from '../storage/storage.service';
-import { Product, ProductDocument } from './schemas/product.schema';
+import { ProductStore } from './products.store';
+import { ProductDocument } from './schemas/product.schema';
 
 /** Per product, across uploads. */
 export const MAX_IMAGES_PER_PRODUCT = 20;
@@ -24,14 +24,14 @@ export class ProductImagesService {
   private readonly logger = new Logger(ProductImagesService.name);
 
   constructor(
-    @InjectModel(Product.name) private readonly products: Model<Product>,
+    private readonly products: ProductStore,
     private readonly storage: StorageService,
   ) {}
 
   /** Checked before any byte is stored: uploads go only to existing, non-archived products. */
   async assertUploadable(productId: string): Promise<void> {
     if (!isObjectIdString(productId)) throw new BadRequestError(`"${productId}" is not a valid id`);
-    const product = await this.products.findById(productId, { status: 1, images: 1 }).lean();
+    const product = await this.products.findById(productId, { status: 1, images: 1 });
     if (!product) throw new NotFoundError('Product not found');
     if (product.status === 'archived') throw new ConflictError('Archived products take no new images');
     if (product.images.length >= MAX_IMAGES_PER_PRODUCT) {
@@ -55,7 +55,6 @@ export class ProductImagesService {
           [`images.${MAX_IMAGES_PER_PRODUCT - stored.length}`]: { $exists: false },
         },
         { $push: { images: { $each: images } } },
-        { returnDocument: 'after' },
       );
       if (updated) return updated;
       await this.assertUploadable(productId);

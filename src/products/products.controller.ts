@@ -1,7 +1,8 @@
-import { Controller, Get, Param } from '@nestjs/common';
+import { Controller, Get, Param, UseInterceptors } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Public } from '@app/common';
 import { AppConfig } from '../config/app-config';
+import { CatalogCacheInterceptor } from '../search/catalog-cache.interceptor';
 import { CategoriesService } from './categories.service';
 import { CategoryResponseDto, toCategoryResponse } from './dto/category.dto';
 import { ProductResponseDto, toProductResponse } from './dto/product.dto';
@@ -9,6 +10,7 @@ import { ProductsService } from './products.service';
 
 @ApiTags('catalog')
 @Public()
+@UseInterceptors(CatalogCacheInterceptor)
 @Controller()
 export class ProductsController {
   constructor(

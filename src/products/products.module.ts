@@ -8,17 +8,17 @@ import { CategoriesService } from './categories.service';
 import { productImageMulterOptions } from './product-image-storage';
 import { ProductImagesModule } from './product-images.module';
 import { ProductImagesService } from './product-images.service';
+import { InventoryModule } from './inventory.module';
+import { ProductStoreModule } from './product-store.module';
 import { ProductsController } from './products.controller';
 import { ProductsService } from './products.service';
 import { Category, CategorySchema } from './schemas/category.schema';
-import { Product, ProductSchema } from './schemas/product.schema';
 
 @Module({
   imports: [
-    MongooseModule.forFeature([
-      { name: Product.name, schema: ProductSchema },
-      { name: Category.name, schema: CategorySchema },
-    ]),
+    MongooseModule.forFeature([{ name: Category.name, schema: CategorySchema }]),
+    ProductStoreModule,
+    InventoryModule,
     ProductImagesModule,
     MulterModule.registerAsync({
       imports: [ProductImagesModule],
@@ -28,6 +28,6 @@ import { Product, ProductSchema } from './schemas/product.schema';
   ],
   controllers: [ProductsController, AdminProductsController, AdminCategoriesController],
   providers: [ProductsService, CategoriesService],
-  exports: [ProductsService, CategoriesService],
+  exports: [ProductsService, CategoriesService, ProductStoreModule],
 })
 export class ProductsModule {}

@@ -1,25 +1,21 @@
 import { Injectable } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import { QueryFilter, Model, Types } from 'mongoose';
+import { Types } from 'mongoose';
 import { ConflictError, isDuplicateKeyError, isObjectIdString, NotFoundError, Paginated, skipFor } from '@app/common';
-import { searchTokensOf, slugify } from '../search/tokenize';
+import { slugify } from '../search/tokenize';
 import { CategoriesService } from './categories.service';
+import { InventoryService, openingStock } from './inventory.service';
 import { AdminProductListQueryDto, CreateProductDto, UpdateProductDto } from './dto/product.dto';
-import { Product, ProductDocument } from './schemas/product.schema';
+import { ProductFilter, ProductStore } from './products.store';
+import { ProductDocument } from './schemas/product.schema';
 
 const SLUG_ATTEMPTS = 6;
-
-type Searchable = Pick<Product, 'title' | 'brand' | 'category' | 'tags'>;
-
-function tokensOf(product: Searchable): string[] {
-  return searchTokensOf(product.title, product.brand, product.category, product.tags);
-}
 
 @Injectable()
 export class ProductsService {
   constructor(
-    @InjectModel(Product.name) private readonly products: Model<Product>,
+    private readonly products: ProductStore,
     private readonly categories: CategoriesService,
+    private readonly inventory: InventoryService,
   ) {}
 
   async create(dto: CreateProductDto): Promise<ProductDocument> {
@@ -31,7 +27,7 @@ export class ProductsService {
     for (let attempt = 0; attempt < SLUG_ATTEMPTS; attempt += 1) {
       const slug = attempt === 0 ? base : `${base}-${new Types.ObjectId().toHexString().slice(-6)}`;
       try {
-        return await this.products.create({ ...fields, slug, searchTokens: tokensOf(fields) });
+        return await this.products.create({ ...fields, ...openingStock(dto.stock), slug });
       } catch (error) {
         if (!isDuplicateKeyError(error, 'slug')) throw error;
       }
@@ -40,34 +36,26 @@ export class ProductsService {
   }
 
   /**
-   * Sets only the fields given, in one atomic update, so an edit never overwrites a stock
-   * change made by a checkout in the meantime. The search tokens are computed from the fields as
-   * read, and the write is conditioned on them still being so; a concurrent edit means a retry.
+   * Sets only the fields given, in one atomic update (the store recomputes the search tokens).
+   * `stock` is the counted quantity on hand: it goes through the inventory, which applies it
+   * without touching what orders hold, so a checkout between the admin's read and this write
+   * is never undone. `by` is the admin, recorded with the count.
    */
-  async update(id: string, dto: UpdateProductDto): Promise<ProductDocument> {
-    for (let attempt = 0; attempt < 3; attempt += 1) {
+  async update(id: string, dto: UpdateProductDto, by: string): Promise<ProductDocument> {
+    const { stock, ...fields } = dto;
+    if (fields.category !== undefined) {
       const current = await this.getAny(id);
-      if (dto.category !== undefined && dto.category !== current.category) await this.categories.assertExists(dto.category);
-      const merged: Searchable = {
-        title: dto.title ?? current.title,
-        brand: dto.brand ?? current.brand,
-        category: dto.category ?? current.category,
-        tags: dto.tags ?? current.tags,
-      };
-      const updated = await this.products.findOneAndUpdate(
-        { _id: id, title: current.title, brand: current.brand, category: current.category, tags: current.tags },
-        { $set: { ...dto, searchTokens: tokensOf(merged) } },
-        { returnDocument: 'after', runValidators: true },
-      );
-      if (updated) return updated;
+      if (fields.category !== current.category) await this.categories.assertExists(fields.category);
     }
-    throw new ConflictError('The product kept changing while it was edited; try again');
+    if (stock !== undefined) await this.inventory.setOnHand(id, stock, by);
+    const updated = Object.keys(fields).length > 0 ? await this.products.findOneAndUpdate({ _id: id }, { $set: fields }) : await this.products.findById(id);
+    if (!updated) throw new NotFoundError('Product not found');
+    return updated;
   }
 
   /** "Deleting" archives: the product leaves public reads at once; orders keep their copies. */
   async archive(id: string): Promise<void> {
-    const result = await this.products.updateOne({ _id: id }, { $set: { status: 'archived' } });
-    if (result.matchedCount === 0) throw new NotFoundError('Product not found');
+    if (!(await this.products.updateOne({ _id: id }, { $set: { status: 'archived' } }))) throw new NotFoundError('Product not found');
   }
 
   async getAny(id: string): Promise<ProductDocument> {
@@ -86,10 +74,10 @@ export class ProductsService {
   }
 
   async listAdmin(query: AdminProductListQueryDto): Promise<Paginated<ProductDocument>> {
-    const filter: QueryFilter<Product> = query.status ? { status: query.status } : {};
+    const filter: ProductFilter = query.status ? { status: query.status } : {};
     const [items, total] = await Promise.all([
-      this.products.find(filter).sort({ createdAt: -1, _id: -1 }).skip(skipFor(query)).limit(query.limit),
-      this.products.countDocuments(filter),
+      this.products.findPage(filter, { createdAt: -1, _id: -1 }, skipFor(query), query.limit),
+      this.products.count(filter),
     ]);
     return { items, total, page: query.page, limit: query.limit };
   }

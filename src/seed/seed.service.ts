@@ -1,14 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { Model, Types } from 'mongoose';
+import { Types } from 'mongoose';
 import { randomUUID } from 'node:crypto';
 import { CategoriesService } from '../products/categories.service';
 import { productImagePrefix, ProductImagesService } from '../products/product-images.service';
 import { ProductsService } from '../products/products.service';
-import { Category } from '../products/schemas/category.schema';
-import { Product } from '../products/schemas/product.schema';
-import { searchTokensOf, slugify } from '../search/tokenize';
+import { openingStock } from '../products/inventory.service';
+import { NewProduct, ProductStore } from '../products/products.store';
+import { slugify } from '../search/tokenize';
 import { StorageService } from '../storage/storage.service';
 import { DEMO_CATALOG } from './demo-catalog';
 import { gradientPng } from './png';
@@ -24,8 +23,7 @@ export class SeedService {
     private readonly categories: CategoriesService,
     private readonly images: ProductImagesService,
     private readonly storage: StorageService,
-    @InjectModel(Product.name) private readonly productModel: Model<Product>,
-    @InjectModel(Category.name) private readonly categoryModel: Model<Category>,
+    private readonly store: ProductStore,
   ) {}
 
   /**
@@ -33,12 +31,10 @@ export class SeedService {
    * storage). Runs once: a catalog that already has products is left alone.
    */
   async seedDemo(): Promise<{ created: number; skipped: boolean }> {
-    if ((await this.productModel.estimatedDocumentCount()) > 0) return { created: 0, skipped: true };
+    if ((await this.store.estimatedCount()) > 0) return { created: 0, skipped: true };
     let created = 0;
     for (const category of DEMO_CATALOG) {
-      if (!(await this.categoryModel.exists({ slug: category.slug }))) {
-        await this.categories.create({ name: category.name, slug: category.slug });
-      }
+      await this.categories.ensure(category.name, category.slug);
       for (const [index, item] of category.items.entries()) {
         const product = await this.products.create({
           ...item,
@@ -65,12 +61,12 @@ export class SeedService {
    */
   async seedBulk(count: number, onProgress: Progress, batchSize = 1000): Promise<void> {
     for (const category of DEMO_CATALOG) {
-      await this.categoryModel.updateOne({ slug: category.slug }, { $setOnInsert: { name: category.name } }, { upsert: true });
+      await this.categories.ensure(category.name, category.slug);
     }
     const adjectives = ['Compact', 'Classic', 'Premium', 'Eco', 'Smart', 'Pro', 'Ultra', 'Vintage', 'Rugged', 'Silent'];
     const run = new Types.ObjectId().toHexString().slice(-6);
     for (let start = 0; start < count; start += batchSize) {
-      const batch = [];
+      const batch: NewProduct[] = [];
       for (let i = start; i < Math.min(start + batchSize, count); i += 1) {
         const category = DEMO_CATALOG[i % DEMO_CATALOG.length];
         const item = category.items[Math.floor(i / DEMO_CATALOG.length) % category.items.length];
@@ -84,13 +80,12 @@ export class SeedService {
           category: category.slug,
           tags: item.tags,
           price: 500 + ((i * 7919) % 100_000),
-          stock: (i * 31) % 200,
+          ...openingStock((i * 31) % 200),
           images: [],
           status: 'active',
-          searchTokens: searchTokensOf(title, brand, category.slug, item.tags),
         });
       }
-      await this.productModel.insertMany(batch, { ordered: false, lean: true });
+      await this.store.insertMany(batch);
       onProgress(Math.min(start + batchSize, count), count);
     }
     this.logger.log(`Inserted ${count} synthetic products (run ${run})`);

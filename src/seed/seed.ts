@@ -1,28 +1,10 @@
 import { NestFactory } from '@nestjs/core';
+import { progressPrinter } from '../core/progress';
 import { SeedModule } from './seed.module';
 import { SeedService } from './seed.service';
 
 const USAGE = `usage: seed demo               the small demo catalog (once; skipped when products exist)
        seed bulk [--count N]    N synthetic products for benchmarks (default 100000)`;
-
-/** A progress bar on a terminal; a line every 10 % otherwise (logs, CI). */
-function progressPrinter(): (done: number, total: number) => void {
-  const started = Date.now();
-  let lastDecile = -1;
-  return (done, total) => {
-    const ratio = done / total;
-    const rate = Math.round(done / Math.max((Date.now() - started) / 1000, 0.001));
-    if (process.stderr.isTTY) {
-      const width = 30;
-      const filled = Math.round(ratio * width);
-      process.stderr.write(`\r[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${(ratio * 100).toFixed(0).padStart(3)}% ${done}/${total} ${rate}/s`);
-      if (done === total) process.stderr.write('\n');
-    } else if (Math.floor(ratio * 10) > lastDecile) {
-      lastDecile = Math.floor(ratio * 10);
-      process.stderr.write(`${(ratio * 100).toFixed(0)}% ${done}/${total} ${rate}/s\n`);
-    }
-  };
-}
 
 async function main(): Promise<void> {
   const [command, ...rest] = process.argv.slice(2);

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { PaginationQueryDto, ParseObjectIdPipe } from '@app/common';
+import { mapPage, PaginationQueryDto, ParseObjectIdPipe } from '@app/common';
 import { Roles } from '../auth/decorators/roles.decorator';
 import { toUserResponse, UpdateUserRoleDto, UserListResponseDto, UserResponseDto } from './dto/user.dto';
 import { UsersService } from './users.service';
@@ -14,8 +14,7 @@ export class AdminUsersController {
 
   @Get()
   async list(@Query() query: PaginationQueryDto): Promise<UserListResponseDto> {
-    const page = await this.users.list(query);
-    return { ...page, items: page.items.map(toUserResponse) };
+    return mapPage(await this.users.list(query), toUserResponse);
   }
 
   @Patch(':id')

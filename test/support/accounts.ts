@@ -14,11 +14,14 @@ export function uniqueEmail(tag = 'user'): string {
   return `${tag}-${randomBytes(5).toString('hex')}@example.test`;
 }
 
-/** Registers a fresh customer through the API and returns its credentials and tokens. */
-export async function registerCustomer(t: TestApp, tag = 'customer'): Promise<Account> {
+/**
+ * Registers a fresh customer through the API and returns its credentials and tokens. The tag
+ * starts the email address and is the account name unless `name` says otherwise.
+ */
+export async function registerCustomer(t: TestApp, tag = 'customer', name = tag): Promise<Account> {
   const email = uniqueEmail(tag);
   const password = 'correct horse battery';
-  const res = await request(t.http).post('/api/v1/auth/register').send({ email, password, name: tag }).expect(201);
+  const res = await request(t.http).post('/api/v1/auth/register').send({ email, password, name }).expect(201);
   return { id: res.body.user.id, email, password, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken };
 }
 

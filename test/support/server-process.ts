@@ -5,7 +5,8 @@ import { canConnect, freePort, waitFor } from './wait';
 
 /**
  * A private server process for tests that stop and restart it (outage tests) without
- * disturbing the shared local stack: Redis, MailDev, or the MongoDB stand-in from the stack's cache.
+ * disturbing the shared local stack: Redis, MailDev, the MongoDB stand-in or MinIO from the stack's
+ * cache, or the built API itself.
  */
 export class ServerProcess {
   private child?: ChildProcess;
@@ -13,7 +14,7 @@ export class ServerProcess {
   private constructor(
     private readonly name: string,
     readonly port: number,
-    private readonly command: (port: number) => [string, string[]],
+    private readonly command: (port: number) => [string, string[], Record<string, string>?],
     /** Further ports the server opens (MailDev's web API) that must answer before it counts as up. */
     private readonly otherPorts: number[] = [],
   ) {}
@@ -52,18 +53,53 @@ export class ServerProcess {
     return ServerProcess.started('mongo stand-in', (port) => ['java', ['-Xmx256m', '-cp', classpath, 'Launcher', String(port), 'memory']]);
   }
 
-  private static async started(name: string, command: (port: number) => [string, string[]]): Promise<ServerProcess> {
+  /**
+   * A MinIO of its own (the binary scripts/stack/install.sh builds into STACK_CACHE_DIR) on a
+   * free port, storing in `dataDir`: a restart on the same folder keeps the objects.
+   */
+  static async minio(dataDir: string): Promise<ServerProcess> {
+    const cache = process.env.STACK_CACHE_DIR ?? join(homedir(), '.cache', 'shop-backend');
+    const consolePort = await freePort();
+    const server = await ServerProcess.started('minio', (port) => [
+      join(cache, 'bin', 'minio'),
+      ['server', dataDir, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+    ]);
+    return server;
+  }
+
+  /** MinIO accepts connections a moment before it serves requests. */
+  async waitUntilReady(): Promise<void> {
+    if (this.name !== 'minio') return;
+    const ready = async () => (await fetch(`http://127.0.0.1:${this.port}/minio/health/ready`).catch(() => null))?.status === 200;
+    await waitFor(ready, `minio on port ${this.port} to be ready`, 30_000);
+  }
+
+  /** dist/src/main.js (scripts/test.sh builds it first) with exactly the given environment. */
+  static async api(env: Record<string, string>): Promise<ServerProcess> {
+    const main = join(__dirname, '..', '..', 'dist', 'src', 'main.js');
+    return ServerProcess.started('the API', (port) => [
+      process.execPath,
+      [main],
+      { PATH: process.env.PATH ?? '', ...env, PORT: String(port) },
+    ]);
+  }
+
+  private static async started(
+    name: string,
+    command: (port: number) => [string, string[], Record<string, string>?],
+  ): Promise<ServerProcess> {
     const server = new ServerProcess(name, await freePort(), command);
     await server.start();
     return server;
   }
 
   async start(): Promise<void> {
-    const [binary, args] = this.command(this.port);
-    this.child = spawn(binary, args, { stdio: 'ignore' });
+    const [binary, args, env] = this.command(this.port);
+    this.child = spawn(binary, args, { stdio: 'ignore', env: env ?? process.env });
     for (const port of [this.port, ...this.otherPorts]) {
-      await waitFor(() => canConnect(port), `${this.name} on port ${port} to accept connections`);
+      await waitFor(() => canConnect(port), `${this.name} on port ${port} to accept connections`, 60_000);
     }
+    await this.waitUntilReady();
   }
 
   async stop(): Promise<void> {

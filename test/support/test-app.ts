@@ -22,8 +22,14 @@ export interface TestApp {
  */
 let createdInThisFile = false;
 
+/** A provider replaced in the app under test (a test hook, e.g. a relay that "crashes"). */
+export interface ProviderOverride {
+  provide: Type | string | symbol;
+  useClass: Type;
+}
+
 export async function createTestApp(
-  options: { env?: Record<string, string>; extraModules?: Type[] } = {},
+  options: { env?: Record<string, string>; extraModules?: Type[]; overrides?: ProviderOverride[] } = {},
 ): Promise<TestApp> {
   if (createdInThisFile) {
     throw new Error('One createTestApp per test file: the configuration is read once per module registry');
@@ -31,7 +37,7 @@ export async function createTestApp(
   createdInThisFile = true;
   const env = testEnvironment(options.env);
   Object.assign(process.env, env);
-  const instance = await bootInstance(options.extraModules ?? []);
+  const instance = await bootInstance(options.extraModules ?? [], options.overrides ?? []);
   return {
     ...instance,
     env,
@@ -51,13 +57,15 @@ export async function anotherInstanceOf(first: TestApp): Promise<TestApp> {
   return { ...instance, env: first.env, close: () => instance.app.close() };
 }
 
-async function bootInstance(extraModules: Type[]): Promise<Pick<TestApp, 'app' | 'http' | 'connection'>> {
+async function bootInstance(extraModules: Type[], overrides: ProviderOverride[] = []): Promise<Pick<TestApp, 'app' | 'http' | 'connection'>> {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- must load after the env is set
   const { AppModule } = require('../../src/app.module') as typeof AppModuleFile;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { configureHttpApp, HTTP_APP_OPTIONS } = require('../../src/app.setup') as typeof AppSetupFile;
 
-  const moduleRef = await Test.createTestingModule({ imports: [AppModule, ...extraModules] }).compile();
+  const builder = Test.createTestingModule({ imports: [AppModule, ...extraModules] });
+  for (const override of overrides) builder.overrideProvider(override.provide).useClass(override.useClass);
+  const moduleRef = await builder.compile();
   const app = configureHttpApp(moduleRef.createNestApplication(HTTP_APP_OPTIONS));
   await app.init();
   return { app, http: app.getHttpServer(), connection: app.get<Connection>(getConnectionToken()) };

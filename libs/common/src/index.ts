@@ -5,3 +5,4 @@ export * from './pagination/pagination';
 export * from './decorators/public.decorator';
 export * from './errors/duplicate-key';
 export * from './validation/transforms';
+export * from './pagination/paginated-response';

@@ -24,8 +24,11 @@ export class PasswordResetService {
   }
 
   async reset(token: string, newPassword: string): Promise<void> {
+    // Hashed before the single-use token is redeemed: a hasher too busy to take the request
+    // (503) must leave the token usable for the retry.
+    const passwordHash = await this.hasher.hash(newPassword);
     const userId = await this.tokens.redeem(token);
     if (!userId) throw new BadRequestError('This reset link is invalid or has expired');
-    await this.users.changePasswordHash(userId, await this.hasher.hash(newPassword));
+    await this.users.changePasswordHash(userId, passwordHash);
   }
 }

@@ -1,5 +1,5 @@
-import { Trim } from '@app/common';
-import { IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsOmittable, Trim } from '@app/common';
+import { IsString, Length, Matches } from 'class-validator';
 import { Category } from '../schemas/category.schema';
 
 
@@ -10,7 +10,7 @@ export class CreateCategoryDto {
   name!: string;
 
   /** Lower-case words joined by hyphens; generated from the name when left out. */
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 80)
   @Matches(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { message: 'slug must be lower-case words joined by hyphens' })
@@ -18,14 +18,14 @@ export class CreateCategoryDto {
 }
 
 export class UpdateCategoryDto {
-  @IsOptional()
+  @IsOmittable()
   @Trim()
   @IsString()
   @Length(1, 80)
   name?: string;
 
   /** Renaming the slug moves every product of the category along with it. */
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 80)
   @Matches(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { message: 'slug must be lower-case words joined by hyphens' })

@@ -1,11 +1,11 @@
 import { PartialType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
-import { PaginationQueryDto, Trim } from '@app/common';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, NotEquals } from 'class-validator';
+import { IsOmittable, PaginatedResponseDto, PaginationQueryDto, Trim } from '@app/common';
 import { Product, PRODUCT_STATUSES, type ProductStatus } from '../schemas/product.schema';
 
 
 /** Ten million in minor units: 100,000.00; larger prices are surely typos. */
-const MAX_PRICE = 10_000_000;
+export const MAX_PRICE = 10_000_000;
 const MAX_STOCK = 1_000_000;
 
 export class CreateProductDto {
@@ -35,13 +35,13 @@ export class CreateProductDto {
   @Max(MAX_PRICE)
   price!: number;
 
-  /** Units in stock. */
+  /** Units on hand: on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). */
   @IsInt()
   @Min(0)
   @Max(MAX_STOCK)
   stock!: number;
 
-  @IsOptional()
+  @IsOmittable()
   @Trim()
   @IsArray()
   @ArrayMaxSize(20)
@@ -50,12 +50,29 @@ export class CreateProductDto {
   tags?: string[];
 
   /** `active` (default, publicly visible), `draft` or `archived`. */
-  @IsOptional()
+  @IsOmittable()
   @IsIn(PRODUCT_STATUSES)
   status?: ProductStatus;
 }
 
-export class UpdateProductDto extends PartialType(CreateProductDto) {}
+// Omitted fields stay as they are; null is validated like any value (and refused), never stored.
+export class UpdateProductDto extends PartialType(CreateProductDto, { skipNullProperties: false }) {}
+
+/** A receipt (+) or write-off (−) of units on hand. */
+export class StockAdjustmentDto {
+  /** Units added (positive) or written off (negative); never 0. */
+  @IsInt()
+  @NotEquals(0)
+  @Min(-MAX_STOCK)
+  @Max(MAX_STOCK)
+  delta!: number;
+
+  /** Why: "delivery from supplier", "damaged in storage", … */
+  @Trim()
+  @IsString()
+  @Length(1, 200)
+  reason!: string;
+}
 
 export class AdminProductListQueryDto extends PaginationQueryDto {
   @IsOptional()
@@ -81,6 +98,7 @@ export class ProductResponseDto {
   price!: number;
   /** Store currency, ISO 4217 lower case. */
   currency!: string;
+  /** Sellable units: on hand minus what orders hold, never below 0. */
   stock!: number;
   images!: ProductImageResponseDto[];
   ratingAverage!: number;
@@ -90,12 +108,17 @@ export class ProductResponseDto {
   updatedAt!: Date;
 }
 
-export class ProductListResponseDto {
-  items!: ProductResponseDto[];
-  total!: number;
-  page!: number;
-  limit!: number;
+export class ProductListResponseDto extends PaginatedResponseDto(ProductResponseDto) {}
+
+/** The admin view adds where the stock is. */
+export class AdminProductResponseDto extends ProductResponseDto {
+  /** Units on the shelf. */
+  stockOnHand!: number;
+  /** Units held by orders not shipped yet. */
+  stockAllocated!: number;
 }
+
+export class AdminProductListResponseDto extends PaginatedResponseDto(AdminProductResponseDto) {}
 
 export function toProductResponse(product: Product, currency: string): ProductResponseDto {
   return {
@@ -108,7 +131,7 @@ export function toProductResponse(product: Product, currency: string): ProductRe
     tags: product.tags,
     price: product.price,
     currency,
-    stock: product.stock,
+    stock: Math.max(0, product.stock),
     images: product.images.map((image) => ({ id: image._id.toString(), url: image.url })),
     ratingAverage: product.ratingAverage,
     ratingCount: product.ratingCount,
@@ -116,4 +139,8 @@ export function toProductResponse(product: Product, currency: string): ProductRe
     createdAt: product.createdAt,
     updatedAt: product.updatedAt,
   };
+}
+
+export function toAdminProductResponse(product: Product, currency: string): AdminProductResponseDto {
+  return { ...toProductResponse(product, currency), stockOnHand: product.stockOnHand, stockAllocated: product.stockAllocated };
 }

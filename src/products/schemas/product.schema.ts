@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, Types } from 'mongoose';
+import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
 
 export const PRODUCT_STATUSES = ['draft', 'active', 'archived'] as const;
 export type ProductStatus = (typeof PRODUCT_STATUSES)[number];
@@ -16,6 +16,36 @@ export class ProductImage {
   url!: string;
 }
 export const ProductImageSchema = SchemaFactory.createForClass(ProductImage);
+
+@Schema({ _id: false })
+export class StockAllocation {
+  @Prop({ type: SchemaTypes.ObjectId, required: true })
+  orderId!: Types.ObjectId;
+
+  @Prop({ required: true, min: 1 })
+  quantity!: number;
+}
+const StockAllocationSchema = SchemaFactory.createForClass(StockAllocation);
+
+@Schema({ _id: true })
+export class StockAdjustment {
+  _id!: Types.ObjectId;
+
+  /** Units added (+) or removed (−) from on hand. */
+  @Prop({ required: true })
+  delta!: number;
+
+  @Prop({ required: true })
+  reason!: string;
+
+  /** The admin who made the change. */
+  @Prop({ type: SchemaTypes.ObjectId, required: true })
+  by!: Types.ObjectId;
+
+  @Prop({ required: true })
+  at!: Date;
+}
+const StockAdjustmentSchema = SchemaFactory.createForClass(StockAdjustment);
 
 @Schema({ collection: 'products', timestamps: true })
 export class Product {
@@ -45,8 +75,29 @@ export class Product {
   @Prop({ required: true, min: 0, index: true })
   price!: number;
 
+  /**
+   * Sellable units: `stockOnHand − stockAllocated`, kept in the document (every stock update
+   * changes it in the same `$inc`) so that one conditional update allocates (`stock ≥ qty`) and
+   * the catalog's `inStock` filter and the public `stock` read it directly. Never below 0.
+   */
   @Prop({ required: true, min: 0 })
   stock!: number;
+
+  /** Units on the shelf (the counted quantity); shipping takes units off it. */
+  @Prop({ required: true, min: 0 })
+  stockOnHand!: number;
+
+  /** Units held by orders that are not shipped yet. */
+  @Prop({ required: true, min: 0 })
+  stockAllocated!: number;
+
+  /** Which orders hold the allocated units: makes allocate, release and ship idempotent per order. */
+  @Prop({ type: [StockAllocationSchema], default: [], select: false })
+  allocations!: StockAllocation[];
+
+  /** Receipts, write-offs and counts: who changed the on-hand quantity, by how much, and why. */
+  @Prop({ type: [StockAdjustmentSchema], default: [], select: false })
+  stockAdjustments!: StockAdjustment[];
 
   @Prop({ type: [ProductImageSchema], default: [] })
   images!: ProductImage[];
@@ -66,6 +117,10 @@ export class Product {
    */
   @Prop({ type: [String], default: [], index: true })
   searchTokens!: string[];
+
+  /** Folded words of the title alone: search ranks title matches above brand or tag matches. */
+  @Prop({ type: [String], default: [] })
+  titleTokens!: string[];
 
   createdAt!: Date;
   updatedAt!: Date;

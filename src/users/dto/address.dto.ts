@@ -1,7 +1,7 @@
-import { PartialType } from '@nestjs/swagger';
+import { ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsISO31661Alpha2, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { Trim } from '@app/common';
+import { IsOmittable, Trim } from '@app/common';
 import { Address } from '../schemas/user.schema';
 
 
@@ -16,22 +16,26 @@ export class CreateAddressDto {
   @Length(1, 200)
   line1!: string;
 
+  /** null or an empty string clears it. */
+  @ApiPropertyOptional({ nullable: true })
   @IsOptional()
   @Trim()
   @IsString()
   @Length(0, 200)
-  line2?: string;
+  line2?: string | null;
 
   @Trim()
   @IsString()
   @Length(1, 100)
   city!: string;
 
+  /** null or an empty string clears it. */
+  @ApiPropertyOptional({ nullable: true })
   @IsOptional()
   @Trim()
   @IsString()
   @Length(0, 100)
-  state?: string;
+  state?: string | null;
 
   @Trim()
   @IsString()
@@ -43,18 +47,21 @@ export class CreateAddressDto {
   @IsISO31661Alpha2()
   country!: string;
 
+  /** null clears it. */
+  @ApiPropertyOptional({ nullable: true })
   @IsOptional()
   @Trim()
   @Matches(/^\+?[0-9 ()-]{5,25}$/, { message: 'phone must be 5-25 digits, spaces, parentheses or dashes' })
   phone?: string;
 
   /** Makes this the default address; the previous default stops being one. */
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   isDefault?: boolean;
 }
 
-export class UpdateAddressDto extends PartialType(CreateAddressDto) {}
+// Omitted fields stay as they are; null clears an optional line and is refused elsewhere.
+export class UpdateAddressDto extends PartialType(CreateAddressDto, { skipNullProperties: false }) {}
 
 export class AddressResponseDto {
   id!: string;
@@ -74,12 +81,13 @@ export function toAddressResponse(address: Address): AddressResponseDto {
     id: address._id.toString(),
     fullName: address.fullName,
     line1: address.line1,
-    line2: address.line2,
+    // null (sent to clear an optional line) is absent in the answer, as the schema says.
+    line2: address.line2 ?? undefined,
     city: address.city,
-    state: address.state,
+    state: address.state ?? undefined,
     postalCode: address.postalCode,
     country: address.country,
-    phone: address.phone,
+    phone: address.phone ?? undefined,
     isDefault: address.isDefault,
   };
 }

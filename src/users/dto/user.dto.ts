@@ -1,4 +1,5 @@
 import { IsIn } from 'class-validator';
+import { PaginatedResponseDto } from '@app/common';
 import { ROLES, type Role, User } from '../schemas/user.schema';
 
 export class UserResponseDto {
@@ -26,9 +27,4 @@ export class UpdateUserRoleDto {
   role!: Role;
 }
 
-export class UserListResponseDto {
-  items!: UserResponseDto[];
-  total!: number;
-  page!: number;
-  limit!: number;
-}
+export class UserListResponseDto extends PaginatedResponseDto(UserResponseDto) {}

@@ -1,6 +1,6 @@
-import { BadRequestException, ForbiddenException } from '@nestjs/common';
-import { AllExceptionsFilter } from './all-exceptions.filter';
-import { ConflictError, TooManyRequestsError } from './domain-error';
+import { ArgumentsHost, BadRequestException, ForbiddenException } from '@nestjs/common';
+import { AllExceptionsFilter, CUT_OFF_MESSAGE } from './all-exceptions.filter';
+import { ConflictError, retryAfterOf, ServiceBusyError, TooManyRequestsError } from './domain-error';
 import { isDuplicateKeyError } from './duplicate-key';
 
 describe('AllExceptionsFilter.toBody', () => {
@@ -23,6 +23,9 @@ describe('AllExceptionsFilter.toBody', () => {
       lines: ['a'],
     });
     expect(filter.toBody(new TooManyRequestsError('Slow down', 30)).statusCode).toBe(429);
+    expect(filter.toBody(new ServiceBusyError('Busy', 1)).statusCode).toBe(503);
+    expect([retryAfterOf(new TooManyRequestsError('Slow down', 30)), retryAfterOf(new ServiceBusyError('Busy', 1))]).toEqual([30, 1]);
+    expect(retryAfterOf(new ConflictError('No'))).toBeUndefined();
   });
 
   it('names the fields of a duplicate key, from the driver or from the index name', () => {
@@ -58,5 +61,38 @@ describe('AllExceptionsFilter.toBody', () => {
       error: 'Internal Server Error',
       message: 'Internal server error',
     });
+  });
+});
+
+describe('AllExceptionsFilter.catch', () => {
+  const answer = (request: object, exception: unknown) => {
+    const sent: { status?: number; body?: unknown } = {};
+    const response = {
+      headersSent: false,
+      setHeader: () => undefined,
+      status(code: number) {
+        sent.status = code;
+        return this;
+      },
+      json(body: unknown) {
+        sent.body = body;
+      },
+    };
+    const host = { switchToHttp: () => ({ getResponse: () => response, getRequest: () => request }) } as unknown as ArgumentsHost;
+    new AllExceptionsFilter().catch(exception, host);
+    return sent;
+  };
+
+  it("answers 400, not 500, when the client hung up before its body's end", () => {
+    const cutOff = { complete: false, destroyed: true, socket: { destroyed: true } };
+    expect(answer(cutOff, new Error('Unexpected end of form'))).toEqual({
+      status: 400,
+      body: { statusCode: 400, error: 'Bad Request', message: CUT_OFF_MESSAGE },
+    });
+  });
+
+  it('keeps the 500 of a fault that happens after the whole request arrived', () => {
+    const whole = { complete: true, destroyed: true, socket: { destroyed: true } };
+    expect(answer(whole, new TypeError('bug')).status).toBe(500);
   });
 });

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import { STATUS_CODES } from 'node:http';
+import { IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Response } from 'express';
-import { DomainError, TooManyRequestsError } from './domain-error';
+import { DomainError, retryAfterOf } from './domain-error';
 import { duplicateKeyFields } from './duplicate-key';
 
 /** The one error shape of the API: `{ statusCode, error, message }` (API.md, Conventions). */
@@ -39,17 +39,30 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
-    const body = this.toBody(exception);
-    if (exception instanceof TooManyRequestsError) {
-      response.setHeader('Retry-After', String(exception.retryAfterSeconds));
+    const request = host.switchToHttp().getRequest<IncomingMessage | undefined>();
+    if (request && cutOffByClient(request)) {
+      // The client hung up in the middle of its body (an upload, say): whatever failed next
+      // failed for that reason, not for a fault of ours. The answer reaches nobody; it is sent
+      // so the request ends in the logs as the client's doing.
+      this.logger.warn(`Request cut off by the client: ${exception instanceof Error ? exception.message : String(exception)}`);
+      if (!response.headersSent) response.status(HttpStatus.BAD_REQUEST).json(shape(HttpStatus.BAD_REQUEST, CUT_OFF_MESSAGE));
+      return;
     }
-    if (body.statusCode === HttpStatus.SERVICE_UNAVAILABLE && !(exception instanceof HttpException)) {
+    const body = this.toBody(exception);
+    // Domain errors are expected answers, not faults: only the rest is logged.
+    if (!(exception instanceof DomainError)) this.logFault(exception, body.statusCode);
+    if (response.headersSent) return;
+    const retryAfter = retryAfterOf(exception);
+    if (retryAfter !== undefined) response.setHeader('Retry-After', String(retryAfter));
+    response.status(body.statusCode).json(body);
+  }
+
+  private logFault(exception: unknown, statusCode: number): void {
+    if (statusCode === HttpStatus.SERVICE_UNAVAILABLE && !(exception instanceof HttpException)) {
       this.logger.error(`Outage: ${(exception as Error).message}`);
-    } else if (body.statusCode >= 500) {
+    } else if (statusCode >= 500) {
       this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     }
-    if (response.headersSent) return;
-    response.status(body.statusCode).json(body);
   }
 
   toBody(exception: unknown): ErrorBody {
@@ -112,6 +125,13 @@ const REDIS_OUTAGE = /Stream isn't writeable|Connection is closed|ECONNREFUSED|M
 function isOutage(exception: unknown): boolean {
   if (!(exception instanceof Error)) return false;
   return MONGO_OUTAGES.has(exception.name) || exception.name === 'MaxRetriesPerRequestError' || REDIS_OUTAGE.test(exception.message);
+}
+
+export const CUT_OFF_MESSAGE = 'The request was cut off before its end';
+
+/** The client closed the connection before its whole request (body included) had arrived. */
+function cutOffByClient(request: IncomingMessage): boolean {
+  return request.complete === false && (request.destroyed || request.socket?.destroyed === true);
 }
 
 function shape(statusCode: number, message: string | string[]): ErrorBody {

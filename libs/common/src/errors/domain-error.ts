@@ -30,13 +30,34 @@ export class ConflictError extends DomainError {
   readonly statusCode = 409;
 }
 
-export class TooManyRequestsError extends DomainError {
-  readonly statusCode = 429;
+export class UnprocessableEntityError extends DomainError {
+  readonly statusCode = 422;
+}
 
+/** A dependency other than MongoDB or Redis (a payment provider, say) failed or timed out. */
+export class ServiceUnavailableError extends DomainError {
+  readonly statusCode = 503;
+}
+
+/** A refusal that says when to come back: the filter sends `retryAfterSeconds` as `Retry-After`. */
+abstract class RetryLaterError extends DomainError {
   constructor(
     message: string,
     readonly retryAfterSeconds: number,
   ) {
     super(message);
   }
+}
+
+export class TooManyRequestsError extends RetryLaterError {
+  readonly statusCode = 429;
+}
+
+/** The server is shedding load (not an outage): the same request may succeed in a moment. */
+export class ServiceBusyError extends RetryLaterError {
+  readonly statusCode = 503;
+}
+
+export function retryAfterOf(error: unknown): number | undefined {
+  return error instanceof RetryLaterError ? error.retryAfterSeconds : undefined;
 }

@@ -1,4 +1,5 @@
 import { Transform } from 'class-transformer';
+import { ValidateIf } from 'class-validator';
 
 /** Trims a string (or each string of an array) before validation; other values pass unchanged. */
 export const Trim = () =>
@@ -11,3 +12,10 @@ export const Trim = () =>
 /** Trims and lower-cases an email address before validation. */
 export const NormalizeEmail = () =>
   Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toLowerCase() : value));
+
+/**
+ * A field that may be left out but, when sent, must be valid: unlike @IsOptional(), null is
+ * validated (and so refused) instead of slipping through into the database as a value that
+ * the response schema does not allow.
+ */
+export const IsOmittable = () => ValidateIf((_object: object, value: unknown) => value !== undefined);

@@ -1,0 +1,47 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ParseObjectIdPipe } from '@app/common';
+import { type AuthUser, CurrentUser } from '../auth/decorators/current-user.decorator';
+import { CartService } from './cart.service';
+import { AddCartItemDto, CartResponseDto, UpdateCartItemDto } from './dto/cart.dto';
+
+@ApiTags('cart')
+@ApiBearerAuth()
+@Controller('cart')
+export class CartController {
+  constructor(private readonly cart: CartService) {}
+
+  /** The caller's cart at current prices; lines that block checkout carry an `issue`. */
+  @Get()
+  view(@CurrentUser() user: AuthUser): Promise<CartResponseDto> {
+    return this.cart.view(user.id);
+  }
+
+  /** Adds units to a line; more than is sellable → 409 with `available`. */
+  @Post('items')
+  @HttpCode(200)
+  add(@CurrentUser() user: AuthUser, @Body() dto: AddCartItemDto): Promise<CartResponseDto> {
+    return this.cart.addItem(user.id, dto.productId, dto.quantity);
+  }
+
+  /** Sets a line's quantity (0 removes it); more than is sellable → 409 with `available`. */
+  @Patch('items/:productId')
+  update(
+    @CurrentUser() user: AuthUser,
+    @Param('productId', ParseObjectIdPipe) productId: string,
+    @Body() dto: UpdateCartItemDto,
+  ): Promise<CartResponseDto> {
+    return this.cart.setQuantity(user.id, productId, dto.quantity);
+  }
+
+  @Delete('items/:productId')
+  remove(@CurrentUser() user: AuthUser, @Param('productId', ParseObjectIdPipe) productId: string): Promise<CartResponseDto> {
+    return this.cart.removeItem(user.id, productId);
+  }
+
+  @Delete()
+  @HttpCode(204)
+  async clear(@CurrentUser() user: AuthUser): Promise<void> {
+    await this.cart.clear(user.id);
+  }
+}

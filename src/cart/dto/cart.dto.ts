@@ -1,0 +1,52 @@
+import { IsInt, IsMongoId, Max, Min } from 'class-validator';
+
+/** More of one product in one cart is surely a typo (and more than any shelf holds). */
+export const MAX_LINE_QUANTITY = 999;
+
+export class AddCartItemDto {
+  @IsMongoId()
+  productId!: string;
+
+  /** Units to add to the line (1–999 in the line overall). */
+  @IsInt()
+  @Min(1)
+  @Max(MAX_LINE_QUANTITY)
+  quantity!: number;
+}
+
+export class UpdateCartItemDto {
+  /** The line's new quantity; 0 removes it. */
+  @IsInt()
+  @Min(0)
+  @Max(MAX_LINE_QUANTITY)
+  quantity!: number;
+}
+
+/** Why a line cannot be checked out as it is. */
+export type CartLineIssue = 'unavailable' | 'out_of_stock' | 'insufficient_stock';
+
+export class CartItemResponseDto {
+  productId!: string;
+  title!: string;
+  /** Current unit price, minor units. */
+  price!: number;
+  quantity!: number;
+  lineTotal!: number;
+  image?: string;
+  /** Sellable units right now. */
+  available!: number;
+  /**
+   * Set when the line blocks checkout: `unavailable` (the product was archived or removed),
+   * `out_of_stock`, or `insufficient_stock` (fewer units than the line asks for).
+   */
+  issue?: CartLineIssue;
+}
+
+export class CartResponseDto {
+  items!: CartItemResponseDto[];
+  /** Sum of the line totals at current prices, minor units. */
+  subtotal!: number;
+  currency!: string;
+  /** False while any line has an `issue`. */
+  checkoutReady!: boolean;
+}

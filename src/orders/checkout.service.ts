@@ -1,0 +1,188 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { createHash } from 'node:crypto';
+import { Model, Types } from 'mongoose';
+import { BadRequestError, isDuplicateKeyError } from '@app/common';
+import { CartService } from '../cart/cart.service';
+import { AppConfig } from '../config/app-config';
+import { InventoryService, StockLine } from '../products/inventory.service';
+import { OutOfStockError } from '../products/stock.errors';
+import { DEFAULT_PAYMENT_PROVIDER, PaymentProviders } from '../payments/payment-providers';
+import { AddressesService } from '../users/addresses.service';
+import { CheckoutDto, ShippingAddressDto } from './dto/order.dto';
+import { OrderLifecycle, OrderRecord } from './order-lifecycle.service';
+import { OrderNumbers } from './order-numbers';
+import { lineTotal, orderTotals } from './order-totals';
+import { CheckoutInProgressError, EmptyCartError, IdempotencyKeyReusedError } from './orders.errors';
+import { Order, OrderLine, ShippingAddress } from './schemas/order.schema';
+
+/** How long a request with a key waits for a simultaneous request with the same key to place its order. */
+const REPLAY_WAIT_MS = 20_000;
+const REPLAY_POLL_MS = 100;
+/** A replay whose first request failed (and gave its claim up) tries itself this often. */
+const CLAIM_ATTEMPTS = 3;
+
+interface CheckoutRequest {
+  userId: string;
+  lines: StockLine[];
+  cartVersion: number;
+  address: ShippingAddress;
+  provider: string;
+  hash: string;
+}
+
+/**
+ * Checkout (API.md, "Checkout"): the order document is written first, in the internal status
+ * `placing`, carrying a unique `idempotencyScope` — with an Idempotency-Key, simultaneous
+ * requests race on that unique index and exactly one places the order, the others wait for it
+ * and return it. Then the stock is allocated for the order's id (each line idempotent per order
+ * on the product), the PaymentIntent is created with an idempotency key derived from the order,
+ * and one transition makes the order `pending_payment` with its `OrderPlaced` event. Any failure
+ * on the way gives the allocation back and removes the unplaced order; a crash on the way is
+ * cleaned up by the sweeper (OrderLifecycle.finishInterrupted).
+ */
+@Injectable()
+export class CheckoutService {
+  constructor(
+    @InjectModel(Order.name) private readonly orders: Model<Order>,
+    private readonly cart: CartService,
+    private readonly addresses: AddressesService,
+    private readonly inventory: InventoryService,
+    private readonly payments: PaymentProviders,
+    private readonly lifecycle: OrderLifecycle,
+    private readonly numbers: OrderNumbers,
+    private readonly config: AppConfig,
+  ) {}
+
+  async checkout(userId: string, dto: CheckoutDto, idempotencyKey?: string): Promise<OrderRecord> {
+    for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
+      const request = await this.describe(userId, dto);
+      const scope = idempotencyKey ? `${userId}:${idempotencyKey}` : undefined;
+      if (scope) {
+        const earlier = await this.orders.findOne({ idempotencyScope: scope }).lean();
+        if (earlier) {
+          const replayed = await this.replay(earlier, request);
+          if (replayed) return replayed;
+          continue;
+        }
+      }
+      if (request.lines.length === 0) throw new EmptyCartError();
+      const placed = await this.place(request, scope);
+      if (placed) return placed;
+    }
+    throw new CheckoutInProgressError();
+  }
+
+  /** The cart and address as they are now, and their fingerprint. */
+  private async describe(userId: string, dto: CheckoutDto): Promise<CheckoutRequest> {
+    if ((dto.addressId === undefined) === (dto.shippingAddress === undefined)) {
+      throw new BadRequestError('Give either addressId or shippingAddress');
+    }
+    const address = dto.addressId ? copyAddress(await this.addresses.get(userId, dto.addressId)) : copyAddress(dto.shippingAddress!);
+    const provider = this.payments.get(dto.paymentProvider ?? DEFAULT_PAYMENT_PROVIDER).name;
+    const { lines, version } = await this.cart.snapshot(userId);
+    const sorted = [...lines].sort((a, b) => a.productId.localeCompare(b.productId));
+    const hash = createHash('sha256').update(JSON.stringify({ lines: sorted, address, provider })).digest('hex');
+    return { userId, lines: sorted, cartVersion: version, address, provider, hash };
+  }
+
+  /**
+   * The order an earlier request with the same key placed. An empty cart means the earlier
+   * request emptied it: this is a retry, answered with that order. A cart that differs from what
+   * the earlier request ordered is a different checkout under a reused key (422). Returns null
+   * when the earlier request failed and gave its claim up: the caller then tries itself.
+   */
+  private async replay(earlier: OrderRecord, request: CheckoutRequest): Promise<OrderRecord | null> {
+    if (request.lines.length > 0 && earlier.requestHash !== request.hash) throw new IdempotencyKeyReusedError();
+    const deadline = Date.now() + REPLAY_WAIT_MS;
+    for (let order: OrderRecord | null = earlier; order; order = await this.orders.findById(earlier._id).lean()) {
+      if (order.status !== 'placing') return order;
+      if (Date.now() > deadline) throw new CheckoutInProgressError();
+      await new Promise((resolve) => setTimeout(resolve, REPLAY_POLL_MS));
+    }
+    return null;
+  }
+
+  /** Returns null when another request claimed the same key first. */
+  private async place(request: CheckoutRequest, scope: string | undefined): Promise<OrderRecord | null> {
+    const products = await this.inventory.forSale(request.lines.map((line) => line.productId));
+    const short = request.lines.filter((line) => {
+      const product = products.get(line.productId);
+      return !product?.active || product.sellable < line.quantity;
+    });
+    if (short.length > 0) {
+      throw new OutOfStockError(
+        short.map((line) => {
+          const product = products.get(line.productId);
+          return { productId: line.productId, requested: line.quantity, available: product?.active ? product.sellable : 0 };
+        }),
+      );
+    }
+
+    const items: OrderLine[] = request.lines.map((line) => {
+      const product = products.get(line.productId)!;
+      return {
+        productId: new Types.ObjectId(line.productId),
+        title: product.title,
+        price: product.price,
+        quantity: line.quantity,
+        lineTotal: lineTotal({ price: product.price, quantity: line.quantity }),
+        ...(product.image && { image: product.image }),
+      };
+    });
+    const totals = orderTotals(items, {
+      flatRate: this.config.get('SHIPPING_FLAT_RATE'),
+      freeFrom: this.config.get('FREE_SHIPPING_THRESHOLD'),
+    });
+    const orderId = new Types.ObjectId();
+    const number = await this.numbers.next();
+    try {
+      await this.orders.create({
+        _id: orderId,
+        number,
+        userId: request.userId,
+        status: 'placing',
+        items,
+        ...totals,
+        currency: this.config.get('STORE_CURRENCY'),
+        shippingAddress: request.address,
+        payment: { provider: request.provider, status: 'requires_payment' },
+        idempotencyScope: scope ?? `order:${orderId.toHexString()}`,
+        requestHash: request.hash,
+      });
+    } catch (error) {
+      if (scope && isDuplicateKeyError(error)) return null;
+      throw error;
+    }
+
+    const order = (await this.orders.findById(orderId).lean())!;
+    let placed: OrderRecord;
+    try {
+      await this.inventory.allocate(orderId.toHexString(), request.lines);
+      const intent = await this.payments.get(request.provider).createIntent({
+        orderId: orderId.toHexString(),
+        orderNumber: number,
+        amount: totals.total,
+        currency: order.currency,
+        idempotencyKey: `order:${orderId.toHexString()}:intent`,
+      });
+      placed = await this.lifecycle.transition(orderId, 'pending_payment', 'checkout', {
+        set: {
+          'payment.intentId': intent.intentId,
+          'payment.clientSecret': intent.clientSecret,
+          paymentDueAt: new Date(Date.now() + this.config.get('ORDER_PAYMENT_TTL_MINUTES') * 60_000),
+        },
+      });
+    } catch (error) {
+      await this.lifecycle.abandonPlacing(order);
+      throw error;
+    }
+    await this.cart.clearIfUnchanged(request.userId, request.cartVersion);
+    return placed;
+  }
+}
+
+function copyAddress(address: ShippingAddressDto | ShippingAddress): ShippingAddress {
+  const { fullName, line1, line2, city, state, postalCode, country, phone } = address;
+  return { fullName, line1, city, postalCode, country, ...(line2 && { line2 }), ...(state && { state }), ...(phone && { phone }) };
+}

@@ -1,0 +1,161 @@
+import { OmitType } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsDateString, IsIn, IsMongoId, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { PaginatedResponseDto, PaginationQueryDto, Trim } from '@app/common';
+import { CreateAddressDto } from '../../users/dto/address.dto';
+import { VISIBLE_ORDER_STATUSES, type VisibleOrderStatus } from '../order-state';
+import type { Order } from '../schemas/order.schema';
+import type { PaymentStatus } from '../schemas/order.schema';
+
+export class ShippingAddressDto extends OmitType(CreateAddressDto, ['isDefault'] as const) {}
+
+export class CheckoutDto {
+  /** An address from the caller's address book; or give `shippingAddress`. */
+  @IsOptional()
+  @IsMongoId()
+  addressId?: string;
+
+  /** An address for this order only; or give `addressId`. */
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ShippingAddressDto)
+  shippingAddress?: ShippingAddressDto;
+
+  /** `stripe` (default); `paypal` where configured. */
+  @IsOptional()
+  @IsIn(['stripe', 'paypal'])
+  paymentProvider?: string;
+}
+
+export class UpdateOrderStatusDto {
+  /** The next status; only steps the order lifecycle allows (else 409). */
+  @IsIn(VISIBLE_ORDER_STATUSES)
+  status!: VisibleOrderStatus;
+
+  /** The carrier's tracking number, usually with `shipped`. */
+  @IsOptional()
+  @Trim()
+  @IsString()
+  @Length(1, 100)
+  @Matches(/^[\w -]+$/, { message: 'trackingNumber may hold letters, digits, spaces, - and _' })
+  trackingNumber?: string;
+}
+
+export class AdminOrderListQueryDto extends PaginationQueryDto {
+  @IsOptional()
+  @IsIn(VISIBLE_ORDER_STATUSES)
+  status?: VisibleOrderStatus;
+
+  @IsOptional()
+  @IsMongoId()
+  userId?: string;
+
+  /** Placed at or after this moment (ISO 8601). */
+  @IsOptional()
+  @IsDateString({ strict: true })
+  from?: string;
+
+  /** Placed before this moment (ISO 8601). */
+  @IsOptional()
+  @IsDateString({ strict: true })
+  to?: string;
+}
+
+export class OrderLineResponseDto {
+  productId!: string;
+  title!: string;
+  /** Unit price at checkout, minor units. */
+  price!: number;
+  quantity!: number;
+  lineTotal!: number;
+  image?: string;
+}
+
+export class ShippingAddressResponseDto {
+  fullName!: string;
+  line1!: string;
+  line2?: string;
+  city!: string;
+  state?: string;
+  postalCode!: string;
+  country!: string;
+  phone?: string;
+}
+
+export class OrderPaymentResponseDto {
+  /** `stripe` */
+  provider!: string;
+  /** `requires_payment`, `failed` (the customer may try again), `succeeded`, `refund_pending`, `refunded`. */
+  status!: PaymentStatus;
+  paymentIntentId?: string;
+  /** For Stripe.js in the customer's browser to confirm the payment. */
+  clientSecret?: string;
+  /** Minor units refunded, once a refund was made. */
+  refundedAmount?: number;
+}
+
+export class OrderHistoryEntryDto {
+  status!: VisibleOrderStatus;
+  at!: Date;
+  note?: string;
+}
+
+export class OrderResponseDto {
+  id!: string;
+  /** Short human-readable number, e.g. `ORD-000042`. */
+  number!: string;
+  userId!: string;
+  status!: VisibleOrderStatus;
+  items!: OrderLineResponseDto[];
+  subtotal!: number;
+  shippingTotal!: number;
+  total!: number;
+  currency!: string;
+  shippingAddress!: ShippingAddressResponseDto;
+  payment!: OrderPaymentResponseDto;
+  trackingNumber?: string;
+  history!: OrderHistoryEntryDto[];
+  /** While `pending_payment`: the order is cancelled if unpaid by then. */
+  paymentDueAt?: Date;
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export class OrderListResponseDto extends PaginatedResponseDto(OrderResponseDto) {}
+
+export function toOrderResponse(order: Order): OrderResponseDto {
+  const { payment } = order;
+  return {
+    id: order._id.toHexString(),
+    number: order.number,
+    userId: order.userId.toHexString(),
+    status: order.status as VisibleOrderStatus,
+    items: order.items.map((line) => ({
+      productId: line.productId.toHexString(),
+      title: line.title,
+      price: line.price,
+      quantity: line.quantity,
+      lineTotal: line.lineTotal,
+      ...(line.image && { image: line.image }),
+    })),
+    subtotal: order.subtotal,
+    shippingTotal: order.shippingTotal,
+    total: order.total,
+    currency: order.currency,
+    shippingAddress: { ...order.shippingAddress },
+    payment: {
+      provider: payment.provider,
+      status: payment.status,
+      ...(payment.intentId && { paymentIntentId: payment.intentId }),
+      ...(payment.clientSecret && order.status === 'pending_payment' && { clientSecret: payment.clientSecret }),
+      ...(payment.refund?.state === 'succeeded' && { refundedAmount: payment.refund.amount }),
+    },
+    ...(order.trackingNumber && { trackingNumber: order.trackingNumber }),
+    history: order.history
+      .filter((entry) => entry.status !== 'placing')
+      .map((entry) => ({ status: entry.status as VisibleOrderStatus, at: entry.at, ...(entry.note && { note: entry.note }) })),
+    ...(order.status === 'pending_payment' && order.paymentDueAt && { paymentDueAt: order.paymentDueAt }),
+    createdAt: order.createdAt,
+    updatedAt: order.updatedAt,
+  };
+}

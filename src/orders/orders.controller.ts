@@ -1,0 +1,50 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
+import { mapPage, PaginationQueryDto, ParseObjectIdPipe } from '@app/common';
+import { type AuthUser, CurrentUser } from '../auth/decorators/current-user.decorator';
+import { CheckoutService } from './checkout.service';
+import { CheckoutDto, OrderListResponseDto, OrderResponseDto, toOrderResponse } from './dto/order.dto';
+import { IdempotencyKey } from './idempotency-key.decorator';
+import { OrdersService } from './orders.service';
+
+@ApiTags('orders')
+@ApiBearerAuth()
+@Controller()
+export class OrdersController {
+  constructor(
+    private readonly checkoutService: CheckoutService,
+    private readonly orders: OrdersService,
+  ) {}
+
+  /**
+   * Places an order from the cart: stock allocated, Stripe PaymentIntent created, order returned
+   * in `pending_payment` with the `clientSecret`. Short stock → 409 naming the lines, nothing taken.
+   */
+  @Post('checkout')
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key from the same user → the same order, stock taken once' })
+  async checkout(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: CheckoutDto,
+    @IdempotencyKey() idempotencyKey?: string,
+  ): Promise<OrderResponseDto> {
+    return toOrderResponse(await this.checkoutService.checkout(user.id, dto, idempotencyKey));
+  }
+
+  /** The caller's orders, newest first. */
+  @Get('orders')
+  async list(@CurrentUser() user: AuthUser, @Query() query: PaginationQueryDto): Promise<OrderListResponseDto> {
+    return mapPage(await this.orders.listOwn(user.id, query), toOrderResponse);
+  }
+
+  @Get('orders/:id')
+  async get(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string): Promise<OrderResponseDto> {
+    return toOrderResponse(await this.orders.getOwn(user.id, id));
+  }
+
+  /** Only from `pending_payment` or `paid` (else 409); stock given back once, a paid order refunded. */
+  @Post('orders/:id/cancel')
+  @HttpCode(200)
+  async cancel(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string): Promise<OrderResponseDto> {
+    return toOrderResponse(await this.orders.cancelOwn(user.id, id));
+  }
+}

@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { CartModule } from '../cart/cart.module';
+import { PaymentsModule } from '../payments/payments.module';
+import { InventoryModule } from '../products/inventory.module';
+import { UsersModule } from '../users/users.module';
+import { AdminOrdersController } from './admin-orders.controller';
+import { CheckoutService } from './checkout.service';
+import { OrderLifecycleModule } from './order-lifecycle.module';
+import { OrderNumbers } from './order-numbers';
+import { OrdersController } from './orders.controller';
+import { OrdersService } from './orders.service';
+import { Counter, CounterSchema } from './schemas/counter.schema';
+
+@Module({
+  imports: [
+    MongooseModule.forFeature([{ name: Counter.name, schema: CounterSchema }]),
+    OrderLifecycleModule,
+    CartModule,
+    InventoryModule,
+    PaymentsModule,
+    UsersModule,
+  ],
+  controllers: [OrdersController, AdminOrdersController],
+  providers: [CheckoutService, OrdersService, OrderNumbers],
+  exports: [OrderLifecycleModule],
+})
+export class OrdersModule {}

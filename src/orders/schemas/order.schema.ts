@@ -1,0 +1,183 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
+import { ORDER_STATUSES, type OrderActor, type OrderStatus } from '../order-state';
+import type { OrderEventType } from '../events/order-events';
+
+/** What was sold, copied at checkout: later product edits never change a past order. */
+@Schema({ _id: false })
+export class OrderLine {
+  @Prop({ type: SchemaTypes.ObjectId, required: true })
+  productId!: Types.ObjectId;
+
+  @Prop({ required: true })
+  title!: string;
+
+  /** Unit price in minor units at the time of the checkout. */
+  @Prop({ required: true })
+  price!: number;
+
+  @Prop({ required: true })
+  quantity!: number;
+
+  @Prop({ required: true })
+  lineTotal!: number;
+
+  @Prop()
+  image?: string;
+}
+const OrderLineSchema = SchemaFactory.createForClass(OrderLine);
+
+@Schema({ _id: false })
+export class ShippingAddress {
+  @Prop({ required: true }) fullName!: string;
+  @Prop({ required: true }) line1!: string;
+  @Prop() line2?: string;
+  @Prop({ required: true }) city!: string;
+  @Prop() state?: string;
+  @Prop({ required: true }) postalCode!: string;
+  @Prop({ required: true }) country!: string;
+  @Prop() phone?: string;
+}
+const ShippingAddressSchema = SchemaFactory.createForClass(ShippingAddress);
+
+export const PAYMENT_STATUSES = ['requires_payment', 'failed', 'succeeded', 'refund_pending', 'refunded'] as const;
+export type PaymentStatus = (typeof PAYMENT_STATUSES)[number];
+
+@Schema({ _id: false })
+export class PaymentFailure {
+  @Prop({ required: true }) at!: Date;
+  @Prop({ required: true }) eventId!: string;
+  @Prop() code?: string;
+  @Prop() message?: string;
+}
+const PaymentFailureSchema = SchemaFactory.createForClass(PaymentFailure);
+
+@Schema({ _id: false })
+export class Refund {
+  /** `requested` is claimed before the provider is called, so only one refund is ever asked for. */
+  @Prop({ type: String, required: true, enum: ['requested', 'succeeded'] })
+  state!: 'requested' | 'succeeded';
+
+  @Prop({ required: true }) amount!: number;
+  @Prop({ required: true }) reason!: string;
+  @Prop({ required: true }) requestedAt!: Date;
+  @Prop() refundId?: string;
+  @Prop() completedAt?: Date;
+}
+const RefundSchema = SchemaFactory.createForClass(Refund);
+
+@Schema({ _id: false })
+export class Payment {
+  /** `stripe` today; the provider interface makes another one a new class. */
+  @Prop({ required: true }) provider!: string;
+
+  @Prop({ type: String, required: true, enum: PAYMENT_STATUSES, default: 'requires_payment' })
+  status!: PaymentStatus;
+
+  @Prop() intentId?: string;
+  @Prop() clientSecret?: string;
+
+  /** Declines and other failures the provider reported; the order stays payable. */
+  @Prop({ type: [PaymentFailureSchema], default: [] })
+  failures!: PaymentFailure[];
+
+  /** Successes that did not match the order (amount, currency or intent), kept for a human. */
+  @Prop({ type: [String], default: [] })
+  rejectedEvents!: string[];
+
+  @Prop({ type: RefundSchema })
+  refund?: Refund;
+}
+const PaymentSchema = SchemaFactory.createForClass(Payment);
+
+@Schema({ _id: false })
+export class HistoryEntry {
+  @Prop({ type: String, required: true }) status!: OrderStatus;
+  @Prop({ required: true }) at!: Date;
+  @Prop({ type: String, required: true }) by!: OrderActor | 'system';
+  @Prop() note?: string;
+}
+const HistoryEntrySchema = SchemaFactory.createForClass(HistoryEntry);
+
+/** An event recorded with the write that caused it, waiting to be handed to the queue. */
+@Schema({ _id: false })
+export class OutboxEntry {
+  /** ObjectId hex: unique, and part of the job id. */
+  @Prop({ required: true }) eventId!: string;
+  @Prop({ type: String, required: true }) type!: OrderEventType;
+  @Prop({ required: true }) at!: Date;
+}
+const OutboxEntrySchema = SchemaFactory.createForClass(OutboxEntry);
+
+/**
+ * Where the order's stock stands. Each inventory effect is idempotent per order on the product
+ * side, and this field records that it was done, so the sweeper can finish an effect a crash
+ * interrupted (a cancelled order whose units are still `held`, a shipped one not yet `shipped`).
+ */
+export const INVENTORY_STATES = ['held', 'released', 'shipped'] as const;
+export type InventoryState = (typeof INVENTORY_STATES)[number];
+
+@Schema({ collection: 'orders', timestamps: true })
+export class Order {
+  _id!: Types.ObjectId;
+
+  /** Short, human-readable and unique (OrderNumbers), never the id. */
+  @Prop({ required: true, unique: true })
+  number!: string;
+
+  @Prop({ type: SchemaTypes.ObjectId, required: true })
+  userId!: Types.ObjectId;
+
+  @Prop({ type: String, required: true, enum: ORDER_STATUSES })
+  status!: OrderStatus;
+
+  @Prop({ type: [OrderLineSchema], required: true })
+  items!: OrderLine[];
+
+  @Prop({ required: true }) subtotal!: number;
+  @Prop({ required: true }) shippingTotal!: number;
+  @Prop({ required: true }) total!: number;
+  @Prop({ required: true }) currency!: string;
+
+  @Prop({ type: ShippingAddressSchema, required: true })
+  shippingAddress!: ShippingAddress;
+
+  @Prop({ type: PaymentSchema, required: true })
+  payment!: Payment;
+
+  @Prop() trackingNumber?: string;
+
+  @Prop({ type: [HistoryEntrySchema], default: [] })
+  history!: HistoryEntry[];
+
+  @Prop({ type: [OutboxEntrySchema], default: [] })
+  outbox!: OutboxEntry[];
+
+  @Prop({ type: String, required: true, enum: INVENTORY_STATES, default: 'held' })
+  inventory!: InventoryState;
+
+  /** Unpaid orders are cancelled after this moment (ORDER_PAYMENT_TTL_MINUTES). */
+  @Prop()
+  paymentDueAt?: Date;
+
+  /**
+   * `<userId>:<Idempotency-Key>`, or `order:<id>` without a key: always set and unique, so the
+   * unique index decides which of several simultaneous checkouts with one key places the order.
+   */
+  @Prop({ required: true, unique: true })
+  idempotencyScope!: string;
+
+  /** Fingerprint of what was asked for (lines and address): the same key with another cart → 422. */
+  @Prop({ required: true })
+  requestHash!: string;
+
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export type OrderDocument = HydratedDocument<Order>;
+export const OrderSchema = SchemaFactory.createForClass(Order);
+OrderSchema.index({ userId: 1, createdAt: -1 });
+OrderSchema.index({ status: 1, createdAt: -1 });
+OrderSchema.index({ status: 1, paymentDueAt: 1 });
+OrderSchema.index({ 'outbox.at': 1 });

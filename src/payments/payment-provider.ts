@@ -1,0 +1,43 @@
+/**
+ * What the shop needs from a payment provider: create a payment for an order, refund it, and
+ * turn a webhook delivery into a verified event. Stripe is the first implementation; PayPal is
+ * one more class registered in PaymentsModule. The order, not the provider, is the source of
+ * truth for amounts and state: events are checked against it before they change anything.
+ */
+export interface PaymentProvider {
+  /** The name stored on orders and accepted as `paymentProvider` at checkout. */
+  readonly name: string;
+  createIntent(request: CreateIntentRequest): Promise<CreatedIntent>;
+  refund(request: RefundRequest): Promise<{ refundId: string }>;
+  /** Verifies the signature and parses the event; throws InvalidWebhookError when either fails. */
+  parseWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): Promise<PaymentEvent>;
+}
+
+export interface CreateIntentRequest {
+  orderId: string;
+  orderNumber: string;
+  amount: number;
+  currency: string;
+  /** Derived from the order, so a retried creation never makes a second payment. */
+  idempotencyKey: string;
+}
+
+export interface CreatedIntent {
+  intentId: string;
+  /** Handed to the customer's browser to confirm the payment there. */
+  clientSecret: string;
+}
+
+export interface RefundRequest {
+  intentId: string;
+  amount: number;
+  idempotencyKey: string;
+}
+
+/** A verified webhook event, reduced to what the order lifecycle reacts to. */
+export type PaymentEvent =
+  | { kind: 'succeeded'; eventId: string; intentId: string; orderId?: string; amount: number; currency: string }
+  | { kind: 'failed'; eventId: string; intentId: string; orderId?: string; code?: string; message?: string }
+  | { kind: 'ignored'; eventId: string; type: string };
+
+export const PAYMENT_PROVIDERS = Symbol('PAYMENT_PROVIDERS');

@@ -1,0 +1,33 @@
+import { Controller, Headers, HttpCode, Post, Req, type RawBodyRequest } from '@nestjs/common';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle } from '@nestjs/throttler';
+import type { Request } from 'express';
+import { Public } from '@app/common';
+import { PaymentWebhooksService, WebhookOutcome } from './payment-webhooks.service';
+
+export class WebhookAckDto {
+  received!: boolean;
+  /** What the event did: `paid`, `refunded`, `recorded`, `rejected`, `duplicate`, `already-applied`, `ignored`, `unknown-order`. */
+  outcome!: string;
+}
+
+@ApiTags('payments')
+@Public()
+// Deliveries come from the provider's servers, many at a time; the signature is the gate.
+@SkipThrottle()
+@Controller('payments')
+export class PaymentWebhooksController {
+  constructor(private readonly webhooks: PaymentWebhooksService) {}
+
+  /**
+   * Stripe events (raw body, `Stripe-Signature` checked against STRIPE_WEBHOOK_SECRET; bad or
+   * missing → 400, nothing changed). Each event id is applied once.
+   */
+  @Post('webhook')
+  @HttpCode(200)
+  @ApiBody({ schema: { type: 'object', description: 'A Stripe event, exactly as Stripe sent it' } })
+  async stripe(@Req() request: RawBodyRequest<Request>, @Headers() headers: Record<string, string | string[] | undefined>): Promise<WebhookAckDto> {
+    const outcome: WebhookOutcome = await this.webhooks.handle('stripe', request.rawBody, headers);
+    return { received: true, outcome };
+  }
+}

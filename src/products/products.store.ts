@@ -1,0 +1,227 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import type { PipelineStage, ProjectionType, QueryFilter, SortOrder, UpdateQuery } from 'mongoose';
+import { Model, Types } from 'mongoose';
+import { ConflictError } from '@app/common';
+import { searchTokensOf } from '../search/tokenize';
+import { CatalogVersion } from './catalog-version';
+import { Product, ProductDocument } from './schemas/product.schema';
+
+/** The fields the search tokens are made of. */
+const SEARCHABLE_FIELDS = ['title', 'brand', 'category', 'tags'] as const;
+type Searchable = Pick<Product, (typeof SEARCHABLE_FIELDS)[number]>;
+/** Fields only the store writes. */
+const DERIVED_FIELDS = ['searchTokens', 'titleTokens'] as const;
+
+/** What a caller gives to create a product; the store adds the derived fields. */
+export type NewProduct = Omit<Product, '_id' | 'createdAt' | 'updatedAt' | (typeof DERIVED_FIELDS)[number] | 'images' | 'ratingAverage' | 'ratingCount' | 'allocations' | 'stockAdjustments'> &
+  Partial<Pick<Product, 'images' | 'ratingAverage' | 'ratingCount' | 'allocations' | 'stockAdjustments'>>;
+
+export type ProductFilter = QueryFilter<Product>;
+export type ProductUpdate = UpdateQuery<Product>;
+
+/** Products that can be bought now: `stock` is the sellable quantity (on hand − allocated), kept in step by InventoryService. */
+export const IN_STOCK: ProductFilter = { stock: { $gt: 0 } };
+
+/** An update conditioned on the searchable fields as read is retried this often before 409. */
+const TOKEN_RETRIES = 5;
+const PARALLEL_WRITES = 50;
+
+/** Search tokens and title tokens (relevance ranks title matches first): computed here only. */
+export function derivedFieldsOf(product: Searchable): Pick<Product, (typeof DERIVED_FIELDS)[number]> {
+  return {
+    searchTokens: searchTokensOf(product.title, product.brand, product.category, product.tags),
+    titleTokens: searchTokensOf(product.title),
+  };
+}
+
+/**
+ * The only code that writes the `products` collection (ARCHITECTURE.md: one owner per
+ * collection). Every write goes through here so that two rules cannot be forgotten by a new
+ * writer:
+ * - the search tokens follow the searchable fields: an update that sets one of them is applied
+ *   with the tokens recomputed from the merged document, conditioned on the fields still being
+ *   what they were read as (a concurrent edit means another read, never stale tokens);
+ * - the catalog version is bumped after every write that may have changed something, which
+ *   invalidates every cached catalog read (see CatalogVersion).
+ *
+ * Other modules needing their own atomic rule (stock, ratings) pass a filter and an operator
+ * update to `updateOne` / `findOneAndUpdate`; the condition in the filter is what makes it atomic.
+ * The Mongoose model is never handed out.
+ */
+@Injectable()
+export class ProductStore {
+  constructor(
+    @InjectModel(Product.name) private readonly model: Model<Product>,
+    private readonly version: CatalogVersion,
+  ) {}
+
+  // ---- reads ----
+
+  findById(id: string | Types.ObjectId, projection?: ProjectionType<Product>): Promise<ProductDocument | null> {
+    return this.model.findById(id, projection).exec();
+  }
+
+  findOne(filter: ProductFilter, projection?: ProjectionType<Product>): Promise<ProductDocument | null> {
+    return this.model.findOne(filter, projection).exec();
+  }
+
+  async exists(filter: ProductFilter): Promise<boolean> {
+    return (await this.model.exists(filter)) !== null;
+  }
+
+  count(filter: ProductFilter): Promise<number> {
+    return this.model.countDocuments(filter).exec();
+  }
+
+  estimatedCount(): Promise<number> {
+    return this.model.estimatedDocumentCount().exec();
+  }
+
+  findPage(filter: ProductFilter, sort: Record<string, SortOrder>, skip: number, limit: number): Promise<ProductDocument[]> {
+    return this.model.find(filter).sort(sort).skip(skip).limit(limit).exec();
+  }
+
+  /** Read-only pipelines: stages that write are refused. */
+  aggregate<T>(pipeline: PipelineStage[]): Promise<T[]> {
+    if (pipeline.some((stage) => '$out' in stage || '$merge' in stage)) {
+      throw new Error('ProductStore.aggregate is read-only; write through the store');
+    }
+    return this.model.aggregate<T>(pipeline).exec();
+  }
+
+  /** The catalog version (the cache key), or null when it cannot be read: then read uncached. */
+  catalogVersion(): Promise<string | null> {
+    return this.version.current();
+  }
+
+  // ---- writes ----
+
+  async create(fields: NewProduct): Promise<ProductDocument> {
+    const created = await this.model.create({ ...fields, ...derivedFieldsOf(fields) });
+    await this.version.bump();
+    return created;
+  }
+
+  /** Bulk insert (seeding); with `ordered: false` a failure still leaves the rest inserted. */
+  async insertMany(list: NewProduct[]): Promise<void> {
+    try {
+      await this.model.insertMany(
+        list.map((fields) => ({ ...fields, ...derivedFieldsOf(fields) })),
+        { ordered: false, lean: true },
+      );
+    } finally {
+      await this.version.bump();
+    }
+  }
+
+  /**
+   * One atomic update of the first product matching `filter`; null when none matches. An update
+   * that `$set`s a searchable field gets the tokens recomputed (see the class comment).
+   */
+  async findOneAndUpdate(
+    filter: ProductFilter,
+    update: ProductUpdate,
+    options: { returnDocument: 'before' | 'after' } = { returnDocument: 'after' },
+  ): Promise<ProductDocument | null> {
+    const searchable = searchableSetOf(update);
+    const write = (condition: ProductFilter, withTokens: ProductUpdate) =>
+      this.model.findOneAndUpdate(condition, withTokens, { ...options, runValidators: true }).exec();
+    if (!searchable) return this.bumpedIf(await write(filter, update));
+
+    for (let attempt = 0; attempt < TOKEN_RETRIES; attempt += 1) {
+      const current = await this.model.findOne(filter, searchableProjection()).lean<SearchableSnapshot>();
+      if (!current) return null;
+      const updated = await write(conditionOn(filter, current), withTokens(update, { ...pickSearchable(current), ...searchable }));
+      if (updated) return this.bumpedIf(updated);
+    }
+    throw new ConflictError('The product kept changing while it was edited; try again');
+  }
+
+  /** Like `findOneAndUpdate` without the document: whether a product matched. */
+  async updateOne(filter: ProductFilter, update: ProductUpdate): Promise<boolean> {
+    if (searchableSetOf(update)) return (await this.findOneAndUpdate(filter, update)) !== null;
+    const result = await this.model.updateOne(filter, update, { runValidators: true }).exec();
+    return this.bumpedIf(result.matchedCount > 0);
+  }
+
+  /**
+   * Applies the update to every matching product; returns how many were updated. With a
+   * searchable field, each product is written with its own tokens and its own condition, and
+   * products edited meanwhile are read again on the next pass.
+   */
+  async updateMany(filter: ProductFilter, update: ProductUpdate): Promise<number> {
+    const searchable = searchableSetOf(update);
+    if (!searchable) {
+      const result = await this.model.updateMany(filter, update, { runValidators: true }).exec();
+      return this.bumpedIf(result.matchedCount);
+    }
+    const done: Types.ObjectId[] = [];
+    try {
+      for (let pass = 0; pass < TOKEN_RETRIES; pass += 1) {
+        const pending = await this.model.find({ $and: [filter, { _id: { $nin: done } }] }, searchableProjection()).lean<SearchableSnapshot[]>();
+        if (pending.length === 0) return done.length;
+        for (let start = 0; start < pending.length; start += PARALLEL_WRITES) {
+          await Promise.all(
+            pending.slice(start, start + PARALLEL_WRITES).map(async (current) => {
+              const result = await this.model
+                .updateOne(conditionOn(filter, current), withTokens(update, { ...pickSearchable(current), ...searchable }), { runValidators: true })
+                .exec();
+              if (result.matchedCount > 0) done.push(current._id);
+            }),
+          );
+        }
+      }
+      throw new ConflictError('Products kept changing during the update; try again');
+    } finally {
+      if (done.length > 0) await this.version.bump();
+    }
+  }
+
+  private async bumpedIf<T>(outcome: T): Promise<T> {
+    if (outcome) await this.version.bump();
+    return outcome;
+  }
+}
+
+type SearchableSnapshot = Searchable & { _id: Types.ObjectId };
+
+function searchableProjection(): Record<string, 1> {
+  return Object.fromEntries(SEARCHABLE_FIELDS.map((field) => [field, 1]));
+}
+
+function pickSearchable(product: Searchable): Searchable {
+  return { title: product.title, brand: product.brand, category: product.category, tags: product.tags };
+}
+
+/**
+ * The caller's condition, on the product that was read, and only while the fields the tokens
+ * were computed from are still as read.
+ */
+function conditionOn(filter: ProductFilter, current: SearchableSnapshot): ProductFilter {
+  return { $and: [filter, { _id: current._id, ...pickSearchable(current) }] };
+}
+
+function withTokens(update: ProductUpdate, merged: Searchable): ProductUpdate {
+  return { ...update, $set: { ...update.$set, ...derivedFieldsOf(merged) } };
+}
+
+/**
+ * The searchable fields an update sets, or null if it sets none. Searchable and derived fields
+ * may only be changed with `$set`, so the store always knows the values the tokens come from.
+ */
+function searchableSetOf(update: ProductUpdate): Partial<Searchable> | null {
+  const touched: Partial<Searchable> = {};
+  for (const [operator, fields] of Object.entries(update)) {
+    if (!operator.startsWith('$')) throw new Error(`ProductStore: use update operators, not a replacement ("${operator}")`);
+    for (const field of Object.keys(fields ?? {})) {
+      const root = field.split('.')[0];
+      if ((DERIVED_FIELDS as readonly string[]).includes(root)) throw new Error(`ProductStore: "${root}" is derived, never written directly`);
+      if (!(SEARCHABLE_FIELDS as readonly string[]).includes(root)) continue;
+      if ((fields as Record<string, unknown>)[field] === undefined) continue;
+      if (operator !== '$set' || root !== field) throw new Error(`ProductStore: "${root}" can only be changed with $set of the whole field`);
+      (touched as Record<string, unknown>)[root] = (fields as Record<string, unknown>)[field];
+    }
+  }
+  return Object.keys(touched).length > 0 ? touched : null;
+}

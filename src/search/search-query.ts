@@ -1,0 +1,93 @@
+import type { PipelineStage } from 'mongoose';
+import { BadRequestError } from '@app/common';
+import { IN_STOCK, type ProductFilter } from '../products/products.store';
+import type { ProductSearchQueryDto, SearchSort } from './dto/product-search.dto';
+import { tokenize } from './tokenize';
+
+/** The words of a query: every one must match a product token, the last one as a prefix. */
+export interface QueryWords {
+  whole: string[];
+  prefix?: string;
+}
+
+export function queryWords(q: string | undefined): QueryWords {
+  const words = [...new Set(tokenize(q ?? ''))];
+  const prefix = words.pop();
+  // A word that is also the prefix adds nothing: "tea tea" is "tea".
+  return { whole: words.filter((word) => word !== prefix), prefix };
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Only active products; every filter of the query, ANDed. */
+export function searchFilter(query: ProductSearchQueryDto, words: QueryWords): ProductFilter {
+  if (query.minPrice !== undefined && query.maxPrice !== undefined && query.maxPrice < query.minPrice) {
+    throw new BadRequestError('maxPrice must not be below minPrice');
+  }
+  const and: ProductFilter[] = [{ status: 'active' }];
+  if (words.whole.length > 0) and.push({ searchTokens: { $all: words.whole } });
+  if (words.prefix) and.push({ searchTokens: { $regex: `^${escapeRegex(words.prefix)}` } });
+  if (query.category) and.push({ category: query.category });
+  if (query.brand) and.push({ brand: query.brand });
+  if (query.minPrice !== undefined || query.maxPrice !== undefined) {
+    and.push({ price: { ...(query.minPrice !== undefined && { $gte: query.minPrice }), ...(query.maxPrice !== undefined && { $lte: query.maxPrice }) } });
+  }
+  if (query.inStock) and.push(IN_STOCK);
+  return { $and: and };
+}
+
+export const SCORE_FIELD = '_score';
+
+/**
+ * How many query words the title holds (the prefix counts when a title word starts with it):
+ * title matches rank above matches only in brand, category or tags.
+ */
+function titleScore(words: QueryWords): Record<string, unknown> {
+  const titleTokens = { $ifNull: ['$titleTokens', []] };
+  const terms: unknown[] = words.whole.map((word) => ({ $cond: [{ $in: [word, titleTokens] }, 1, 0] }));
+  if (words.prefix) {
+    const length = [...words.prefix].length;
+    const startsWithPrefix = { $eq: [{ $substrCP: ['$$token', 0, length] }, words.prefix] };
+    terms.push({ $cond: [{ $gt: [{ $size: { $filter: { input: titleTokens, as: 'token', cond: startsWithPrefix } } }, 0] }, 1, 0] });
+  }
+  return { $add: [0, ...terms] };
+}
+
+/** Every order ends on `_id`, so equal keys keep one order and pages never repeat or skip. */
+const SORTS: Record<SearchSort, Record<string, 1 | -1>> = {
+  relevance: { [SCORE_FIELD]: -1, ratingCount: -1, _id: 1 },
+  newest: { createdAt: -1, _id: -1 },
+  price_asc: { price: 1, _id: 1 },
+  price_desc: { price: -1, _id: 1 },
+  rating: { ratingAverage: -1, ratingCount: -1, _id: 1 },
+};
+
+export function effectiveSort(query: ProductSearchQueryDto, words: QueryWords): SearchSort {
+  return query.sort ?? (words.prefix ? 'relevance' : 'newest');
+}
+
+/** Counts per value, most frequent first, ties by value. */
+function facet(field: string): PipelineStage.FacetPipelineStage[] {
+  return [{ $group: { _id: `$${field}`, count: { $sum: 1 } } }, { $sort: { count: -1, _id: 1 } }];
+}
+
+/**
+ * One aggregation, one round trip: the page, the total and both facets, all over the same
+ * filtered set.
+ */
+export function searchPipeline(query: ProductSearchQueryDto): PipelineStage[] {
+  const words = queryWords(query.q);
+  const sort = effectiveSort(query, words);
+  const page: PipelineStage.FacetPipelineStage[] = [
+    ...(sort === 'relevance' ? [{ $addFields: { [SCORE_FIELD]: titleScore(words) } }] : []),
+    { $sort: SORTS[sort] },
+    { $skip: (query.page - 1) * query.limit },
+    { $limit: query.limit },
+  ];
+  return [
+    { $match: searchFilter(query, words) },
+    { $facet: { items: page, total: [{ $count: 'count' }], brands: facet('brand'), categories: facet('category') } },
+  ];
+}

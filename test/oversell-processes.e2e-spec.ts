@@ -1,0 +1,84 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import mongoose from 'mongoose';
+import request from 'supertest';
+import { Account, uniqueEmail } from './support/accounts';
+import { Shop, SHOP_ADMIN } from './support/shop';
+import { testEnvironment } from './support/test-env';
+import { freePort, waitFor } from './support/wait';
+
+/**
+ * No oversell the way the shop scales out: two API processes started from the built app
+ * (scripts/test.sh builds dist/ first) on the same MongoDB and Redis, 50 buyers checking out the
+ * last 10 units at the same moment, half through each process.
+ */
+const MAIN = join(__dirname, '..', 'dist', 'src', 'main.js');
+const BUYERS = 50;
+const STOCK = 10;
+
+describe('No oversell across two API processes', () => {
+  const env: Record<string, string> = { ...testEnvironment(), ADMIN_EMAIL: SHOP_ADMIN.email, ADMIN_PASSWORD: SHOP_ADMIN.password };
+  const processes: { child: ChildProcess; exit: Promise<unknown> }[] = [];
+  const urls: string[] = [];
+
+  beforeAll(async () => {
+    for (let index = 0; index < 2; index += 1) {
+      const port = await freePort();
+      const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) }, stdio: 'ignore' });
+      processes.push({ child, exit: new Promise((resolve) => child.once('exit', resolve)) });
+      urls.push(`http://127.0.0.1:${port}`);
+    }
+    for (const url of urls) {
+      await waitFor(async () => (await fetch(`${url}/health`).catch(() => null))?.status === 200, `the API at ${url}`, 60_000);
+    }
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const { child } of processes) if (child.exitCode === null) child.kill('SIGTERM');
+    await Promise.all(processes.map(({ exit }) => exit));
+    const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
+    await connection.dropDatabase();
+    await connection.close();
+  });
+
+  const register = async (url: string, tag: string): Promise<Account> => {
+    const email = uniqueEmail(tag);
+    const password = 'correct horse battery';
+    const res = await request(url).post('/api/v1/auth/register').send({ email, password, name: tag }).expect(201);
+    return { id: res.body.user.id, email, password, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken };
+  };
+
+  it(`stock ${STOCK}, ${BUYERS} buyers at once → exactly ${STOCK} orders, ${BUYERS - STOCK} × 409, no 5xx`, async () => {
+    const adminLogin = await request(urls[0]).post('/api/v1/auth/login').send(SHOP_ADMIN).expect(200);
+    const admin = { id: adminLogin.body.user.id, ...SHOP_ADMIN, accessToken: adminLogin.body.accessToken, refreshToken: '' };
+    const shops = urls.map((url) => new Shop(url, admin));
+    const product = await shops[0].createProduct({ stock: STOCK });
+
+    const buyers: Account[] = [];
+    for (let start = 0; start < BUYERS; start += 10) {
+      buyers.push(...(await Promise.all(Array.from({ length: 10 }, (_, index) => register(urls[(start + index) % 2], `oversell-${start + index}`)))));
+    }
+    await Promise.all(buyers.map((buyer, index) => shops[index % 2].addToCart(buyer, product.id, 1).expect(200)));
+
+    const answers = await Promise.all(buyers.map((buyer, index) => shops[index % 2].checkout(buyer)));
+    const statuses = answers.map((res) => res.status);
+    expect(statuses.filter((status) => status >= 500)).toEqual([]);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(STOCK);
+    expect(statuses.filter((status) => status === 409)).toHaveLength(BUYERS - STOCK);
+    for (const refused of answers.filter((res) => res.status === 409)) {
+      expect(refused.body.lines).toEqual([{ productId: product.id, requested: 1, available: 0 }]);
+    }
+
+    expect(await shops[1].adminProduct(product.id)).toMatchObject({ stock: 0, stockOnHand: STOCK, stockAllocated: STOCK });
+    expect((await request(urls[1]).get(`/api/v1/products/${product.id}`).expect(200)).body.stock).toBe(0);
+    const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
+    try {
+      expect(await connection.collection('orders').countDocuments({ status: 'pending_payment' })).toBe(STOCK);
+      expect(await connection.collection('orders').countDocuments({ status: 'placing' })).toBe(0);
+      const numbers = await connection.collection('orders').distinct('number');
+      expect(numbers).toHaveLength(STOCK);
+    } finally {
+      await connection.close();
+    }
+  });
+});
