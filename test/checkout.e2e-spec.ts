@@ -1,7 +1,7 @@
 import request from 'supertest';
-import { Account, bearer, login, registerCustomer } from './support/accounts';
-import { ADDRESS, paymentFailed, paymentSucceeded, Shop, SHOP_ADMIN } from './support/shop';
-import { createTestApp, TestApp } from './support/test-app';
+import { Account, bearer, registerCustomer } from './support/accounts';
+import { ADDRESS, paymentFailed, paymentSucceeded, Shop, createShopApp } from './support/shop';
+import type { TestApp } from './support/test-app';
 
 describe('Cart, checkout and the order lifecycle (MongoDB, Redis, stripe-mock)', () => {
   let t: TestApp;
@@ -9,9 +9,7 @@ describe('Cart, checkout and the order lifecycle (MongoDB, Redis, stripe-mock)',
   let shop: Shop;
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { ADMIN_EMAIL: SHOP_ADMIN.email, ADMIN_PASSWORD: SHOP_ADMIN.password, SHIPPING_FLAT_RATE: '499', FREE_SHIPPING_THRESHOLD: '10000' } });
-    admin = await login(t, SHOP_ADMIN.email, SHOP_ADMIN.password);
-    shop = new Shop(t.http, admin);
+    ({ t, admin, shop } = await createShopApp({ env: { SHIPPING_FLAT_RATE: '499', FREE_SHIPPING_THRESHOLD: '10000' } }));
   });
   afterAll(() => t?.close());
 

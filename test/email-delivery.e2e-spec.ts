@@ -24,16 +24,13 @@ describe('Email delivery', () => {
   afterAll(() => t.close());
 
   async function finished(jobIds: string[]): Promise<Job[]> {
-    let found: (Job | null)[] = [];
+    const fetch = () => Promise.all(jobIds.map((id) => mailQueue.getJob(id)));
     await waitFor(
-      async () => {
-        found = await Promise.all(jobIds.map((id) => mailQueue.getJob(id)));
-        const states = await Promise.all(found.map((job) => job?.getState()));
-        return states.every((state) => state === 'completed');
-      },
+      async () => (await Promise.all((await fetch()).map((job) => job?.getState()))).every((state) => state === 'completed'),
       `jobs ${jobIds.join(', ')} to complete`,
     );
-    return found as Job[];
+    // Read again: a job read while still active carries no return value yet.
+    return (await fetch()) as Job[];
   }
 
   it('sends one email for a dedupe key enqueued three times at once', async () => {
@@ -81,9 +78,11 @@ describe('Email delivery', () => {
     expect(email.headers['message-id']).toMatch(/^<[0-9a-f]{40}@shop\.local>$/);
   });
 
-  it('runs every job with retries, exponential backoff and failed jobs kept', async () => {
-    await jobs.queue('send-email', { dedupeKey: `test:${randomUUID()}`, message: { to: uniqueEmail('opts'), subject: 's', text: 't' } }, { jobId: 'opts-' + randomUUID(), delay: 60_000 });
-    const [delayed] = await mailQueue.getDelayed();
+  it('queues every job with 5 attempts, exponential backoff, and failed jobs kept', async () => {
+    const jobId = `opts-${randomUUID()}`;
+    const message = { to: uniqueEmail('opts'), subject: 's', text: 't' };
+    await jobs.queue('send-email', { dedupeKey: `test:${randomUUID()}`, message }, { jobId, delay: 60_000 });
+    const delayed = (await mailQueue.getJob(jobId))!;
     expect(delayed.opts).toMatchObject({ attempts: 5, backoff: { type: 'exponential', delay: 2000 }, removeOnFail: false });
     await delayed.remove();
   });

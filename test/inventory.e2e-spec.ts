@@ -1,9 +1,9 @@
 import request from 'supertest';
 import { Types } from 'mongoose';
 import { InventoryService } from '../src/products/inventory.service';
-import { Account, bearer, login, registerCustomer } from './support/accounts';
-import { Shop, SHOP_ADMIN } from './support/shop';
-import { createTestApp, TestApp } from './support/test-app';
+import { Account, bearer, registerCustomer } from './support/accounts';
+import { Shop, createShopApp } from './support/shop';
+import type { TestApp } from './support/test-app';
 
 describe('Inventory: on hand, allocated, sellable (MongoDB stand-in)', () => {
   let t: TestApp;
@@ -11,9 +11,7 @@ describe('Inventory: on hand, allocated, sellable (MongoDB stand-in)', () => {
   let shop: Shop;
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { ADMIN_EMAIL: SHOP_ADMIN.email, ADMIN_PASSWORD: SHOP_ADMIN.password } });
-    admin = await login(t, SHOP_ADMIN.email, SHOP_ADMIN.password);
-    shop = new Shop(t.http, admin);
+    ({ t, admin, shop } = await createShopApp());
   });
   afterAll(() => t?.close());
 

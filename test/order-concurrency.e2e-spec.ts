@@ -1,10 +1,10 @@
 import request from 'supertest';
 import { Types } from 'mongoose';
 import { OrderMaintenance } from '../src/orders/order-maintenance';
-import { Account, bearer, login, registerCustomer } from './support/accounts';
+import { Account, bearer, registerCustomer } from './support/accounts';
 import { orderEventJobs } from './support/order-jobs';
-import { paymentSucceeded, PlacedOrder, Shop, SHOP_ADMIN } from './support/shop';
-import { createTestApp, TestApp } from './support/test-app';
+import { paymentSucceeded, PlacedOrder, Shop, createShopApp } from './support/shop';
+import type { TestApp } from './support/test-app';
 
 /** Far enough ahead that every pending order is past its payment deadline. */
 const afterDeadline = () => new Date(Date.now() + 31 * 60_000);
@@ -15,9 +15,7 @@ describe('Orders under concurrency: idempotency, webhooks, cancel and expiry rac
   let shop: Shop;
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { ADMIN_EMAIL: SHOP_ADMIN.email, ADMIN_PASSWORD: SHOP_ADMIN.password, ORDER_PAYMENT_TTL_MINUTES: '30' } });
-    admin = await login(t, SHOP_ADMIN.email, SHOP_ADMIN.password);
-    shop = new Shop(t.http, admin);
+    ({ t, admin, shop } = await createShopApp({ env: { ORDER_PAYMENT_TTL_MINUTES: '30' } }));
   });
   afterAll(() => t?.close());
 

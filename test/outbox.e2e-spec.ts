@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { OrderMaintenance } from '../src/orders/order-maintenance';
 import { OutboxRelay } from '../src/orders/outbox/outbox-relay';
-import { login, registerCustomer } from './support/accounts';
+import { registerCustomer } from './support/accounts';
 import { orderEventJobs } from './support/order-jobs';
-import { paymentSucceeded, Shop, SHOP_ADMIN } from './support/shop';
-import { createTestApp, TestApp } from './support/test-app';
+import { paymentSucceeded, Shop, createShopApp } from './support/shop';
+import type { TestApp } from './support/test-app';
 
 /**
  * The test hook: the process "dies" right after a transition's write, before its relay hands the
@@ -21,11 +21,7 @@ describe('Outbox: an event recorded with its write reaches the queue once, even 
   let shop: Shop;
 
   beforeAll(async () => {
-    t = await createTestApp({
-      env: { ADMIN_EMAIL: SHOP_ADMIN.email, ADMIN_PASSWORD: SHOP_ADMIN.password },
-      overrides: [{ provide: OutboxRelay, useClass: RelayThatDiesAfterTheWrite }],
-    });
-    shop = new Shop(t.http, await login(t, SHOP_ADMIN.email, SHOP_ADMIN.password));
+    ({ t, shop } = await createShopApp({ overrides: [{ provide: OutboxRelay, useClass: RelayThatDiesAfterTheWrite }] }));
   });
   afterAll(() => t?.close());
 

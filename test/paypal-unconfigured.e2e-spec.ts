@@ -1,7 +1,7 @@
 import request from 'supertest';
-import { Account, bearer, login, registerCustomer } from './support/accounts';
-import { ADDRESS, Shop, SHOP_ADMIN } from './support/shop';
-import { createTestApp, TestApp } from './support/test-app';
+import { Account, bearer, registerCustomer } from './support/accounts';
+import { ADDRESS, Shop, createShopApp } from './support/shop';
+import type { TestApp } from './support/test-app';
 
 describe('PayPal where it is not configured', () => {
   let t: TestApp;
@@ -10,9 +10,7 @@ describe('PayPal where it is not configured', () => {
 
   beforeAll(async () => {
     // No PAYPAL_* settings: the test environment gives none.
-    t = await createTestApp({ env: { ADMIN_EMAIL: SHOP_ADMIN.email, ADMIN_PASSWORD: SHOP_ADMIN.password } });
-    admin = await login(t, SHOP_ADMIN.email, SHOP_ADMIN.password);
-    shop = new Shop(t.http, admin);
+    ({ t, admin, shop } = await createShopApp());
   });
   afterAll(() => t?.close());
 

@@ -1,10 +1,10 @@
 import { Types } from 'mongoose';
 import request from 'supertest';
-import { Account, bearer, login, registerCustomer } from './support/accounts';
+import { Account, bearer, registerCustomer } from './support/accounts';
 import { captureCompleted, PAYPAL_TEST_ENV, Paypal, PaypalOrderPayment } from './support/paypal';
 import { orderEventJobs } from './support/order-jobs';
-import { ADDRESS, PlacedOrder, Shop, SHOP_ADMIN } from './support/shop';
-import { createTestApp, TestApp } from './support/test-app';
+import { ADDRESS, PlacedOrder, Shop, createShopApp } from './support/shop';
+import type { TestApp } from './support/test-app';
 
 type PaypalOrder = PlacedOrder & { payment: PaypalOrderPayment };
 
@@ -15,11 +15,7 @@ describe('PayPal as the second payment provider (MongoDB, Redis, the PayPal test
   let paypal: Paypal;
 
   beforeAll(async () => {
-    t = await createTestApp({
-      env: { ...PAYPAL_TEST_ENV, ADMIN_EMAIL: SHOP_ADMIN.email, ADMIN_PASSWORD: SHOP_ADMIN.password, SHIPPING_FLAT_RATE: '499', FREE_SHIPPING_THRESHOLD: '100000' },
-    });
-    admin = await login(t, SHOP_ADMIN.email, SHOP_ADMIN.password);
-    shop = new Shop(t.http, admin);
+    ({ t, admin, shop } = await createShopApp({ env: { ...PAYPAL_TEST_ENV, SHIPPING_FLAT_RATE: '499', FREE_SHIPPING_THRESHOLD: '100000' } }));
     paypal = new Paypal(t.http);
   });
   afterAll(() => t?.close());

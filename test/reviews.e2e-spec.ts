@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Types } from 'mongoose';
 import request from 'supertest';
-import { Account, bearer, login, registerCustomer } from './support/accounts';
-import { paymentSucceeded, Shop, SHOP_ADMIN } from './support/shop';
-import { createTestApp, TestApp } from './support/test-app';
+import { Account, bearer, registerCustomer } from './support/accounts';
+import { paymentSucceeded, Shop, createShopApp } from './support/shop';
+import type { TestApp } from './support/test-app';
 
 interface Rating {
   ratingAverage: number;
@@ -18,9 +18,7 @@ describe('Reviews and ratings from verified buyers (MongoDB, Redis, stripe-mock)
   let shop: Shop;
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { ADMIN_EMAIL: SHOP_ADMIN.email, ADMIN_PASSWORD: SHOP_ADMIN.password } });
-    admin = await login(t, SHOP_ADMIN.email, SHOP_ADMIN.password);
-    shop = new Shop(t.http, admin);
+    ({ t, admin, shop } = await createShopApp());
   });
   afterAll(() => t?.close());
 

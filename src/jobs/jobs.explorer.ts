@@ -73,7 +73,12 @@ export class JobsExplorer implements OnModuleInit, OnApplicationBootstrap, Befor
     if (!this.gate.runsJobs) return;
     for (const [job, handler] of this.handlers) {
       const { queue, concurrency } = JOBS[job];
-      void this.queue(queue).process(job, concurrency, handler.run);
+      // Bull's process() settles only when the queue stops; closed while its blocking read is
+      // pending (a quick shutdown), it rejects with "Connection is closed". Unhandled, that
+      // rejection would end the process with exit code 1 instead of a clean stop.
+      this.queue(queue)
+        .process(job, concurrency, handler.run)
+        .catch((error: Error) => this.logger.warn(`Queue ${queue} stopped running '${job}': ${error.message}`));
       this.logger.log(`Running job '${job}' on queue '${queue}' with ${handler.owner} (concurrency ${concurrency})`);
     }
     for (const name of new Set([...this.handlers.keys()].map((job) => JOBS[job].queue))) {

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/com
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
 import { mapPage, PaginationQueryDto, ParseObjectIdPipe } from '@app/common';
 import { type AuthUser, CurrentUser } from '../auth/decorators/current-user.decorator';
+import { AlsoAnswers } from '../core/openapi-errors';
 import { CheckoutService } from './checkout.service';
 import { CheckoutDto, OrderListResponseDto, OrderResponseDto, toOrderResponse } from './dto/order.dto';
 import { IdempotencyKey } from './idempotency-key.decorator';
@@ -21,6 +22,7 @@ export class OrdersController {
    * in `pending_payment` with the `clientSecret`. Short stock → 409 naming the lines, nothing taken.
    */
   @Post('checkout')
+  @AlsoAnswers({ 422: 'The Idempotency-Key was used before with a different cart, or the payment provider refused the payment' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key from the same user → the same order, stock taken once' })
   async checkout(
     @CurrentUser() user: AuthUser,

@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } fr
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { mapPage, PaginationQueryDto, ParseObjectIdPipe, Public } from '@app/common';
 import { type AuthUser, CurrentUser } from '../auth/decorators/current-user.decorator';
+import { AlsoAnswers } from '../core/openapi-errors';
 import { CreateReviewDto, ReviewListResponseDto, ReviewResponseDto, toReviewResponse, UpdateReviewDto } from './dto/review.dto';
 import { ReviewsService } from './reviews.service';
 
@@ -19,6 +20,7 @@ export class ReviewsController {
 
   /** Only after a delivered order with the product (403); one review per customer and product (409). */
   @ApiBearerAuth()
+  @AlsoAnswers({ 403: 'Only customers with a delivered order containing this product may review it' })
   @Post('products/:id/reviews')
   async create(
     @CurrentUser() user: AuthUser,

@@ -1,13 +1,26 @@
 import { randomBytes } from 'node:crypto';
 import Stripe from 'stripe';
 import request from 'supertest';
-import { Account, bearer } from './accounts';
+import { Account, bearer, login } from './accounts';
+import { createTestApp, TestApp } from './test-app';
 import { TEST_WEBHOOK_SECRET } from './test-env';
 
 /** What supertest can send requests to: an in-process server or a base URL (a process). */
 export type Target = Parameters<typeof request>[0];
 
 export const SHOP_ADMIN = { email: 'shop-admin@example.test', password: 'shop admin password' };
+
+/**
+ * A test app whose first admin is SHOP_ADMIN (created at start-up, as ADMIN_EMAIL does in
+ * production), that admin logged in, and a Shop acting as them.
+ */
+export async function createShopApp(
+  options: Parameters<typeof createTestApp>[0] = {},
+): Promise<{ t: TestApp; admin: Account; shop: Shop }> {
+  const t = await createTestApp({ ...options, env: { ADMIN_EMAIL: SHOP_ADMIN.email, ADMIN_PASSWORD: SHOP_ADMIN.password, ...options.env } });
+  const admin = await login(t, SHOP_ADMIN.email, SHOP_ADMIN.password);
+  return { t, admin, shop: new Shop(t.http, admin) };
+}
 
 export interface ProductFields {
   title?: string;

@@ -5,6 +5,7 @@ import { IsMongoId } from 'class-validator';
 import type { Request } from 'express';
 import { Public } from '@app/common';
 import { type AuthUser, CurrentUser } from '../../auth/decorators/current-user.decorator';
+import { AlsoAnswers } from '../../core/openapi-errors';
 import { OrderResponseDto, toOrderResponse } from '../../orders/dto/order.dto';
 import { PaymentCaptureService } from '../payment-capture.service';
 import { WebhookAckDto } from '../payment-webhooks.controller';
@@ -31,6 +32,7 @@ export class PaypalController {
    */
   @Post('capture')
   @HttpCode(200)
+  @AlsoAnswers({ 422: 'The buyer has not approved the PayPal payment yet, or PayPal refused the capture' })
   @ApiBearerAuth()
   async capture(@CurrentUser() user: AuthUser, @Body() dto: PaypalCaptureDto): Promise<OrderResponseDto> {
     return toOrderResponse(await this.captures.capture('paypal', user.id, dto.orderId));
