@@ -2,12 +2,12 @@ import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import { JOBS, type QueueName } from '../src/jobs/job.registry';
 import { orderEventJobId } from '../src/orders/events/order-events';
-import { Account, login, registerCustomer } from './support/accounts';
+import { Account, registerCustomer } from './support/accounts';
 import { Mailbox } from './support/mailbox';
 import { killProcessesLeftRunning, NodeRun, runBuilt } from './support/node-process';
 import { orderEventJobs } from './support/order-jobs';
-import { PlacedOrder, Shop, SHOP_ADMIN } from './support/shop';
-import { createTestApp, TestApp } from './support/test-app';
+import { createShopApp, PlacedOrder, Shop } from './support/shop';
+import type { TestApp } from './support/test-app';
 import { waitFor } from './support/wait';
 
 const ORDERS = 30;
@@ -24,10 +24,7 @@ describe('Order emails with a worker SIGKILLed mid-batch', () => {
   const mailbox = new Mailbox();
 
   beforeAll(async () => {
-    t = await createTestApp({
-      env: { JOB_LOCK_SECONDS: '3', MAIL_CLAIM_STALE_SECONDS: '5', ADMIN_EMAIL: SHOP_ADMIN.email, ADMIN_PASSWORD: SHOP_ADMIN.password },
-    });
-    shop = new Shop(t.http, await login(t, SHOP_ADMIN.email, SHOP_ADMIN.password));
+    ({ t, shop } = await createShopApp({ env: { JOB_LOCK_SECONDS: '3', MAIL_CLAIM_STALE_SECONDS: '5' } }));
     ordersQueue = t.app.get<Queue>(getQueueToken('orders' satisfies QueueName));
   });
   afterEach(killProcessesLeftRunning);

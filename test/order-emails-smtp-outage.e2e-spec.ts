@@ -1,12 +1,12 @@
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
 import type { QueueName } from '../src/jobs/job.registry';
-import { login, registerCustomer } from './support/accounts';
+import { registerCustomer } from './support/accounts';
 import { Mailbox } from './support/mailbox';
 import { orderEventJobs } from './support/order-jobs';
 import { ServerProcess } from './support/server-process';
-import { Shop, SHOP_ADMIN } from './support/shop';
-import { createTestApp, TestApp } from './support/test-app';
+import { createShopApp, Shop } from './support/shop';
+import type { TestApp } from './support/test-app';
 import { waitFor } from './support/wait';
 
 /**
@@ -16,21 +16,15 @@ import { waitFor } from './support/wait';
  */
 describe('Order email while SMTP is down', () => {
   let t: TestApp;
+  let shop: Shop;
   let smtp: ServerProcess & { webUrl: string };
   let ordersQueue: Queue;
 
   beforeAll(async () => {
     smtp = await ServerProcess.maildev();
-    t = await createTestApp({
-      env: {
-        RUN_WORKER_IN_API: 'true',
-        SMTP_PORT: String(smtp.port),
-        JOB_ATTEMPTS: '12',
-        JOB_BACKOFF_MS: '200',
-        ADMIN_EMAIL: SHOP_ADMIN.email,
-        ADMIN_PASSWORD: SHOP_ADMIN.password,
-      },
-    });
+    ({ t, shop } = await createShopApp({
+      env: { RUN_WORKER_IN_API: 'true', SMTP_PORT: String(smtp.port), JOB_ATTEMPTS: '12', JOB_BACKOFF_MS: '200' },
+    }));
     ordersQueue = t.app.get<Queue>(getQueueToken('orders' satisfies QueueName));
   });
   afterAll(async () => {
@@ -39,7 +33,6 @@ describe('Order email while SMTP is down', () => {
   });
 
   it('places the order (201) and sends its confirmation once SMTP is back', async () => {
-    const shop = new Shop(t.http, await login(t, SHOP_ADMIN.email, SHOP_ADMIN.password));
     const buyer = await registerCustomer(t, 'order-smtp-down');
     const product = await shop.createProduct({ price: 1500 });
     const failures: string[] = [];

@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { JobQueue } from '../src/jobs/job-queue';
 import { orderEventJobId, type OrderEventJob } from '../src/orders/events/order-events';
-import { Account, bearer, login, registerCustomer } from './support/accounts';
+import { Account, bearer, registerCustomer } from './support/accounts';
 import { CaughtEmail, Mailbox } from './support/mailbox';
 import { orderEventJobs } from './support/order-jobs';
-import { paymentSucceeded, PlacedOrder, Shop, SHOP_ADMIN } from './support/shop';
-import { createTestApp, TestApp } from './support/test-app';
+import { createShopApp, paymentSucceeded, PlacedOrder, Shop } from './support/shop';
+import type { TestApp } from './support/test-app';
 import { waitFor } from './support/wait';
 
 /** Dollars as a reader expects them, written independently of the app's formatter. */
@@ -20,8 +20,7 @@ describe('Order emails', () => {
   const mailbox = new Mailbox();
 
   beforeAll(async () => {
-    t = await createTestApp({ env: { RUN_WORKER_IN_API: 'true', ADMIN_EMAIL: SHOP_ADMIN.email, ADMIN_PASSWORD: SHOP_ADMIN.password } });
-    shop = new Shop(t.http, await login(t, SHOP_ADMIN.email, SHOP_ADMIN.password));
+    ({ t, shop } = await createShopApp({ env: { RUN_WORKER_IN_API: 'true' } }));
   });
   afterAll(() => t?.close());
 
