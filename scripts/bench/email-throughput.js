@@ -54,7 +54,8 @@ async function main() {
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
   const env = {
     PATH: process.env.PATH,
-    NODE_ENV: 'production',
+    // JSON logs as in production; production itself refuses the local stack's published credentials.
+    NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     MONGODB_URI: mongoUri,
     REDIS_URL: redisUrl,
