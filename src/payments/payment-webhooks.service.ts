@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import { isDuplicateKeyError } from '@app/common';
+import { Claims } from '@app/common';
 import { OrderLifecycle, PaymentOutcome } from '../orders/order-lifecycle.service';
 import { PaymentProviders } from './payment-providers';
 import { InvalidWebhookError } from './payments.errors';
@@ -20,38 +20,31 @@ export type WebhookOutcome = PaymentOutcome | 'already-applied';
  */
 @Injectable()
 export class PaymentWebhooksService {
+  private readonly claims: Claims;
+
   constructor(
-    @InjectModel(PaymentEventRecord.name) private readonly records: Model<PaymentEventRecord>,
+    @InjectModel(PaymentEventRecord.name) records: Model<PaymentEventRecord>,
     private readonly payments: PaymentProviders,
     private readonly lifecycle: OrderLifecycle,
-  ) {}
+  ) {
+    this.claims = new Claims(records, { key: '_id', state: 'state', claimed: 'processing', done: 'done' });
+  }
 
   async handle(providerName: string, rawBody: Buffer | undefined, headers: Record<string, string | string[] | undefined>): Promise<WebhookOutcome> {
     if (!rawBody || rawBody.length === 0) throw new InvalidWebhookError('Empty webhook body');
     const event = await this.payments.get(providerName).parseWebhook(rawBody, headers);
     const key = `${providerName}:${event.eventId}`;
-    if (!(await this.claim(key, event.kind))) return 'already-applied';
+    const claim = await this.claims.claim(key, STALE_CLAIM_MS, { kind: event.kind, receivedAt: new Date() });
+    // A delivery being applied right now answers 200 too: the provider need not send it again.
+    if (claim.outcome !== 'claimed') return 'already-applied';
     try {
       const outcome = await this.lifecycle.applyPaymentEvent(event);
-      await this.records.updateOne({ _id: key }, { $set: { state: 'done', outcome } });
+      await this.claims.finish(key, claim.claimId, { outcome });
       return outcome;
     } catch (error) {
-      await this.records.deleteOne({ _id: key, state: 'processing' });
+      // Only this delivery's own claim: a slow delivery must not delete the claim of one that took over.
+      await this.claims.release(key, claim.claimId);
       throw error;
     }
-  }
-
-  private async claim(key: string, kind: string): Promise<boolean> {
-    const receivedAt = new Date();
-    try {
-      await this.records.create({ _id: key, state: 'processing', kind, receivedAt });
-      return true;
-    } catch (error) {
-      if (!isDuplicateKeyError(error)) throw error;
-    }
-    const existing = await this.records.findById(key).lean();
-    if (!existing || existing.state === 'done' || existing.receivedAt.getTime() > receivedAt.getTime() - STALE_CLAIM_MS) return false;
-    const takenOver = await this.records.updateOne({ _id: key, state: 'processing', receivedAt: existing.receivedAt }, { $set: { receivedAt } });
-    return takenOver.modifiedCount === 1;
   }
 }

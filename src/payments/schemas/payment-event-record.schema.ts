@@ -20,5 +20,15 @@ export class PaymentEventRecord {
 
   @Prop()
   outcome?: string;
+
+  /** Who holds the claim (the shared claim helper): a takeover replaces it. */
+  @Prop()
+  claimId?: string;
+
+  @Prop()
+  claimedAt?: Date;
+
+  @Prop({ default: 0 })
+  takeovers!: number;
 }
 export const PaymentEventRecordSchema = SchemaFactory.createForClass(PaymentEventRecord);
