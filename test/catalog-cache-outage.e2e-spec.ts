@@ -52,7 +52,7 @@ describe('Catalog reads through a Redis outage', () => {
       expect(res.headers['cache-control']).toBe('no-cache');
     }
     // Admin routes need Redis (sessions); a writer such as a checkout goes through the store.
-    await t.app.get(ProductStore).updateOne({ _id: product.id }, { $set: { price: 9999 } });
+    await t.app.get(ProductStore).edit(product.id, { price: 9999 });
     const during = await get(search).expect(200);
     expect(during.body.items[0].price).toBe(9999);
     expect((await get(`/products/${product.slug}`).expect(200)).body.price).toBe(9999);

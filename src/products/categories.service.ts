@@ -91,7 +91,7 @@ export class CategoriesService {
 
   /** The store writes each product with its new tokens, re-reading any edited meanwhile. */
   private async moveProducts(fromSlug: string, toSlug: string): Promise<void> {
-    await this.products.updateMany({ category: fromSlug }, { $set: { category: toSlug } });
+    await this.products.moveCategory(fromSlug, toSlug);
   }
 
   private async withSlugConflictAs409<T>(write: () => Promise<T>): Promise<T> {

@@ -32,12 +32,12 @@ export function openingStock(onHand: number): { stock: number; stockOnHand: numb
 /**
  * Stock on the shelf (`stockOnHand`) and stock held by orders (`stockAllocated`), kept apart in
  * the product document together with the sellable quantity `stock` (= on hand − allocated, kept
- * by every update below in the same `$inc`). Every write goes through the ProductStore.
+ * by every store verb in the same `$inc`): the rules over the ProductStore's stock verbs.
  *
  * Each allocation is also listed on the product as `{orderId, quantity}`. That makes every
  * effect idempotent per order on the product itself: allocating twice for one order takes once
  * (a retried checkout), and releasing or shipping an allocation that is gone does nothing (a
- * cancel racing an expiry, a sweeper finishing a crashed request). No transactions needed.
+ * cancel racing an expiry, an effect retried after a crash). No transactions needed.
  */
 @Injectable()
 export class InventoryService implements OnApplicationBootstrap {
@@ -63,12 +63,8 @@ export class InventoryService implements OnApplicationBootstrap {
    * repeats the condition, so running this twice or in two processes at once is harmless.
    */
   async migrateLegacyStock(): Promise<number> {
-    const legacy = { stockOnHand: { $exists: false } };
-    const groups = await this.store.aggregate<{ _id: number }>([{ $match: legacy }, { $group: { _id: '$stock' } }]);
     let migrated = 0;
-    for (const { _id: stock } of groups) {
-      migrated += await this.store.updateMany({ ...legacy, stock }, { $set: { stockOnHand: stock, stockAllocated: 0, allocations: [] } });
-    }
+    for (const stock of await this.store.legacyStockValues()) migrated += await this.store.splitLegacyStock(stock);
     return migrated;
   }
 
@@ -86,13 +82,7 @@ export class InventoryService implements OnApplicationBootstrap {
   async allocate(orderId: string, lines: StockLine[]): Promise<void> {
     const order = new Types.ObjectId(orderId);
     const outcomes = await Promise.all(
-      lines.map(async (line) => {
-        const taken = await this.store.updateOne(
-          { _id: line.productId, status: 'active', stock: { $gte: line.quantity }, 'allocations.orderId': { $ne: order } },
-          { $inc: { stock: -line.quantity, stockAllocated: line.quantity }, $push: { allocations: { orderId: order, quantity: line.quantity } } },
-        );
-        return taken || (await this.store.exists({ _id: line.productId, 'allocations.orderId': order }));
-      }),
+      lines.map((line) => this.store.allocate(line.productId, order, line.quantity)),
     );
     const short = lines.filter((_, index) => !outcomes[index]);
     if (short.length === 0) return;
@@ -103,27 +93,13 @@ export class InventoryService implements OnApplicationBootstrap {
   /** Gives the order's allocation back to the sellable stock; a second call finds nothing to give. */
   async release(orderId: string, lines: StockLine[]): Promise<void> {
     const order = new Types.ObjectId(orderId);
-    await Promise.all(
-      lines.map((line) =>
-        this.store.updateOne(
-          { _id: line.productId, 'allocations.orderId': order },
-          { $inc: { stock: line.quantity, stockAllocated: -line.quantity }, $pull: { allocations: { orderId: order } } },
-        ),
-      ),
-    );
+    await Promise.all(lines.map((line) => this.store.release(line.productId, order, line.quantity)));
   }
 
   /** Shipping: the units leave the shelf and the allocation; the sellable quantity is unchanged. */
   async ship(orderId: string, lines: StockLine[]): Promise<void> {
     const order = new Types.ObjectId(orderId);
-    await Promise.all(
-      lines.map((line) =>
-        this.store.updateOne(
-          { _id: line.productId, 'allocations.orderId': order },
-          { $inc: { stockOnHand: -line.quantity, stockAllocated: -line.quantity }, $pull: { allocations: { orderId: order } } },
-        ),
-      ),
-    );
+    await Promise.all(lines.map((line) => this.store.ship(line.productId, order, line.quantity)));
   }
 
   /**
@@ -137,12 +113,8 @@ export class InventoryService implements OnApplicationBootstrap {
       const current = await this.store.findById(productId);
       if (!current) throw new NotFoundError('Product not found');
       if (onHand < current.stockAllocated) throw new StockBelowAllocatedError(current.stockAllocated);
-      const delta = onHand - current.stockOnHand;
-      if (delta === 0) return current;
-      const updated = await this.store.findOneAndUpdate(
-        { _id: current._id, stockOnHand: current.stockOnHand, stockAllocated: { $lte: onHand } },
-        { $inc: { stockOnHand: delta, stock: delta }, $push: { stockAdjustments: adjustment(delta, 'Stock count', by) } },
-      );
+      if (onHand === current.stockOnHand) return current;
+      const updated = await this.store.countOnHand(current._id, current.stockOnHand, onHand, by);
       if (updated) return updated;
     }
     throw new ConflictError('The stock kept changing while it was counted; try again');
@@ -150,12 +122,7 @@ export class InventoryService implements OnApplicationBootstrap {
 
   /** A receipt (+) or write-off (−) of on-hand units, recorded on the product with who and why. */
   async adjust(productId: string, delta: number, reason: string, by: string): Promise<ProductDocument> {
-    // A write-off may only take units nobody holds: sellable ≥ the units written off.
-    const filter = delta < 0 ? { _id: productId, stock: { $gte: -delta } } : { _id: productId };
-    const updated = await this.store.findOneAndUpdate(filter, {
-      $inc: { stockOnHand: delta, stock: delta },
-      $push: { stockAdjustments: adjustment(delta, reason, by) },
-    });
+    const updated = await this.store.adjust(productId, delta, reason, by);
     if (updated) return updated;
     const current = await this.store.findById(productId);
     if (!current) throw new NotFoundError('Product not found');
@@ -169,10 +136,6 @@ export class InventoryService implements OnApplicationBootstrap {
       return { productId: line.productId, requested: line.quantity, available: product?.active ? product.sellable : 0 };
     });
   }
-}
-
-function adjustment(delta: number, reason: string, by: string) {
-  return { _id: new Types.ObjectId(), delta, reason, by: new Types.ObjectId(by), at: new Date() };
 }
 
 export function forSale(product: ProductDocument): ProductForSale {

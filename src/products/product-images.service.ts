@@ -47,15 +47,7 @@ export class ProductImagesService {
     if (stored.length === 0) throw new BadRequestError(`Send 1 to ${MAX_FILES_PER_UPLOAD} images in the field "images"`);
     const images = stored.map((file) => ({ _id: new Types.ObjectId(), key: file.key, url: this.storage.publicUrlOf(file.key) }));
     try {
-      const updated = await this.products.findOneAndUpdate(
-        {
-          _id: productId,
-          status: { $ne: 'archived' },
-          // Room for all of them: the array has no element at the index that would overflow.
-          [`images.${MAX_IMAGES_PER_PRODUCT - stored.length}`]: { $exists: false },
-        },
-        { $push: { images: { $each: images } } },
-      );
+      const updated = await this.products.attachImages(productId, images, MAX_IMAGES_PER_PRODUCT);
       if (updated) return updated;
       await this.assertUploadable(productId);
       throw new ConflictError(`A product has at most ${MAX_IMAGES_PER_PRODUCT} images`);
@@ -69,11 +61,7 @@ export class ProductImagesService {
 
   /** Removes the image from the product first, then its object from storage. */
   async remove(productId: string, imageId: string): Promise<void> {
-    const before = await this.products.findOneAndUpdate(
-      { _id: productId, 'images._id': imageId },
-      { $pull: { images: { _id: imageId } } },
-      { returnDocument: 'before' },
-    );
+    const before = await this.products.removeImage(productId, imageId);
     if (!before) {
       if (!(await this.products.exists({ _id: productId }))) throw new NotFoundError('Product not found');
       throw new NotFoundError('Image not found');
@@ -87,11 +75,7 @@ export class ProductImagesService {
    * Only archived products: they take no uploads, so nothing can be stored there meanwhile.
    */
   async purge(productId: string): Promise<void> {
-    const before = await this.products.findOneAndUpdate(
-      { _id: productId, status: 'archived' },
-      { $set: { images: [] } },
-      { returnDocument: 'before' },
-    );
+    const before = await this.products.removeImagesOfArchived(productId);
     if (!before) {
       if (!(await this.products.exists({ _id: productId }))) throw new NotFoundError('Product not found');
       throw new ConflictError('Only archived products can be purged; delete single images instead');

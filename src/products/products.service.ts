@@ -48,14 +48,14 @@ export class ProductsService {
       if (fields.category !== current.category) await this.categories.assertExists(fields.category);
     }
     if (stock !== undefined) await this.inventory.setOnHand(id, stock, by);
-    const updated = Object.keys(fields).length > 0 ? await this.products.findOneAndUpdate({ _id: id }, { $set: fields }) : await this.products.findById(id);
+    const updated = Object.keys(fields).length > 0 ? await this.products.edit(id, fields) : await this.products.findById(id);
     if (!updated) throw new NotFoundError('Product not found');
     return updated;
   }
 
   /** "Deleting" archives: the product leaves public reads at once; orders keep their copies. */
   async archive(id: string): Promise<void> {
-    if (!(await this.products.updateOne({ _id: id }, { $set: { status: 'archived' } }))) throw new NotFoundError('Product not found');
+    if (!(await this.products.archive(id))) throw new NotFoundError('Product not found');
   }
 
   async getAny(id: string): Promise<ProductDocument> {

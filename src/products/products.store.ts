@@ -5,7 +5,7 @@ import { Model, Types } from 'mongoose';
 import { ConflictError } from '@app/common';
 import { searchTokensOf } from '../search/tokenize';
 import { CatalogVersion } from './catalog-version';
-import { Product, ProductDocument } from './schemas/product.schema';
+import { Product, ProductDocument, ProductImage, StockAdjustment } from './schemas/product.schema';
 
 /** The fields the search tokens are made of. */
 const SEARCHABLE_FIELDS = ['title', 'brand', 'category', 'tags'] as const;
@@ -17,8 +17,18 @@ const DERIVED_FIELDS = ['searchTokens', 'titleTokens'] as const;
 export type NewProduct = Omit<Product, '_id' | 'createdAt' | 'updatedAt' | (typeof DERIVED_FIELDS)[number] | 'images' | 'ratingAverage' | 'ratingCount' | 'ratingSum' | 'allocations' | 'stockAdjustments'> &
   Partial<Pick<Product, 'images' | 'allocations' | 'stockAdjustments'>>;
 
+/** The descriptive fields an admin edits; stock, images, ratings and status have their own verbs. */
+export type ProductEdit = Partial<Pick<Product, 'title' | 'description' | 'brand' | 'category' | 'tags' | 'price'>>;
+
 export type ProductFilter = QueryFilter<Product>;
-export type ProductUpdate = UpdateQuery<Product>;
+type ProductUpdate = UpdateQuery<Product>;
+
+/** What a write changed, for the catalog version (see `changed`). */
+type CatalogChange = 'content' | 'stock' | 'rating';
+const BUMPS_CATALOG_VERSION: Record<CatalogChange, boolean> = { content: true, stock: true, rating: true };
+
+/** Products written before stock was split into on hand and allocated. */
+const LEGACY_STOCK = { stockOnHand: { $exists: false } };
 
 /** Products that can be bought now: `stock` is the sellable quantity (on hand − allocated), kept in step by InventoryService. */
 export const IN_STOCK: ProductFilter = { stock: { $gt: 0 } };
@@ -45,9 +55,9 @@ export function derivedFieldsOf(product: Searchable): Pick<Product, (typeof DERI
  * - the catalog version is bumped after every write that may have changed something, which
  *   invalidates every cached catalog read (see CatalogVersion).
  *
- * Other modules needing their own atomic rule (stock, ratings) pass a filter and an operator
- * update to `updateOne` / `findOneAndUpdate`; the condition in the filter is what makes it atomic.
- * The Mongoose model is never handed out.
+ * Writes are verbs (`allocate`, `attachImages`, `moveCategory`, …): each owns its filter, whose
+ * condition is what makes it atomic, and names what it changed for the catalog version. No
+ * caller passes a filter or an update, and the Mongoose model is never handed out.
  */
 @Injectable()
 export class ProductStore {
@@ -95,54 +105,176 @@ export class ProductStore {
     return this.version.current();
   }
 
-  // ---- writes ----
+  // ---- writes: catalog content ----
 
   async create(fields: NewProduct): Promise<ProductDocument> {
-    const created = await this.model.create({ ...fields, ...derivedFieldsOf(fields) });
-    await this.version.bump();
-    return created;
+    return this.changed('content', await this.model.create({ ...fields, ...derivedFieldsOf(fields) }));
   }
 
   /** Bulk insert (seeding); with `ordered: false` a failure still leaves the rest inserted. */
-  async insertMany(list: NewProduct[]): Promise<void> {
+  async createMany(list: NewProduct[]): Promise<void> {
     try {
       await this.model.insertMany(
         list.map((fields) => ({ ...fields, ...derivedFieldsOf(fields) })),
         { ordered: false, lean: true },
       );
     } finally {
-      await this.version.bump();
+      await this.changed('content', true);
     }
   }
+
+  /** Sets the given descriptive fields in one atomic write; null when the product does not exist. */
+  async edit(productId: string, fields: ProductEdit): Promise<ProductDocument | null> {
+    return this.changed('content', await this.findOneAndUpdate({ _id: productId }, { $set: fields }));
+  }
+
+  /** Takes the product out of public reads; false when it does not exist. */
+  async archive(productId: string): Promise<boolean> {
+    const result = await this.model.updateOne({ _id: productId }, { $set: { status: 'archived' } }, { runValidators: true }).exec();
+    return this.changed('content', result.matchedCount > 0);
+  }
+
+  /** Moves every product of one category to another; returns how many moved. */
+  async moveCategory(fromSlug: string, toSlug: string): Promise<number> {
+    return this.changed('content', await this.updateMany({ category: fromSlug }, { $set: { category: toSlug } }));
+  }
+
+  /**
+   * Appends images to a product that is not archived and has room for all of them at once; null
+   * when it cannot take them (archived, full, or missing: the caller tells which).
+   */
+  async attachImages(productId: string, images: ProductImage[], maxImages: number): Promise<ProductDocument | null> {
+    const updated = await this.model
+      .findOneAndUpdate(
+        {
+          _id: productId,
+          status: { $ne: 'archived' },
+          // Room for all of them: the array has no element at the index that would overflow.
+          [`images.${maxImages - images.length}`]: { $exists: false },
+        },
+        { $push: { images: { $each: images } } },
+        { returnDocument: 'after', runValidators: true },
+      )
+      .exec();
+    return this.changed('content', updated);
+  }
+
+  /** Removes one image; returns the product as it was before (to find the image's key), null when product or image is missing. */
+  async removeImage(productId: string, imageId: string): Promise<ProductDocument | null> {
+    const before = await this.model
+      .findOneAndUpdate({ _id: productId, 'images._id': imageId }, { $pull: { images: { _id: imageId } } }, { returnDocument: 'before' })
+      .exec();
+    return this.changed('content', before);
+  }
+
+  /** Empties the image list of an archived product; the product as it was before, null when it is missing or not archived. */
+  async removeImagesOfArchived(productId: string): Promise<ProductDocument | null> {
+    const before = await this.model.findOneAndUpdate({ _id: productId, status: 'archived' }, { $set: { images: [] } }, { returnDocument: 'before' }).exec();
+    return this.changed('content', before);
+  }
+
+  // ---- writes: stock ----
+  //
+  // `stock` (sellable) = `stockOnHand` − `stockAllocated`, kept by every verb below in the same
+  // `$inc`. Each allocation is listed on the product as `{orderId, quantity}`, which makes every
+  // verb idempotent per order: allocating twice for one order takes once, and releasing or
+  // shipping an allocation that is gone does nothing.
+
+  /** Takes `quantity` units for the order while that many are sellable; true also when the order already holds them. */
+  async allocate(productId: string, orderId: Types.ObjectId, quantity: number): Promise<boolean> {
+    const result = await this.model
+      .updateOne(
+        { _id: productId, status: 'active', stock: { $gte: quantity }, 'allocations.orderId': { $ne: orderId } },
+        { $inc: { stock: -quantity, stockAllocated: quantity }, $push: { allocations: { orderId, quantity } } },
+      )
+      .exec();
+    if (result.matchedCount > 0) return this.changed('stock', true);
+    return (await this.model.exists({ _id: productId, 'allocations.orderId': orderId })) !== null;
+  }
+
+  /** Gives the order's allocation back to the sellable stock; false when there was none (already given back). */
+  async release(productId: string, orderId: Types.ObjectId, quantity: number): Promise<boolean> {
+    const result = await this.model
+      .updateOne(
+        { _id: productId, 'allocations.orderId': orderId },
+        { $inc: { stock: quantity, stockAllocated: -quantity }, $pull: { allocations: { orderId } } },
+      )
+      .exec();
+    return this.changed('stock', result.matchedCount > 0);
+  }
+
+  /** The order's units leave the shelf and the allocation; the sellable quantity is unchanged. */
+  async ship(productId: string, orderId: Types.ObjectId, quantity: number): Promise<boolean> {
+    const result = await this.model
+      .updateOne(
+        { _id: productId, 'allocations.orderId': orderId },
+        { $inc: { stockOnHand: -quantity, stockAllocated: -quantity }, $pull: { allocations: { orderId } } },
+      )
+      .exec();
+    return this.changed('stock', result.matchedCount > 0);
+  }
+
+  /**
+   * Sets the counted on-hand quantity, as a change by the difference to `seenOnHand`, only while
+   * on hand is still that and no more than `onHand` units are allocated; null when either moved.
+   */
+  async countOnHand(productId: Types.ObjectId, seenOnHand: number, onHand: number, by: string): Promise<ProductDocument | null> {
+    const delta = onHand - seenOnHand;
+    const updated = await this.model
+      .findOneAndUpdate(
+        { _id: productId, stockOnHand: seenOnHand, stockAllocated: { $lte: onHand } },
+        { $inc: { stockOnHand: delta, stock: delta }, $push: { stockAdjustments: adjustment(delta, 'Stock count', by) } },
+        { returnDocument: 'after' },
+      )
+      .exec();
+    return this.changed('stock', updated);
+  }
+
+  /** A receipt (+) or write-off (−) of on-hand units; a write-off only of units nobody holds. Null when refused or missing. */
+  async adjust(productId: string, delta: number, reason: string, by: string): Promise<ProductDocument | null> {
+    const filter = delta < 0 ? { _id: productId, stock: { $gte: -delta } } : { _id: productId };
+    const updated = await this.model
+      .findOneAndUpdate(filter, { $inc: { stockOnHand: delta, stock: delta }, $push: { stockAdjustments: adjustment(delta, reason, by) } }, { returnDocument: 'after' })
+      .exec();
+    return this.changed('stock', updated);
+  }
+
+  /**
+   * Products from before on-hand/allocated whose one `stock` field equals `stock`: it becomes on
+   * hand, nothing allocated. The filter repeats the condition, so running it twice is harmless.
+   */
+  async splitLegacyStock(stock: number): Promise<number> {
+    const result = await this.model
+      .updateMany({ ...LEGACY_STOCK, stock }, { $set: { stockOnHand: stock, stockAllocated: 0, allocations: [] } })
+      .exec();
+    return this.changed('stock', result.matchedCount);
+  }
+
+  /** The distinct `stock` values of products from before on-hand/allocated. */
+  async legacyStockValues(): Promise<number[]> {
+    const groups = await this.model.aggregate<{ _id: number }>([{ $match: LEGACY_STOCK }, { $group: { _id: '$stock' } }]).exec();
+    return groups.map((group) => group._id);
+  }
+
+  // ---- internals of the content writes ----
 
   /**
    * One atomic update of the first product matching `filter`; null when none matches. An update
    * that `$set`s a searchable field gets the tokens recomputed (see the class comment).
    */
-  async findOneAndUpdate(
-    filter: ProductFilter,
-    update: ProductUpdate,
-    options: { returnDocument: 'before' | 'after' } = { returnDocument: 'after' },
-  ): Promise<ProductDocument | null> {
+  private async findOneAndUpdate(filter: ProductFilter, update: ProductUpdate): Promise<ProductDocument | null> {
     const searchable = searchableSetOf(update);
     const write = (condition: ProductFilter, withTokens: ProductUpdate) =>
-      this.model.findOneAndUpdate(condition, withTokens, { ...options, runValidators: true }).exec();
-    if (!searchable) return this.bumpedIf(await write(filter, update));
+      this.model.findOneAndUpdate(condition, withTokens, { returnDocument: 'after', runValidators: true }).exec();
+    if (!searchable) return write(filter, update);
 
     for (let attempt = 0; attempt < TOKEN_RETRIES; attempt += 1) {
       const current = await this.model.findOne(filter, searchableProjection()).lean<SearchableSnapshot>();
       if (!current) return null;
       const updated = await write(conditionOn(filter, current), withTokens(update, { ...pickSearchable(current), ...searchable }));
-      if (updated) return this.bumpedIf(updated);
+      if (updated) return updated;
     }
     throw new ConflictError('The product kept changing while it was edited; try again');
-  }
-
-  /** Like `findOneAndUpdate` without the document: whether a product matched. */
-  async updateOne(filter: ProductFilter, update: ProductUpdate): Promise<boolean> {
-    if (searchableSetOf(update)) return (await this.findOneAndUpdate(filter, update)) !== null;
-    const result = await this.model.updateOne(filter, update, { runValidators: true }).exec();
-    return this.bumpedIf(result.matchedCount > 0);
   }
 
   /**
@@ -150,11 +282,11 @@ export class ProductStore {
    * searchable field, each product is written with its own tokens and its own condition, and
    * products edited meanwhile are read again on the next pass.
    */
-  async updateMany(filter: ProductFilter, update: ProductUpdate): Promise<number> {
+  private async updateMany(filter: ProductFilter, update: ProductUpdate): Promise<number> {
     const searchable = searchableSetOf(update);
     if (!searchable) {
       const result = await this.model.updateMany(filter, update, { runValidators: true }).exec();
-      return this.bumpedIf(result.matchedCount);
+      return result.matchedCount;
     }
     const done: Types.ObjectId[] = [];
     try {
@@ -174,16 +306,23 @@ export class ProductStore {
       }
       throw new ConflictError('Products kept changing during the update; try again');
     } finally {
-      if (done.length > 0) await this.version.bump();
+      // Products moved before the conflict are moved: cached reads must see them.
+      if (done.length > 0) await this.changed('content', true);
     }
   }
 
-  private async bumpedIf<T>(outcome: T): Promise<T> {
-    if (outcome) await this.version.bump();
+  /**
+   * Bumps the catalog version after a write that happened (`outcome` truthy). What changed is
+   * named by every verb: content (titles, prices, categories, images, status) is what cached
+   * catalog answers are made of; stock and ratings are not, but until exact stock is laid over
+   * cached answers they bump it too, so that every write is visible in the very next read.
+   */
+  private async changed<T>(change: CatalogChange, outcome: T): Promise<T> {
+    if (outcome && BUMPS_CATALOG_VERSION[change]) await this.version.bump();
     return outcome;
   }
 
-  // ---- rating aggregates (reviews, issue 17) ----
+  // ---- writes: rating aggregates (reviews, issue 17) ----
   //
   // `ratingSum` and `ratingCount` are the truth: every review change moves them with one atomic
   // `$inc` of its own delta, so concurrent changes add up exactly and none is lost. The average
@@ -206,12 +345,11 @@ export class ProductStore {
   // `npm run reviews:recompute` repairs (it also repairs a crash before the `$inc`).
 
   /** Adds a review change to a product's rating; false when the product does not exist. */
-  async changeRating(productId: string | Types.ObjectId, change: RatingAggregate): Promise<boolean> {
+  async applyRatingChange(productId: string | Types.ObjectId, change: RatingAggregate): Promise<boolean> {
     const result = await this.model.updateOne({ _id: productId }, { $inc: { ratingSum: change.sum, ratingCount: change.count } }).exec();
     if (result.matchedCount === 0) return false;
     await this.settleRatingAverage(productId);
-    await this.version.bump();
-    return true;
+    return this.changed('rating', true);
   }
 
   /** Every product whose stored rating is not all zeros: what `reviews:recompute` compares. */
@@ -233,7 +371,7 @@ export class ProductStore {
         { $set: { ratingSum: exact.sum, ratingCount: exact.count, ratingAverage: ratingAverageOf(exact.sum, exact.count) } },
       )
       .exec();
-    return this.bumpedIf(result.matchedCount > 0);
+    return this.changed('rating', result.matchedCount > 0);
   }
 
   private async settleRatingAverage(productId: string | Types.ObjectId): Promise<void> {
@@ -264,6 +402,10 @@ export function ratingAverageOf(sum: number, count: number): number {
 }
 
 type SearchableSnapshot = Searchable & { _id: Types.ObjectId };
+
+function adjustment(delta: number, reason: string, by: string): StockAdjustment {
+  return { _id: new Types.ObjectId(), delta, reason, by: new Types.ObjectId(by), at: new Date() };
+}
 
 function searchableProjection(): Record<string, 1> {
   return Object.fromEntries(SEARCHABLE_FIELDS.map((field) => [field, 1]));

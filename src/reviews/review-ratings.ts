@@ -41,7 +41,7 @@ export class ReviewRatings {
   async move(productId: Types.ObjectId, before: RatingAggregate, after: RatingAggregate): Promise<void> {
     const change = { sum: after.sum - before.sum, count: after.count - before.count };
     if (change.sum === 0 && change.count === 0) return;
-    await this.products.changeRating(productId, change);
+    await this.products.applyRatingChange(productId, change);
   }
 
   /**

@@ -85,7 +85,7 @@ export class SeedService {
           status: 'active',
         });
       }
-      await this.store.insertMany(batch);
+      await this.store.createMany(batch);
       onProgress(Math.min(start + batchSize, count), count);
     }
     this.logger.log(`Inserted ${count} synthetic products (run ${run})`);
