@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
 import { createHash } from 'node:crypto';
-import { Model, Types } from 'mongoose';
+import { Types } from 'mongoose';
 import { BadRequestError, isDuplicateKeyError } from '@app/common';
 import { CartService } from '../cart/cart.service';
 import { AppConfig } from '../config/app-config';
@@ -10,11 +9,12 @@ import { OutOfStockError } from '../products/stock.errors';
 import { DEFAULT_PAYMENT_PROVIDER, PaymentProviders } from '../payments/payment-providers';
 import { AddressesService } from '../users/addresses.service';
 import { CheckoutDto, ShippingAddressDto } from './dto/order.dto';
-import { OrderLifecycle, OrderRecord } from './order-lifecycle.service';
+import { OrderLifecycle } from './order-lifecycle.service';
+import { OrderRecord, OrderStore } from './order.store';
 import { OrderNumbers } from './order-numbers';
 import { lineTotal, orderTotals } from './order-totals';
 import { CheckoutInProgressError, EmptyCartError, IdempotencyKeyReusedError } from './orders.errors';
-import { Order, OrderLine, ShippingAddress } from './schemas/order.schema';
+import { OrderLine, ShippingAddress } from './schemas/order.schema';
 
 /** How long a request with a key waits for a simultaneous request with the same key to place its order. */
 const REPLAY_WAIT_MS = 20_000;
@@ -44,7 +44,7 @@ interface CheckoutRequest {
 @Injectable()
 export class CheckoutService {
   constructor(
-    @InjectModel(Order.name) private readonly orders: Model<Order>,
+    private readonly orders: OrderStore,
     private readonly cart: CartService,
     private readonly addresses: AddressesService,
     private readonly inventory: InventoryService,
@@ -59,7 +59,7 @@ export class CheckoutService {
       const request = await this.describe(userId, dto);
       const scope = idempotencyKey ? `${userId}:${idempotencyKey}` : undefined;
       if (scope) {
-        const earlier = await this.orders.findOne({ idempotencyScope: scope }).lean();
+        const earlier = await this.orders.findByIdempotencyScope(scope);
         if (earlier) {
           const replayed = await this.replay(earlier, request);
           if (replayed) return replayed;
@@ -95,7 +95,7 @@ export class CheckoutService {
   private async replay(earlier: OrderRecord, request: CheckoutRequest): Promise<OrderRecord | null> {
     if (request.lines.length > 0 && earlier.requestHash !== request.hash) throw new IdempotencyKeyReusedError();
     const deadline = Date.now() + REPLAY_WAIT_MS;
-    for (let order: OrderRecord | null = earlier; order; order = await this.orders.findById(earlier._id).lean()) {
+    for (let order: OrderRecord | null = earlier; order; order = await this.orders.findById(earlier._id)) {
       if (order.status !== 'placing') return order;
       if (Date.now() > deadline) throw new CheckoutInProgressError();
       await new Promise((resolve) => setTimeout(resolve, REPLAY_POLL_MS));
@@ -138,21 +138,18 @@ export class CheckoutService {
     const number = await this.numbers.next();
     let order: OrderRecord;
     try {
-      order = (
-        await this.orders.create({
-          _id: orderId,
-          number,
-          userId: request.userId,
-          status: 'placing',
-          items,
-          ...totals,
-          currency: this.config.get('STORE_CURRENCY'),
-          shippingAddress: request.address,
-          payment: { provider: request.provider, status: 'requires_payment' },
-          idempotencyScope: scope ?? `order:${orderId.toHexString()}`,
-          requestHash: request.hash,
-        })
-      ).toObject();
+      order = await this.orders.place({
+        _id: orderId,
+        number,
+        userId: new Types.ObjectId(request.userId),
+        items,
+        ...totals,
+        currency: this.config.get('STORE_CURRENCY'),
+        shippingAddress: request.address,
+        payment: { provider: request.provider },
+        idempotencyScope: scope ?? `order:${orderId.toHexString()}`,
+        requestHash: request.hash,
+      });
     } catch (error) {
       if (scope && isDuplicateKeyError(error)) return null;
       throw error;
@@ -170,9 +167,7 @@ export class CheckoutService {
       });
       placed = await this.lifecycle.transition(orderId, 'pending_payment', 'checkout', {
         set: {
-          'payment.intentId': intent.intentId,
-          ...(intent.clientSecret && { 'payment.clientSecret': intent.clientSecret }),
-          ...(intent.approvalUrl && { 'payment.approvalUrl': intent.approvalUrl }),
+          payment: { intentId: intent.intentId, clientSecret: intent.clientSecret, approvalUrl: intent.approvalUrl },
           paymentDueAt: new Date(Date.now() + this.config.get('ORDER_PAYMENT_TTL_MINUTES') * 60_000),
         },
       });

@@ -4,6 +4,7 @@ import { JobsModule } from '../jobs/jobs.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { InventoryModule } from '../products/inventory.module';
 import { OrderLifecycle } from './order-lifecycle.service';
+import { OrderStore } from './order.store';
 import { OrderMaintenance } from './order-maintenance';
 import { OutboxRelay } from './outbox/outbox-relay';
 import { Order, OrderSchema } from './schemas/order.schema';
@@ -21,7 +22,7 @@ import { Order, OrderSchema } from './schemas/order.schema';
     InventoryModule,
     PaymentsModule,
   ],
-  providers: [OrderLifecycle, OutboxRelay, OrderMaintenance],
-  exports: [OrderLifecycle, OutboxRelay, OrderMaintenance, MongooseModule],
+  providers: [OrderStore, OrderLifecycle, OutboxRelay, OrderMaintenance],
+  exports: [OrderStore, OrderLifecycle, OutboxRelay, OrderMaintenance],
 })
 export class OrderLifecycleModule {}

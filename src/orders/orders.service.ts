@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import { Model, QueryFilter } from 'mongoose';
+import { QueryFilter } from 'mongoose';
 import { NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
 import { AdminOrderListQueryDto, UpdateOrderStatusDto } from './dto/order.dto';
-import { OrderLifecycle, OrderRecord } from './order-lifecycle.service';
+import { OrderLifecycle } from './order-lifecycle.service';
+import { OrderRecord, OrderStore } from './order.store';
 import { Order } from './schemas/order.schema';
 
 /** Orders still being placed by a checkout are nobody's business yet. */
@@ -13,7 +13,7 @@ const PLACED = { status: { $ne: 'placing' } } as const;
 @Injectable()
 export class OrdersService {
   constructor(
-    @InjectModel(Order.name) private readonly orders: Model<Order>,
+    private readonly orders: OrderStore,
     private readonly lifecycle: OrderLifecycle,
   ) {}
 
@@ -24,7 +24,7 @@ export class OrdersService {
 
   /** Someone else's order is as good as missing (404). */
   async getOwn(userId: string, orderId: string): Promise<OrderRecord> {
-    const order = await this.orders.findOne({ _id: orderId, userId, ...PLACED }).lean();
+    const order = await this.orders.findPlaced(orderId, userId);
     if (!order) throw new NotFoundError('Order not found');
     return order;
   }
@@ -49,7 +49,7 @@ export class OrdersService {
   }
 
   async get(orderId: string): Promise<OrderRecord> {
-    const order = await this.orders.findOne({ _id: orderId, ...PLACED }).lean();
+    const order = await this.orders.findPlaced(orderId);
     if (!order) throw new NotFoundError('Order not found');
     return order;
   }
@@ -63,14 +63,11 @@ export class OrdersService {
 
   /** Whether the user has received the product: a `delivered` order of theirs contains it (reviews). */
   async hasDelivered(userId: string, productId: string): Promise<boolean> {
-    return (await this.orders.exists({ userId, status: 'delivered', 'items.productId': productId })) !== null;
+    return this.orders.hasDelivered(userId, productId);
   }
 
   private async page(filter: QueryFilter<Order>, query: PaginationQueryDto): Promise<Paginated<OrderRecord>> {
-    const [items, total] = await Promise.all([
-      this.orders.find(filter).sort({ createdAt: -1, _id: -1 }).skip(skipFor(query)).limit(query.limit).lean(),
-      this.orders.countDocuments(filter),
-    ]);
+    const { items, total } = await this.orders.page(filter, skipFor(query), query.limit);
     return { items, total, page: query.page, limit: query.limit };
   }
 }

@@ -1,19 +1,19 @@
 import { Injectable } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import { Error as MongooseError, Model } from 'mongoose';
-import { BadRequestError, ConflictError, NotFoundError } from '@app/common';
+import { BadRequestError, NotFoundError } from '@app/common';
 import { CreateAddressDto, UpdateAddressDto } from './dto/address.dto';
-import { Address, User, UserDocument } from './schemas/user.schema';
+import { Address, UserDocument } from './schemas/user.schema';
+import { UsersService } from './users.service';
 
 export const MAX_ADDRESSES = 20;
 
 /**
- * A user's address book, embedded in the user document. Every change is a read-modify-save
- * guarded by the document version, so concurrent edits cannot leave two default addresses.
+ * A user's address book, embedded in the user document: the rules here, the write in
+ * UsersService (the users collection's one writer). Every change is a read-modify-save guarded
+ * by the document version, so concurrent edits cannot leave two default addresses.
  */
 @Injectable()
 export class AddressesService {
-  constructor(@InjectModel(User.name) private readonly users: Model<User>) {}
+  constructor(private readonly users: UsersService) {}
 
   async list(userId: string): Promise<Address[]> {
     return (await this.loadUser(userId)).addresses;
@@ -31,7 +31,7 @@ export class AddressesService {
     const makeDefault = dto.isDefault === true || user.addresses.length === 0;
     if (makeDefault) clearDefault(user);
     user.addresses.push({ ...dto, isDefault: makeDefault } as Address);
-    await this.save(user);
+    await this.users.saveAddressBook(user);
     return user.addresses[user.addresses.length - 1];
   }
 
@@ -43,7 +43,7 @@ export class AddressesService {
     Object.assign(address, fields);
     // Unsetting the only default is allowed: the user then simply has none.
     if (isDefault !== undefined) address.isDefault = isDefault;
-    await this.save(user);
+    await this.users.saveAddressBook(user);
     return address;
   }
 
@@ -52,13 +52,11 @@ export class AddressesService {
     const address = this.findAddress(user, addressId);
     user.addresses = user.addresses.filter((candidate) => candidate !== address);
     if (address.isDefault && user.addresses.length > 0) user.addresses[0].isDefault = true;
-    await this.save(user);
+    await this.users.saveAddressBook(user);
   }
 
-  private async loadUser(userId: string): Promise<UserDocument> {
-    const user = await this.users.findById(userId);
-    if (!user) throw new NotFoundError('User not found');
-    return user;
+  private loadUser(userId: string): Promise<UserDocument> {
+    return this.users.getById(userId);
   }
 
   /** Someone else's address id is indistinguishable from a missing one (404). */
@@ -66,17 +64,6 @@ export class AddressesService {
     const address = user.addresses.find((candidate) => candidate._id.toString() === addressId);
     if (!address) throw new NotFoundError('Address not found');
     return address;
-  }
-
-  private async save(user: UserDocument): Promise<void> {
-    try {
-      await user.save();
-    } catch (error) {
-      if (error instanceof MongooseError.VersionError) {
-        throw new ConflictError('The address book was changed by another request; try again');
-      }
-      throw error;
-    }
   }
 }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { Model } from 'mongoose';
+import { Error as MongooseError, Model } from 'mongoose';
 import { ConflictError, isDuplicateKeyError, NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
 import { SessionsService } from '../auth/sessions/sessions.service';
 import { Role, User, UserDocument } from './schemas/user.schema';
@@ -69,6 +69,21 @@ export class UsersService {
     if (before.role !== role) await this.sessions.revokeAllForUser(id);
     before.role = role;
     return before;
+  }
+
+  /**
+   * Writes an address book changed on the document as read (AddressesService holds the rules).
+   * The save is conditioned on the document's version: an edit in between is a 409, not lost.
+   */
+  async saveAddressBook(user: UserDocument): Promise<void> {
+    try {
+      await user.save();
+    } catch (error) {
+      if (error instanceof MongooseError.VersionError) {
+        throw new ConflictError('The address book was changed by another request; try again');
+      }
+      throw error;
+    }
   }
 
   /** A new password signs the user out everywhere (password reset, account recovery). */

@@ -1,8 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { InjectModel } from '@nestjs/mongoose';
-import { Model, Types } from 'mongoose';
+import { Types } from 'mongoose';
 import { JobQueue } from '../../jobs/job-queue';
 import { orderEventJobId } from '../events/order-events';
+import { OrderStore } from '../order.store';
 import { Order } from '../schemas/order.schema';
 
 /** An order's id and outbox: all the relay needs. */
@@ -24,7 +24,7 @@ export class OutboxRelay {
   private readonly logger = new Logger(OutboxRelay.name);
 
   constructor(
-    @InjectModel(Order.name) private readonly orders: Model<Order>,
+    private readonly orders: OrderStore,
     private readonly jobs: JobQueue,
   ) {}
 
@@ -43,8 +43,8 @@ export class OutboxRelay {
 
   /** Hands over every event in the order's outbox; returns how many. */
   async relay(orderId: string | Types.ObjectId): Promise<number> {
-    const order = await this.orders.findById(orderId, { outbox: 1 }).lean();
-    return order ? this.handOver(order) : 0;
+    const id = typeof orderId === 'string' ? new Types.ObjectId(orderId) : orderId;
+    return this.handOver({ _id: id, outbox: await this.orders.takeOutbox(id) });
   }
 
   private async handOver(order: OutboxOf): Promise<number> {
@@ -53,15 +53,14 @@ export class OutboxRelay {
     for (const entry of order.outbox) {
       await this.jobs.queue('order-event', { orderId: id, eventId: entry.eventId, type: entry.type }, { jobId: orderEventJobId(id, entry.eventId) });
     }
-    await this.orders.updateOne({ _id: order._id }, { $pull: { outbox: { eventId: { $in: order.outbox.map((entry) => entry.eventId) } } } });
+    await this.orders.markRelayed(order._id, order.outbox.map((entry) => entry.eventId));
     return order.outbox.length;
   }
 
   /** Hands over events recorded before `cutoff` that no relay took (a crash, an outage). */
   async sweep(cutoff: Date): Promise<number> {
-    const stale = await this.orders.find({ 'outbox.at': { $lt: cutoff } }, { _id: 1 }).limit(SWEEP_BATCH).lean();
     let handed = 0;
-    for (const { _id } of stale) handed += await this.relay(_id);
+    for (const orderId of await this.orders.withStaleOutbox(cutoff, SWEEP_BATCH)) handed += await this.relay(orderId);
     if (handed > 0) this.logger.log(`Sweeper handed over ${handed} event(s) the relay had missed`);
     return handed;
   }

@@ -1,0 +1,208 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model, QueryFilter, Types } from 'mongoose';
+import { isObjectIdString } from '@app/common';
+import type { OrderEventType } from './events/order-events';
+import type { OrderActor, OrderStatus, OrderTransition } from './order-state';
+import { Order, OutboxEntry, Payment, PaymentFailure } from './schemas/order.schema';
+
+/** An order as read (a plain object: `_id` is an ObjectId, the rest as stored). */
+export type OrderRecord = Order;
+
+/** What checkout writes to open an order in `placing`; the store adds status and the empty lists. */
+export type NewOrder = Pick<
+  Order,
+  '_id' | 'number' | 'userId' | 'items' | 'subtotal' | 'shippingTotal' | 'total' | 'currency' | 'shippingAddress' | 'idempotencyScope' | 'requestHash'
+> & { payment: Pick<Payment, 'provider'> };
+
+/** Fields a transition may set in the same write as the status. */
+export interface TransitionFields {
+  trackingNumber?: string;
+  paymentDueAt?: Date;
+  payment?: Partial<Pick<Payment, 'status' | 'intentId' | 'clientSecret' | 'approvalUrl'>>;
+}
+
+export interface TransitionChange {
+  set?: TransitionFields;
+  /** Kept in the history entry. */
+  note?: string;
+}
+
+const PLACED = { status: { $ne: 'placing' } } as const;
+
+/**
+ * The only writer of the `orders` collection (ARCHITECTURE.md: one owner per collection). Writes
+ * are verbs that own their filter: the status only ever changes through `transition`, one
+ * conditional write that also appends the history entry and records the step's event in the
+ * outbox, so an event exists exactly when its transition happened.
+ */
+@Injectable()
+export class OrderStore {
+  constructor(@InjectModel(Order.name) private readonly model: Model<Order>) {}
+
+  // ---- reads ----
+
+  findById(orderId: string | Types.ObjectId): Promise<OrderRecord | null> {
+    return this.model.findById(orderId).lean<OrderRecord>().exec();
+  }
+
+  /** A placed order (not one a checkout is still placing), optionally only if it is the user's. */
+  findPlaced(orderId: string, userId?: string): Promise<OrderRecord | null> {
+    return this.model.findOne({ _id: orderId, ...(userId && { userId }), ...PLACED }).lean<OrderRecord>().exec();
+  }
+
+  findByIdempotencyScope(scope: string): Promise<OrderRecord | null> {
+    return this.model.findOne({ idempotencyScope: scope }).lean<OrderRecord>().exec();
+  }
+
+  /** The placed order a payment names: by its id, else by the provider's intent id. */
+  async findForPayment(orderId: string | undefined, intentId: string): Promise<OrderRecord | null> {
+    if (isObjectIdString(orderId)) {
+      const order = await this.model.findOne({ _id: orderId, ...PLACED }).lean<OrderRecord>().exec();
+      if (order) return order;
+    }
+    return this.model.findOne({ 'payment.intentId': intentId, ...PLACED }).lean<OrderRecord>().exec();
+  }
+
+  async page(filter: QueryFilter<Order>, skip: number, limit: number): Promise<{ items: OrderRecord[]; total: number }> {
+    const [items, total] = await Promise.all([
+      this.model.find(filter).sort({ createdAt: -1, _id: -1 }).skip(skip).limit(limit).lean<OrderRecord[]>().exec(),
+      this.model.countDocuments(filter).exec(),
+    ]);
+    return { items, total };
+  }
+
+  async hasDelivered(userId: string, productId: string): Promise<boolean> {
+    return (await this.model.exists({ userId, status: 'delivered', 'items.productId': productId })) !== null;
+  }
+
+  /** Ids of unpaid orders whose payment deadline passed. */
+  async dueForExpiry(now: Date, limit: number): Promise<Types.ObjectId[]> {
+    const due = await this.model.find({ status: 'pending_payment', paymentDueAt: { $lte: now } }, { _id: 1 }).limit(limit).lean().exec();
+    return due.map((order) => order._id);
+  }
+
+  /** Orders a checkout began before `cutoff` and never placed (it died or failed mid-way). */
+  abandonedPlacing(cutoff: Date, limit: number): Promise<OrderRecord[]> {
+    return this.model.find({ status: 'placing', createdAt: { $lt: cutoff } }).limit(limit).lean<OrderRecord[]>().exec();
+  }
+
+  /** Orders cancelled or shipped before `cutoff` whose stock effect a crash interrupted. */
+  withUnfinishedStock(cutoff: Date, limit: number): Promise<OrderRecord[]> {
+    return this.model
+      .find({ status: { $in: ['cancelled', 'shipped', 'delivered'] }, inventory: 'held', updatedAt: { $lt: cutoff } })
+      .limit(limit)
+      .lean<OrderRecord[]>()
+      .exec();
+  }
+
+  /** Ids of orders whose refund was claimed before `cutoff` and never completed. */
+  async withRequestedRefund(cutoff: Date, limit: number): Promise<Types.ObjectId[]> {
+    const orders = await this.model.find({ 'payment.refund.state': 'requested', 'payment.refund.requestedAt': { $lt: cutoff } }, { _id: 1 }).limit(limit).lean().exec();
+    return orders.map((order) => order._id);
+  }
+
+  /** Ids of orders holding events recorded before `cutoff` (no relay took them: a crash, an outage). */
+  async withStaleOutbox(cutoff: Date, limit: number): Promise<Types.ObjectId[]> {
+    const stale = await this.model.find({ 'outbox.at': { $lt: cutoff } }, { _id: 1 }).limit(limit).lean().exec();
+    return stale.map((order) => order._id);
+  }
+
+  /** The events waiting in the order's outbox (they leave it with `markRelayed`). */
+  async takeOutbox(orderId: string | Types.ObjectId): Promise<OutboxEntry[]> {
+    const order = await this.model.findById(orderId, { outbox: 1 }).lean<Pick<Order, 'outbox'>>().exec();
+    return order?.outbox ?? [];
+  }
+
+  // ---- writes ----
+
+  /** Opens the order in the internal status `placing`; a duplicate idempotency scope throws E11000. */
+  async place(order: NewOrder): Promise<OrderRecord> {
+    const created = await this.model.create({ ...order, status: 'placing', payment: { provider: order.payment.provider, status: 'requires_payment' } });
+    return created.toObject<OrderRecord>();
+  }
+
+  /** Forgets an order a checkout never placed; nothing once it was placed after all. */
+  async discardPlacing(orderId: Types.ObjectId): Promise<boolean> {
+    return (await this.model.deleteOne({ _id: orderId, status: 'placing' }).exec()).deletedCount === 1;
+  }
+
+  /**
+   * Takes `step` from the status the order was read in: sets the status and `change.set`, appends
+   * the history entry and records the step's event in the outbox, in one write conditioned on the
+   * status still being `current.status`. Null when another write changed the status first.
+   */
+  async transition(current: OrderRecord, step: OrderTransition, actor: OrderActor, change: TransitionChange = {}): Promise<OrderRecord | null> {
+    const at = new Date();
+    const push: Record<string, unknown> = { history: { status: step.to, at, by: actor, ...(change.note && { note: change.note }) } };
+    if (step.event) push.outbox = outboxEntry(step.event.type, at);
+    return this.model
+      .findOneAndUpdate({ _id: current._id, status: current.status }, { $set: { status: step.to, ...flatten(change.set) }, $push: push }, { returnDocument: 'after' })
+      .lean<OrderRecord>()
+      .exec();
+  }
+
+  /** The events were handed to the queue: they leave the outbox. */
+  async markRelayed(orderId: Types.ObjectId, eventIds: string[]): Promise<void> {
+    await this.model.updateOne({ _id: orderId }, { $pull: { outbox: { eventId: { $in: eventIds } } } }).exec();
+  }
+
+  /** The order's units went back to the shelf (`released`) or left it (`shipped`); once, from `held`. */
+  async markStock(orderId: Types.ObjectId, state: 'released' | 'shipped'): Promise<boolean> {
+    const result = await this.model.updateOne({ _id: orderId, inventory: 'held' }, { $set: { inventory: state } }).exec();
+    return result.modifiedCount === 1;
+  }
+
+  /** A success that did not match the order (amount, currency or intent), kept for a human. */
+  async rejectPaymentEvent(orderId: Types.ObjectId, eventId: string): Promise<void> {
+    await this.model.updateOne({ _id: orderId }, { $addToSet: { 'payment.rejectedEvents': eventId } }).exec();
+  }
+
+  /** A decline while the order waits for payment; each provider event once. */
+  async recordPaymentFailure(orderId: Types.ObjectId, failure: PaymentFailure): Promise<void> {
+    await this.model
+      .updateOne(
+        { _id: orderId, status: 'pending_payment', 'payment.failures.eventId': { $ne: failure.eventId } },
+        { $set: { 'payment.status': 'failed' }, $push: { 'payment.failures': failure } },
+      )
+      .exec();
+  }
+
+  /** Claims the order's one refund before the provider is asked; false when it was claimed before. */
+  async requestRefund(orderId: Types.ObjectId, amount: number, reason: string): Promise<boolean> {
+    const claimed = await this.model
+      .updateOne(
+        { _id: orderId, 'payment.refund': { $exists: false } },
+        { $set: { 'payment.refund': { state: 'requested', amount, reason, requestedAt: new Date() }, 'payment.status': 'refund_pending' } },
+      )
+      .exec();
+    return claimed.modifiedCount === 1;
+  }
+
+  /** The provider refunded: recorded once, with a history entry saying so. */
+  async markRefunded(order: OrderRecord, refundId: string, note: string): Promise<boolean> {
+    const at = new Date();
+    const result = await this.model
+      .updateOne(
+        { _id: order._id, 'payment.refund.state': 'requested' },
+        {
+          $set: { 'payment.refund.state': 'succeeded', 'payment.refund.refundId': refundId, 'payment.refund.completedAt': at, 'payment.status': 'refunded' },
+          $push: { history: { status: order.status, at, by: 'system', note } },
+        },
+      )
+      .exec();
+    return result.modifiedCount === 1;
+  }
+}
+
+export function outboxEntry(type: OrderEventType, at: Date): OutboxEntry {
+  return { eventId: new Types.ObjectId().toHexString(), type, at };
+}
+
+/** `{payment: {status}}` → `{'payment.status': …}`: a transition sets fields, never replaces the payment. */
+function flatten(fields: TransitionFields = {}): Record<string, unknown> {
+  const { payment, ...top } = fields;
+  const flat: Record<string, unknown> = { ...top };
+  for (const [key, value] of Object.entries(payment ?? {})) flat[`payment.${key}`] = value;
+  return Object.fromEntries(Object.entries(flat).filter(([, value]) => value !== undefined));
+}
