@@ -19,9 +19,11 @@ export interface JobPayloads {
   'password-reset': PasswordResetJob;
   /** Turn one order event into its email. */
   'order-event': OrderEventJob;
+  /** Do what one order event entails: stock released or shipped, refund, the provider's payment cancelled. */
+  'order-effects': OrderEventJob;
   /**
    * Every 30 s (OrderMaintenance): hand over outbox events a crash left behind, cancel unpaid
-   * orders past their deadline, finish stock and refund effects a crash interrupted. No payload.
+   * orders past their deadline, give back the stock of checkouts that died. No payload.
    */
   'orders-maintenance': Record<string, never>;
 }
@@ -43,5 +45,6 @@ export const JOBS: { readonly [N in JobName]: JobDefinition } = {
   'send-email': { queue: 'mail', concurrency: 4 },
   'password-reset': { queue: 'mail', concurrency: 2 },
   'order-event': { queue: 'orders', concurrency: 4 },
+  'order-effects': { queue: 'orders', concurrency: 2 },
   'orders-maintenance': { queue: 'orders', concurrency: 1 },
 };

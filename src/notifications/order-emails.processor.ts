@@ -9,7 +9,7 @@ import type { EmailMessage } from './mail.types';
 import { MailTemplates, type OrderEmailContext } from './mail-templates';
 import { MailerService } from './mailer.service';
 
-export type OrderEmailOutcome = 'sent' | 'already-sent' | 'no-order' | 'no-customer';
+export type OrderEmailOutcome = 'sent' | 'already-sent' | 'no-order' | 'no-customer' | 'no-email';
 
 /** 1999 EUR → "€19.99": amounts are kept in minor units, shown in the order's currency. */
 export function formatMoney(minor: number, currency: string): string {
@@ -36,6 +36,8 @@ export class OrderEmailsProcessor {
 
   @OnJob('order-event')
   async handle({ orderId, eventId, type }: OrderEventJob): Promise<OrderEmailOutcome> {
+    // Never queued for email (EVENTS_WITH_EMAIL): the cancellation email already says it.
+    if (type === 'OrderRefunded') return 'no-email';
     const order = await this.orders.read(orderId);
     // Nothing to tell anyone (deleted, or a hand-made job): retrying would not change that.
     if (!order) {
@@ -53,7 +55,7 @@ export class OrderEmailsProcessor {
     return this.mailer.sendOnce(orderEventJobId(orderId, eventId), () => this.render(type, order, customer));
   }
 
-  private render(type: OrderEventType, order: OrderRecord, customer: { email: string; name: string }): EmailMessage {
+  private render(type: Exclude<OrderEventType, 'OrderRefunded'>, order: OrderRecord, customer: { email: string; name: string }): EmailMessage {
     const money = (minor: number) => formatMoney(minor, order.currency);
     const base: OrderEmailContext = { number: order.number, customerName: customer.name, total: money(order.total) };
     const to = customer.email;

@@ -39,7 +39,7 @@ interface CheckoutRequest {
  * on the product), the PaymentIntent is created with an idempotency key derived from the order,
  * and one transition makes the order `pending_payment` with its `OrderPlaced` event. Any failure
  * on the way gives the allocation back and removes the unplaced order; a crash on the way is
- * cleaned up by the sweeper (OrderLifecycle.finishInterrupted).
+ * cleaned up by the sweeper (OrderLifecycle.abandonDeadCheckouts).
  */
 @Injectable()
 export class CheckoutService {

@@ -3,10 +3,12 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { JobsModule } from '../jobs/jobs.module';
 import { PaymentsModule } from '../payments/payments.module';
 import { InventoryModule } from '../products/inventory.module';
+import { OrderEffects } from './effects/order-effects';
 import { OrderLifecycle } from './order-lifecycle.service';
 import { OrderStore } from './order.store';
 import { OrderMaintenance } from './order-maintenance';
 import { OutboxRelay } from './outbox/outbox-relay';
+import { OrderEffectRecord, OrderEffectRecordSchema } from './schemas/order-effect-record.schema';
 import { Order, OrderSchema } from './schemas/order.schema';
 
 /**
@@ -17,12 +19,15 @@ import { Order, OrderSchema } from './schemas/order.schema';
  */
 @Module({
   imports: [
-    MongooseModule.forFeature([{ name: Order.name, schema: OrderSchema }]),
-    JobsModule.forFeature(['orders-maintenance', 'order-event']),
+    MongooseModule.forFeature([
+      { name: Order.name, schema: OrderSchema },
+      { name: OrderEffectRecord.name, schema: OrderEffectRecordSchema },
+    ]),
+    JobsModule.forFeature(['orders-maintenance', 'order-event', 'order-effects']),
     InventoryModule,
     PaymentsModule,
   ],
-  providers: [OrderStore, OrderLifecycle, OutboxRelay, OrderMaintenance],
+  providers: [OrderStore, OrderLifecycle, OrderEffects, OutboxRelay, OrderMaintenance],
   exports: [OrderStore, OrderLifecycle, OutboxRelay, OrderMaintenance],
 })
 export class OrderLifecycleModule {}

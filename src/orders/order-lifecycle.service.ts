@@ -1,11 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { ConflictError, isObjectIdString, NotFoundError } from '@app/common';
-import { InventoryService, StockLine } from '../products/inventory.service';
+import { InventoryService } from '../products/inventory.service';
 import { PaymentEvent } from '../payments/payment-provider';
-import { PaymentProviders } from '../payments/payment-providers';
-import { findTransition, OrderActor, OrderStatus, PAID_STATUSES } from './order-state';
-import { OrderRecord, OrderStore, TransitionChange } from './order.store';
+import { OrderEffects } from './effects/order-effects';
+import { findTransition, OrderActor, OrderStatus } from './order-state';
+import { OrderRecord, OrderStore, stockLinesOf, TransitionChange } from './order.store';
+import { EVENTS_WITH_EFFECTS } from './events/order-events';
 import { IllegalTransitionError } from './orders.errors';
 import { OutboxRelay } from './outbox/outbox-relay';
 
@@ -21,11 +22,10 @@ const SWEEP_BATCH = 500;
 export type PaymentOutcome = 'paid' | 'refunded' | 'duplicate' | 'rejected' | 'recorded' | 'unknown-order' | 'ignored';
 
 /**
- * The order lifecycle: every status change goes through `transition()`, and the effects of a
- * change (stock released or shipped, money refunded) follow from the status it reached. Each
- * effect is idempotent and recorded on the order once done (`inventory`, `payment.refund`), so
- * the sweeper (`finishInterrupted`) completes what a crash between the write and the effect left.
- * Orders are written only through the OrderStore.
+ * The order lifecycle: every status change goes through `transition()`, which records the change
+ * and its event. What a change entails (stock released or shipped, money refunded, the
+ * provider's payment cancelled) is done by the event's handler, OrderEffects, once per (order,
+ * effect), whatever crashes in between. Orders are written only through the OrderStore.
  */
 @Injectable()
 export class OrderLifecycle {
@@ -35,7 +35,7 @@ export class OrderLifecycle {
     private readonly orders: OrderStore,
     private readonly relay: OutboxRelay,
     private readonly inventory: InventoryService,
-    private readonly payments: PaymentProviders,
+    private readonly effects: OrderEffects,
   ) {}
 
   /** The order as stored, for readers outside the orders module (the order emails); never writes. */
@@ -51,6 +51,9 @@ export class OrderLifecycle {
    * without its event. Of two racing transitions only one matches the status it read; the other
    * reads again and is judged against the new status (cancel racing expiry: one cancels, the
    * other gets 409).
+   *
+   * The event's effects are then run at once by their handler (OrderEffects.runNow), so that the
+   * answer shows them; the queued `order-effects` job is what guarantees them.
    */
   async transition(orderId: string | Types.ObjectId, to: OrderStatus, actor: OrderActor, change: TransitionChange = {}): Promise<OrderRecord> {
     for (let attempt = 0; attempt < TRANSITION_ATTEMPTS; attempt += 1) {
@@ -63,70 +66,14 @@ export class OrderLifecycle {
       const updated = await this.orders.transition(current, step, actor, change);
       if (!updated) continue;
 
+      // The entry this write pushed is the outbox's last.
+      const event = step.event && updated.outbox.at(-1);
       await this.relay.afterWrite(updated);
-      if (!(await this.applyEffects(updated, current.status))) return updated;
+      if (!event || !EVENTS_WITH_EFFECTS.includes(event.type)) return updated;
+      await this.effects.runNow({ orderId: updated._id.toHexString(), eventId: event.eventId, type: event.type });
       return (await this.orders.findById(current._id)) ?? updated;
     }
     throw new ConflictError('The order kept changing; try again');
-  }
-
-  /**
-   * What reaching a status entails beyond the write; says whether there was any (the order then
-   * changed again). Failures are finished by the sweeper.
-   */
-  private async applyEffects(order: OrderRecord, from: OrderStatus): Promise<boolean> {
-    try {
-      if (order.status === 'cancelled') {
-        await this.releaseStock(order);
-        if (PAID_STATUSES.includes(from)) await this.refund(order, 'Order cancelled');
-        return true;
-      }
-      if (order.status === 'shipped') {
-        await this.shipStock(order);
-        return true;
-      }
-    } catch (error) {
-      this.logger.warn(`Effects of order ${order._id.toHexString()} reaching ${order.status} left for the sweeper: ${(error as Error).message}`);
-      return true;
-    }
-    return false;
-  }
-
-  /** Gives the order's units back to the shelf once: the product side ignores a second release. */
-  async releaseStock(order: OrderRecord): Promise<void> {
-    if (order.inventory !== 'held') return;
-    await this.inventory.release(order._id.toHexString(), stockLinesOf(order));
-    await this.orders.markStock(order._id, 'released');
-  }
-
-  /** Takes the order's units off the shelf and out of the allocation, once. */
-  async shipStock(order: OrderRecord): Promise<void> {
-    if (order.inventory !== 'held') return;
-    await this.inventory.ship(order._id.toHexString(), stockLinesOf(order));
-    await this.orders.markStock(order._id, 'shipped');
-  }
-
-  /**
-   * Refunds the order's payment once. The refund is claimed on the order before the provider is
-   * called (only one caller wins the claim), and the provider call carries an idempotency key
-   * derived from the order, so a retry after a crash cannot refund twice either.
-   */
-  async refund(order: OrderRecord, reason: string): Promise<void> {
-    if (!order.payment.intentId) return;
-    if (await this.orders.requestRefund(order._id, order.total, reason)) await this.completeRefund(order._id);
-  }
-
-  /** Asks the provider for a claimed refund and records it, with a history entry saying so. */
-  async completeRefund(orderId: Types.ObjectId): Promise<void> {
-    const order = await this.orders.findById(orderId);
-    const refund = order?.payment.refund;
-    if (!order || !refund || refund.state !== 'requested' || !order.payment.intentId) return;
-    const { refundId } = await this.payments.get(order.payment.provider).refund({
-      intentId: order.payment.intentId,
-      amount: refund.amount,
-      idempotencyKey: `refund:${order._id.toHexString()}`,
-    });
-    await this.orders.markRefunded(order, refundId, `Refunded ${refund.amount} ${order.currency} (${refundId}): ${refund.reason}`);
   }
 
   /**
@@ -160,7 +107,7 @@ export class OrderLifecycle {
       }
     }
     if (order.status === 'cancelled') {
-      await this.refund(order, 'Payment received after the order was cancelled');
+      await this.effects.refundLatePayment(order);
       return 'refunded';
     }
     return 'duplicate';
@@ -187,13 +134,8 @@ export class OrderLifecycle {
     return expired;
   }
 
-  /** Finishes effects a crash interrupted, and gives back the stock of checkouts that died. */
-  async finishInterrupted(cutoff: Date): Promise<void> {
-    for (const order of await this.orders.withUnfinishedStock(cutoff, SWEEP_BATCH)) {
-      if (order.status === 'cancelled') await this.releaseStock(order);
-      else await this.shipStock(order);
-    }
-    for (const orderId of await this.orders.withRequestedRefund(cutoff, SWEEP_BATCH)) await this.completeRefund(orderId);
+  /** Gives back the stock of checkouts that died before placing their order (no event exists for them). */
+  async abandonDeadCheckouts(cutoff: Date): Promise<void> {
     const abandonedBefore = new Date(cutoff.getTime() - ABANDONED_CHECKOUT_MINUTES * 60_000);
     for (const order of await this.orders.abandonedPlacing(abandonedBefore, SWEEP_BATCH)) await this.abandonPlacing(order);
   }
@@ -208,8 +150,4 @@ export class OrderLifecycle {
     await this.inventory.release(order._id.toHexString(), stockLinesOf(order));
     await this.orders.discardPlacing(order._id);
   }
-}
-
-function stockLinesOf(order: OrderRecord): StockLine[] {
-  return order.items.map((line) => ({ productId: line.productId.toHexString(), quantity: line.quantity }));
 }

@@ -9,7 +9,7 @@ import { OutboxRelay } from './outbox/outbox-relay';
 export const SWEEP_EVERY_MS = 30_000;
 /**
  * Work younger than this is left alone: the request that did the write is most likely still
- * relaying its events or finishing its effects.
+ * relaying its events.
  */
 export const SWEEP_GRACE_MS = 30_000;
 
@@ -19,9 +19,10 @@ export interface SweepReport {
 }
 
 /**
- * The `orders-maintenance` job, every 30 seconds: hands over outbox events a crash left behind,
- * cancels orders unpaid past ORDER_PAYMENT_TTL_MINUTES (their stock released once, by the
- * transition), and finishes stock and refund effects a crash interrupted. Every step is idempotent, so two
+ * The `orders-maintenance` job, every 30 seconds: hands over outbox events a crash left behind
+ * (their effects are the `order-effects` jobs', not the sweeper's), cancels orders unpaid past
+ * ORDER_PAYMENT_TTL_MINUTES (a transition with its event, like any cancel), and gives back the
+ * stock of checkouts that died before placing their order. Every step is idempotent, so two
  * workers running it at once, or a run repeated after a failure, change nothing twice.
  */
 @Injectable()
@@ -71,7 +72,7 @@ export class OrderMaintenance implements OnApplicationBootstrap, BeforeApplicati
     const cutoff = new Date(now.getTime() - SWEEP_GRACE_MS);
     const eventsHandedOver = await this.relay.sweep(cutoff);
     const ordersExpired = await this.lifecycle.expireOverdue(now);
-    await this.lifecycle.finishInterrupted(cutoff);
+    await this.lifecycle.abandonDeadCheckouts(cutoff);
     if (ordersExpired > 0) this.logger.log(`Cancelled ${ordersExpired} order(s) left unpaid past their deadline`);
     return { eventsHandedOver, ordersExpired };
   }

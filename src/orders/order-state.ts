@@ -45,6 +45,3 @@ export function findTransition(from: OrderStatus, to: OrderStatus, actor: OrderA
 export function nextStatuses(from: OrderStatus): OrderStatus[] {
   return ORDER_TRANSITIONS.filter((step) => step.from === from).map((step) => step.to);
 }
-
-/** Orders in these statuses hold paid money that a cancellation must refund. */
-export const PAID_STATUSES: readonly OrderStatus[] = ['paid', 'processing', 'shipped', 'delivered'];

@@ -2,9 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, QueryFilter, Types } from 'mongoose';
 import { isObjectIdString } from '@app/common';
+import type { StockLine } from '../products/inventory.service';
 import type { OrderEventType } from './events/order-events';
-import type { OrderActor, OrderStatus, OrderTransition } from './order-state';
-import { Order, OutboxEntry, Payment, PaymentFailure } from './schemas/order.schema';
+import type { OrderActor, OrderTransition } from './order-state';
+import { paymentStepTo } from './payment-state';
+import { Order, OutboxEntry, Payment, PaymentFailure, PaymentStatus } from './schemas/order.schema';
 
 /** An order as read (a plain object: `_id` is an ObjectId, the rest as stored). */
 export type OrderRecord = Order;
@@ -34,7 +36,9 @@ const PLACED = { status: { $ne: 'placing' } } as const;
  * The only writer of the `orders` collection (ARCHITECTURE.md: one owner per collection). Writes
  * are verbs that own their filter: the status only ever changes through `transition`, one
  * conditional write that also appends the history entry and records the step's event in the
- * outbox, so an event exists exactly when its transition happened.
+ * outbox, so an event exists exactly when its transition happened. `payment.status` moves only
+ * along the payment table (payment-state.ts): each payment write is conditioned on a state the
+ * table allows it from.
  */
 @Injectable()
 export class OrderStore {
@@ -87,21 +91,6 @@ export class OrderStore {
     return this.model.find({ status: 'placing', createdAt: { $lt: cutoff } }).limit(limit).lean<OrderRecord[]>().exec();
   }
 
-  /** Orders cancelled or shipped before `cutoff` whose stock effect a crash interrupted. */
-  withUnfinishedStock(cutoff: Date, limit: number): Promise<OrderRecord[]> {
-    return this.model
-      .find({ status: { $in: ['cancelled', 'shipped', 'delivered'] }, inventory: 'held', updatedAt: { $lt: cutoff } })
-      .limit(limit)
-      .lean<OrderRecord[]>()
-      .exec();
-  }
-
-  /** Ids of orders whose refund was claimed before `cutoff` and never completed. */
-  async withRequestedRefund(cutoff: Date, limit: number): Promise<Types.ObjectId[]> {
-    const orders = await this.model.find({ 'payment.refund.state': 'requested', 'payment.refund.requestedAt': { $lt: cutoff } }, { _id: 1 }).limit(limit).lean().exec();
-    return orders.map((order) => order._id);
-  }
-
   /** Ids of orders holding events recorded before `cutoff` (no relay took them: a crash, an outage). */
   async withStaleOutbox(cutoff: Date, limit: number): Promise<Types.ObjectId[]> {
     const stale = await this.model.find({ 'outbox.at': { $lt: cutoff } }, { _id: 1 }).limit(limit).lean().exec();
@@ -136,8 +125,13 @@ export class OrderStore {
     const at = new Date();
     const push: Record<string, unknown> = { history: { status: step.to, at, by: actor, ...(change.note && { note: change.note }) } };
     if (step.event) push.outbox = outboxEntry(step.event.type, at);
+    const paymentTo = change.set?.payment?.status;
     return this.model
-      .findOneAndUpdate({ _id: current._id, status: current.status }, { $set: { status: step.to, ...flatten(change.set) }, $push: push }, { returnDocument: 'after' })
+      .findOneAndUpdate(
+        { _id: current._id, status: current.status, ...(paymentTo && paymentFrom(paymentTo)) },
+        { $set: { status: step.to, ...flatten(change.set) }, $push: push },
+        { returnDocument: 'after' },
+      )
       .lean<OrderRecord>()
       .exec();
   }
@@ -162,41 +156,56 @@ export class OrderStore {
   async recordPaymentFailure(orderId: Types.ObjectId, failure: PaymentFailure): Promise<void> {
     await this.model
       .updateOne(
-        { _id: orderId, status: 'pending_payment', 'payment.failures.eventId': { $ne: failure.eventId } },
+        { _id: orderId, status: 'pending_payment', ...paymentFrom('failed'), 'payment.failures.eventId': { $ne: failure.eventId } },
         { $set: { 'payment.status': 'failed' }, $push: { 'payment.failures': failure } },
       )
       .exec();
   }
 
-  /** Claims the order's one refund before the provider is asked; false when it was claimed before. */
+  /** Records the order's one refund as asked for, before the provider is; false when it was before. */
   async requestRefund(orderId: Types.ObjectId, amount: number, reason: string): Promise<boolean> {
     const claimed = await this.model
       .updateOne(
-        { _id: orderId, 'payment.refund': { $exists: false } },
+        { _id: orderId, 'payment.refund': { $exists: false }, ...paymentFrom('refund_pending') },
         { $set: { 'payment.refund': { state: 'requested', amount, reason, requestedAt: new Date() }, 'payment.status': 'refund_pending' } },
       )
       .exec();
     return claimed.modifiedCount === 1;
   }
 
-  /** The provider refunded: recorded once, with a history entry saying so. */
-  async markRefunded(order: OrderRecord, refundId: string, note: string): Promise<boolean> {
+  /**
+   * The provider refunded: recorded once, with a history entry saying so and the payment step's
+   * event (OrderRefunded) in the outbox. The order as written, or null when it was recorded before.
+   */
+  async markRefunded(order: OrderRecord, refundId: string, note: string): Promise<OrderRecord | null> {
     const at = new Date();
-    const result = await this.model
-      .updateOne(
-        { _id: order._id, 'payment.refund.state': 'requested' },
+    const step = paymentStepTo('refunded');
+    return this.model
+      .findOneAndUpdate(
+        { _id: order._id, 'payment.refund.state': 'requested', ...paymentFrom('refunded') },
         {
-          $set: { 'payment.refund.state': 'succeeded', 'payment.refund.refundId': refundId, 'payment.refund.completedAt': at, 'payment.status': 'refunded' },
-          $push: { history: { status: order.status, at, by: 'system', note } },
+          $set: { 'payment.refund.state': 'succeeded', 'payment.refund.refundId': refundId, 'payment.refund.completedAt': at, 'payment.status': step.to },
+          $push: { history: { status: order.status, at, by: 'system', note }, ...(step.event && { outbox: outboxEntry(step.event.type, at) }) },
         },
+        { returnDocument: 'after' },
       )
+      .lean<OrderRecord>()
       .exec();
-    return result.modifiedCount === 1;
   }
+}
+
+/** The order's lines as the inventory counts them. */
+export function stockLinesOf(order: OrderRecord): StockLine[] {
+  return order.items.map((line) => ({ productId: line.productId.toHexString(), quantity: line.quantity }));
 }
 
 export function outboxEntry(type: OrderEventType, at: Date): OutboxEntry {
   return { eventId: new Types.ObjectId().toHexString(), type, at };
+}
+
+/** The condition that the payment is in a state the payment table allows `to` from. */
+function paymentFrom(to: PaymentStatus): Record<string, unknown> {
+  return { 'payment.status': { $in: paymentStepTo(to).from } };
 }
 
 /** `{payment: {status}}` → `{'payment.status': …}`: a transition sets fields, never replaces the payment. */

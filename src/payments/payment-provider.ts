@@ -18,6 +18,12 @@ export interface PaymentProvider {
    */
   capture?(request: CaptureRequest): Promise<PaymentEvent>;
   refund(request: RefundRequest): Promise<{ refundId: string }>;
+  /**
+   * Makes an unpaid payment unpayable (the order was cancelled or expired). `not-cancellable`
+   * when the provider says it is paid or already closed: a payment that did arrive is refunded
+   * by the payment event's path.
+   */
+  cancelIntent(request: CancelIntentRequest): Promise<'cancelled' | 'not-cancellable' | 'expires'>;
   /** Verifies the signature and parses the event; throws InvalidWebhookError when either fails. */
   parseWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): Promise<PaymentEvent>;
 }
@@ -41,6 +47,11 @@ export interface CreatedIntent {
 }
 
 export interface CaptureRequest {
+  intentId: string;
+  idempotencyKey: string;
+}
+
+export interface CancelIntentRequest {
   intentId: string;
   idempotencyKey: string;
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import Stripe from 'stripe';
 import { AppConfig } from '../config/app-config';
-import { CreatedIntent, CreateIntentRequest, PaymentEvent, PaymentProvider, RefundRequest } from './payment-provider';
+import { CancelIntentRequest, CreatedIntent, CreateIntentRequest, PaymentEvent, PaymentProvider, RefundRequest } from './payment-provider';
 import { InvalidWebhookError, PaymentDeclinedError, PaymentProviderUnavailableError } from './payments.errors';
 
 /**
@@ -50,6 +50,17 @@ export class StripePaymentProvider implements PaymentProvider {
       this.stripe.refunds.create({ payment_intent: request.intentId, amount: request.amount }, { idempotencyKey: request.idempotencyKey }),
     );
     return { refundId: refund.id };
+  }
+
+  /** A PaymentIntent that succeeded or was cancelled before is refused by Stripe: nothing left to cancel. */
+  async cancelIntent(request: CancelIntentRequest): Promise<'cancelled' | 'not-cancellable'> {
+    try {
+      await this.stripe.paymentIntents.cancel(request.intentId, {}, { idempotencyKey: request.idempotencyKey });
+      return 'cancelled';
+    } catch (error) {
+      if (error instanceof Stripe.errors.StripeInvalidRequestError && error.code === 'payment_intent_unexpected_state') return 'not-cancellable';
+      throw new PaymentProviderUnavailableError(`The payment provider is unavailable: ${(error as Error).message}`);
+    }
   }
 
   async parseWebhook(rawBody: Buffer, headers: Record<string, string | string[] | undefined>): Promise<PaymentEvent> {

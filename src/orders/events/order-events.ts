@@ -24,7 +24,12 @@ export class OrderCancelled {
   static readonly type = 'OrderCancelled';
 }
 
-export const ORDER_EVENTS = [OrderPlaced, OrderPaid, OrderShipped, OrderDelivered, OrderCancelled] as const;
+/** The money of a cancelled order went back to the customer (the payment table, payment-state.ts). */
+export class OrderRefunded {
+  static readonly type = 'OrderRefunded';
+}
+
+export const ORDER_EVENTS = [OrderPlaced, OrderPaid, OrderShipped, OrderDelivered, OrderCancelled, OrderRefunded] as const;
 export type OrderEventClass = (typeof ORDER_EVENTS)[number];
 export type OrderEventType = OrderEventClass['type'];
 
@@ -33,6 +38,21 @@ export interface OrderEventJob {
   orderId: string;
   eventId: string;
   type: OrderEventType;
+}
+
+/** Events whose effects OrderEffects does: each becomes an `order-effects` job. */
+export const EVENTS_WITH_EFFECTS: readonly OrderEventType[] = ['OrderCancelled', 'OrderShipped'];
+
+/**
+ * Events the customer gets an email for: each becomes an `order-event` job. OrderRefunded has
+ * none (the cancellation email already says the money goes back); it is recorded for the
+ * handlers still to come (outgoing webhooks).
+ */
+export const EVENTS_WITH_EMAIL: readonly OrderEventType[] = ['OrderPlaced', 'OrderPaid', 'OrderShipped', 'OrderDelivered', 'OrderCancelled'];
+
+/** The effects of an event (stock, refunds, the provider's payment), one job per event; see OrderEffects. */
+export function orderEffectsJobId(orderId: string, eventId: string): string {
+  return `order-effects:${orderId}:${eventId}`;
 }
 
 /** Deterministic, so a second hand-over of the same event (relay and sweeper racing) is a no-op. */

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { JobQueue } from '../../jobs/job-queue';
-import { orderEventJobId } from '../events/order-events';
+import { EVENTS_WITH_EFFECTS, EVENTS_WITH_EMAIL, type OrderEventJob, orderEffectsJobId, orderEventJobId } from '../events/order-events';
 import { OrderStore } from '../order.store';
 import { Order } from '../schemas/order.schema';
 
@@ -17,7 +17,8 @@ const SWEEP_BATCH = 500;
  * id is deterministic, so handing an event over twice (the relay after the write and the sweeper
  * racing it) adds one job. An event leaves the outbox only after the queue has it.
  *
- * The `order-event` handler (notifications/order-emails) turns each job into its email.
+ * The `order-event` handler (notifications/order-emails) turns each job into its email; events
+ * with effects (stock, refunds) also become an `order-effects` job (orders/effects).
  */
 @Injectable()
 export class OutboxRelay {
@@ -51,7 +52,9 @@ export class OutboxRelay {
     if (order.outbox.length === 0) return 0;
     const id = order._id.toHexString();
     for (const entry of order.outbox) {
-      await this.jobs.queue('order-event', { orderId: id, eventId: entry.eventId, type: entry.type }, { jobId: orderEventJobId(id, entry.eventId) });
+      const job: OrderEventJob = { orderId: id, eventId: entry.eventId, type: entry.type };
+      if (EVENTS_WITH_EFFECTS.includes(entry.type)) await this.jobs.queue('order-effects', job, { jobId: orderEffectsJobId(id, entry.eventId) });
+      if (EVENTS_WITH_EMAIL.includes(entry.type)) await this.jobs.queue('order-event', job, { jobId: orderEventJobId(id, entry.eventId) });
     }
     await this.orders.markRelayed(order._id, order.outbox.map((entry) => entry.eventId));
     return order.outbox.length;

@@ -133,6 +133,17 @@ export class PaypalPaymentProvider implements PaymentProvider {
   }
 
   /**
+   * Nothing to call: the shop creates PayPal orders with intent CAPTURE, and PayPal's Orders API
+   * has no cancel or void for them (void exists only for authorizations). An order the buyer
+   * never approved simply expires at PayPal, and the shop refuses to capture a cancelled order
+   * (PaymentCaptureService), so no money can move for it; an approval captured anyway would be
+   * refunded by the payment event's path.
+   */
+  async cancelIntent(): Promise<'expires'> {
+    return 'expires';
+  }
+
+  /**
    * Verified by PayPal itself (verify-webhook-signature with our webhook id): a delivery it does
    * not vouch for is refused with 400 and changes nothing.
    */
