@@ -6,7 +6,7 @@ import request from 'supertest';
 import { OrderEffects } from '../src/orders/effects/order-effects';
 import type { OrderEventJob } from '../src/orders/events/order-events';
 import { OrderMaintenance } from '../src/orders/order-maintenance';
-import { OutboxRelay } from '../src/orders/outbox/outbox-relay';
+import { EFFECT_JOB_ATTEMPTS, OutboxRelay } from '../src/orders/outbox/outbox-relay';
 import { InventoryService } from '../src/products/inventory.service';
 import { Account, bearer, registerCustomer } from './support/accounts';
 import { waitForFinishedJobs } from './support/jobs';
@@ -82,6 +82,8 @@ describe('Order effects are done by the handlers of their events, each exactly o
     await t.app.get(OrderMaintenance).sweep(later());
     const [job] = await effectJobs(order.id, 1);
     expect(job.returnvalue).toEqual({ 'release-stock': 'done', refund: 'done' });
+    // A refund must outlast a provider outage: its job retries far longer than the queue's default.
+    expect(job.opts.attempts).toBe(EFFECT_JOB_ATTEMPTS);
     expect(await shop.adminProduct(product.id)).toMatchObject({ stock: 5, stockOnHand: 5, stockAllocated: 0 });
     const refunded = await read(order.id);
     expect(refunded).toMatchObject({ status: 'cancelled', payment: { status: 'refunded', refundedAmount: order.total } });

@@ -8,6 +8,13 @@ import { Order } from '../schemas/order.schema';
 /** An order's id and outbox: all the relay needs. */
 type OutboxOf = Pick<Order, '_id' | 'outbox'>;
 
+/**
+ * An effect (a refund above all) must outlast a provider outage: nothing else retries it once its
+ * job gave up. With the default exponential backoff (JOB_BACKOFF_MS 2 s) 16 attempts span about
+ * 18 hours; a job that still fails stays in the queue dashboard as failed.
+ */
+export const EFFECT_JOB_ATTEMPTS = 16;
+
 /** How many stale orders one sweep hands over; the next sweep takes the rest. */
 const SWEEP_BATCH = 500;
 
@@ -53,7 +60,7 @@ export class OutboxRelay {
     const id = order._id.toHexString();
     for (const entry of order.outbox) {
       const job: OrderEventJob = { orderId: id, eventId: entry.eventId, type: entry.type };
-      if (EVENTS_WITH_EFFECTS.includes(entry.type)) await this.jobs.queue('order-effects', job, { jobId: orderEffectsJobId(id, entry.eventId) });
+      if (EVENTS_WITH_EFFECTS.includes(entry.type)) await this.jobs.queue('order-effects', job, { jobId: orderEffectsJobId(id, entry.eventId), attempts: EFFECT_JOB_ATTEMPTS });
       if (EVENTS_WITH_EMAIL.includes(entry.type)) await this.jobs.queue('order-event', job, { jobId: orderEventJobId(id, entry.eventId) });
     }
     await this.orders.markRelayed(order._id, order.outbox.map((entry) => entry.eventId));
