@@ -60,6 +60,7 @@ const REFUSED_BY_DESIGN: Array<[operations: string, why: string]> = [
   ['^GET /api/v1/products$', 'maxPrice below minPrice'],
   ['^POST /api/v1/me/addresses$', 'the address book is full (20)'],
   ['^POST /api/v1/checkout$', 'addressId and shippingAddress together, or neither'],
+  ['^POST /api/v1/admin/products/\\{id\\}/images$', 'a file is a JPEG, PNG or WebP by its content, which a schema cannot say'],
 ];
 
 interface FuzzRun {
