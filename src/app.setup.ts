@@ -5,6 +5,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppConfig } from './config/app-config';
 import { completeOpenApiDocument } from './core/openapi-document';
+import { routeArgumentsOf } from './core/openapi-routes';
 
 export const API_PREFIX = 'api/v1';
 
@@ -36,7 +37,7 @@ export function configureHttpApp(app: INestApplication): INestApplication {
   app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
   app.enableCors();
 
-  const document = completeOpenApiDocument(SwaggerModule.createDocument(app, openApiConfig()), API_PREFIX);
+  const document = completeOpenApiDocument(SwaggerModule.createDocument(app, openApiConfig()), API_PREFIX, routeArgumentsOf(app));
   SwaggerModule.setup('docs', app, document, {
     jsonDocumentUrl: 'docs-json',
     swaggerOptions: { persistAuthorization: true },

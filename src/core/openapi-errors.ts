@@ -17,7 +17,7 @@ export interface RateLimitExtension {
 }
 /** Set on an operation by @Roles. */
 export const ROLES_EXTENSION = 'x-roles';
-const ALSO_ANSWERS_EXTENSION = 'x-also-answers';
+export const ALSO_ANSWERS_EXTENSION = 'x-also-answers';
 
 /**
  * Documents error answers of a route that its shape does not tell (a public route's 401 for bad

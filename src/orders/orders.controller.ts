@@ -5,7 +5,7 @@ import { type AuthUser, CurrentUser } from '../auth/decorators/current-user.deco
 import { AlsoAnswers } from '../core/openapi-errors';
 import { CheckoutService } from './checkout.service';
 import { CheckoutDto, OrderListResponseDto, OrderResponseDto, toOrderResponse } from './dto/order.dto';
-import { IdempotencyKey } from './idempotency-key.decorator';
+import { IDEMPOTENCY_KEY_PATTERN, IdempotencyKey } from './idempotency-key.decorator';
 import { OrdersService } from './orders.service';
 
 @ApiTags('orders')
@@ -23,7 +23,12 @@ export class OrdersController {
    */
   @Post('checkout')
   @AlsoAnswers({ 422: 'The Idempotency-Key was used before with a different cart, or the payment provider refused the payment' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Same key from the same user → the same order, stock taken once' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    description: 'Same key from the same user → the same order, stock taken once',
+    schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN },
+  })
   async checkout(
     @CurrentUser() user: AuthUser,
     @Body() dto: CheckoutDto,

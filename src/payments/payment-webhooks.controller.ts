@@ -3,13 +3,8 @@ import { ApiBody, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { Public } from '@app/common';
+import { WebhookAckDto } from './dto/webhook-ack.dto';
 import { PaymentWebhooksService, WebhookOutcome } from './payment-webhooks.service';
-
-export class WebhookAckDto {
-  received!: boolean;
-  /** What the event did: `paid`, `refunded`, `recorded`, `rejected`, `duplicate`, `already-applied`, `ignored`, `unknown-order`. */
-  outcome!: string;
-}
 
 @ApiTags('payments')
 @Public()

@@ -93,7 +93,7 @@ export class AdminProductsController {
     schema: {
       type: 'object',
       required: ['images'],
-      properties: { images: { type: 'array', items: { type: 'string', format: 'binary' }, maxItems: MAX_FILES_PER_UPLOAD } },
+      properties: { images: { type: 'array', items: { type: 'string', format: 'binary' }, minItems: 1, maxItems: MAX_FILES_PER_UPLOAD } },
     },
   })
   @UseInterceptors(FilesInterceptor('images', MAX_FILES_PER_UPLOAD))

@@ -1,21 +1,15 @@
 import { Body, Controller, Headers, HttpCode, Post, Req, type RawBodyRequest } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
-import { IsMongoId } from 'class-validator';
 import type { Request } from 'express';
 import { Public } from '@app/common';
 import { type AuthUser, CurrentUser } from '../../auth/decorators/current-user.decorator';
 import { AlsoAnswers } from '../../core/openapi-errors';
 import { OrderResponseDto, toOrderResponse } from '../../orders/dto/order.dto';
 import { PaymentCaptureService } from '../payment-capture.service';
-import { WebhookAckDto } from '../payment-webhooks.controller';
+import { PaypalCaptureDto } from '../dto/paypal-capture.dto';
+import { WebhookAckDto } from '../dto/webhook-ack.dto';
 import { PaymentWebhooksService } from '../payment-webhooks.service';
-
-export class PaypalCaptureDto {
-  /** The shop's order (not PayPal's), placed with `paymentProvider: "paypal"`. */
-  @IsMongoId()
-  orderId!: string;
-}
 
 /** PayPal's two routes; both answer 400 where PayPal is not configured. */
 @ApiTags('payments')

@@ -1,4 +1,4 @@
-import { PartialType } from '@nestjs/swagger';
+import { ApiProperty, PartialType } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, NotEquals } from 'class-validator';
 import { IsOmittable, PaginatedResponseDto, PaginationQueryDto, Trim } from '@app/common';
 import { Product, PRODUCT_STATUSES, type ProductStatus } from '../schemas/product.schema';
@@ -8,6 +8,8 @@ import { ratingAverageOf } from '../products.store';
 /** Ten million in minor units: 100,000.00; larger prices are surely typos. */
 export const MAX_PRICE = 10_000_000;
 const MAX_STOCK = 1_000_000;
+// A named bound: the Swagger plugin drops a property whose decorator argument is `-NAME`.
+const MIN_STOCK_DELTA = -MAX_STOCK;
 
 export class CreateProductDto {
   @Trim()
@@ -62,9 +64,10 @@ export class UpdateProductDto extends PartialType(CreateProductDto, { skipNullPr
 /** A receipt (+) or write-off (−) of units on hand. */
 export class StockAdjustmentDto {
   /** Units added (positive) or written off (negative); never 0. */
+  @ApiProperty({ type: 'integer', not: { enum: [0] } })
   @IsInt()
   @NotEquals(0)
-  @Min(-MAX_STOCK)
+  @Min(MIN_STOCK_DELTA)
   @Max(MAX_STOCK)
   delta!: number;
 

@@ -1,22 +1,29 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
 
-/** `?page=1&limit=20` on every list route (API.md, Conventions). */
+const MAX_PAGE = 100000;
+const MAX_LIMIT = 100;
+
+/**
+ * `?page=1&limit=20` on every list route (API.md, Conventions). Documented by hand: the Swagger
+ * compiler plugin reads only `*.dto.ts` files, so it never sees this one.
+ */
 export class PaginationQueryDto {
-  /** 1-based page number. */
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_PAGE, default: 1, description: '1-based page number.' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(100000)
+  @Max(MAX_PAGE)
   page: number = 1;
 
-  /** Items per page, 1 to 100. */
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 20, description: 'Items per page.' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(100)
+  @Max(MAX_LIMIT)
   limit: number = 20;
 }
 

@@ -9,9 +9,12 @@ export class ParseObjectIdPipe implements PipeTransform<string, string> {
   }
 }
 
+/** Only the 24-hex form: mongoose's isValidObjectId also accepts any 12-character string. */
+export const OBJECT_ID_PATTERN = '^[0-9a-fA-F]{24}$';
+const OBJECT_ID = new RegExp(OBJECT_ID_PATTERN);
+
 export function isObjectIdString(value: unknown): value is string {
-  // Only the 24-hex form: mongoose's isValidObjectId also accepts any 12-character string.
-  return typeof value === 'string' && /^[0-9a-fA-F]{24}$/.test(value);
+  return typeof value === 'string' && OBJECT_ID.test(value);
 }
 
 function truncate(value: unknown): string {
