@@ -12,7 +12,7 @@ import { AddressesService } from '../users/addresses.service';
 import { CheckoutDto, ShippingAddressDto } from './dto/order.dto';
 import { OrderLifecycle, OrderRecord } from './order-lifecycle.service';
 import { OrderNumbers } from './order-numbers';
-import { lineTotal, orderTotals } from './order-totals';
+import { lineTotal, orderTotals } from '../pricing/order-totals';
 import { CheckoutInProgressError, EmptyCartError, IdempotencyKeyReusedError } from './orders.errors';
 import { Order, OrderLine, ShippingAddress } from './schemas/order.schema';
 

@@ -6,3 +6,4 @@ export * from './decorators/public.decorator';
 export * from './errors/duplicate-key';
 export * from './validation/transforms';
 export * from './pagination/paginated-response';
+export * from './money/money';
