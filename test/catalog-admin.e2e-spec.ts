@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import request from 'supertest';
-import { searchTokensOf } from '../src/search/tokenize';
+import { searchTokensOf } from '../src/products/tokenize';
 import { Account, bearer, login, registerCustomer } from './support/accounts';
 import { Bucket } from './support/bucket';
 import { createCategory, createProduct as createProductAs, newProduct, png, uploadImages } from './support/catalog';

@@ -7,7 +7,7 @@ import { CartService } from '../cart/cart.service';
 import { AppConfig } from '../config/app-config';
 import { InventoryService, StockLine } from '../products/inventory.service';
 import { OutOfStockError } from '../products/stock.errors';
-import { DEFAULT_PAYMENT_PROVIDER, PaymentProviders } from '../payments/payment-providers';
+import { DEFAULT_PAYMENT_PROVIDER, PaymentProviders } from '../payment-providers/payment-providers';
 import { AddressesService } from '../users/addresses.service';
 import { CheckoutDto, ShippingAddressDto } from './dto/order.dto';
 import { OrderLifecycle, OrderRecord } from './order-lifecycle.service';

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { JobsModule } from '../jobs/jobs.module';
-import { PaymentsModule } from '../payments/payments.module';
+import { PaymentProvidersModule } from '../payment-providers/payment-providers.module';
 import { InventoryModule } from '../products/inventory.module';
 import { OrderLifecycle } from './order-lifecycle.service';
 import { OrderMaintenance } from './order-maintenance';
@@ -19,7 +19,7 @@ import { Order, OrderSchema } from './schemas/order.schema';
     MongooseModule.forFeature([{ name: Order.name, schema: OrderSchema }]),
     JobsModule.forFeature(['orders-maintenance', 'order-event']),
     InventoryModule,
-    PaymentsModule,
+    PaymentProvidersModule,
   ],
   providers: [OrderLifecycle, OutboxRelay, OrderMaintenance],
   exports: [OrderLifecycle, OutboxRelay, OrderMaintenance, MongooseModule],

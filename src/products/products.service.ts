@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { ConflictError, isDuplicateKeyError, isObjectIdString, NotFoundError, Paginated, skipFor } from '@app/common';
-import { slugify } from '../search/tokenize';
+import { slugify } from './tokenize';
 import { CategoriesService } from './categories.service';
 import { InventoryService, openingStock } from './inventory.service';
 import { AdminProductListQueryDto, CreateProductDto, UpdateProductDto } from './dto/product.dto';

@@ -2,7 +2,7 @@ import { OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDateString, IsIn, IsMongoId, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { PaginatedResponseDto, PaginationQueryDto, Trim } from '@app/common';
-import { PAYMENT_PROVIDER_NAMES } from '../../payments/payment-provider';
+import { PAYMENT_PROVIDER_NAMES } from '../../payment-providers/payment-provider';
 import { CreateAddressDto } from '../../users/dto/address.dto';
 import { VISIBLE_ORDER_STATUSES, type VisibleOrderStatus } from '../order-state';
 import type { Order } from '../schemas/order.schema';

@@ -1,8 +1,7 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { HydratedDocument, Types } from 'mongoose';
+import { ROLES, type Role } from '../../access/roles';
 
-export const ROLES = ['customer', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
 
 @Schema({ _id: true, timestamps: false })
 export class Address {

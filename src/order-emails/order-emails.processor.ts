@@ -4,9 +4,9 @@ import { OnJob } from '../jobs/on-job.decorator';
 import { type OrderEventJob, type OrderEventType, orderEventJobId } from '../orders/events/order-events';
 import { OrderLifecycle, type OrderRecord } from '../orders/order-lifecycle.service';
 import { UsersService } from '../users/users.service';
-import type { EmailMessage } from './mail.types';
-import { MailTemplates, type OrderEmailContext } from './mail-templates';
-import { MailerService } from './mailer.service';
+import type { EmailMessage } from '../notifications/mail.types';
+import { MailTemplates, type OrderEmailContext } from '../notifications/mail-templates';
+import { MailerService } from '../notifications/mailer.service';
 
 export type OrderEmailOutcome = 'sent' | 'already-sent' | 'no-order' | 'no-customer';
 

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 // PayPal writes amounts as decimal strings in the currency's precision ("19.99" USD, "1999" JPY).
 import { parseDecimalAmount, toDecimalAmount } from '@app/common';
-import { AppConfig } from '../../config/app-config';
-import { CaptureRequest, CreatedIntent, CreateIntentRequest, PaymentEvent, PaymentProvider, RefundRequest } from '../payment-provider';
-import { InvalidWebhookError, PaymentDeclinedError, PaymentProviderUnavailableError } from '../payments.errors';
+import { AppConfig } from '../config/app-config';
+import { CaptureRequest, CreatedIntent, CreateIntentRequest, PaymentEvent, PaymentProvider, RefundRequest } from './payment-provider';
+import { InvalidWebhookError, PaymentDeclinedError, PaymentProviderUnavailableError } from './payment-providers.errors';
 
 /** A token is renewed this long before PayPal says it expires, so no call goes out with a dying one. */
 const TOKEN_RENEW_MARGIN_MS = 5 * 60_000;

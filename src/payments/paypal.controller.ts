@@ -4,12 +4,12 @@ import { SkipThrottle } from '@nestjs/throttler';
 import { IsMongoId } from 'class-validator';
 import type { Request } from 'express';
 import { Public } from '@app/common';
-import { type AuthUser, CurrentUser } from '../../auth/decorators/current-user.decorator';
-import { AlsoAnswers } from '../../core/openapi-errors';
-import { OrderResponseDto, toOrderResponse } from '../../orders/dto/order.dto';
-import { PaymentCaptureService } from '../payment-capture.service';
-import { WebhookAckDto } from '../payment-webhooks.controller';
-import { PaymentWebhooksService } from '../payment-webhooks.service';
+import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
+import { AlsoAnswers } from '../core/openapi-errors';
+import { OrderResponseDto, toOrderResponse } from '../orders/dto/order.dto';
+import { PaymentCaptureService } from './payment-capture.service';
+import { WebhookAckDto } from './payment-webhooks.controller';
+import { PaymentWebhooksService } from './payment-webhooks.service';
 
 export class PaypalCaptureDto {
   /** The shop's order (not PayPal's), placed with `paymentProvider: "paypal"`. */

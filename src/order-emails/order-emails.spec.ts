@@ -1,4 +1,4 @@
-import { MailTemplates } from './mail-templates';
+import { MailTemplates } from '../notifications/mail-templates';
 
 describe('order emails', () => {
   const templates = new MailTemplates();
