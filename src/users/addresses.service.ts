@@ -3,7 +3,8 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Error as MongooseError, Model } from 'mongoose';
 import { BadRequestError, ConflictError, NotFoundError } from '@app/common';
 import { CreateAddressDto, UpdateAddressDto } from './dto/address.dto';
-import { Address, User, UserDocument } from './schemas/user.schema';
+import { Address } from './schemas/address.schema';
+import { User, UserDocument } from './schemas/user.schema';
 
 export const MAX_ADDRESSES = 20;
 
