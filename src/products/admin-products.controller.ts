@@ -59,7 +59,7 @@ export class AdminProductsController {
     return this.respond(await this.products.getAny(id));
   }
 
-  /** Any subset of the fields; `stock` is the counted quantity on hand (below what orders hold → 409). */
+  /** Any subset of the fields; `stock` (or `stockOnHand`) is the counted quantity on hand (below what orders hold → 409). */
   @Patch(':id')
   async update(
     @CurrentUser() user: AuthUser,
