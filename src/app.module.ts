@@ -10,13 +10,13 @@ import { throttlerOptions } from './core/rate-limits';
 import { REDIS } from './redis/redis.module';
 import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
-import { QueueDashboardModule } from './jobs/dashboard/queue-dashboard.module';
+import { QueueDashboardModule } from './queue-dashboard/queue-dashboard.module';
 import { ProductsModule } from './products/products.module';
 import { SearchModule } from './search/search.module';
 import { UsersModule } from './users/users.module';
 import { CartModule } from './cart/cart.module';
 import { OrdersModule } from './orders/orders.module';
-import { OrderEmailsModule } from './notifications/order-emails.module';
+import { OrderEmailsModule } from './order-emails/order-emails.module';
 import { PaymentWebhooksModule } from './payments/payment-webhooks.module';
 import { ReviewsModule } from './reviews/reviews.module';
 

@@ -3,7 +3,7 @@ import { BackupScheduleModule } from './backups/backup-schedule.module';
 import { CoreModule } from './core/core.module';
 import { PasswordResetModule } from './auth/password-reset/password-reset.module';
 import { NotificationsModule } from './notifications/notifications.module';
-import { OrderEmailsModule } from './notifications/order-emails.module';
+import { OrderEmailsModule } from './order-emails/order-emails.module';
 import { OrderLifecycleModule } from './orders/order-lifecycle.module';
 
 /** The queue worker: the same core and domain services as the API, no HTTP controllers. */

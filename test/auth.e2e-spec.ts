@@ -4,7 +4,7 @@ import jwt from 'jsonwebtoken';
 import type Redis from 'ioredis';
 import type { JobName, QueueName } from '../src/jobs/job.registry';
 import type { PasswordResetJob } from '../src/notifications/mail.types';
-import { SessionsService } from '../src/auth/sessions/sessions.service';
+import { SessionsService } from '../src/access/sessions.service';
 import { REDIS } from '../src/redis/redis.module';
 import request from 'supertest';
 import { Account, bearer, login, registerCustomer, uniqueEmail } from './support/accounts';

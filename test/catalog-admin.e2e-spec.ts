@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import request from 'supertest';
-import { searchTokensOf } from '../src/search/tokenize';
+import { searchTokensOf } from '../src/products/tokenize';
 import { Account, bearer, login, registerCustomer } from './support/accounts';
 import { Bucket } from './support/bucket';
 import { createCategory, createProduct as createProductAs, newProduct, png, uploadImages } from './support/catalog';
@@ -264,6 +264,34 @@ describe('Catalog administration and image upload (MongoDB + MinIO)', () => {
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
       expect(await products().countDocuments({ title })).toBe(0);
+    });
+
+    it('takes the on-hand count as stock or stockOnHand, and refuses the two names when they disagree', async () => {
+      const adminView = async (id: string) => (await request(t.http).get(`/api/v1/admin/products/${id}`).set(...bearer(admin)).expect(200)).body;
+      const create = (body: Record<string, unknown>) => request(t.http).post('/api/v1/admin/products').set(...bearer(admin)).send(body);
+
+      const byBoth = (await create(newProduct({ title: 'On Hand Both Names', stock: 4, stockOnHand: 4 })).expect(201)).body;
+      expect(await adminView(byBoth.id)).toMatchObject({ stock: 4, stockOnHand: 4, stockAllocated: 0 });
+      const { stock: _stock, ...withoutStock } = newProduct();
+      for (const [title, body] of [
+        ['On Hand Disagreeing', { ...newProduct(), stock: 5, stockOnHand: 4 }],
+        ['On Hand Without Stock', { ...withoutStock, stockOnHand: 4 }], // on create `stock` stays required, as documented
+        ['On Hand Null', { ...newProduct(), stockOnHand: null }],
+      ] as const) {
+        const res = await create({ ...body, title }).expect(400);
+        expect(res.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+        expect(await products().countDocuments({ title })).toBe(0);
+      }
+
+      const patch = (body: Record<string, unknown>) => request(t.http).patch(`/api/v1/admin/products/${byBoth.id}`).set(...bearer(admin)).send(body);
+      expect((await patch({ stockOnHand: 9 }).expect(200)).body).toMatchObject({ stock: 9 });
+      expect(await adminView(byBoth.id)).toMatchObject({ stock: 9, stockOnHand: 9 });
+      expect((await patch({ stock: 8 }).expect(200)).body).toMatchObject({ stock: 8 });
+      await patch({ stockOnHand: 2, stock: 3 }).expect(400);
+      await patch({ stockOnHand: null }).expect(400);
+      expect(await adminView(byBoth.id)).toMatchObject({ stock: 8, stockOnHand: 8 });
+      expect((await patch({ stockOnHand: 6, stock: 6 }).expect(200)).body).toMatchObject({ stock: 6 });
+      expect(await adminView(byBoth.id)).toMatchObject({ stock: 6, stockOnHand: 6 });
     });
 
     it('rejects a bad PATCH and leaves the product as it was', async () => {

@@ -6,7 +6,7 @@ import type * as AppModuleFile from '../src/app.module';
 import type * as WorkerModuleFile from '../src/worker.module';
 import { JobsExplorer } from '../src/jobs/jobs.explorer';
 import { OnJob } from '../src/jobs/on-job.decorator';
-import type * as OrderEmailsProcessorFile from '../src/notifications/order-emails.processor';
+import type * as OrderEmailsProcessorFile from '../src/order-emails/order-emails.processor';
 import { testEnvironment } from './support/test-env';
 
 /** Start-up wiring of the job registry, with the real app and worker modules on the real stack. */
@@ -17,7 +17,7 @@ describe('Job registry at start-up', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { WorkerModule } = require('../src/worker.module') as typeof WorkerModuleFile;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { OrderEmailsProcessor } = require('../src/notifications/order-emails.processor') as typeof OrderEmailsProcessorFile;
+  const { OrderEmailsProcessor } = require('../src/order-emails/order-emails.processor') as typeof OrderEmailsProcessorFile;
 
   async function boot(...modules: Type[]) {
     const moduleRef = await Test.createTestingModule({ imports: modules }).compile();

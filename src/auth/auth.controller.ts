@@ -6,7 +6,7 @@ import { RateLimited } from '../core/rate-limits';
 import { toUserResponse, UserResponseDto } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
 import { AuthService } from './auth.service';
-import { type AuthUser, CurrentUser } from './decorators/current-user.decorator';
+import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
 import {
   AuthResponseDto,
   ForgotPasswordDto,

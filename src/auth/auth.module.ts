@@ -12,7 +12,7 @@ import { RolesGuard } from './guards/roles.guard';
 import { JWT_ALGORITHM, JwtStrategy } from './jwt.strategy';
 import { LoginAttemptsService } from './login-attempts.service';
 import { PasswordResetModule } from './password-reset/password-reset.module';
-import { SessionsModule } from './sessions/sessions.module';
+import { SessionsModule } from '../access/sessions.module';
 import { TokensService } from './tokens.service';
 
 @Module({

@@ -6,7 +6,7 @@ import { normalizeEmail, UsersService } from '../users/users.service';
 import { AuthResponseDto, LoginDto, RegisterDto, TokenPairDto } from './dto/auth.dto';
 import { LoginAttempt, LoginAttemptsService } from './login-attempts.service';
 import { PasswordHasher } from './password-hasher';
-import { SessionsService } from './sessions/sessions.service';
+import { SessionsService } from '../access/sessions.service';
 import { TokensService } from './tokens.service';
 
 @Injectable()

@@ -2,8 +2,8 @@ import { Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig } from '../config/app-config';
-import { AuthUser } from './decorators/current-user.decorator';
-import { SessionsService } from './sessions/sessions.service';
+import { AuthUser } from '../access/current-user.decorator';
+import { SessionsService } from '../access/sessions.service';
 import type { AccessTokenClaims } from './tokens.service';
 
 export const JWT_ALGORITHM = 'HS256';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import type { Session } from './sessions/sessions.service';
+import type { Session } from '../access/sessions.service';
 
 /** Claims of an access token: who, with which role, in which login session. */
 export interface AccessTokenClaims {

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ParseObjectIdPipe } from '@app/common';
-import { type AuthUser, CurrentUser } from '../auth/decorators/current-user.decorator';
+import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
 import { CartService } from './cart.service';
 import { AddCartItemDto, CartResponseDto, UpdateCartItemDto } from './dto/cart.dto';
 

@@ -5,7 +5,7 @@ import { BadRequestError, ConflictError, isDuplicateKeyError, NotFoundError } fr
 import { AppConfig } from '../config/app-config';
 import { InventoryService, ProductForSale, StockLine } from '../products/inventory.service';
 import { InsufficientStockError } from '../products/stock.errors';
-import { lineTotal } from '../orders/order-totals';
+import { lineTotal } from '../pricing/order-totals';
 import { CartItemResponseDto, CartLineIssue, CartResponseDto, MAX_LINE_QUANTITY } from './dto/cart.dto';
 import { Cart, CartLine } from './schemas/cart.schema';
 

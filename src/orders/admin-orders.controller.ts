@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { mapPage, ParseObjectIdPipe } from '@app/common';
-import { Roles } from '../auth/decorators/roles.decorator';
+import { Roles } from '../access/roles.decorator';
 import { AdminOrderListQueryDto, OrderListResponseDto, OrderResponseDto, toOrderResponse, UpdateOrderStatusDto } from './dto/order.dto';
 import { OrdersService } from './orders.service';
 

@@ -6,13 +6,14 @@ import { CartService } from '../cart/cart.service';
 import { AppConfig } from '../config/app-config';
 import { InventoryService, StockLine } from '../products/inventory.service';
 import { OutOfStockError } from '../products/stock.errors';
-import { DEFAULT_PAYMENT_PROVIDER, PaymentProviders } from '../payments/payment-providers';
+import { DEFAULT_PAYMENT_PROVIDER, PaymentProviders } from '../payment-providers/payment-providers';
 import { AddressesService } from '../users/addresses.service';
-import { CheckoutDto, ShippingAddressDto } from './dto/order.dto';
+import { toPostalAddress } from '../users/schemas/address.schema';
+import { CheckoutDto } from './dto/order.dto';
 import { OrderLifecycle } from './order-lifecycle.service';
 import { OrderRecord, OrderStore } from './order.store';
 import { OrderNumbers } from './order-numbers';
-import { lineTotal, orderTotals } from './order-totals';
+import { lineTotal, orderTotals } from '../pricing/order-totals';
 import { CheckoutInProgressError, EmptyCartError, IdempotencyKeyReusedError } from './orders.errors';
 import { OrderLine, ShippingAddress } from './schemas/order.schema';
 
@@ -78,7 +79,7 @@ export class CheckoutService {
     if ((dto.addressId === undefined) === (dto.shippingAddress === undefined)) {
       throw new BadRequestError('Give either addressId or shippingAddress');
     }
-    const address = dto.addressId ? copyAddress(await this.addresses.get(userId, dto.addressId)) : copyAddress(dto.shippingAddress!);
+    const address = dto.addressId ? toPostalAddress(await this.addresses.get(userId, dto.addressId)) : toPostalAddress(dto.shippingAddress!);
     const provider = this.payments.get(dto.paymentProvider ?? DEFAULT_PAYMENT_PROVIDER).name;
     const { lines, version } = await this.cart.snapshot(userId);
     const sorted = [...lines].sort((a, b) => a.productId.localeCompare(b.productId));
@@ -178,9 +179,4 @@ export class CheckoutService {
     await this.cart.clearIfUnchanged(request.userId, request.cartVersion);
     return placed;
   }
-}
-
-function copyAddress(address: ShippingAddressDto | ShippingAddress): ShippingAddress {
-  const { fullName, line1, line2, city, state, postalCode, country, phone } = address;
-  return { fullName, line1, city, postalCode, country, ...(line2 && { line2 }), ...(state && { state }), ...(phone && { phone }) };
 }

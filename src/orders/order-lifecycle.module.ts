@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { JobsModule } from '../jobs/jobs.module';
-import { PaymentsModule } from '../payments/payments.module';
+import { PaymentProvidersModule } from '../payment-providers/payment-providers.module';
 import { InventoryModule } from '../products/inventory.module';
 import { OrderEffects } from './effects/order-effects';
 import { OrderLifecycle } from './order-lifecycle.service';
@@ -25,7 +25,7 @@ import { Order, OrderSchema } from './schemas/order.schema';
     ]),
     JobsModule.forFeature(['orders-maintenance', 'order-event', 'order-effects']),
     InventoryModule,
-    PaymentsModule,
+    PaymentProvidersModule,
   ],
   providers: [OrderStore, OrderLifecycle, OrderEffects, OutboxRelay, OrderMaintenance],
   exports: [OrderStore, OrderLifecycle, OutboxRelay, OrderMaintenance],

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { ConflictError, isObjectIdString, NotFoundError } from '@app/common';
 import { InventoryService } from '../products/inventory.service';
-import { PaymentEvent } from '../payments/payment-provider';
+import { PaymentEvent } from '../payment-providers/payment-provider';
 import { OrderEffects } from './effects/order-effects';
 import { findTransition, OrderActor, OrderStatus } from './order-state';
 import { OrderRecord, OrderStore, stockLinesOf, TransitionChange } from './order.store';

@@ -2,8 +2,9 @@ import { OrderCancelled, OrderDelivered, OrderEventClass, OrderPaid, OrderPlaced
 
 /**
  * The order lifecycle in one table (API.md, "States"). Every status change goes through
- * OrdersService.transition(), which looks the step up here and applies it as one conditional
- * update on the current status; a step missing here is an IllegalTransitionError (409).
+ * OrderLifecycle.transition() (order-lifecycle.service.ts), which looks the step up here and
+ * applies it as one conditional update on the current status; a step missing here is an
+ * IllegalTransitionError (409).
  *
  * `placing` is internal: the order exists while checkout allocates stock and creates the payment
  * intent, and is invisible to every read until it becomes `pending_payment` (OrderPlaced).

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
 import { mapPage, PaginationQueryDto, ParseObjectIdPipe } from '@app/common';
-import { type AuthUser, CurrentUser } from '../auth/decorators/current-user.decorator';
+import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
 import { AlsoAnswers } from '../core/openapi-errors';
 import { CheckoutService } from './checkout.service';
 import { CheckoutDto, OrderListResponseDto, OrderResponseDto, toOrderResponse } from './dto/order.dto';

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { CartModule } from '../cart/cart.module';
-import { PaymentsModule } from '../payments/payments.module';
+import { PaymentProvidersModule } from '../payment-providers/payment-providers.module';
 import { InventoryModule } from '../products/inventory.module';
 import { UsersModule } from '../users/users.module';
 import { AdminOrdersController } from './admin-orders.controller';
@@ -18,7 +18,7 @@ import { Counter, CounterSchema } from './schemas/counter.schema';
     OrderLifecycleModule,
     CartModule,
     InventoryModule,
-    PaymentsModule,
+    PaymentProvidersModule,
     UsersModule,
   ],
   controllers: [OrdersController, AdminOrdersController],

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { BadRequestError, ConflictError } from '@app/common';
 import { OrderLifecycle, OrderRecord } from '../orders/order-lifecycle.service';
 import { OrdersService } from '../orders/orders.service';
-import { PaymentProviders } from './payment-providers';
+import { PaymentProviders } from '../payment-providers/payment-providers';
 
 /**
  * Collecting a payment the buyer approved on the provider's site (PayPal). The capture's result

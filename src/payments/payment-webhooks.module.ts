@@ -5,18 +5,18 @@ import { OrdersModule } from '../orders/orders.module';
 import { PaymentCaptureService } from './payment-capture.service';
 import { PaymentWebhooksController } from './payment-webhooks.controller';
 import { PaymentWebhooksService } from './payment-webhooks.service';
-import { PaymentsModule } from './payments.module';
-import { PaypalController } from './paypal/paypal.controller';
+import { PaymentProvidersModule } from '../payment-providers/payment-providers.module';
+import { PaypalController } from './paypal.controller';
 import { PaymentEventRecord, PaymentEventRecordSchema } from './schemas/payment-event-record.schema';
 
 /**
  * The payment routes that change orders (webhooks, PayPal's capture): separate from
- * PaymentsModule, which orders use to create and refund payments.
+ * PaymentProvidersModule, which orders use to create and refund payments.
  */
 @Module({
   imports: [
     MongooseModule.forFeature([{ name: PaymentEventRecord.name, schema: PaymentEventRecordSchema }]),
-    PaymentsModule,
+    PaymentProvidersModule,
     OrderLifecycleModule,
     OrdersModule,
   ],

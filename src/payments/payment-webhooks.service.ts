@@ -3,8 +3,8 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { Claims } from '@app/common';
 import { OrderLifecycle, PaymentOutcome } from '../orders/order-lifecycle.service';
-import { PaymentProviders } from './payment-providers';
-import { InvalidWebhookError } from './payments.errors';
+import { PaymentProviders } from '../payment-providers/payment-providers';
+import { InvalidWebhookError } from '../payment-providers/payment-providers.errors';
 import { PaymentEventRecord } from './schemas/payment-event-record.schema';
 
 /** A claim this old whose holder never finished (a crash) may be taken over by a redelivery. */

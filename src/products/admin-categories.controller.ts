@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ParseObjectIdPipe } from '@app/common';
-import { Roles } from '../auth/decorators/roles.decorator';
+import { Roles } from '../access/roles.decorator';
 import { CategoriesService } from './categories.service';
 import { CategoryResponseDto, CreateCategoryDto, toCategoryResponse, UpdateCategoryDto } from './dto/category.dto';
 

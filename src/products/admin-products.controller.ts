@@ -14,8 +14,8 @@ import {
 import { FilesInterceptor } from '@nestjs/platform-express';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import { mapPage, ParseObjectIdPipe } from '@app/common';
-import { type AuthUser, CurrentUser } from '../auth/decorators/current-user.decorator';
-import { Roles } from '../auth/decorators/roles.decorator';
+import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
+import { Roles } from '../access/roles.decorator';
 import { AppConfig } from '../config/app-config';
 import {
   AdminProductListQueryDto,
@@ -59,7 +59,7 @@ export class AdminProductsController {
     return this.respond(await this.products.getAny(id));
   }
 
-  /** Any subset of the fields; `stock` is the counted quantity on hand (below what orders hold → 409). */
+  /** Any subset of the fields; `stock` (or `stockOnHand`) is the counted quantity on hand (below what orders hold → 409). */
   @Patch(':id')
   async update(
     @CurrentUser() user: AuthUser,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { BadRequestError, ConflictError, isDuplicateKeyError, NotFoundError } from '@app/common';
-import { slugify } from '../search/tokenize';
+import { slugify } from './tokenize';
 import { CatalogVersion } from './catalog-version';
 import { CreateCategoryDto, UpdateCategoryDto } from './dto/category.dto';
 import { ProductStore } from './products.store';

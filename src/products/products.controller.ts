@@ -2,7 +2,7 @@ import { Controller, Get, Param, UseInterceptors } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Public } from '@app/common';
 import { AppConfig } from '../config/app-config';
-import { CatalogCacheInterceptor } from '../search/catalog-cache.interceptor';
+import { CatalogCacheInterceptor } from './catalog-cache.interceptor';
 import { CategoriesService } from './categories.service';
 import { CategoryResponseDto, toCategoryResponse } from './dto/category.dto';
 import { ProductResponseDto, toProductResponse } from './dto/product.dto';

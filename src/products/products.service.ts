@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { ConflictError, isDuplicateKeyError, isObjectIdString, NotFoundError, Paginated, skipFor } from '@app/common';
-import { slugify } from '../search/tokenize';
+import { slugify } from './tokenize';
 import { CategoriesService } from './categories.service';
 import { InventoryService, openingStock } from './inventory.service';
 import { AdminProductListQueryDto, CreateProductDto, UpdateProductDto } from './dto/product.dto';
@@ -37,17 +37,18 @@ export class ProductsService {
 
   /**
    * Sets only the fields given, in one atomic update (the store recomputes the search tokens).
-   * `stock` is the counted quantity on hand: it goes through the inventory, which applies it
-   * without touching what orders hold, so a checkout between the admin's read and this write
-   * is never undone. `by` is the admin, recorded with the count.
+   * `stock` (or `stockOnHand`) is the counted quantity on hand: it goes through the inventory,
+   * which applies it without touching what orders hold, so a checkout between the admin's read
+   * and this write is never undone. `by` is the admin, recorded with the count.
    */
   async update(id: string, dto: UpdateProductDto, by: string): Promise<ProductDocument> {
-    const { stock, ...fields } = dto;
+    const { stock, stockOnHand, ...fields } = dto;
+    const counted = stockOnHand ?? stock; // two names of one count; validation made sure they agree
     if (fields.category !== undefined) {
       const current = await this.getAny(id);
       if (fields.category !== current.category) await this.categories.assertExists(fields.category);
     }
-    if (stock !== undefined) await this.inventory.setOnHand(id, stock, by);
+    if (counted !== undefined) await this.inventory.setOnHand(id, counted, by);
     const updated = Object.keys(fields).length > 0 ? await this.products.edit(id, fields) : await this.products.findById(id);
     if (!updated) throw new NotFoundError('Product not found');
     return updated;

@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { PipelineStage, ProjectionType, QueryFilter, SortOrder, UpdateQuery } from 'mongoose';
 import { Model, Types } from 'mongoose';
 import { ConflictError } from '@app/common';
-import { searchTokensOf } from '../search/tokenize';
+import { searchTokensOf } from './tokenize';
 import { CatalogVersion } from './catalog-version';
 import { Product, ProductDocument, ProductImage, StockAdjustment } from './schemas/product.schema';
 

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { mapPage, ParseObjectIdPipe } from '@app/common';
-import { Roles } from '../auth/decorators/roles.decorator';
+import { Roles } from '../access/roles.decorator';
 import { AdminReviewListQueryDto, ModerateReviewDto, ReviewListResponseDto, ReviewResponseDto, toReviewResponse } from './dto/review.dto';
 import { ReviewsService } from './reviews.service';
 

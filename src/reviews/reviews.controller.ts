@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { mapPage, PaginationQueryDto, ParseObjectIdPipe, Public } from '@app/common';
-import { type AuthUser, CurrentUser } from '../auth/decorators/current-user.decorator';
+import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
 import { AlsoAnswers } from '../core/openapi-errors';
 import { CreateReviewDto, ReviewListResponseDto, ReviewResponseDto, toReviewResponse, UpdateReviewDto } from './dto/review.dto';
 import { ReviewsService } from './reviews.service';

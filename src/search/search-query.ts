@@ -2,7 +2,7 @@ import type { PipelineStage } from 'mongoose';
 import { BadRequestError } from '@app/common';
 import { IN_STOCK, type ProductFilter } from '../products/products.store';
 import type { ProductSearchQueryDto, SearchSort } from './dto/product-search.dto';
-import { tokenize } from './tokenize';
+import { tokenize } from '../products/tokenize';
 
 /** The words of a query: every one must match a product token, the last one as a prefix. */
 export interface QueryWords {

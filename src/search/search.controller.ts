@@ -1,7 +1,7 @@
 import { Controller, Get, Query, UseInterceptors } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { Public } from '@app/common';
-import { CatalogCacheInterceptor } from './catalog-cache.interceptor';
+import { CatalogCacheInterceptor } from '../products/catalog-cache.interceptor';
 import { ProductSearchQueryDto, ProductSearchResponseDto } from './dto/product-search.dto';
 import { SearchService } from './search.service';
 

@@ -7,7 +7,7 @@ import { productImagePrefix, ProductImagesService } from '../products/product-im
 import { ProductsService } from '../products/products.service';
 import { openingStock } from '../products/inventory.service';
 import { NewProduct, ProductStore } from '../products/products.store';
-import { slugify } from '../search/tokenize';
+import { slugify } from '../products/tokenize';
 import { StorageService } from '../storage/storage.service';
 import { DEMO_CATALOG } from './demo-catalog';
 import { gradientPng } from './png';

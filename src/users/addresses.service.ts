@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { BadRequestError, NotFoundError } from '@app/common';
 import { CreateAddressDto, UpdateAddressDto } from './dto/address.dto';
-import { Address, UserDocument } from './schemas/user.schema';
+import { Address } from './schemas/address.schema';
+import { UserDocument } from './schemas/user.schema';
 import { UsersService } from './users.service';
 
 export const MAX_ADDRESSES = 20;

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { mapPage, PaginationQueryDto, ParseObjectIdPipe } from '@app/common';
-import { Roles } from '../auth/decorators/roles.decorator';
+import { Roles } from '../access/roles.decorator';
 import { toUserResponse, UpdateUserRoleDto, UserListResponseDto, UserResponseDto } from './dto/user.dto';
 import { UsersService } from './users.service';
 

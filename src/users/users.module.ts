@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { SessionsModule } from '../auth/sessions/sessions.module';
+import { SessionsModule } from '../access/sessions.module';
 import { AddressesController } from './addresses.controller';
 import { AddressesService } from './addresses.service';
 import { AdminUsersController } from './admin-users.controller';

@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Error as MongooseError, Model } from 'mongoose';
 import { ConflictError, isDuplicateKeyError, NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
-import { SessionsService } from '../auth/sessions/sessions.service';
-import { Role, User, UserDocument } from './schemas/user.schema';
+import { SessionsService } from '../access/sessions.service';
+import type { Role } from '../access/roles';
+import { User, UserDocument } from './schemas/user.schema';
 
 export interface NewUser {
   email: string;

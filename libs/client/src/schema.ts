@@ -266,7 +266,7 @@ export interface paths {
         delete: operations["AdminProductsController_archive"];
         options?: never;
         head?: never;
-        /** Any subset of the fields; `stock` is the counted quantity on hand (below what orders hold → 409). */
+        /** Any subset of the fields; `stock` (or `stockOnHand`) is the counted quantity on hand (below what orders hold → 409). */
         patch: operations["AdminProductsController_update"];
         trace?: never;
     };
@@ -748,15 +748,19 @@ export interface components {
             password: string;
         };
         AddressResponseDto: {
-            id: string;
+            /** @description null or an empty string clears it. */
+            line2?: string | null;
+            /** @description null or an empty string clears it. */
+            state?: string | null;
+            /** @description null clears it. */
+            phone?: string | null;
             fullName: string;
             line1: string;
-            line2?: string;
             city: string;
-            state?: string;
             postalCode: string;
+            /** @description ISO 3166-1 alpha-2 country code, e.g. `DE`. */
             country: string;
-            phone?: string;
+            id: string;
             isDefault: boolean;
         };
         CreateAddressDto: {
@@ -854,8 +858,10 @@ export interface components {
             category: string;
             /** @description Price in minor units of the store currency (1999 = 19.99). */
             price: number;
-            /** @description Units on hand: on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). */
+            /** @description Units on hand: on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). In writes `stock` has always meant this; `stockOnHand` is the same count under the name admin reads give it (in reads `stock` is the sellable quantity). */
             stock: number;
+            /** @description The same count as `stock`, by the name admin reads give it. On update either name will do; on create `stock` stays required. Both given with different values → 400. */
+            stockOnHand?: number;
             tags?: string[];
             /**
              * @description `active` (default, publicly visible), `draft` or `archived`.
@@ -908,8 +914,10 @@ export interface components {
             category?: string;
             /** @description Price in minor units of the store currency (1999 = 19.99). */
             price?: number;
-            /** @description Units on hand: on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). */
+            /** @description Units on hand: on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). In writes `stock` has always meant this; `stockOnHand` is the same count under the name admin reads give it (in reads `stock` is the sellable quantity). */
             stock?: number;
+            /** @description The same count as `stock`, by the name admin reads give it. On update either name will do; on create `stock` stays required. Both given with different values → 400. */
+            stockOnHand?: number;
             tags?: string[];
             /**
              * @description `active` (default, publicly visible), `draft` or `archived`.
@@ -1021,14 +1029,18 @@ export interface components {
             image?: string;
         };
         ShippingAddressResponseDto: {
+            /** @description null or an empty string clears it. */
+            line2?: string | null;
+            /** @description null or an empty string clears it. */
+            state?: string | null;
+            /** @description null clears it. */
+            phone?: string | null;
             fullName: string;
             line1: string;
-            line2?: string;
             city: string;
-            state?: string;
             postalCode: string;
+            /** @description ISO 3166-1 alpha-2 country code, e.g. `DE`. */
             country: string;
-            phone?: string;
         };
         OrderPaymentResponseDto: {
             /** @description `stripe` or `paypal` */
@@ -1051,7 +1063,7 @@ export interface components {
         };
         OrderHistoryEntryDto: {
             /** @enum {string} */
-            status: "pending_payment" | "paid" | "processing" | "shipped" | "delivered" | "cancelled";
+            status: "cancelled" | "pending_payment" | "paid" | "processing" | "shipped" | "delivered";
             /** Format: date-time */
             at: string;
             note?: string;
@@ -1062,7 +1074,7 @@ export interface components {
             number: string;
             userId: string;
             /** @enum {string} */
-            status: "pending_payment" | "paid" | "processing" | "shipped" | "delivered" | "cancelled";
+            status: "cancelled" | "pending_payment" | "paid" | "processing" | "shipped" | "delivered";
             items: components["schemas"]["OrderLineResponseDto"][];
             subtotal: number;
             shippingTotal: number;

@@ -7,3 +7,4 @@ export * from './errors/duplicate-key';
 export * from './validation/transforms';
 export * from './pagination/paginated-response';
 export * from './claims/claims';
+export * from './money/money';

@@ -1,8 +1,8 @@
 import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Role } from '../../users/schemas/user.schema';
-import type { AuthUser } from '../decorators/current-user.decorator';
-import { ROLES_KEY } from '../decorators/roles.decorator';
+import type { Role } from '../../access/roles';
+import type { AuthUser } from '../../access/current-user.decorator';
+import { ROLES_KEY } from '../../access/roles.decorator';
 
 /** Global: runs after authentication; a route with `@Roles(...)` admits only those roles (403). */
 @Injectable()

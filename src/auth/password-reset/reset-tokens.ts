@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { AppConfig } from '../../config/app-config';
 import { REDIS } from '../../redis/redis.module';
 import { randomBytes } from 'node:crypto';
-import { sha256 } from '../sessions/sessions.service';
+import { sha256 } from '../../access/sessions.service';
 
 /**
  * Reset tokens in Redis: only their hash, mapped to the user, expiring; plus the set of a user's

@@ -2,8 +2,8 @@ import { OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsDateString, IsIn, IsMongoId, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { PaginatedResponseDto, PaginationQueryDto, Trim } from '@app/common';
-import { PAYMENT_PROVIDER_NAMES } from '../../payments/payment-provider';
-import { CreateAddressDto } from '../../users/dto/address.dto';
+import { PAYMENT_PROVIDER_NAMES } from '../../payment-providers/payment-provider';
+import { AddressResponseDto, CreateAddressDto } from '../../users/dto/address.dto';
 import { VISIBLE_ORDER_STATUSES, type VisibleOrderStatus } from '../order-state';
 import type { Order } from '../schemas/order.schema';
 import type { PaymentStatus } from '../schemas/order.schema';
@@ -72,16 +72,7 @@ export class OrderLineResponseDto {
   image?: string;
 }
 
-export class ShippingAddressResponseDto {
-  fullName!: string;
-  line1!: string;
-  line2?: string;
-  city!: string;
-  state?: string;
-  postalCode!: string;
-  country!: string;
-  phone?: string;
-}
+export class ShippingAddressResponseDto extends OmitType(AddressResponseDto, ['id', 'isDefault'] as const) {}
 
 export class OrderPaymentResponseDto {
   /** `stripe` or `paypal` */

@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { Claims } from '@app/common';
 import { OnJob } from '../../jobs/on-job.decorator';
-import { PaymentProviders } from '../../payments/payment-providers';
+import { PaymentProviders } from '../../payment-providers/payment-providers';
 import { InventoryService } from '../../products/inventory.service';
 import type { OrderEventJob } from '../events/order-events';
 import { OrderRecord, OrderStore, stockLinesOf } from '../order.store';

@@ -1,8 +1,8 @@
 /**
  * Domain events of the order lifecycle, declared once. The transition table names the class; the
- * order's outbox records `{ eventId, type }` with `type` the class's static name (CONTRACTS.md),
- * written in the same atomic update as the transition that causes it, then handed to the
- * `orders` queue by the relay (orders/outbox).
+ * order's outbox records `{ eventId, type }` with `type` the class's static name (stored in order
+ * documents and job payloads: renaming one needs a migration), written in the same atomic update
+ * as the transition that causes it, then handed to the `orders` queue by the relay (orders/outbox).
  */
 export class OrderPlaced {
   static readonly type = 'OrderPlaced';
@@ -33,7 +33,7 @@ export const ORDER_EVENTS = [OrderPlaced, OrderPaid, OrderShipped, OrderDelivere
 export type OrderEventClass = (typeof ORDER_EVENTS)[number];
 export type OrderEventType = OrderEventClass['type'];
 
-/** The payload of an `order-event` job on the `orders` queue (CONTRACTS.md). */
+/** The payload of an `order-event` job on the `orders` queue (named in src/jobs/job.registry.ts). */
 export interface OrderEventJob {
   orderId: string;
   eventId: string;

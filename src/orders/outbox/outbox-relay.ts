@@ -24,7 +24,7 @@ const SWEEP_BATCH = 500;
  * id is deterministic, so handing an event over twice (the relay after the write and the sweeper
  * racing it) adds one job. An event leaves the outbox only after the queue has it.
  *
- * The `order-event` handler (notifications/order-emails) turns each job into its email; events
+ * The `order-event` handler (order-emails/) turns each job into its email; events
  * with effects (stock, refunds) also become an `order-effects` job (orders/effects).
  */
 @Injectable()

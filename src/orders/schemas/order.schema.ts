@@ -2,6 +2,7 @@ import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { HydratedDocument, SchemaTypes, Types } from 'mongoose';
 import { ORDER_STATUSES, type OrderActor, type OrderStatus } from '../order-state';
 import type { OrderEventType } from '../events/order-events';
+import { PostalAddress } from '../../users/schemas/address.schema';
 
 /** What was sold, copied at checkout: later product edits never change a past order. */
 @Schema({ _id: false })
@@ -27,17 +28,9 @@ export class OrderLine {
 }
 const OrderLineSchema = SchemaFactory.createForClass(OrderLine);
 
+/** Where the order goes: a copy of a postal address, so later address book edits never change it. */
 @Schema({ _id: false })
-export class ShippingAddress {
-  @Prop({ required: true }) fullName!: string;
-  @Prop({ required: true }) line1!: string;
-  @Prop() line2?: string;
-  @Prop({ required: true }) city!: string;
-  @Prop() state?: string;
-  @Prop({ required: true }) postalCode!: string;
-  @Prop({ required: true }) country!: string;
-  @Prop() phone?: string;
-}
+export class ShippingAddress extends PostalAddress {}
 const ShippingAddressSchema = SchemaFactory.createForClass(ShippingAddress);
 
 export const PAYMENT_STATUSES = ['requires_payment', 'failed', 'succeeded', 'refund_pending', 'refunded'] as const;

@@ -1,5 +1,5 @@
 import { ApiProperty, PartialType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, NotEquals } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, NotEquals, ValidateBy } from 'class-validator';
 import { IsOmittable, PaginatedResponseDto, PaginationQueryDto, Trim } from '@app/common';
 import { Product, PRODUCT_STATUSES, type ProductStatus } from '../schemas/product.schema';
 import { ratingAverageOf } from '../products.store';
@@ -10,6 +10,21 @@ export const MAX_PRICE = 10_000_000;
 const MAX_STOCK = 1_000_000;
 // A named bound: the Swagger plugin drops a property whose decorator argument is `-NAME`.
 const MIN_STOCK_DELTA = -MAX_STOCK;
+
+/** A second name for a field: when both names are given, they must carry the same value. */
+function AgreesWith(otherName: string) {
+  return ValidateBy({
+    name: 'agreesWith',
+    constraints: [otherName],
+    validator: {
+      validate: (value: unknown, args) => {
+        const other = (args?.object as Record<string, unknown> | undefined)?.[otherName];
+        return other === undefined || other === value;
+      },
+      defaultMessage: (args) => `${args?.property} and ${otherName} name the same count: give one, or both with the same value`,
+    },
+  });
+}
 
 export class CreateProductDto {
   @Trim()
@@ -38,11 +53,19 @@ export class CreateProductDto {
   @Max(MAX_PRICE)
   price!: number;
 
-  /** Units on hand: on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). */
+  /** Units on hand: on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). In writes `stock` has always meant this; `stockOnHand` is the same count under the name admin reads give it (in reads `stock` is the sellable quantity). */
   @IsInt()
   @Min(0)
   @Max(MAX_STOCK)
   stock!: number;
+
+  /** The same count as `stock`, by the name admin reads give it. On update either name will do; on create `stock` stays required. Both given with different values → 400. */
+  @IsOmittable()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_STOCK)
+  @AgreesWith('stock')
+  stockOnHand?: number;
 
   @IsOmittable()
   @Trim()

@@ -121,7 +121,7 @@ export class Product {
   status!: ProductStatus;
 
   /**
-   * Folded words of title, brand, category and tags (search/tokenize.ts), rewritten on every
+   * Folded words of title, brand, category and tags (products/tokenize.ts), rewritten on every
    * write that changes one of them. Search matches on these instead of `$text`.
    */
   @Prop({ type: [String], default: [], index: true })

@@ -1,11 +1,11 @@
-import { ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsISO31661Alpha2, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { IsOmittable, Trim } from '@app/common';
-import { Address } from '../schemas/user.schema';
+import type { Address, PostalAddressFields } from '../schemas/address.schema';
 
-
-export class CreateAddressDto {
+/** The postal fields as `PostalAddress` declares them (the compiler holds the two together), and `isDefault`. */
+export class CreateAddressDto implements PostalAddressFields {
   @Trim()
   @IsString()
   @Length(1, 100)
@@ -63,16 +63,8 @@ export class CreateAddressDto {
 // Omitted fields stay as they are; null clears an optional line and is refused elsewhere.
 export class UpdateAddressDto extends PartialType(CreateAddressDto, { skipNullProperties: false }) {}
 
-export class AddressResponseDto {
+export class AddressResponseDto extends OmitType(CreateAddressDto, ['isDefault'] as const) {
   id!: string;
-  fullName!: string;
-  line1!: string;
-  line2?: string;
-  city!: string;
-  state?: string;
-  postalCode!: string;
-  country!: string;
-  phone?: string;
   isDefault!: boolean;
 }
 

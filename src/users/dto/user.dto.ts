@@ -1,6 +1,7 @@
 import { IsIn } from 'class-validator';
 import { PaginatedResponseDto } from '@app/common';
-import { ROLES, type Role, User } from '../schemas/user.schema';
+import { ROLES, type Role } from '../../access/roles';
+import { User } from '../schemas/user.schema';
 
 export class UserResponseDto {
   id!: string;

@@ -1,42 +1,7 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { HydratedDocument, Types } from 'mongoose';
-
-export const ROLES = ['customer', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
-
-@Schema({ _id: true, timestamps: false })
-export class Address {
-  _id!: Types.ObjectId;
-
-  @Prop({ required: true, trim: true })
-  fullName!: string;
-
-  @Prop({ required: true, trim: true })
-  line1!: string;
-
-  @Prop({ trim: true })
-  line2?: string;
-
-  @Prop({ required: true, trim: true })
-  city!: string;
-
-  @Prop({ trim: true })
-  state?: string;
-
-  @Prop({ required: true, trim: true })
-  postalCode!: string;
-
-  /** ISO 3166-1 alpha-2, upper case. */
-  @Prop({ required: true, uppercase: true })
-  country!: string;
-
-  @Prop({ trim: true })
-  phone?: string;
-
-  @Prop({ default: false })
-  isDefault!: boolean;
-}
-export const AddressSchema = SchemaFactory.createForClass(Address);
+import { ROLES, type Role } from '../../access/roles';
+import { Address, AddressSchema } from './address.schema';
 
 @Schema({ collection: 'users', timestamps: true, optimisticConcurrency: true })
 export class User {

@@ -1,7 +1,7 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
 import { ApiExtension } from '@nestjs/swagger';
-import { ROLES_EXTENSION } from '../../core/openapi-errors';
-import type { Role } from '../../users/schemas/user.schema';
+import { ROLES_EXTENSION } from '../core/openapi-errors';
+import type { Role } from './roles';
 
 export const ROLES_KEY = 'roles';
 

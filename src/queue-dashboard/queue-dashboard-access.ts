@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import type { NextFunction, Request, Response } from 'express';
 import { createHmac } from 'node:crypto';
-import { AppConfig } from '../../config/app-config';
-import { JWT_ALGORITHM } from '../../auth/jwt.strategy';
-import { SessionsService } from '../../auth/sessions/sessions.service';
-import type { AccessTokenClaims } from '../../auth/tokens.service';
+import { AppConfig } from '../config/app-config';
+import { JWT_ALGORITHM } from '../auth/jwt.strategy';
+import { SessionsService } from '../access/sessions.service';
+import type { AccessTokenClaims } from '../auth/tokens.service';
 
 /** Where the dashboard is served, under the API prefix: /api/v1/admin/queues. */
 export const QUEUE_DASHBOARD_ROUTE = '/admin/queues';

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { PAYMENT_PROVIDERS } from './payment-provider';
 import { PaymentProviders } from './payment-providers';
-import { PaypalPaymentProvider } from './paypal/paypal-payment.provider';
+import { PaypalPaymentProvider } from './paypal-payment.provider';
 import { StripePaymentProvider } from './stripe-payment.provider';
 
 /**
@@ -21,4 +21,4 @@ import { StripePaymentProvider } from './stripe-payment.provider';
   ],
   exports: [PaymentProviders],
 })
-export class PaymentsModule {}
+export class PaymentProvidersModule {}

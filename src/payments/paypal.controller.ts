@@ -3,13 +3,13 @@ import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import { SkipThrottle } from '@nestjs/throttler';
 import type { Request } from 'express';
 import { Public } from '@app/common';
-import { type AuthUser, CurrentUser } from '../../auth/decorators/current-user.decorator';
-import { AlsoAnswers } from '../../core/openapi-errors';
-import { OrderResponseDto, toOrderResponse } from '../../orders/dto/order.dto';
-import { PaymentCaptureService } from '../payment-capture.service';
-import { PaypalCaptureDto } from '../dto/paypal-capture.dto';
-import { WebhookAckDto } from '../dto/webhook-ack.dto';
-import { PaymentWebhooksService } from '../payment-webhooks.service';
+import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
+import { AlsoAnswers } from '../core/openapi-errors';
+import { OrderResponseDto, toOrderResponse } from '../orders/dto/order.dto';
+import { PaymentCaptureService } from './payment-capture.service';
+import { PaypalCaptureDto } from './dto/paypal-capture.dto';
+import { WebhookAckDto } from './dto/webhook-ack.dto';
+import { PaymentWebhooksService } from './payment-webhooks.service';
 
 /** PayPal's two routes; both answer 400 where PayPal is not configured. */
 @ApiTags('payments')

@@ -4,7 +4,7 @@ export const PAYMENT_PROVIDER_NAMES = ['stripe', 'paypal'] as const;
 /**
  * What the shop needs from a payment provider: create a payment for an order, refund it, and
  * turn a webhook delivery into a verified event. Stripe is the first implementation; PayPal is
- * one more class registered in PaymentsModule. The order, not the provider, is the source of
+ * one more class registered in PaymentProvidersModule. The order, not the provider, is the source of
  * truth for amounts and state: events are checked against it before they change anything.
  */
 export interface PaymentProvider {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import Stripe from 'stripe';
 import { AppConfig } from '../config/app-config';
 import { CancelIntentRequest, CreatedIntent, CreateIntentRequest, PaymentEvent, PaymentProvider, RefundRequest } from './payment-provider';
-import { InvalidWebhookError, PaymentDeclinedError, PaymentProviderUnavailableError } from './payments.errors';
+import { InvalidWebhookError, PaymentDeclinedError, PaymentProviderUnavailableError } from './payment-providers.errors';
 
 /**
  * Stripe through its SDK. Locally STRIPE_API_URL points it at stripe-mock, in production it is

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PAYMENT_PROVIDERS, PaymentProvider } from './payment-provider';
-import { UnknownPaymentProviderError } from './payments.errors';
+import { UnknownPaymentProviderError } from './payment-providers.errors';
 
 export const DEFAULT_PAYMENT_PROVIDER = 'stripe';
 

@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { Role } from '../../users/schemas/user.schema';
+import type { Role } from './roles';
 
 /** Who is calling: set by the JWT strategy once the token and its session are verified. */
 export interface AuthUser {

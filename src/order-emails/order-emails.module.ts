@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { JobsModule } from '../jobs/jobs.module';
 import { OrderLifecycleModule } from '../orders/order-lifecycle.module';
 import { UsersModule } from '../users/users.module';
-import { NotificationsModule } from './notifications.module';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { OrderEmailsProcessor } from './order-emails.processor';
 
 /**

@@ -1,7 +1,7 @@
 import { Controller, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { CurrentUser, type AuthUser } from '../../auth/decorators/current-user.decorator';
-import { Roles } from '../../auth/decorators/roles.decorator';
+import { CurrentUser, type AuthUser } from '../access/current-user.decorator';
+import { Roles } from '../access/roles.decorator';
 import { QueueDashboardLinkDto } from './dto/queue-dashboard-link.dto';
 import { QueueDashboardAccess } from './queue-dashboard-access';
 

@@ -1,15 +1,8 @@
-import { MailTemplates } from './mail-templates';
-import { formatMoney } from './order-emails.processor';
+import { MailTemplates } from '../notifications/mail-templates';
 
 describe('order emails', () => {
   const templates = new MailTemplates();
   const base = { number: 'A-100', customerName: 'Ada', total: '$27.50' };
-
-  it('formats minor units in the order currency', () => {
-    expect(formatMoney(2750, 'usd')).toBe('$27.50');
-    expect(formatMoney(123456, 'eur')).toBe('€1,234.56');
-    expect(formatMoney(1999, 'jpy')).toBe('¥1,999');
-  });
 
   it('renders the confirmation with lines, quantities, unit prices and totals', () => {
     const message = templates.render(

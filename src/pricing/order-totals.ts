@@ -1,3 +1,7 @@
+/*
+ * What a cart or an order costs. The cart (its preview) and checkout (the order it places) both
+ * price lines here, so the two cannot disagree; amounts are integers in minor units.
+ */
 /** Shipping rule from config: a flat fee, free from a subtotal on (0 = never free). */
 export interface ShippingRule {
   flatRate: number;

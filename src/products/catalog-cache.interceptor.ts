@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { map, Observable, of } from 'rxjs';
 import { AppConfig } from '../config/app-config';
-import { ProductStore } from '../products/products.store';
+import { ProductStore } from './products.store';
 
 /**
  * Caching of the public catalog reads (product list and search, one product, the category list),

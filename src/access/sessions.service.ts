@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { AppConfig } from '../../config/app-config';
-import { REDIS } from '../../redis/redis.module';
-import type { Role } from '../../users/schemas/user.schema';
+import { AppConfig } from '../config/app-config';
+import { REDIS } from '../redis/redis.module';
+import type { Role } from './roles';
 
 export interface Session {
   id: string;

@@ -1,8 +1,9 @@
 import { Logger } from '@nestjs/common';
-import { AppConfig } from '../../config/app-config';
-import { CaptureRequest, CreatedIntent, CreateIntentRequest, PaymentEvent, PaymentProvider, RefundRequest } from '../payment-provider';
-import { InvalidWebhookError, PaymentDeclinedError, PaymentProviderUnavailableError } from '../payments.errors';
-import { fromPayPalValue, toPayPalValue } from './paypal-amount';
+// PayPal writes amounts as decimal strings in the currency's precision ("19.99" USD, "1999" JPY).
+import { parseDecimalAmount, toDecimalAmount } from '@app/common';
+import { AppConfig } from '../config/app-config';
+import { CaptureRequest, CreatedIntent, CreateIntentRequest, PaymentEvent, PaymentProvider, RefundRequest } from './payment-provider';
+import { InvalidWebhookError, PaymentDeclinedError, PaymentProviderUnavailableError } from './payment-providers.errors';
 
 /** A token is renewed this long before PayPal says it expires, so no call goes out with a dying one. */
 const TOKEN_RENEW_MARGIN_MS = 5 * 60_000;
@@ -90,7 +91,7 @@ export class PaypalPaymentProvider implements PaymentProvider {
             reference_id: request.orderId,
             custom_id: request.orderId,
             description: `Order ${request.orderNumber}`,
-            amount: { currency_code: request.currency.toUpperCase(), value: toPayPalValue(request.amount, request.currency) },
+            amount: { currency_code: request.currency.toUpperCase(), value: toDecimalAmount(request.amount, request.currency) },
           },
         ],
         payment_source: {
@@ -127,7 +128,7 @@ export class PaypalPaymentProvider implements PaymentProvider {
     const currency = capture.amount.currency_code;
     const refund = await this.call<{ id: string }>('POST', `/v2/payments/captures/${encodeURIComponent(capture.id)}/refund`, {
       requestId: request.idempotencyKey,
-      body: { amount: { currency_code: currency, value: toPayPalValue(request.amount, currency) } },
+      body: { amount: { currency_code: currency, value: toDecimalAmount(request.amount, currency) } },
     });
     return { refundId: refund.id };
   }
@@ -180,7 +181,7 @@ export class PaypalPaymentProvider implements PaymentProvider {
     const orderId = capture.custom_id;
     if (capture.status === 'COMPLETED') {
       const currency = capture.amount?.currency_code ?? '';
-      return { kind: 'succeeded', eventId, intentId, orderId, amount: fromPayPalValue(capture.amount?.value, currency || 'XXX'), currency: currency.toLowerCase() };
+      return { kind: 'succeeded', eventId, intentId, orderId, amount: parseDecimalAmount(capture.amount?.value, currency || 'XXX'), currency: currency.toLowerCase() };
     }
     if (capture.status === 'DECLINED' || capture.status === 'FAILED') {
       return { kind: 'failed', eventId, intentId, orderId, code: capture.status, message: `PayPal capture ${capture.id} ${capture.status.toLowerCase()}` };

@@ -2,8 +2,8 @@ import { BullAdapter } from '@bull-board/api/bullAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import { BullBoardModule, type BullBoardModuleOptions } from '@bull-board/nestjs';
 import { Module } from '@nestjs/common';
-import { SessionsModule } from '../../auth/sessions/sessions.module';
-import { QUEUE_NAMES } from '../job.registry';
+import { SessionsModule } from '../access/sessions.module';
+import { QUEUE_NAMES } from '../jobs/job.registry';
 import { AdminQueueDashboardController } from './admin-queue-dashboard.controller';
 import { QUEUE_DASHBOARD_ROUTE, QueueDashboardAccess } from './queue-dashboard-access';
 

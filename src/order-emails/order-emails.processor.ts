@@ -1,21 +1,14 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { NotFoundError } from '@app/common';
+import { formatMoney, NotFoundError } from '@app/common';
 import { OnJob } from '../jobs/on-job.decorator';
 import { type OrderEventJob, type OrderEventType, orderEventJobId } from '../orders/events/order-events';
 import { OrderLifecycle, type OrderRecord } from '../orders/order-lifecycle.service';
-import { minorUnitDigits } from '../payments/paypal/paypal-amount';
 import { UsersService } from '../users/users.service';
-import type { EmailMessage } from './mail.types';
-import { MailTemplates, type OrderEmailContext } from './mail-templates';
-import { MailerService } from './mailer.service';
+import type { EmailMessage } from '../notifications/mail.types';
+import { MailTemplates, type OrderEmailContext } from '../notifications/mail-templates';
+import { MailerService } from '../notifications/mailer.service';
 
 export type OrderEmailOutcome = 'sent' | 'already-sent' | 'no-order' | 'no-customer' | 'no-email';
-
-/** 1999 EUR → "€19.99": amounts are kept in minor units, shown in the order's currency. */
-export function formatMoney(minor: number, currency: string): string {
-  const code = currency.toUpperCase();
-  return new Intl.NumberFormat('en', { style: 'currency', currency: code }).format(minor / 10 ** minorUnitDigits(code));
-}
 
 /**
  * Turns an order event into its email, once per (order, event). The order is read when the job
