@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { createHash } from 'node:crypto';
 import { Model, Types } from 'mongoose';
-import { BadRequestError, isDuplicateKeyError } from '@app/common';
+import { InvalidInputError, isDuplicateKeyError } from '@app/common';
 import { CartService } from '../cart/cart.service';
 import { AppConfig } from '../config/app-config';
 import { InventoryService, StockLine } from '../products/inventory.service';
@@ -76,7 +76,7 @@ export class CheckoutService {
   /** The cart and address as they are now, and their fingerprint. */
   private async describe(userId: string, dto: CheckoutDto): Promise<CheckoutRequest> {
     if ((dto.addressId === undefined) === (dto.shippingAddress === undefined)) {
-      throw new BadRequestError('Give either addressId or shippingAddress');
+      throw new InvalidInputError('Give either addressId or shippingAddress');
     }
     const address = dto.addressId ? copyAddress(await this.addresses.get(userId, dto.addressId)) : copyAddress(dto.shippingAddress!);
     const provider = this.payments.get(dto.paymentProvider ?? DEFAULT_PAYMENT_PROVIDER).name;

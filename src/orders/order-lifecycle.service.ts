@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
-import { ConflictError, isObjectIdString, NotFoundError } from '@app/common';
+import { StateConflictError, isObjectIdString, NotFoundError } from '@app/common';
 import { InventoryService, StockLine } from '../products/inventory.service';
 import { PaymentEvent } from '../payments/payment-provider';
 import { PaymentProviders } from '../payments/payment-providers';
@@ -77,7 +77,7 @@ export class OrderLifecycle {
       if (!(await this.applyEffects(updated, current.status))) return updated;
       return (await this.orders.findById(current._id).lean()) ?? updated;
     }
-    throw new ConflictError('The order kept changing; try again');
+    throw new StateConflictError('The order kept changing; try again');
   }
 
   /**

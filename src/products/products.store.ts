@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { PipelineStage, ProjectionType, QueryFilter, SortOrder, UpdateQuery } from 'mongoose';
 import { Model, Types } from 'mongoose';
-import { ConflictError } from '@app/common';
+import { StateConflictError } from '@app/common';
 import { searchTokensOf } from '../search/tokenize';
 import { CatalogVersion } from './catalog-version';
 import { Product, ProductDocument } from './schemas/product.schema';
@@ -135,7 +135,7 @@ export class ProductStore {
       const updated = await write(conditionOn(filter, current), withTokens(update, { ...pickSearchable(current), ...searchable }));
       if (updated) return this.bumpedIf(updated);
     }
-    throw new ConflictError('The product kept changing while it was edited; try again');
+    throw new StateConflictError('The product kept changing while it was edited; try again');
   }
 
   /** Like `findOneAndUpdate` without the document: whether a product matched. */
@@ -172,7 +172,7 @@ export class ProductStore {
           );
         }
       }
-      throw new ConflictError('Products kept changing during the update; try again');
+      throw new StateConflictError('Products kept changing during the update; try again');
     } finally {
       if (done.length > 0) await this.version.bump();
     }

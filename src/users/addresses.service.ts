@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Error as MongooseError, Model } from 'mongoose';
-import { BadRequestError, ConflictError, NotFoundError } from '@app/common';
+import { InvalidInputError, StateConflictError, NotFoundError } from '@app/common';
 import { CreateAddressDto, UpdateAddressDto } from './dto/address.dto';
 import { Address, User, UserDocument } from './schemas/user.schema';
 
@@ -26,7 +26,7 @@ export class AddressesService {
   async add(userId: string, dto: CreateAddressDto): Promise<Address> {
     const user = await this.loadUser(userId);
     if (user.addresses.length >= MAX_ADDRESSES) {
-      throw new BadRequestError(`An address book holds at most ${MAX_ADDRESSES} addresses`);
+      throw new InvalidInputError(`An address book holds at most ${MAX_ADDRESSES} addresses`);
     }
     const makeDefault = dto.isDefault === true || user.addresses.length === 0;
     if (makeDefault) clearDefault(user);
@@ -73,7 +73,7 @@ export class AddressesService {
       await user.save();
     } catch (error) {
       if (error instanceof MongooseError.VersionError) {
-        throw new ConflictError('The address book was changed by another request; try again');
+        throw new StateConflictError('The address book was changed by another request; try again');
       }
       throw error;
     }

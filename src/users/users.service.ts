@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import { ConflictError, isDuplicateKeyError, NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
+import { StateConflictError, isDuplicateKeyError, NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
 import { SessionsService } from '../auth/sessions/sessions.service';
 import { Role, User, UserDocument } from './schemas/user.schema';
 
@@ -29,7 +29,7 @@ export class UsersService {
       return await this.users.create({ ...user, email: normalizeEmail(user.email) });
     } catch (error) {
       if (isDuplicateKeyError(error)) {
-        throw new ConflictError('An account with this email already exists');
+        throw new StateConflictError('An account with this email already exists');
       }
       throw error;
     }
