@@ -266,7 +266,7 @@ describe('Backups to object storage and restores (npm run backup / restore)', ()
     const started = Date.now();
     const workers = [runBuilt('worker.js', env), runBuilt('worker.js', env)];
     try {
-      await waitFor(async () => workers.every((w) => w.output().includes('Backups scheduled')), 'both workers to schedule backups', 60_000);
+      await waitFor(async () => workers.every((w) => w.output().includes("Scheduled job 'scheduled-backup'")), 'both workers to schedule backups', 60_000);
       await waitFor(async () => (await listed(env)).length >= 2, 'two scheduled backups', 90_000);
     } finally {
       for (const worker of workers) worker.child.kill('SIGTERM');

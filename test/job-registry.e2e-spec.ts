@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import type * as AppModuleFile from '../src/app.module';
+import type * as BackupScheduleFile from '../src/backups/backup.schedule';
 import type * as WorkerModuleFile from '../src/worker.module';
 import { JobsExplorer } from '../src/jobs/jobs.explorer';
 import { OnJob } from '../src/jobs/on-job.decorator';
@@ -18,6 +19,8 @@ describe('Job registry at start-up', () => {
   const { WorkerModule } = require('../src/worker.module') as typeof WorkerModuleFile;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { OrderEmailsProcessor } = require('../src/order-emails/order-emails.processor') as typeof OrderEmailsProcessorFile;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { BackupSchedule } = require('../src/backups/backup.schedule') as typeof BackupScheduleFile;
 
   async function boot(...modules: Type[]) {
     const moduleRef = await Test.createTestingModule({ imports: modules }).compile();
@@ -52,8 +55,11 @@ describe('Job registry at start-up', () => {
     const api = await boot(AppModule);
     const worker = await boot(WorkerModule);
     try {
-      expect(worker.get(JobsExplorer).declaredJobs()).toEqual(api.get(JobsExplorer).declaredJobs());
+      expect(worker.get(JobsExplorer).declaredJobs()).toEqual(expect.arrayContaining(api.get(JobsExplorer).declaredJobs()));
       expect(worker.get(JobsExplorer).declaredJobs()).toEqual(expect.arrayContaining(['order-event', 'password-reset', 'send-email']));
+      // The scheduled jobs are in the registry like any other; only the worker takes backups.
+      expect(worker.get(JobsExplorer).declaredJobs()).toEqual(expect.arrayContaining(['orders-maintenance', 'scheduled-backup']));
+      expect(api.get(JobsExplorer).declaredJobs()).not.toContain('scheduled-backup');
     } finally {
       await Promise.all([api.close(), worker.close()]);
     }
@@ -63,6 +69,10 @@ describe('Job registry at start-up', () => {
     // The order lifecycle declares `order-event` (it produces it): without the order emails'
     // handler nothing would ever send those emails, so the worker must not start.
     expect(await startUpError([WorkerModule], OrderEmailsProcessor)).toMatch(/job 'order-event' has no handler/);
+  });
+
+  it('refuses to start when a scheduled job has no handler', async () => {
+    expect(await startUpError([WorkerModule], BackupSchedule)).toMatch(/job 'scheduled-backup' has no handler/);
   });
 
   it('refuses to start when a job has two handlers, naming both', async () => {

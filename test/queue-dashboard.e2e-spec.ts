@@ -1,6 +1,8 @@
 import request from 'supertest';
 import { Account, bearer, login, registerCustomer } from './support/accounts';
+import { killProcessesLeftRunning, runBuilt } from './support/node-process';
 import { createTestApp, TestApp } from './support/test-app';
+import { waitFor } from './support/wait';
 
 const ADMIN = { email: 'queue-admin@example.test', password: 'queue admin pw' };
 const DASHBOARD = '/api/v1/admin/queues';
@@ -29,8 +31,31 @@ describe('Queue dashboard', () => {
 
   it('lists every queue of the registry to an admin', async () => {
     const res = await request(t.http).get(`${DASHBOARD}/api/queues`).set(...bearer(admin)).expect(200);
-    expect(res.body.queues.map((queue: { name: string }) => queue.name).sort()).toEqual(['mail', 'orders']);
+    expect(res.body.queues.map((queue: { name: string }) => queue.name).sort()).toEqual(['backups', 'mail', 'orders']);
   });
+
+  it('shows a failed scheduled backup, with its error, in the backups queue', async () => {
+    // A worker whose object storage is unreachable: every scheduled backup fails.
+    const worker = runBuilt('worker.js', { ...t.env, BACKUP_CRON: '* * * * * *', S3_ENDPOINT: 'http://127.0.0.1:9' });
+    const failedBackups = async (): Promise<Array<Record<string, unknown>>> => {
+      const res = await request(t.http)
+        .get(`${DASHBOARD}/api/queues?activeQueue=backups&status=latest&page=1&jobsPerPage=10`)
+        .set(...bearer(admin))
+        .expect(200);
+      const backups = res.body.queues.find((queue: { name: string }) => queue.name === 'backups');
+      return (backups.jobs as Array<Record<string, unknown>>).filter((job) => job.isFailed);
+    };
+    try {
+      await waitFor(async () => (await failedBackups()).length > 0, 'a failed backup in the dashboard', 60_000);
+    } finally {
+      worker.child.kill('SIGTERM');
+      await worker.exit;
+      killProcessesLeftRunning();
+    }
+    const [failed] = await failedBackups();
+    expect(failed).toMatchObject({ name: 'scheduled-backup', failedReason: expect.any(String), attempts: expect.any(Number) });
+    expect(failed.attempts).toBeGreaterThanOrEqual(1);
+  }, 90_000);
 
   it('gives an admin a short-lived link that opens the dashboard in a browser through a session cookie', async () => {
     await request(t.http).post('/api/v1/admin/queue-dashboard/links').expect(401);

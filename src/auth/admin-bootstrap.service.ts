@@ -27,7 +27,7 @@ export class AdminBootstrapService implements OnApplicationBootstrap {
       this.logger.log(`Created the first admin account ${email}`);
     } catch (error) {
       // Another API instance starting at the same moment created it first.
-      if ((error as Error).name !== 'ConflictError') throw error;
+      if ((error as Error).name !== 'StateConflictError') throw error;
     }
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ServiceBusyError, UnauthorizedError } from '@app/common';
+import { BusyError, NotAuthenticatedError } from '@app/common';
 import { toUserResponse } from '../users/dto/user.dto';
 import { UserDocument } from '../users/schemas/user.schema';
 import { normalizeEmail, UsersService } from '../users/users.service';
@@ -35,7 +35,7 @@ export class AuthService {
     try {
       return await this.checkAndSignIn(email, dto.password, attempt);
     } catch (error) {
-      if (error instanceof ServiceBusyError) await this.attempts.notChecked(attempt);
+      if (error instanceof BusyError) await this.attempts.notChecked(attempt);
       throw error;
     }
   }
@@ -44,7 +44,7 @@ export class AuthService {
     const user = await this.users.findByEmail(email);
     if (!user) {
       await this.hasher.verifyNothing(password);
-      throw new UnauthorizedError('Invalid email or password');
+      throw new NotAuthenticatedError('Invalid email or password');
     }
     // The session generation first, then the credentials: a password reset or role change
     // writes the user before it bumps the generation, so a login racing one either reads the
@@ -52,7 +52,7 @@ export class AuthService {
     const generation = await this.sessions.generation(user.id);
     const credentials = await this.users.credentialsOf(user.id);
     if (!credentials || !(await this.hasher.verify(credentials.passwordHash, password))) {
-      throw new UnauthorizedError('Invalid email or password');
+      throw new NotAuthenticatedError('Invalid email or password');
     }
     await this.attempts.succeeded(attempt);
     user.role = credentials.role;
@@ -62,9 +62,9 @@ export class AuthService {
   async refresh(refreshToken: string): Promise<TokenPairDto> {
     const result = await this.sessions.rotate(refreshToken);
     if (result.outcome === 'reused') {
-      throw new UnauthorizedError('Refresh token was already used; the session has been ended');
+      throw new NotAuthenticatedError('Refresh token was already used; the session has been ended');
     }
-    if (result.outcome === 'invalid') throw new UnauthorizedError('Invalid or expired refresh token');
+    if (result.outcome === 'invalid') throw new NotAuthenticatedError('Invalid or expired refresh token');
     return {
       accessToken: await this.tokens.issueAccessToken(result.session),
       refreshToken: result.refreshToken,
@@ -79,7 +79,7 @@ export class AuthService {
     const created = await this.sessions.create(user.id, user.role, generation);
     // Every session of this user was revoked while this login was checked (password reset,
     // role change): the credentials it checked may no longer be the valid ones.
-    if (!created) throw new UnauthorizedError('Invalid email or password');
+    if (!created) throw new NotAuthenticatedError('Invalid email or password');
     const { session, refreshToken } = created;
     return {
       user: toUserResponse(user),

@@ -1,5 +1,6 @@
-import { Injectable, UnauthorizedException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
+import { NotAuthenticatedError } from '@app/common';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig } from '../config/app-config';
 import { AuthUser } from '../access/current-user.decorator';
@@ -28,9 +29,9 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
   }
 
   async validate(claims: Partial<AccessTokenClaims>): Promise<AuthUser> {
-    if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string') throw new UnauthorizedException();
+    if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string') throw new NotAuthenticatedError('Unauthorized');
     const session = await this.sessions.findActive(claims.sid, claims.sub);
-    if (!session) throw new UnauthorizedException('Session has ended; log in again');
+    if (!session) throw new NotAuthenticatedError('Session has ended; log in again');
     return { id: session.userId, role: session.role, sessionId: session.id };
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
-import { TooManyRequestsError } from '@app/common';
+import { LimitReachedError } from '@app/common';
 import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
 import { clientKeyOf } from '../core/client-key';
@@ -82,10 +82,10 @@ export class LoginAttemptsService {
       ...this.limits.map(String),
     )) as number[];
     if (refusedBy === 3) {
-      throw new TooManyRequestsError('Too many failed logins from this address; try again later', this.retryAfter(ttl));
+      throw new LimitReachedError('Too many failed logins from this address; try again later', this.retryAfter(ttl));
     }
     if (refusedBy !== 0) {
-      throw new TooManyRequestsError('Too many failed logins for this account; try again later', this.retryAfter(ttl));
+      throw new LimitReachedError('Too many failed logins for this account; try again later', this.retryAfter(ttl));
     }
     return attempt;
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import * as argon2 from 'argon2';
-import { ServiceBusyError } from '@app/common';
+import { BusyError } from '@app/common';
 import { AppConfig } from '../config/app-config';
 import { BoundedConcurrency } from './bounded-concurrency';
 
@@ -45,6 +45,6 @@ export class PasswordHasher {
   }
 
   private inSlot<T>(work: () => Promise<T>): Promise<T> {
-    return this.slots.run(work, () => new ServiceBusyError('Too many password checks in progress; try again shortly', RETRY_AFTER_SECONDS));
+    return this.slots.run(work, () => new BusyError('Too many password checks in progress; try again shortly', RETRY_AFTER_SECONDS));
   }
 }

@@ -1,12 +1,11 @@
-import { BullModule } from '@nestjs/bull';
 import { Module } from '@nestjs/common';
-import { QueueWorkerGate } from '../jobs/queue-worker-gate';
-import { BACKUP_QUEUE, BackupSchedule } from './backup.schedule';
+import { JobsModule } from '../jobs/jobs.module';
+import { BackupSchedule } from './backup.schedule';
 import { BackupsModule } from './backups.module';
 
-/** The daily backup as a Bull repeatable job; imported by the worker only. */
+/** The scheduled backup's job and handler; imported by the worker only. */
 @Module({
-  imports: [BackupsModule, BullModule.registerQueue({ name: BACKUP_QUEUE })],
-  providers: [BackupSchedule, QueueWorkerGate],
+  imports: [BackupsModule, JobsModule.forFeature(['scheduled-backup'])],
+  providers: [BackupSchedule],
 })
 export class BackupScheduleModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
-import { BadRequestError, ConflictError, isDuplicateKeyError, NotFoundError } from '@app/common';
+import { InvalidInputError, StateConflictError, isDuplicateKeyError, NotFoundError } from '@app/common';
 import { AppConfig } from '../config/app-config';
 import { InventoryService, ProductForSale, StockLine } from '../products/inventory.service';
 import { InsufficientStockError } from '../products/stock.errors';
@@ -40,7 +40,7 @@ export class CartService {
     return this.change(userId, async (items) => {
       const existing = items.find((line) => line.productId.equals(productId));
       const wanted = (existing?.quantity ?? 0) + quantity;
-      if (wanted > MAX_LINE_QUANTITY) throw new BadRequestError(`A cart holds at most ${MAX_LINE_QUANTITY} units of one product`);
+      if (wanted > MAX_LINE_QUANTITY) throw new InvalidInputError(`A cart holds at most ${MAX_LINE_QUANTITY} units of one product`);
       await this.assertSellable(productId, wanted);
       if (existing) return items.map((line) => (line === existing ? { productId: line.productId, quantity: wanted } : line));
       return [...items, { productId: new Types.ObjectId(productId), quantity: wanted }];
@@ -93,7 +93,7 @@ export class CartService {
       const items = await edit(cart.items);
       if (await this.write(userId, cart, items)) return this.render(items);
     }
-    throw new ConflictError('The cart kept changing; try again');
+    throw new StateConflictError('The cart kept changing; try again');
   }
 
   private async write(userId: string, read: { version: number; exists: boolean }, items: CartLine[]): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
-import { TooManyRequestsError } from '@app/common';
+import { LimitReachedError } from '@app/common';
 
 /**
  * The library's guard, answering every throttler's 429 the same way: the API's error shape and
@@ -10,6 +10,6 @@ import { TooManyRequestsError } from '@app/common';
 @Injectable()
 export class ClientThrottlerGuard extends ThrottlerGuard {
   protected override async throwThrottlingException(_context: ExecutionContext, detail: { timeToBlockExpire: number }): Promise<void> {
-    throw new TooManyRequestsError('Too many requests; try again later', Math.max(detail.timeToBlockExpire, 1));
+    throw new LimitReachedError('Too many requests; try again later', Math.max(detail.timeToBlockExpire, 1));
   }
 }

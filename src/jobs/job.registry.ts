@@ -1,8 +1,10 @@
+import type { JobOptions } from 'bull';
+import type { EnvironmentVariables } from '../config/env.schema';
 import type { PasswordResetJob, SendEmailJob } from '../notifications/mail.types';
 import type { OrderEventJob } from '../orders/events/order-events';
 
 /** Every Bull queue of the application. Named here and nowhere else. */
-export const QUEUE_NAMES = ['mail', 'orders'] as const;
+export const QUEUE_NAMES = ['mail', 'orders', 'backups'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** Declared with the event classes (src/orders/events), the one place they are named. */
@@ -26,6 +28,8 @@ export interface JobPayloads {
    * orders past their deadline, give back the stock of checkouts that died. No payload.
    */
   'orders-maintenance': Record<string, never>;
+  /** The database backup at each BACKUP_CRON occurrence (BackupSchedule, worker only). No payload. */
+  'scheduled-backup': Record<string, never>;
 }
 
 export type JobName = keyof JobPayloads;
@@ -38,7 +42,24 @@ export interface JobDefinition {
    * once (the `mail` queue: 6), in any mix.
    */
   concurrency: number;
+  /** Started by the JobScheduler (src/jobs/job-scheduler.ts) where the job is handled; no producer. */
+  schedule?: JobSchedule;
+  /** Retry and retention of this job's runs, where they differ from the queue's defaults. */
+  options?: Pick<JobOptions, 'attempts' | 'backoff' | 'removeOnComplete' | 'removeOnFail'>;
 }
+
+/**
+ * When a scheduled job runs. Either way each occurrence is one job with a deterministic id, so
+ * however many workers schedule it, it runs once per occurrence, on whichever worker is free.
+ */
+export type JobSchedule =
+  /** A fixed interval in milliseconds. */
+  | { everyMs: number }
+  /** A cron expression (5 fields, or 6 with seconds) read from a setting; `off` schedules nothing. */
+  | { cronSetting: CronSetting };
+
+/** Settings that hold a job's cron expression. */
+export type CronSetting = { [K in keyof EnvironmentVariables]-?: K extends `${string}_CRON` ? K : never }[keyof EnvironmentVariables];
 
 /** Where each job runs. The mapped type makes a job without a definition a compile error. */
 export const JOBS: { readonly [N in JobName]: JobDefinition } = {
@@ -46,5 +67,13 @@ export const JOBS: { readonly [N in JobName]: JobDefinition } = {
   'password-reset': { queue: 'mail', concurrency: 2 },
   'order-event': { queue: 'orders', concurrency: 4 },
   'order-effects': { queue: 'orders', concurrency: 2 },
-  'orders-maintenance': { queue: 'orders', concurrency: 1 },
+  'orders-maintenance': { queue: 'orders', concurrency: 1, schedule: { everyMs: 30_000 } },
+  'scheduled-backup': {
+    queue: 'backups',
+    concurrency: 1,
+    schedule: { cronSetting: 'BACKUP_CRON' },
+    // An interrupted backup leaves no manifest, so taking it again is safe; failed runs stay
+    // listed (queue dashboard), the newest 100 of each.
+    options: { attempts: 3, backoff: { type: 'exponential', delay: 60_000 }, removeOnComplete: 100, removeOnFail: 100 },
+  },
 };

@@ -4,10 +4,11 @@ import { DiscoveryModule } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
 import { JobName, QUEUE_NAMES } from './job.registry';
 import { JobQueue } from './job-queue';
+import { JobScheduler } from './job-scheduler';
 import { JobDeclaration, JobsExplorer } from './jobs.explorer';
 import { QueueWorkerGate } from './queue-worker-gate';
 
-/** The queues, the producer and the explorer: one instance per process however often imported. */
+/** The queues, the producer, the explorer and the scheduler: one instance per process however often imported. */
 @Module({
   imports: [
     DiscoveryModule,
@@ -34,7 +35,7 @@ import { QueueWorkerGate } from './queue-worker-gate';
       })),
     ),
   ],
-  providers: [JobsExplorer, JobQueue, QueueWorkerGate],
+  providers: [JobsExplorer, JobQueue, JobScheduler, QueueWorkerGate],
   exports: [JobQueue, QueueWorkerGate, BullModule],
 })
 class JobsCoreModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
-import { BadRequestError, isDuplicateKeyError } from '@app/common';
+import { InvalidInputError, isDuplicateKeyError } from '@app/common';
 import { CartService } from '../cart/cart.service';
 import { AppConfig } from '../config/app-config';
 import { InventoryService, StockLine } from '../products/inventory.service';
@@ -77,7 +77,7 @@ export class CheckoutService {
   /** The cart and address as they are now, and their fingerprint. */
   private async describe(userId: string, dto: CheckoutDto): Promise<CheckoutRequest> {
     if ((dto.addressId === undefined) === (dto.shippingAddress === undefined)) {
-      throw new BadRequestError('Give either addressId or shippingAddress');
+      throw new InvalidInputError('Give either addressId or shippingAddress');
     }
     const address = dto.addressId ? toPostalAddress(await this.addresses.get(userId, dto.addressId)) : toPostalAddress(dto.shippingAddress!);
     const provider = this.payments.get(dto.paymentProvider ?? DEFAULT_PAYMENT_PROVIDER).name;

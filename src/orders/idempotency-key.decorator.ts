@@ -1,4 +1,5 @@
-import { BadRequestException, createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { createParamDecorator, ExecutionContext } from '@nestjs/common';
+import { InvalidInputError } from '@app/common';
 import type { Request } from 'express';
 
 /** 1–128 visible ASCII characters (API.md, Checkout); also the header's `pattern` in the OpenAPI document. */
@@ -10,7 +11,7 @@ export const IdempotencyKey = createParamDecorator((_data: unknown, context: Exe
   const value = context.switchToHttp().getRequest<Request>().headers['idempotency-key'];
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !IDEMPOTENCY_KEY.test(value)) {
-    throw new BadRequestException('Idempotency-Key must be 1 to 128 visible ASCII characters');
+    throw new InvalidInputError('Idempotency-Key must be 1 to 128 visible ASCII characters');
   }
   return value;
 });

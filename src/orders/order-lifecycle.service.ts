@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Types } from 'mongoose';
-import { ConflictError, isObjectIdString, NotFoundError } from '@app/common';
+import { StateConflictError, isObjectIdString, NotFoundError } from '@app/common';
 import { InventoryService } from '../products/inventory.service';
 import { PaymentEvent } from '../payment-providers/payment-provider';
 import { OrderEffects } from './effects/order-effects';
@@ -73,7 +73,7 @@ export class OrderLifecycle {
       await this.effects.runNow({ orderId: updated._id.toHexString(), eventId: event.eventId, type: event.type });
       return (await this.orders.findById(current._id)) ?? updated;
     }
-    throw new ConflictError('The order kept changing; try again');
+    throw new StateConflictError('The order kept changing; try again');
   }
 
   /**

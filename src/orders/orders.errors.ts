@@ -1,28 +1,28 @@
-import { BadRequestError, ConflictError, UnprocessableEntityError } from '@app/common';
+import { InvalidInputError, StateConflictError, RuleViolationError } from '@app/common';
 import type { OrderStatus } from './order-state';
 
 /** The state table has no such step for this actor (409). */
-export class IllegalTransitionError extends ConflictError {
+export class IllegalTransitionError extends StateConflictError {
   constructor(from: OrderStatus, to: OrderStatus) {
     super(`An order cannot go from ${from} to ${to}`, { from, to });
   }
 }
 
-export class EmptyCartError extends BadRequestError {
+export class EmptyCartError extends InvalidInputError {
   constructor() {
     super('The cart is empty');
   }
 }
 
 /** The same Idempotency-Key was used for a different checkout (422, as Stripe does). */
-export class IdempotencyKeyReusedError extends UnprocessableEntityError {
+export class IdempotencyKeyReusedError extends RuleViolationError {
   constructor() {
     super('This Idempotency-Key was already used for a different checkout');
   }
 }
 
 /** A checkout with this key is still being placed by another request; retry shortly (409). */
-export class CheckoutInProgressError extends ConflictError {
+export class CheckoutInProgressError extends StateConflictError {
   constructor() {
     super('A checkout with this Idempotency-Key is still in progress; retry shortly');
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { BadRequestError, ConflictError } from '@app/common';
+import { InvalidInputError, StateConflictError } from '@app/common';
 import { OrderLifecycle, OrderRecord } from '../orders/order-lifecycle.service';
 import { OrdersService } from '../orders/orders.service';
 import { PaymentProviders } from '../payment-providers/payment-providers';
@@ -25,9 +25,9 @@ export class PaymentCaptureService {
     const provider = this.payments.get(providerName);
     const order = await this.orders.getOwn(userId, orderId);
     if (order.payment.provider !== provider.name || !provider.capture || !order.payment.intentId) {
-      throw new BadRequestError(`Order ${order.number} is not paid through ${provider.name}`);
+      throw new InvalidInputError(`Order ${order.number} is not paid through ${provider.name}`);
     }
-    if (order.status === 'cancelled') throw new ConflictError(`Order ${order.number} is cancelled; its payment is not captured`);
+    if (order.status === 'cancelled') throw new StateConflictError(`Order ${order.number} is cancelled; its payment is not captured`);
     if (order.status !== 'pending_payment') return order;
 
     const event = await provider.capture({ intentId: order.payment.intentId, idempotencyKey: `order:${orderId}:capture` });

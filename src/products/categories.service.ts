@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
-import { BadRequestError, ConflictError, isDuplicateKeyError, NotFoundError } from '@app/common';
+import { InvalidInputError, StateConflictError, isDuplicateKeyError, NotFoundError } from '@app/common';
 import { slugify } from './tokenize';
 import { CatalogVersion } from './catalog-version';
 import { CreateCategoryDto, UpdateCategoryDto } from './dto/category.dto';
@@ -22,7 +22,7 @@ export class CategoriesService {
 
   async create(dto: CreateCategoryDto): Promise<CategoryDocument> {
     const slug = dto.slug ?? slugify(dto.name);
-    if (!slug) throw new BadRequestError('This name gives no URL slug (no Latin letters or digits); send a slug');
+    if (!slug) throw new InvalidInputError('This name gives no URL slug (no Latin letters or digits); send a slug');
     const created = await this.withSlugConflictAs409(() => this.categories.create({ name: dto.name, slug }));
     await this.catalogVersion.bump();
     return created;
@@ -45,7 +45,7 @@ export class CategoriesService {
     const oldSlug = category.slug;
     const newSlug = dto.slug ?? oldSlug;
     if (newSlug !== oldSlug) {
-      if (await this.categories.exists({ slug: newSlug })) throw new ConflictError('A category with this slug already exists');
+      if (await this.categories.exists({ slug: newSlug })) throw new StateConflictError('A category with this slug already exists');
       await this.moveProducts(oldSlug, newSlug);
     }
     if (dto.name !== undefined) category.name = dto.name;
@@ -82,11 +82,11 @@ export class CategoriesService {
 
   private async assertUnused(slug: string): Promise<void> {
     const inUse = await this.products.count({ category: slug, status: { $ne: 'archived' } });
-    if (inUse > 0) throw new ConflictError(`Category "${slug}" still has ${inUse} product(s); move or archive them first`);
+    if (inUse > 0) throw new StateConflictError(`Category "${slug}" still has ${inUse} product(s); move or archive them first`);
   }
 
   async assertExists(slug: string): Promise<void> {
-    if (!(await this.categories.exists({ slug }))) throw new BadRequestError(`Unknown category "${slug}"`);
+    if (!(await this.categories.exists({ slug }))) throw new InvalidInputError(`Unknown category "${slug}"`);
   }
 
   /** The store writes each product with its new tokens, re-reading any edited meanwhile. */
@@ -98,7 +98,7 @@ export class CategoriesService {
     try {
       return await write();
     } catch (error) {
-      if (isDuplicateKeyError(error)) throw new ConflictError('A category with this slug already exists');
+      if (isDuplicateKeyError(error)) throw new StateConflictError('A category with this slug already exists');
       throw error;
     }
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Types } from 'mongoose';
-import { ConflictError, NotFoundError } from '@app/common';
+import { StateConflictError, NotFoundError } from '@app/common';
 import { PROCESS_ROLE, type ProcessRole } from '../core/process-role';
 import { ProductStore } from './products.store';
 import { ProductDocument } from './schemas/product.schema';
@@ -117,7 +117,7 @@ export class InventoryService implements OnApplicationBootstrap {
       const updated = await this.store.countOnHand(current._id, current.stockOnHand, onHand, by);
       if (updated) return updated;
     }
-    throw new ConflictError('The stock kept changing while it was counted; try again');
+    throw new StateConflictError('The stock kept changing while it was counted; try again');
   }
 
   /** A receipt (+) or write-off (−) of on-hand units, recorded on the product with who and why. */

@@ -4,7 +4,7 @@ import { PassThrough } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { MulterOptions } from '@nestjs/platform-express/multer/interfaces/multer-options.interface';
 import multerS3 from 'multer-s3';
-import { BadRequestError } from '@app/common';
+import { InvalidInputError } from '@app/common';
 import { sniffImageFormat, SNIFF_BYTES } from '../storage/image-sniffer';
 import { StorageService } from '../storage/storage.service';
 import { MAX_FILES_PER_UPLOAD, MAX_IMAGE_BYTES, productImagePrefix, ProductImagesService } from './product-images.service';
@@ -58,7 +58,7 @@ function sniffContentType(source: Readable, cb: Callback<string>): void {
     const format = sniffImageFormat(head.subarray(0, SNIFF_BYTES));
     if (!format) {
       source.resume();
-      cb(new BadRequestError('Only JPEG, PNG or WebP images are accepted (judged by the file content)'));
+      cb(new InvalidInputError('Only JPEG, PNG or WebP images are accepted (judged by the file content)'));
       return;
     }
     const replay = new PassThrough();

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Types } from 'mongoose';
-import { BadRequestError, ConflictError, isObjectIdString, NotFoundError } from '@app/common';
+import { InvalidInputError, StateConflictError, isObjectIdString, NotFoundError } from '@app/common';
 import { StorageService } from '../storage/storage.service';
 import { ProductStore } from './products.store';
 import { ProductDocument } from './schemas/product.schema';
@@ -30,12 +30,12 @@ export class ProductImagesService {
 
   /** Checked before any byte is stored: uploads go only to existing, non-archived products. */
   async assertUploadable(productId: string): Promise<void> {
-    if (!isObjectIdString(productId)) throw new BadRequestError(`"${productId}" is not a valid id`);
+    if (!isObjectIdString(productId)) throw new InvalidInputError(`"${productId}" is not a valid id`);
     const product = await this.products.findById(productId, { status: 1, images: 1 });
     if (!product) throw new NotFoundError('Product not found');
-    if (product.status === 'archived') throw new ConflictError('Archived products take no new images');
+    if (product.status === 'archived') throw new StateConflictError('Archived products take no new images');
     if (product.images.length >= MAX_IMAGES_PER_PRODUCT) {
-      throw new ConflictError(`A product has at most ${MAX_IMAGES_PER_PRODUCT} images`);
+      throw new StateConflictError(`A product has at most ${MAX_IMAGES_PER_PRODUCT} images`);
     }
   }
 
@@ -44,13 +44,13 @@ export class ProductImagesService {
    * the meantime), the objects are deleted again: nothing is left in the bucket unreferenced.
    */
   async attach(productId: string, stored: StoredImage[]): Promise<ProductDocument> {
-    if (stored.length === 0) throw new BadRequestError(`Send 1 to ${MAX_FILES_PER_UPLOAD} images in the field "images"`);
+    if (stored.length === 0) throw new InvalidInputError(`Send 1 to ${MAX_FILES_PER_UPLOAD} images in the field "images"`);
     const images = stored.map((file) => ({ _id: new Types.ObjectId(), key: file.key, url: this.storage.publicUrlOf(file.key) }));
     try {
       const updated = await this.products.attachImages(productId, images, MAX_IMAGES_PER_PRODUCT);
       if (updated) return updated;
       await this.assertUploadable(productId);
-      throw new ConflictError(`A product has at most ${MAX_IMAGES_PER_PRODUCT} images`);
+      throw new StateConflictError(`A product has at most ${MAX_IMAGES_PER_PRODUCT} images`);
     } catch (error) {
       // Whatever kept the images off the product (a rule above, or the database failing), the
       // objects must not stay in the bucket unreferenced.
@@ -78,7 +78,7 @@ export class ProductImagesService {
     const before = await this.products.removeImagesOfArchived(productId);
     if (!before) {
       if (!(await this.products.exists({ _id: productId }))) throw new NotFoundError('Product not found');
-      throw new ConflictError('Only archived products can be purged; delete single images instead');
+      throw new StateConflictError('Only archived products can be purged; delete single images instead');
     }
     await this.storage.deleteKeys(before.images.map((image) => image.key));
     await this.storage.deletePrefix(productImagePrefix(productId));

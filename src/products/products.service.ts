@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Types } from 'mongoose';
-import { ConflictError, isDuplicateKeyError, isObjectIdString, NotFoundError, Paginated, skipFor } from '@app/common';
+import { StateConflictError, isDuplicateKeyError, isObjectIdString, NotFoundError, Paginated, skipFor } from '@app/common';
 import { slugify } from './tokenize';
 import { CategoriesService } from './categories.service';
 import { InventoryService, openingStock } from './inventory.service';
@@ -32,7 +32,7 @@ export class ProductsService {
         if (!isDuplicateKeyError(error, 'slug')) throw error;
       }
     }
-    throw new ConflictError('Could not find a free slug for this title; try again');
+    throw new StateConflictError('Could not find a free slug for this title; try again');
   }
 
   /**

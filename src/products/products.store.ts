@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { PipelineStage, ProjectionType, QueryFilter, SortOrder, UpdateQuery } from 'mongoose';
 import { Model, Types } from 'mongoose';
-import { ConflictError } from '@app/common';
+import { StateConflictError } from '@app/common';
 import { searchTokensOf } from './tokenize';
 import { CatalogVersion } from './catalog-version';
 import { Product, ProductDocument, ProductImage, StockAdjustment } from './schemas/product.schema';
@@ -274,7 +274,7 @@ export class ProductStore {
       const updated = await write(conditionOn(filter, current), withTokens(update, { ...pickSearchable(current), ...searchable }));
       if (updated) return updated;
     }
-    throw new ConflictError('The product kept changing while it was edited; try again');
+    throw new StateConflictError('The product kept changing while it was edited; try again');
   }
 
   /**
@@ -304,7 +304,7 @@ export class ProductStore {
           );
         }
       }
-      throw new ConflictError('Products kept changing during the update; try again');
+      throw new StateConflictError('Products kept changing during the update; try again');
     } finally {
       // Products moved before the conflict are moved: cached reads must see them.
       if (done.length > 0) await this.changed('content', true);

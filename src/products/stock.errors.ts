@@ -1,4 +1,4 @@
-import { ConflictError } from '@app/common';
+import { StateConflictError } from '@app/common';
 
 /** A line that cannot be had in the quantity asked for. */
 export interface ShortLine {
@@ -9,14 +9,14 @@ export interface ShortLine {
 }
 
 /** Not every line could be allocated; nothing was kept (409, `lines` names the short ones). */
-export class OutOfStockError extends ConflictError {
+export class OutOfStockError extends StateConflictError {
   constructor(readonly lines: ShortLine[]) {
     super(`Not enough stock for ${lines.length} line${lines.length === 1 ? '' : 's'}`, { lines });
   }
 }
 
 /** A cart change asks for more than is sellable (409 with the available quantity). */
-export class InsufficientStockError extends ConflictError {
+export class InsufficientStockError extends StateConflictError {
   constructor(
     readonly productId: string,
     readonly available: number,
@@ -26,7 +26,7 @@ export class InsufficientStockError extends ConflictError {
 }
 
 /** A stock write-off or count below what orders hold: those units are promised (409). */
-export class StockBelowAllocatedError extends ConflictError {
+export class StockBelowAllocatedError extends StateConflictError {
   constructor(allocated: number) {
     super(`Orders hold ${allocated} units of this product; on-hand stock cannot go below that`, { stockAllocated: allocated });
   }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, QueryFilter, Types } from 'mongoose';
-import { ConflictError, isDuplicateKeyError, NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
+import { StateConflictError, isDuplicateKeyError, NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
 import { OrdersService } from '../orders/orders.service';
 import { ProductStore } from '../products/products.store';
 import { UsersService } from '../users/users.service';
@@ -99,7 +99,7 @@ export class ReviewsService {
       await this.ratings.move(current.productId, contributionOf(current), contributionOf(after));
       return after && ((await this.reviews.findById(current._id).lean<Review>()) ?? after);
     }
-    throw new ConflictError('The review kept changing; try again');
+    throw new StateConflictError('The review kept changing; try again');
   }
 
   private async requirePublicProduct(productId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import type { PipelineStage } from 'mongoose';
-import { BadRequestError } from '@app/common';
+import { InvalidInputError } from '@app/common';
 import { IN_STOCK, type ProductFilter } from '../products/products.store';
 import type { ProductSearchQueryDto, SearchSort } from './dto/product-search.dto';
 import { tokenize } from '../products/tokenize';
@@ -24,7 +24,7 @@ function escapeRegex(text: string): string {
 /** Only active products; every filter of the query, ANDed. */
 export function searchFilter(query: ProductSearchQueryDto, words: QueryWords): ProductFilter {
   if (query.minPrice !== undefined && query.maxPrice !== undefined && query.maxPrice < query.minPrice) {
-    throw new BadRequestError('maxPrice must not be below minPrice');
+    throw new InvalidInputError('maxPrice must not be below minPrice');
   }
   const and: ProductFilter[] = [{ status: 'active' }];
   if (words.whole.length > 0) and.push({ searchTokens: { $all: words.whole } });

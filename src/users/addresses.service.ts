@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { BadRequestError, NotFoundError } from '@app/common';
+import { InvalidInputError, NotFoundError } from '@app/common';
 import { CreateAddressDto, UpdateAddressDto } from './dto/address.dto';
 import { Address } from './schemas/address.schema';
 import { UserDocument } from './schemas/user.schema';
@@ -27,7 +27,7 @@ export class AddressesService {
   async add(userId: string, dto: CreateAddressDto): Promise<Address> {
     const user = await this.loadUser(userId);
     if (user.addresses.length >= MAX_ADDRESSES) {
-      throw new BadRequestError(`An address book holds at most ${MAX_ADDRESSES} addresses`);
+      throw new InvalidInputError(`An address book holds at most ${MAX_ADDRESSES} addresses`);
     }
     const makeDefault = dto.isDefault === true || user.addresses.length === 0;
     if (makeDefault) clearDefault(user);

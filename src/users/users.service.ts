@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Error as MongooseError, Model } from 'mongoose';
-import { ConflictError, isDuplicateKeyError, NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
+import { StateConflictError, isDuplicateKeyError, NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
 import { SessionsService } from '../access/sessions.service';
 import type { Role } from '../access/roles';
 import { User, UserDocument } from './schemas/user.schema';
@@ -30,7 +30,7 @@ export class UsersService {
       return await this.users.create({ ...user, email: normalizeEmail(user.email) });
     } catch (error) {
       if (isDuplicateKeyError(error)) {
-        throw new ConflictError('An account with this email already exists');
+        throw new StateConflictError('An account with this email already exists');
       }
       throw error;
     }
@@ -81,7 +81,7 @@ export class UsersService {
       await user.save();
     } catch (error) {
       if (error instanceof MongooseError.VersionError) {
-        throw new ConflictError('The address book was changed by another request; try again');
+        throw new StateConflictError('The address book was changed by another request; try again');
       }
       throw error;
     }

@@ -1,6 +1,6 @@
-import { ExecutionContext, ForbiddenException } from '@nestjs/common';
+import { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { IS_PUBLIC_KEY } from '@app/common';
+import { IS_PUBLIC_KEY, NotAllowedError } from '@app/common';
 import { Roles } from '../../access/roles.decorator';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { RolesGuard } from './roles.guard';
@@ -31,8 +31,8 @@ describe('RolesGuard', () => {
   });
 
   it('refuses other roles and callers without a user with 403', () => {
-    expect(() => guard.canActivate(contextFor(AdminOnly.prototype.handler, { role: 'customer' }))).toThrow(ForbiddenException);
-    expect(() => guard.canActivate(contextFor(AdminOnly.prototype.handler))).toThrow(ForbiddenException);
+    expect(() => guard.canActivate(contextFor(AdminOnly.prototype.handler, { role: 'customer' }))).toThrow(NotAllowedError);
+    expect(() => guard.canActivate(contextFor(AdminOnly.prototype.handler))).toThrow(NotAllowedError);
   });
 });
 

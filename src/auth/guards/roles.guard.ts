@@ -1,5 +1,6 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { NotAllowedError } from '@app/common';
 import type { Role } from '../../access/roles';
 import type { AuthUser } from '../../access/current-user.decorator';
 import { ROLES_KEY } from '../../access/roles.decorator';
@@ -17,6 +18,6 @@ export class RolesGuard implements CanActivate {
     if (!required || required.length === 0) return true;
     const user = context.switchToHttp().getRequest<{ user?: AuthUser }>().user;
     if (user && required.includes(user.role)) return true;
-    throw new ForbiddenException('This route needs one of the roles: ' + required.join(', '));
+    throw new NotAllowedError('This route needs one of the roles: ' + required.join(', '));
   }
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { BadRequestError } from '@app/common';
+import { InvalidInputError } from '@app/common';
 import { randomUUID } from 'node:crypto';
 import { JobQueue } from '../../jobs/job-queue';
 import { UsersService } from '../../users/users.service';
@@ -28,7 +28,7 @@ export class PasswordResetService {
     // (503) must leave the token usable for the retry.
     const passwordHash = await this.hasher.hash(newPassword);
     const userId = await this.tokens.redeem(token);
-    if (!userId) throw new BadRequestError('This reset link is invalid or has expired');
+    if (!userId) throw new InvalidInputError('This reset link is invalid or has expired');
     await this.users.changePasswordHash(userId, passwordHash);
   }
 }

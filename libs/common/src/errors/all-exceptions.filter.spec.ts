@@ -1,6 +1,17 @@
 import { ArgumentsHost, BadRequestException, ForbiddenException } from '@nestjs/common';
 import { AllExceptionsFilter, CUT_OFF_MESSAGE } from './all-exceptions.filter';
-import { ConflictError, retryAfterOf, ServiceBusyError, TooManyRequestsError } from './domain-error';
+import {
+  BusyError,
+  DependencyUnavailableError,
+  InvalidInputError,
+  LimitReachedError,
+  NotAllowedError,
+  NotAuthenticatedError,
+  NotFoundError,
+  retryAfterOf,
+  RuleViolationError,
+  StateConflictError,
+} from './domain-error';
 import { isDuplicateKeyError } from './duplicate-key';
 
 describe('AllExceptionsFilter.toBody', () => {
@@ -16,16 +27,32 @@ describe('AllExceptionsFilter.toBody', () => {
   });
 
   it('maps domain errors to their status and carries their details', () => {
-    expect(filter.toBody(new ConflictError('Short stock', { lines: ['a'] }))).toEqual({
+    expect(filter.toBody(new StateConflictError('Short stock', { lines: ['a'] }))).toEqual({
       statusCode: 409,
       error: 'Conflict',
       message: 'Short stock',
       lines: ['a'],
     });
-    expect(filter.toBody(new TooManyRequestsError('Slow down', 30)).statusCode).toBe(429);
-    expect(filter.toBody(new ServiceBusyError('Busy', 1)).statusCode).toBe(503);
-    expect([retryAfterOf(new TooManyRequestsError('Slow down', 30)), retryAfterOf(new ServiceBusyError('Busy', 1))]).toEqual([30, 1]);
-    expect(retryAfterOf(new ConflictError('No'))).toBeUndefined();
+    expect(filter.toBody(new LimitReachedError('Slow down', 30)).statusCode).toBe(429);
+    expect(filter.toBody(new BusyError('Busy', 1)).statusCode).toBe(503);
+    expect([retryAfterOf(new LimitReachedError('Slow down', 30)), retryAfterOf(new BusyError('Busy', 1))]).toEqual([30, 1]);
+    expect(retryAfterOf(new StateConflictError('No'))).toBeUndefined();
+  });
+
+  it.each([
+    [new InvalidInputError('Bad value'), 400, 'Bad Request'],
+    [new NotAuthenticatedError('Log in'), 401, 'Unauthorized'],
+    [new NotAllowedError('Not yours to do'), 403, 'Forbidden'],
+    [new NotFoundError('No such thing'), 404, 'Not Found'],
+    [new StateConflictError('Already there'), 409, 'Conflict'],
+    [new RuleViolationError('Against the rules'), 422, 'Unprocessable Entity'],
+    [new LimitReachedError('Slow down', 30), 429, 'Too Many Requests'],
+    [new BusyError('Busy', 1), 503, 'Service Unavailable'],
+    [new DependencyUnavailableError('Provider down'), 503, 'Service Unavailable'],
+  ])('answers %s with %i %s and its own message', (error, statusCode, name) => {
+    expect(filter.toBody(error)).toEqual({ statusCode, error: name, message: error.message });
+    // The status is the filter's choice alone: the error says only what went wrong.
+    expect(error).not.toHaveProperty('statusCode');
   });
 
   it('names the fields of a duplicate key, from the driver or from the index name', () => {

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import { IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Response } from 'express';
-import { DomainError, retryAfterOf } from './domain-error';
+import { DomainError, type ErrorKind, retryAfterOf } from './domain-error';
 import { duplicateKeyFields } from './duplicate-key';
 
 /** The one error shape of the API: `{ statusCode, error, message }` (API.md, Conventions). */
@@ -28,8 +28,22 @@ interface BodyParserError {
   message?: string;
 }
 
+/** The HTTP status of each kind of domain error: the one place they are paired. */
+export const STATUS_OF_KIND: { readonly [K in ErrorKind]: HttpStatus } = {
+  'invalid-input': HttpStatus.BAD_REQUEST,
+  'not-authenticated': HttpStatus.UNAUTHORIZED,
+  'not-allowed': HttpStatus.FORBIDDEN,
+  'not-found': HttpStatus.NOT_FOUND,
+  'state-conflict': HttpStatus.CONFLICT,
+  'rule-violation': HttpStatus.UNPROCESSABLE_ENTITY,
+  'limit-reached': HttpStatus.TOO_MANY_REQUESTS,
+  // Both 503 with the error's message: shedding load comes with Retry-After, a failed provider not.
+  busy: HttpStatus.SERVICE_UNAVAILABLE,
+  'dependency-unavailable': HttpStatus.SERVICE_UNAVAILABLE,
+};
+
 /**
- * Turns every exception into the API error shape. Expected failures keep their status;
+ * Turns every exception into the API error shape. Domain errors get their kind's status;
  * database errors a client can cause map to 4xx (malformed ids → 400, duplicate keys → 409);
  * anything else is logged with its stack and answered with a bare 500.
  */
@@ -68,7 +82,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
   toBody(exception: unknown): ErrorBody {
     if (exception instanceof HttpException) return this.fromHttpException(exception);
     if (exception instanceof DomainError) {
-      return { ...exception.details, ...shape(exception.statusCode, exception.message) };
+      return { ...exception.details, ...shape(STATUS_OF_KIND[exception.kind], exception.message) };
     }
 
     const fields = duplicateKeyFields(exception);

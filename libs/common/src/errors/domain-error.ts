@@ -1,9 +1,24 @@
 /**
- * Expected failures of the business rules. Services throw these; the global exception filter
- * maps each kind to one HTTP status, so no service builds an HttpException itself.
+ * What went wrong, as the business rules see it. The HTTP status of each kind is chosen in one
+ * place, the exception filter at the HTTP edge (`STATUS_OF_KIND`); nothing below it knows one.
+ */
+export type ErrorKind =
+  | 'invalid-input'
+  | 'not-authenticated'
+  | 'not-allowed'
+  | 'not-found'
+  | 'state-conflict'
+  | 'rule-violation'
+  | 'limit-reached'
+  | 'busy'
+  | 'dependency-unavailable';
+
+/**
+ * Expected failures. Services, guards and decorators throw these (never an HttpException); each
+ * kind below is one base class, and a module's own errors extend the kind they are.
  */
 export abstract class DomainError extends Error {
-  abstract readonly statusCode: number;
+  abstract readonly kind: ErrorKind;
   /** Extra fields merged into the error response (e.g. which cart lines are short). */
   readonly details?: Record<string, unknown>;
 
@@ -14,29 +29,39 @@ export abstract class DomainError extends Error {
   }
 }
 
-export class BadRequestError extends DomainError {
-  readonly statusCode = 400;
+/** The request itself is wrong (a malformed header, a value a rule refuses); retrying it as is fails again. */
+export class InvalidInputError extends DomainError {
+  readonly kind = 'invalid-input';
 }
 
-export class UnauthorizedError extends DomainError {
-  readonly statusCode = 401;
+/** No valid credentials: log in (again). */
+export class NotAuthenticatedError extends DomainError {
+  readonly kind = 'not-authenticated';
 }
 
+/** Who is asking may not do this (a role, or a right earned elsewhere, is missing). */
+export class NotAllowedError extends DomainError {
+  readonly kind = 'not-allowed';
+}
+
+/** No such thing, or not the caller's. */
 export class NotFoundError extends DomainError {
-  readonly statusCode = 404;
+  readonly kind = 'not-found';
 }
 
-export class ConflictError extends DomainError {
-  readonly statusCode = 409;
+/** Refused by the current state of what is addressed: a duplicate, a step the state forbids, short stock. */
+export class StateConflictError extends DomainError {
+  readonly kind = 'state-conflict';
 }
 
-export class UnprocessableEntityError extends DomainError {
-  readonly statusCode = 422;
+/** Well-formed, but a business rule refuses it (a reused key, a declined payment). */
+export class RuleViolationError extends DomainError {
+  readonly kind = 'rule-violation';
 }
 
 /** A dependency other than MongoDB or Redis (a payment provider, say) failed or timed out. */
-export class ServiceUnavailableError extends DomainError {
-  readonly statusCode = 503;
+export class DependencyUnavailableError extends DomainError {
+  readonly kind = 'dependency-unavailable';
 }
 
 /** A refusal that says when to come back: the filter sends `retryAfterSeconds` as `Retry-After`. */
@@ -49,13 +74,14 @@ abstract class RetryLaterError extends DomainError {
   }
 }
 
-export class TooManyRequestsError extends RetryLaterError {
-  readonly statusCode = 429;
+/** The caller used up a limit (requests, login attempts); it renews after `retryAfterSeconds`. */
+export class LimitReachedError extends RetryLaterError {
+  readonly kind = 'limit-reached';
 }
 
 /** The server is shedding load (not an outage): the same request may succeed in a moment. */
-export class ServiceBusyError extends RetryLaterError {
-  readonly statusCode = 503;
+export class BusyError extends RetryLaterError {
+  readonly kind = 'busy';
 }
 
 export function retryAfterOf(error: unknown): number | undefined {
