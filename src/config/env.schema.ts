@@ -295,6 +295,28 @@ export class EnvironmentVariables {
   @Max(10080)
   ORDER_PAYMENT_TTL_MINUTES: number = 30;
 
+  /**
+   * Orders one customer may leave unpaid at once (each holds its stock until it is paid or
+   * expires); one checkout more is refused with 429. Without it one account could hold the
+   * whole catalog's stock by checking out and never paying, again after every expiry.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  MAX_UNPAID_ORDERS: number = 3;
+
+  /** Lines one cart may hold; adding a new line beyond it is refused with 409. */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  MAX_CART_LINES: number = 100;
+
+  /** Units of one product an order (and a cart line) may hold, unless the product sets its own `maxPerOrder`. */
+  @IsInt()
+  @Min(1)
+  @Max(999)
+  MAX_UNITS_PER_LINE: number = 999;
+
   /** Flat shipping fee in minor units. */
   @IsInt()
   @Min(0)
