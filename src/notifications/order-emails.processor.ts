@@ -6,7 +6,7 @@ import { OrderLifecycle, type OrderRecord } from '../orders/order-lifecycle.serv
 import { minorUnitDigits } from '../payments/paypal/paypal-amount';
 import { UsersService } from '../users/users.service';
 import type { EmailMessage } from './mail.types';
-import { MailTemplates, type OrderEmailContext } from './mail-templates';
+import { inertUserText, MailTemplates, type OrderEmailContext } from './mail-templates';
 import { MailerService } from './mailer.service';
 
 export type OrderEmailOutcome = 'sent' | 'already-sent' | 'no-order' | 'no-customer';
@@ -55,7 +55,7 @@ export class OrderEmailsProcessor {
 
   private render(type: OrderEventType, order: OrderRecord, customer: { email: string; name: string }): EmailMessage {
     const money = (minor: number) => formatMoney(minor, order.currency);
-    const base: OrderEmailContext = { number: order.number, customerName: customer.name, total: money(order.total) };
+    const base: OrderEmailContext = { number: order.number, customerName: inertUserText(customer.name), total: money(order.total) };
     const to = customer.email;
     switch (type) {
       case 'OrderPlaced':
