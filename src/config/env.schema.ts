@@ -112,6 +112,16 @@ export class EnvironmentVariables {
   @Max(100000)
   THROTTLE_PASSWORD_RESET_PER_HOUR: number = 20;
 
+  /**
+   * Deliveries per client per minute to each payment webhook (Stripe, PayPal). Its own limit, not
+   * the global one (the providers send bursts, and raising the global limit must not remove this):
+   * each PayPal delivery costs a call to PayPal's verify API.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  THROTTLE_PAYMENT_WEBHOOK_PER_MINUTE: number = 600;
+
   /** The limits above also hold per IPv6 /48, at this many times the per-client number. */
   @IsInt()
   @Min(1)
