@@ -18,6 +18,7 @@ describe('Abuse limits', () => {
         THROTTLE_NETWORK_MULTIPLIER: '3',
         LOGIN_MAX_FAILURES_PER_EMAIL: '5',
         LOGIN_MAX_FAILURES_PER_EMAIL_TOTAL: '12',
+        THROTTLE_PAYMENT_WEBHOOK_PER_MINUTE: '3',
       },
     });
   });
@@ -63,6 +64,21 @@ describe('Abuse limits', () => {
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
     await request(t.http).get('/health').set('X-Forwarded-For', client).expect(200);
     await request(t.http).get('/api/v1/categories').set('X-Forwarded-For', '198.51.100.31').expect(200);
+  });
+
+  it('limits each payment webhook per client with its own limit, outside the global one', async () => {
+    const deliver = (path: string, from: string) =>
+      request(t.http).post(`/api/v1/payments/${path}`).set('X-Forwarded-For', from).set('Content-Type', 'application/json').send('{}');
+    for (const path of ['webhook', 'paypal/webhook']) {
+      const client = path === 'webhook' ? '198.51.100.40' : '198.51.100.41';
+      for (let i = 0; i < 3; i += 1) expect((await deliver(path, client)).status).not.toBe(429);
+      const limited = await deliver(path, client).expect(429);
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect((await deliver(path, '198.51.100.42')).status).not.toBe(429);
+    }
+    // The other webhook counts on its own, and the deliveries took nothing from the global limit.
+    expect((await deliver('paypal/webhook', '198.51.100.40')).status).not.toBe(429);
+    for (let i = 0; i < 29; i += 1) await request(t.http).get('/api/v1/categories').set('X-Forwarded-For', '198.51.100.40').expect(200);
   });
 
   it('locks a guessing client out of an account without locking the owner out of it', async () => {

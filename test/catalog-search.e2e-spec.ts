@@ -1,3 +1,5 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { Types } from 'mongoose';
 import { ProductStore } from '../src/products/products.store';
@@ -254,6 +256,26 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
         expect(again.text ?? '').toBe('');
         expect(again.headers.etag).toBe(first.headers.etag);
         await get(path).set('If-None-Match', '"something-else"').expect(200);
+      }
+    });
+
+    it("answers 304 to a conditional GET from Node's fetch(), which sends Cache-Control: no-cache with If-None-Match", async () => {
+      const server: Server = t.app.getHttpServer();
+      if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as AddressInfo;
+      for (const path of ['/products?q=wireless', `/products/${active[0].slug}`, '/categories']) {
+        const url = `http://127.0.0.1:${port}/api/v1${path}`;
+        const first = await fetch(url);
+        expect(first.status).toBe(200);
+        const body = await first.json();
+        const etag = first.headers.get('etag')!;
+        // fetch() adds `Cache-Control: no-cache` itself to a request carrying If-None-Match.
+        const again = await fetch(url, { headers: { 'If-None-Match': etag } });
+        expect({ status: again.status, body: await again.text(), etag: again.headers.get('etag') }).toEqual({ status: 304, body: '', etag });
+        const explicit = await fetch(url, { headers: { 'If-None-Match': etag, 'Cache-Control': 'no-cache' } });
+        expect(explicit.status).toBe(304);
+        const other = await fetch(url, { headers: { 'If-None-Match': '"something-else"' } });
+        expect({ status: other.status, body: await other.json() }).toEqual({ status: 200, body });
       }
     });
 

@@ -91,8 +91,20 @@ describe('docker-compose.yml', () => {
     expect(ports.map(hostOf)).toEqual(ports.map(() => '127.0.0.1'));
   });
 
+  it('refuses the bundled stripe-mock and test keys in production unless ALLOW_TEST_PAYMENTS says so', () => {
+    for (const name of ['api', 'worker']) {
+      const env = compose(secrets).config.services[name].environment!;
+      expect(env.ALLOW_TEST_PAYMENTS).toBe('false');
+      expect(() => validateEnvironment(env)).toThrow(/STRIPE_SECRET_KEY is a test-mode key[\s\S]*STRIPE_API_URL points at a mock/);
+    }
+    const live = { ...secrets, STRIPE_SECRET_KEY: 'sk_live_4f8e2a6c9b1d3e5f7a0b', STRIPE_API_URL: '' };
+    const env = compose(live).config.services.api.environment!;
+    expect(env.STRIPE_API_URL).toBe('');
+    expect(validateEnvironment(env).ALLOW_TEST_PAYMENTS).toBe(false);
+  });
+
   it('gives the API and the worker a configuration production accepts, with a scoped S3 key', () => {
-    const { services } = compose(secrets).config;
+    const { services } = compose({ ...secrets, ALLOW_TEST_PAYMENTS: 'true' }).config;
     for (const name of ['api', 'worker']) {
       const env = services[name].environment!;
       expect(validateEnvironment(env).NODE_ENV).toBe('production');

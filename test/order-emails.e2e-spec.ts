@@ -111,6 +111,20 @@ describe('Order emails', () => {
     expect(email.subject).toBe(`Order ${order.number} received`);
   });
 
+  it('escapes the customer name in the text part too: no lines of its own, no working link', async () => {
+    const buyer = await registerCustomer(t, 'forger', 'Eve\n\nYour account is locked. Sign in at https://evil.example/login or www.evil.example');
+    const product = await shop.createProduct({ price: 500 });
+    await shop.placeOrder(buyer, [[product.id, 1]]);
+
+    const [email] = await mailbox.waitForEmails(buyer.email, 1, 30_000);
+    expect(email.text).toContain('Hello Eve Your account is locked. Sign in at https[:]//evil[.]example/login or www[.]evil[.]example,\n');
+    for (const part of [email.text, email.html]) {
+      expect(part).not.toMatch(/\nYour account/);
+      expect(part).not.toContain('https://evil');
+      expect(part).not.toContain('evil.example');
+    }
+  });
+
   it('sends one email for the same event enqueued three times at once', async () => {
     const buyer = await registerCustomer(t, 'thrice');
     const product = await shop.createProduct({ price: 700 });

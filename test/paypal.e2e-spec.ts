@@ -95,6 +95,26 @@ describe('PayPal as the second payment provider (MongoDB, Redis, the PayPal test
     expect(await t.connection.collection('payment_events').countDocuments({ _id: `paypal:${event.id}` as never })).toBe(0);
     expect((await read(buyer, order.id)).status).toBe('pending_payment');
 
+    // Refused before PayPal is asked (the test double would vouch for these signatures): a stale
+    // or future transmission, a certificate outside PayPal's hosts.
+    const local = [
+      await paypal.deliver(event, { transmissionTime: new Date(Date.now() - 11 * 60_000).toISOString() }),
+      await paypal.deliver(event, { transmissionTime: new Date(Date.now() + 11 * 60_000).toISOString() }),
+      await paypal.deliver(event, { transmissionTime: 'yesterday' }),
+      await paypal.deliver(event, { certUrl: 'https://evil.example/certs/CERT-1' }),
+      await paypal.deliver(event, { certUrl: 'https://paypal.com.evil.example/certs/CERT-1' }),
+      await paypal.deliver(event, { certUrl: 'http://api.paypal.com/v1/notifications/certs/CERT-1' }),
+    ];
+    expect(local.map((res) => [res.status, res.body.message])).toEqual([
+      [400, 'The webhook transmission time is missing, malformed or not recent'],
+      [400, 'The webhook transmission time is missing, malformed or not recent'],
+      [400, 'The webhook transmission time is missing, malformed or not recent'],
+      [400, "The webhook certificate URL is not on PayPal's hosts"],
+      [400, "The webhook certificate URL is not on PayPal's hosts"],
+      [400, "The webhook certificate URL is not on PayPal's hosts"],
+    ]);
+    expect((await read(buyer, order.id)).status).toBe('pending_payment');
+
     const short = await paypal.deliver(captureCompleted(order, { amount: { currency_code: 'USD', value: '14.98' } })).expect(200);
     const euros = await paypal.deliver(captureCompleted(order, { amount: { currency_code: 'EUR', value: '14.99' } })).expect(200);
     expect([short.body.outcome, euros.body.outcome]).toEqual(['rejected', 'rejected']);

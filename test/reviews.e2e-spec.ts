@@ -89,6 +89,9 @@ describe('Reviews and ratings from verified buyers (MongoDB, Redis, stripe-mock)
 
     const listed = await publicReviews(product.id);
     expect(listed).toMatchObject({ total: 1, page: 1, limit: 100, items: [{ id: created.id, body, rating: 4 }] });
+    // The public list names the author by display name, never by account id.
+    const { userId: _author, ...shown } = created;
+    expect(listed.items[0]).toEqual(shown);
 
     expect((await edit(buyer, created.id, { rating: 2, body: 'Changed my mind <i>a bit</i>' }).expect(200)).body).toMatchObject({ rating: 2, title: 'Solid', body: 'Changed my mind <i>a bit</i>' });
     await expectRating(product.id, [2]);

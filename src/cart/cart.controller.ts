@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@ne
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ParseObjectIdPipe } from '@app/common';
 import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
+import { AlsoAnswers } from '../core/openapi-errors';
 import { CartService } from './cart.service';
 import { AddCartItemDto, CartResponseDto, UpdateCartItemDto } from './dto/cart.dto';
 
@@ -17,15 +18,25 @@ export class CartController {
     return this.cart.view(user.id);
   }
 
-  /** Adds units to a line; more than is sellable → 409 with `available`. */
+  /**
+   * Adds units to a line; more than is sellable → 409 with `available`, more than the product's
+   * `maxPerOrder` → 409 naming it, a new line beyond MAX_CART_LINES → 409 with `maxCartLines`.
+   */
   @Post('items')
   @HttpCode(200)
+  @AlsoAnswers({
+    409: 'More than is sellable (`productId`, `available`), more than the product\'s units per order (`lines` with `maxPerOrder`), ' +
+      'or a new line beyond MAX_CART_LINES (default 100; `maxCartLines`); the cart is unchanged',
+  })
   add(@CurrentUser() user: AuthUser, @Body() dto: AddCartItemDto): Promise<CartResponseDto> {
     return this.cart.addItem(user.id, dto.productId, dto.quantity);
   }
 
-  /** Sets a line's quantity (0 removes it); more than is sellable → 409 with `available`. */
+  /** Sets a line's quantity (0 removes it); more than is sellable → 409 with `available`, more than the product's `maxPerOrder` → 409 naming it. */
   @Patch('items/:productId')
+  @AlsoAnswers({
+    409: 'More than is sellable (`productId`, `available`) or more than the product\'s units per order (`lines` with `maxPerOrder`); the cart is unchanged',
+  })
   update(
     @CurrentUser() user: AuthUser,
     @Param('productId', ParseObjectIdPipe) productId: string,

@@ -6,6 +6,7 @@ import { AppConfig } from '../config/app-config';
 import { InventoryService, ProductForSale, StockLine } from '../products/inventory.service';
 import { InsufficientStockError } from '../products/stock.errors';
 import { lineTotal } from '../pricing/order-totals';
+import { CartFullError, PerOrderLimitError, unitLimitOf } from './cart-limits';
 import { CartItemResponseDto, CartLineIssue, CartResponseDto, MAX_LINE_QUANTITY } from './dto/cart.dto';
 import { Cart, CartLine } from './schemas/cart.schema';
 
@@ -35,10 +36,16 @@ export class CartService {
     return this.render((await this.read(userId)).items);
   }
 
-  /** Adds to the line (creating it); the line's new quantity must be sellable. */
+  /**
+   * Adds to the line (creating it); the line's new quantity must be sellable and within the
+   * product's units per order, and a new line must fit in MAX_CART_LINES. The write is
+   * conditioned on the cart's version, so two simultaneous adds cannot both take the last line.
+   */
   async addItem(userId: string, productId: string, quantity: number): Promise<CartResponseDto> {
     return this.change(userId, async (items) => {
       const existing = items.find((line) => line.productId.equals(productId));
+      const maxLines = this.config.get('MAX_CART_LINES');
+      if (!existing && items.length >= maxLines) throw new CartFullError(maxLines);
       const wanted = (existing?.quantity ?? 0) + quantity;
       if (wanted > MAX_LINE_QUANTITY) throw new InvalidInputError(`A cart holds at most ${MAX_LINE_QUANTITY} units of one product`);
       await this.assertSellable(productId, wanted);
@@ -114,6 +121,8 @@ export class CartService {
   private async assertSellable(productId: string, quantity: number): Promise<void> {
     const product = (await this.inventory.forSale([productId])).get(productId);
     if (!product || !product.active) throw new NotFoundError('Product not found');
+    const maxPerOrder = unitLimitOf(product, this.config.get('MAX_UNITS_PER_LINE'));
+    if (quantity > maxPerOrder) throw new PerOrderLimitError([{ productId, requested: quantity, maxPerOrder }]);
     if (quantity > product.sellable) throw new InsufficientStockError(productId, product.sellable);
   }
 

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { InvalidEnvironmentError, PLACEHOLDER_SECRETS, SECRET_VARIABLES, validateEnvironment } from './env.schema';
+import { InvalidEnvironmentError, PLACEHOLDER_SECRETS, SECRET_NAME, SECRET_VARIABLES, validateEnvironment } from './env.schema';
 
 const valid = {
   MONGODB_URI: 'mongodb://127.0.0.1:27017/shop',
@@ -84,7 +84,10 @@ describe('validateEnvironment with NODE_ENV=production', () => {
     JWT_ACCESS_SECRET: 'kP3v9-Qw7xZr2LmN8tYb4HcJ6sDf1GhA',
     ADMIN_EMAIL: 'owner@shop.example',
     ADMIN_PASSWORD: 'violet-harbour-spindle-42',
+    STRIPE_SECRET_KEY: 'sk_live_51Hq8ZtK2eXvR7mN4pL0sWbYc',
+    STRIPE_WEBHOOK_SECRET: 'whsec_9Fh2kQ7xLm4Rt8Vb1Nc6Zp3J',
   };
+  const paypal = { PAYPAL_CLIENT_ID: 'AbC-live-client', PAYPAL_CLIENT_SECRET: 'EJx8-q2Lr5-Tn9w-Vb4k', PAYPAL_WEBHOOK_ID: 'WH-4RT59' };
 
   it('accepts secrets of its own and a strong admin password', () => {
     expect(validateEnvironment(production).NODE_ENV).toBe('production');
@@ -98,6 +101,12 @@ describe('validateEnvironment with NODE_ENV=production', () => {
     ['ADMIN_PASSWORD', 'admin12345'],
     ['S3_SECRET_ACCESS_KEY', 'minioadmin'],
     ['SMTP_PASSWORD', 'change-me'],
+    ['STRIPE_WEBHOOK_SECRET', 'whsec_change-me'],
+    ['STRIPE_WEBHOOK_SECRET', 'whsec_changeme'],
+    ['STRIPE_WEBHOOK_SECRET', 'whsec_CHANGE_ME_please'],
+    ['STRIPE_WEBHOOK_SECRET', 'whsec_minioadmin'],
+    ['STRIPE_SECRET_KEY', 'sk_live_changeme'],
+    ['STRIPE_SECRET_KEY', 'sk_live_replace-me'],
   ])('refuses the placeholder %s=%s, naming the variable', (name, value) => {
     expect(problemsOf({ ...production, [name]: value })).toEqual([expect.stringMatching(new RegExp(`^${name} .*placeholder`))]);
   });
@@ -115,6 +124,39 @@ describe('validateEnvironment with NODE_ENV=production', () => {
   it('names every bad secret at once', () => {
     const problems = problemsOf({ ...production, JWT_ACCESS_SECRET: 'change-me'.repeat(4), ADMIN_PASSWORD: 'short pw', S3_SECRET_ACCESS_KEY: 'minioadmin' });
     expect(problems.map((problem) => problem.split(' ')[0]).sort()).toEqual(['ADMIN_PASSWORD', 'JWT_ACCESS_SECRET', 'S3_SECRET_ACCESS_KEY']);
+  });
+
+  it('refuses a published PayPal client secret once PayPal is configured', () => {
+    expect(problemsOf({ ...production, ...paypal, PAYPAL_API_BASE: 'https://api-m.paypal.com', PAYPAL_CLIENT_SECRET: 'change-me' })).toEqual([
+      expect.stringMatching(/^PAYPAL_CLIENT_SECRET .*placeholder/),
+    ]);
+  });
+
+  it.each([
+    ['STRIPE_SECRET_KEY', { STRIPE_SECRET_KEY: 'sk_test_4f8e2a6c9b1d3e5f7a0b' }],
+    ['STRIPE_SECRET_KEY', { STRIPE_SECRET_KEY: 'rk_test_4f8e2a6c9b1d3e5f7a0b' }],
+    ['STRIPE_API_URL', { STRIPE_API_URL: 'http://127.0.0.1:12111' }],
+    ['STRIPE_API_URL', { STRIPE_API_URL: 'http://stripe-mock:12111' }],
+    ['STRIPE_API_URL', { STRIPE_API_URL: 'https://localhost:12112' }],
+    ['STRIPE_API_URL', { STRIPE_API_URL: 'https://stripe-mock.internal' }],
+    ['PAYPAL_API_BASE', { ...paypal }],
+    ['PAYPAL_API_BASE', { ...paypal, PAYPAL_API_BASE: 'https://api-m.sandbox.paypal.com' }],
+    ['PAYPAL_API_BASE', { ...paypal, PAYPAL_API_BASE: 'http://127.0.0.1:12113' }],
+  ])('refuses test-mode payments (%s) unless ALLOW_TEST_PAYMENTS=true', (name, settings) => {
+    expect(problemsOf({ ...production, ...settings })).toEqual([expect.stringMatching(new RegExp(`^${name} .*ALLOW_TEST_PAYMENTS=true`))]);
+    expect(validateEnvironment({ ...production, ...settings, ALLOW_TEST_PAYMENTS: 'true' }).ALLOW_TEST_PAYMENTS).toBe(true);
+  });
+
+  it('takes live payments: a live key, Stripe itself, PayPal live; the sandbox base is irrelevant while PayPal is off', () => {
+    expect(validateEnvironment({ ...production, STRIPE_API_URL: 'https://api.stripe.com' }).ALLOW_TEST_PAYMENTS).toBe(false);
+    expect(validateEnvironment({ ...production, ...paypal, PAYPAL_API_BASE: 'https://api-m.paypal.com' }).PAYPAL_CLIENT_ID).toBe(paypal.PAYPAL_CLIENT_ID);
+    expect(validateEnvironment(production).PAYPAL_API_BASE).toBe('https://api-m.sandbox.paypal.com');
+  });
+
+  it('still refuses a placeholder webhook secret when test payments are allowed', () => {
+    expect(problemsOf({ ...production, ALLOW_TEST_PAYMENTS: 'true', STRIPE_WEBHOOK_SECRET: 'whsec_change-me' })).toEqual([
+      expect.stringMatching(/^STRIPE_WEBHOOK_SECRET .*placeholder/),
+    ]);
   });
 
   it('leaves development and test runs their convenient values', () => {
@@ -139,6 +181,38 @@ describe('.env.example', () => {
     expect(secrets.length).toBeGreaterThan(0);
     for (const value of secrets) expect(PLACEHOLDER_SECRETS).toContain(value);
     expect(problemsOf({ ...example(), NODE_ENV: 'production' }).length).toBeGreaterThanOrEqual(secrets.length);
+  });
+
+  it('lists every secret of the schema among the secrets production checks', () => {
+    const secretLike = Object.keys(validateEnvironment(valid)).filter((name) => SECRET_NAME.test(name));
+    const documented = Object.keys(example()).filter((name) => SECRET_NAME.test(name));
+    expect(documented.length).toBeGreaterThanOrEqual(SECRET_VARIABLES.length);
+    expect([...new Set([...secretLike, ...documented])].sort()).toEqual([...SECRET_VARIABLES].sort());
+  });
+
+  it('has production refuse the example value of every secret, each on its own', () => {
+    // A production environment of its own, then one example secret at a time: each must be refused by name.
+    const own = {
+      ...valid,
+      NODE_ENV: 'production',
+      ALLOW_TEST_PAYMENTS: 'true',
+      JWT_ACCESS_SECRET: 'kP3v9-Qw7xZr2LmN8tYb4HcJ6sDf1GhA',
+      ADMIN_EMAIL: 'owner@shop.example',
+      ADMIN_PASSWORD: 'violet-harbour-spindle-42',
+      STRIPE_WEBHOOK_SECRET: 'whsec_9Fh2kQ7xLm4Rt8Vb1Nc6Zp3J',
+      PAYPAL_CLIENT_ID: 'AbC-live-client',
+      PAYPAL_CLIENT_SECRET: 'EJx8-q2Lr5-Tn9w-Vb4k',
+      PAYPAL_WEBHOOK_ID: 'WH-4RT59',
+    };
+    expect(validateEnvironment(own).NODE_ENV).toBe('production');
+    const examples = Object.entries(example()).filter(([name, value]) => SECRET_NAME.test(name) && value !== '');
+    expect(examples.map(([name]) => name)).toEqual(expect.arrayContaining(['JWT_ACCESS_SECRET', 'STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET']));
+    for (const [name, value] of examples) {
+      expect({ name, problems: problemsOf({ ...own, [name]: value }) }).toEqual({
+        name,
+        problems: [expect.stringMatching(new RegExp(`^${name} .*placeholder`))],
+      });
+    }
   });
 
   it('documents exactly the variables the schema reads', () => {

@@ -112,6 +112,16 @@ export class EnvironmentVariables {
   @Max(100000)
   THROTTLE_PASSWORD_RESET_PER_HOUR: number = 20;
 
+  /**
+   * Deliveries per client per minute to each payment webhook (Stripe, PayPal). Its own limit, not
+   * the global one (the providers send bursts, and raising the global limit must not remove this):
+   * each PayPal delivery costs a call to PayPal's verify API.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(100000)
+  THROTTLE_PAYMENT_WEBHOOK_PER_MINUTE: number = 600;
+
   /** The limits above also hold per IPv6 /48, at this many times the per-client number. */
   @IsInt()
   @Min(1)
@@ -280,11 +290,42 @@ export class EnvironmentVariables {
   @IsUrl({ require_tld: false, require_protocol: true })
   PAYPAL_API_BASE: string = 'https://api-m.sandbox.paypal.com';
 
+  /**
+   * Production refuses test-mode payments (an `sk_test_` key, the PayPal sandbox, a Stripe or
+   * PayPal URL on a mock or loopback) unless this says so on purpose: a shop taking test payments
+   * ships goods nobody paid for.
+   */
+  @Transform(toBoolean)
+  @IsBoolean()
+  ALLOW_TEST_PAYMENTS: boolean = false;
+
   /** Minutes an order may wait for its payment before it is cancelled and its stock released. */
   @IsInt()
   @Min(1)
   @Max(10080)
   ORDER_PAYMENT_TTL_MINUTES: number = 30;
+
+  /**
+   * Orders one customer may leave unpaid at once (each holds its stock until it is paid or
+   * expires); one checkout more is refused with 429. Without it one account could hold the
+   * whole catalog's stock by checking out and never paying, again after every expiry.
+   */
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  MAX_UNPAID_ORDERS: number = 3;
+
+  /** Lines one cart may hold; adding a new line beyond it is refused with 409. */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  MAX_CART_LINES: number = 100;
+
+  /** Units of one product an order (and a cart line) may hold, unless the product sets its own `maxPerOrder`. */
+  @IsInt()
+  @Min(1)
+  @Max(999)
+  MAX_UNITS_PER_LINE: number = 999;
 
   /** Flat shipping fee in minor units. */
   @IsInt()
@@ -359,13 +400,29 @@ export class InvalidEnvironmentError extends Error {
   }
 }
 
-/** Variables whose value is a secret: in production none may be a value anyone can look up. */
-export const SECRET_VARIABLES = ['JWT_ACCESS_SECRET', 'ADMIN_PASSWORD', 'S3_SECRET_ACCESS_KEY', 'SMTP_PASSWORD'] as const;
+/**
+ * Variables whose value is a secret: in production none may be a value anyone can look up.
+ * Every variable whose name ends like a secret's (SECRET_NAME) must be listed here; a unit test
+ * walks the schema and `.env.example` so that a new secret cannot be forgotten.
+ */
+export const SECRET_VARIABLES = [
+  'JWT_ACCESS_SECRET',
+  'ADMIN_PASSWORD',
+  'S3_SECRET_ACCESS_KEY',
+  'SMTP_PASSWORD',
+  'STRIPE_SECRET_KEY',
+  'STRIPE_WEBHOOK_SECRET',
+  'PAYPAL_CLIENT_SECRET',
+] as const;
+
+/** How a secret's variable name ends. */
+export const SECRET_NAME = /(SECRET|PASSWORD|_KEY|TOKEN)$/;
 
 /**
  * Published secrets: the values `.env.example` and earlier versions of docker-compose.yml and
  * the local scripts carried. A unit test keeps this list in step with `.env.example`; anything
- * containing `change-me` is refused as well.
+ * that reads "change me" (whatever the separators: `whsec_change-me`, `sk_test_changeme`) is
+ * refused as well, as is a provider prefix followed by nothing but such a value.
  */
 export const PLACEHOLDER_SECRETS: readonly string[] = [
   'change-me-to-a-long-random-secret-of-48-bytes',
@@ -373,7 +430,20 @@ export const PLACEHOLDER_SECRETS: readonly string[] = [
   'change-me-please-a-long-random-secret-for-compose',
   'minioadmin',
   'admin12345',
+  'sk_test_changeme',
+  'whsec_change-me',
 ];
+
+/** Words of a value nobody chose as a secret, compared without case and separators. */
+const PLACEHOLDER_WORDS = ['changeme', 'replaceme', 'placeholder', 'yoursecret', 'secrethere'];
+/** Provider prefixes of secrets (Stripe keys and webhook secrets): the rest is the secret. */
+const SECRET_PREFIX = /^((sk|rk)_(test|live)_|whsec_)/;
+
+export function isPlaceholderSecret(value: string): boolean {
+  const rest = value.replace(SECRET_PREFIX, '');
+  const folded = value.toLowerCase().replace(/[^a-z0-9]/g, '');
+  return PLACEHOLDER_SECRETS.includes(value) || PLACEHOLDER_SECRETS.includes(rest) || PLACEHOLDER_WORDS.some((word) => folded.includes(word));
+}
 
 /** Substrings that make an admin password guessable whatever its length. */
 const GUESSABLE_PARTS = ['password', 'passwort', 'admin', 'qwerty', 'letmein', 'welcome', '123456', 'abcdef'];
@@ -390,18 +460,61 @@ function productionProblems(env: EnvironmentVariables): string[] {
   for (const name of SECRET_VARIABLES) {
     const value = env[name];
     if (value === undefined) continue;
-    if (PLACEHOLDER_SECRETS.includes(value) || value.toLowerCase().includes('change-me')) {
+    if (isPlaceholderSecret(value)) {
       problems.push(`${name} is a published placeholder value; set a secret of your own in production`);
     }
   }
+  if (!env.ALLOW_TEST_PAYMENTS) problems.push(...testPaymentProblems(env));
   const admin = env.ADMIN_PASSWORD;
-  if (admin !== undefined && !PLACEHOLDER_SECRETS.includes(admin) && isWeakPassword(admin, env.ADMIN_EMAIL)) {
+  if (admin !== undefined && !isPlaceholderSecret(admin) && isWeakPassword(admin, env.ADMIN_EMAIL)) {
     problems.push(
       `ADMIN_PASSWORD is too weak for production: use at least ${MIN_PRODUCTION_ADMIN_PASSWORD_LENGTH} characters, ` +
         'not a common word or sequence, nor the admin email',
     );
   }
   return problems;
+}
+
+const ON_PURPOSE = 'set ALLOW_TEST_PAYMENTS=true only to run production against test payments on purpose';
+
+/**
+ * Payment settings that take no real money: with them an order is "paid" by a test card, a
+ * sandbox account or a mock anyone can script, and the shop ships it.
+ */
+function testPaymentProblems(env: EnvironmentVariables): string[] {
+  const problems: string[] = [];
+  if (/^(sk|rk)_test_/.test(env.STRIPE_SECRET_KEY)) {
+    problems.push(`STRIPE_SECRET_KEY is a test-mode key (sk_test_…); use a live key (sk_live_…) in production, or ${ON_PURPOSE}`);
+  }
+  if (env.STRIPE_API_URL !== undefined && isMockUrl(env.STRIPE_API_URL)) {
+    problems.push(`STRIPE_API_URL points at a mock or this machine (${env.STRIPE_API_URL}); leave it empty for Stripe itself, or ${ON_PURPOSE}`);
+  }
+  if (paypalConfigured(env) && (isMockUrl(env.PAYPAL_API_BASE) || hostOf(env.PAYPAL_API_BASE).endsWith('sandbox.paypal.com'))) {
+    problems.push(`PAYPAL_API_BASE is PayPal's sandbox or a mock (${env.PAYPAL_API_BASE}); use https://api-m.paypal.com in production, or ${ON_PURPOSE}`);
+  }
+  return problems;
+}
+
+/** Plain HTTP, a loopback address or a host named like a mock (stripe-mock, paypal-mock): no provider's real API. */
+function isMockUrl(url: string): boolean {
+  const host = hostOf(url);
+  return (
+    !url.toLowerCase().startsWith('https:') ||
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    /^127\./.test(host) ||
+    host === '[::1]' ||
+    host === '0.0.0.0' ||
+    host.includes('mock')
+  );
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname.toLowerCase();
+  } catch {
+    return '';
+  }
 }
 
 function isWeakPassword(password: string, email: string | undefined): boolean {

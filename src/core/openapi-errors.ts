@@ -75,7 +75,9 @@ export function documentErrorResponses(document: OpenAPIObject, apiPrefix: strin
         operation.responses[status] ??= { description, ...(headers ? { headers } : {}) };
       };
 
-      for (const [status, description] of Object.entries(alsoAnswers)) add(Number(status), description);
+      for (const [status, description] of Object.entries(alsoAnswers)) {
+        add(Number(status), description, Number(status) === 429 ? { 'Retry-After': { ...RETRY_AFTER, required: true } } : undefined);
+      }
       const takesInput = (operation.parameters?.length ?? 0) > 0 || operation.requestBody !== undefined;
       if (takesInput) add(400, 'Invalid input: a field breaks a rule, an id is malformed, or the JSON is');
       if ((operation.security?.length ?? 0) > 0) add(401, 'No token, or an invalid or expired one');

@@ -36,6 +36,9 @@ const ROUTE_LIMITS = {
   },
   'password-forgot': { variable: 'THROTTLE_PASSWORD_FORGOT_PER_HOUR', windowMs: HOUR, hashes: false },
   'password-reset': { variable: 'THROTTLE_PASSWORD_RESET_PER_HOUR', windowMs: HOUR, hashes: true },
+  // Each webhook counts on its own; the route also skips the global limit (@SkipThrottle).
+  'stripe-webhook': { variable: 'THROTTLE_PAYMENT_WEBHOOK_PER_MINUTE', windowMs: MINUTE, hashes: false, ownLimitOnly: true },
+  'paypal-webhook': { variable: 'THROTTLE_PAYMENT_WEBHOOK_PER_MINUTE', windowMs: MINUTE, hashes: false, ownLimitOnly: true },
 } satisfies Record<string, RouteLimit>;
 
 interface RouteLimit {
@@ -43,6 +46,8 @@ interface RouteLimit {
   windowMs: number;
   hashes: boolean;
   also?: (defaults: EnvironmentVariables) => string;
+  /** The global per-client limit does not apply to the route (it is skipped there), only this one. */
+  ownLimitOnly?: boolean;
 }
 
 export type LimitedRoute = keyof typeof ROUTE_LIMITS;
@@ -63,7 +68,8 @@ export function RateLimited(route: LimitedRoute) {
     description:
       `Rate limited: at most ${limit.variable} (default ${defaults[limit.variable]}) requests per ${per} per client ` +
       `(an IPv6 /64 or an IPv4 address), and THROTTLE_NETWORK_MULTIPLIER (default ${defaults.THROTTLE_NETWORK_MULTIPLIER}) ` +
-      `times that per IPv6 /48; besides, ${GLOBAL_LIMIT.replace(/^Rate limited: at most /, '')}` +
+      `times that per IPv6 /48` +
+      (limit.ownLimitOnly ? '; the global per-client limit does not apply here' : `; besides, ${GLOBAL_LIMIT.replace(/^Rate limited: at most /, '')}`) +
       (limit.also ? ` ${limit.also(defaults)}` : ''),
     hashesPassword: limit.hashes,
   };

@@ -1,4 +1,4 @@
-import { compileTemplate, MailTemplates, renderTemplate } from './mail-templates';
+import { compileTemplate, inertUserText, MailTemplates, renderTemplate } from './mail-templates';
 
 describe('email templates', () => {
   const order = compileTemplate({
@@ -21,6 +21,17 @@ describe('email templates', () => {
     expect(message.text).toBe('Hello <b>Eve</b> & "co",\n<script>alert(1)</script> Mug x2\n');
     expect(message.subject).toBe('Order A-1 Bcc: x@example.com for <b>Eve</b> & "co"');
     expect(message.to).toBe('eve@example.com');
+  });
+
+  it('keeps every value of the text part on one line, as the HTML part keeps markup as text', () => {
+    const message = renderTemplate(order, { ...hostile, name: 'Eve\r\n\nP.S.\tcall\u2028us' }, 'eve@example.com');
+    expect(message.text).toBe('Hello Eve P.S. call us,\n<script>alert(1)</script> Mug x2\n');
+  });
+
+  it('makes a customer-chosen text inert: one line, links defused, ordinary names unchanged', () => {
+    expect(inertUserText(' Eve\n\nVisit https://evil.example/x?a=1 ')).toBe('Eve Visit https[:]//evil[.]example/x?a=1');
+    expect(inertUserText('mail ops@evil.example or WWW.Evil.Example')).toBe('mail ops@evil[.]example or WWW[.]Evil[.]Example');
+    for (const name of ['Ada Lovelace', 'J.R.R. Tolkien', "Zoë O'Brien-Smith", 'Dr. Sun Jr.', '李小龍']) expect(inertUserText(name)).toBe(name);
   });
 
   it('fails on a value the template names but the context lacks', () => {

@@ -50,7 +50,8 @@ interface CompiledTemplate {
 /**
  * Email templates as files (templates/<name>/{subject,text,html}.hbs), each email in a plain-text
  * and an HTML part. In the HTML part every `{{value}}` is HTML-escaped, so a product title or a
- * customer name containing markup shows as text; the text part and the subject show it verbatim.
+ * customer name containing markup shows as text; the text part and the subject show it verbatim
+ * but on one line. Order emails pass the customer's name through inertUserText.
  * `strict` makes a template that names a missing value fail instead of leaving a blank.
  */
 export function compileTemplate(sources: { subject: string; text: string; html: string }): CompiledTemplate {
@@ -67,9 +68,39 @@ export function renderTemplate(template: CompiledTemplate, context: object, to: 
     to,
     // One line, whatever a value in it contains.
     subject: template.subject(context).replace(/\s+/g, ' ').trim(),
-    text: template.text(context),
+    // The text part's escaping: no value starts a line of its own (as markup in the HTML part
+    // shows as text, a line break in a value shows as a space).
+    text: template.text(mapStrings(context, oneLine)),
     html: template.html(context),
   };
+}
+
+/** Line breaks, tabs and other control or separator characters, in a run. */
+const BREAKS = /[\p{Cc}\p{Zl}\p{Zp}\s]+/gu;
+/** What mail clients turn into links: a scheme, `www.`, or a dotted host name ending in letters. */
+const LINK_LIKE = /\b(?:[a-z][a-z0-9+.-]*:\/\/\S*|www\.\S+|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b)/gi;
+
+function oneLine(value: string): string {
+  return value.replace(BREAKS, ' ');
+}
+
+/**
+ * Text a customer chose (their name) as order emails show it, in both parts: on one line, and
+ * with anything a mail client would make a link of defused (`evil[.]example`, `https[:]//…`), so
+ * that an account name cannot put a working link or a paragraph of "instructions" into an
+ * email sent from the shop's address.
+ */
+export function inertUserText(value: string): string {
+  return oneLine(value)
+    .trim()
+    .replace(LINK_LIKE, (link) => link.replace(/:\/\//g, '[:]//').replace(/\./g, '[.]'));
+}
+
+function mapStrings<T>(value: T, map: (text: string) => string): T {
+  if (typeof value === 'string') return map(value) as T;
+  if (Array.isArray(value)) return value.map((item) => mapStrings(item, map)) as T;
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, mapStrings(item, map)])) as T;
+  return value;
 }
 
 /** Every template, read and compiled at start-up: a missing or broken file stops the process. */

@@ -5,7 +5,7 @@ import { type OrderEventJob, type OrderEventType, orderEventJobId } from '../ord
 import { OrderLifecycle, type OrderRecord } from '../orders/order-lifecycle.service';
 import { UsersService } from '../users/users.service';
 import type { EmailMessage } from '../notifications/mail.types';
-import { MailTemplates, type OrderEmailContext } from '../notifications/mail-templates';
+import { inertUserText, MailTemplates, type OrderEmailContext } from '../notifications/mail-templates';
 import { MailerService } from '../notifications/mailer.service';
 
 export type OrderEmailOutcome = 'sent' | 'already-sent' | 'no-order' | 'no-customer' | 'no-email';
@@ -50,7 +50,7 @@ export class OrderEmailsProcessor {
 
   private render(type: Exclude<OrderEventType, 'OrderRefunded'>, order: OrderRecord, customer: { email: string; name: string }): EmailMessage {
     const money = (minor: number) => formatMoney(minor, order.currency);
-    const base: OrderEmailContext = { number: order.number, customerName: customer.name, total: money(order.total) };
+    const base: OrderEmailContext = { number: order.number, customerName: inertUserText(customer.name), total: money(order.total) };
     const to = customer.email;
     switch (type) {
       case 'OrderPlaced':

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
 import { InvalidInputError, isDuplicateKeyError } from '@app/common';
+import { CartFullError, OverLimitLine, PerOrderLimitError, unitLimitOf } from '../cart/cart-limits';
 import { CartService } from '../cart/cart.service';
 import { AppConfig } from '../config/app-config';
 import { InventoryService, StockLine } from '../products/inventory.service';
@@ -16,6 +17,7 @@ import { OrderNumbers } from './order-numbers';
 import { lineTotal, orderTotals } from '../pricing/order-totals';
 import { CheckoutInProgressError, EmptyCartError, IdempotencyKeyReusedError } from './orders.errors';
 import { OrderLine, ShippingAddress } from './schemas/order.schema';
+import { UnpaidOrderSlots } from './unpaid-order-slots';
 
 /** How long a request with a key waits for a simultaneous request with the same key to place its order. */
 const REPLAY_WAIT_MS = 20_000;
@@ -36,8 +38,9 @@ interface CheckoutRequest {
  * Checkout (API.md, "Checkout"): the order document is written first, in the internal status
  * `placing`, carrying a unique `idempotencyScope` — with an Idempotency-Key, simultaneous
  * requests race on that unique index and exactly one places the order, the others wait for it
- * and return it. Then the stock is allocated for the order's id (each line idempotent per order
- * on the product), the PaymentIntent is created with an idempotency key derived from the order,
+ * and return it. Then the order claims one of the customer's MAX_UNPAID_ORDERS places
+ * (UnpaidOrderSlots; none free → 429 and the unplaced order removed), the stock is allocated
+ * for the order's id (each line idempotent per order on the product), the PaymentIntent is created with an idempotency key derived from the order,
  * and one transition makes the order `pending_payment` with its `OrderPlaced` event. Any failure
  * on the way gives the allocation back and removes the unplaced order; a crash on the way is
  * cleaned up by the sweeper (OrderLifecycle.abandonDeadCheckouts).
@@ -52,6 +55,7 @@ export class CheckoutService {
     private readonly payments: PaymentProviders,
     private readonly lifecycle: OrderLifecycle,
     private readonly numbers: OrderNumbers,
+    private readonly unpaidOrders: UnpaidOrderSlots,
     private readonly config: AppConfig,
   ) {}
 
@@ -106,7 +110,16 @@ export class CheckoutService {
 
   /** Returns null when another request claimed the same key first. */
   private async place(request: CheckoutRequest, scope: string | undefined): Promise<OrderRecord | null> {
+    const maxLines = this.config.get('MAX_CART_LINES');
+    if (request.lines.length > maxLines) throw new CartFullError(maxLines);
     const products = await this.inventory.forSale(request.lines.map((line) => line.productId));
+    const storeLimit = this.config.get('MAX_UNITS_PER_LINE');
+    const overLimit = request.lines.flatMap((line): OverLimitLine[] => {
+      const product = products.get(line.productId);
+      const maxPerOrder = product ? unitLimitOf(product, storeLimit) : storeLimit;
+      return line.quantity > maxPerOrder ? [{ productId: line.productId, requested: line.quantity, maxPerOrder }] : [];
+    });
+    if (overLimit.length > 0) throw new PerOrderLimitError(overLimit);
     const short = request.lines.filter((line) => {
       const product = products.get(line.productId);
       return !product?.active || product.sellable < line.quantity;
@@ -155,6 +168,14 @@ export class CheckoutService {
       if (scope && isDuplicateKeyError(error)) return null;
       throw error;
     }
+    // After the key is ours (a retry with the same key waits for this order instead of being
+    // refused) and before any stock is taken: at MAX_UNPAID_ORDERS the unplaced order goes.
+    try {
+      await this.unpaidOrders.claim(request.userId, orderId);
+    } catch (error) {
+      await this.orders.discardPlacing(orderId);
+      throw error;
+    }
 
     let placed: OrderRecord;
     try {
@@ -174,6 +195,7 @@ export class CheckoutService {
       });
     } catch (error) {
       await this.lifecycle.abandonPlacing(order);
+      await this.unpaidOrders.release(request.userId, orderId);
       throw error;
     }
     await this.cart.clearIfUnchanged(request.userId, request.cartVersion);

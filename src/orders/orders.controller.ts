@@ -19,10 +19,18 @@ export class OrdersController {
 
   /**
    * Places an order from the cart: stock allocated, Stripe PaymentIntent created, order returned
-   * in `pending_payment` with the `clientSecret`. Short stock → 409 naming the lines, nothing taken.
+   * in `pending_payment` with the `clientSecret`. Short stock or a line above its product's
+   * `maxPerOrder` → 409 naming the lines; MAX_UNPAID_ORDERS unpaid orders already → 429 with
+   * `Retry-After`; nothing taken either way.
    */
   @Post('checkout')
-  @AlsoAnswers({ 422: 'The Idempotency-Key was used before with a different cart, or the payment provider refused the payment' })
+  @AlsoAnswers({
+    409: 'Short stock (`lines` names them, with `available`), a line above its product\'s units per order (`lines` with `maxPerOrder`), ' +
+      'more than MAX_CART_LINES lines, or the same Idempotency-Key still being placed; nothing taken',
+    422: 'The Idempotency-Key was used before with a different cart, or the payment provider refused the payment',
+    429: 'The customer already holds MAX_UNPAID_ORDERS (default 3) unpaid orders: pay or cancel one, or retry after `Retry-After` ' +
+      'seconds (when the first reaches its payment deadline); nothing taken. Or the per-client rate limit.',
+  })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,

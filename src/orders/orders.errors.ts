@@ -1,4 +1,4 @@
-import { InvalidInputError, StateConflictError, RuleViolationError } from '@app/common';
+import { InvalidInputError, LimitReachedError, StateConflictError, RuleViolationError } from '@app/common';
 import type { OrderStatus } from './order-state';
 
 /** The state table has no such step for this actor (409). */
@@ -25,5 +25,15 @@ export class IdempotencyKeyReusedError extends RuleViolationError {
 export class CheckoutInProgressError extends StateConflictError {
   constructor() {
     super('A checkout with this Idempotency-Key is still in progress; retry shortly');
+  }
+}
+
+/** The customer already holds MAX_UNPAID_ORDERS unpaid orders (429; nothing was taken). */
+export class TooManyUnpaidOrdersError extends LimitReachedError {
+  constructor(maxUnpaidOrders: number, retryAfterSeconds: number) {
+    super(
+      `You have ${maxUnpaidOrders} unpaid order${maxUnpaidOrders === 1 ? '' : 's'}: pay or cancel one before checking out again`,
+      retryAfterSeconds,
+    );
   }
 }

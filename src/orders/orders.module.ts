@@ -11,10 +11,15 @@ import { OrderNumbers } from './order-numbers';
 import { OrdersController } from './orders.controller';
 import { OrdersService } from './orders.service';
 import { Counter, CounterSchema } from './schemas/counter.schema';
+import { UnpaidOrderSlot, UnpaidOrderSlotSchema } from './schemas/unpaid-order-slot.schema';
+import { UnpaidOrderSlots } from './unpaid-order-slots';
 
 @Module({
   imports: [
-    MongooseModule.forFeature([{ name: Counter.name, schema: CounterSchema }]),
+    MongooseModule.forFeature([
+      { name: Counter.name, schema: CounterSchema },
+      { name: UnpaidOrderSlot.name, schema: UnpaidOrderSlotSchema },
+    ]),
     OrderLifecycleModule,
     CartModule,
     InventoryModule,
@@ -22,7 +27,7 @@ import { Counter, CounterSchema } from './schemas/counter.schema';
     UsersModule,
   ],
   controllers: [OrdersController, AdminOrdersController],
-  providers: [CheckoutService, OrdersService, OrderNumbers],
+  providers: [CheckoutService, OrdersService, OrderNumbers, UnpaidOrderSlots],
   exports: [OrderLifecycleModule, OrdersService],
 })
 export class OrdersModule {}

@@ -18,6 +18,11 @@ const SIGNATURE_HEADERS = {
   transmission_time: 'paypal-transmission-time',
 } as const;
 
+/** A delivery signed longer ago (or later) than this is refused before PayPal is asked: a replay or a forgery. */
+const TRANSMISSION_TOLERANCE_MS = 10 * 60_000;
+/** Where PayPal keeps its signing certificates; the configured API base (the local double) too. */
+const PAYPAL_HOST = /(^|\.)paypal\.com$/;
+
 interface PayPalAmount {
   currency_code: string;
   value: string;
@@ -155,6 +160,7 @@ export class PaypalPaymentProvider implements PaymentProvider {
       if (typeof value !== 'string' || value.length === 0) throw new InvalidWebhookError(`Missing ${header} header`);
       signature[field] = value;
     }
+    this.assertPlausibleTransmission(signature.transmission_time, signature.cert_url);
     let event: PayPalWebhookEvent;
     try {
       event = JSON.parse(rawBody.toString('utf8')) as PayPalWebhookEvent;
@@ -173,6 +179,29 @@ export class PaypalPaymentProvider implements PaymentProvider {
       return this.captureEvent(event.id, event.resource);
     }
     return { kind: 'ignored', eventId: event.id, type: event.event_type };
+  }
+
+  /**
+   * Checks that need no call to PayPal, made before the verify call each anonymous delivery
+   * would otherwise cost: the transmission is recent (PayPal signs it when it sends it) and the
+   * certificate is PayPal's (an https URL on PayPal's hosts, or the configured API base).
+   */
+  private assertPlausibleTransmission(transmissionTime: string, certUrl: string): void {
+    const sentAt = Date.parse(transmissionTime);
+    if (Number.isNaN(sentAt) || Math.abs(Date.now() - sentAt) > TRANSMISSION_TOLERANCE_MS) {
+      throw new InvalidWebhookError('The webhook transmission time is missing, malformed or not recent');
+    }
+    let cert: URL;
+    try {
+      cert = new URL(certUrl);
+    } catch {
+      throw new InvalidWebhookError('The webhook certificate URL is not a URL');
+    }
+    const ownApi = new URL(this.apiBase);
+    const fromPayPal = cert.protocol === 'https:' && PAYPAL_HOST.test(cert.hostname) && !cert.port;
+    if (!fromPayPal && cert.origin !== ownApi.origin) {
+      throw new InvalidWebhookError("The webhook certificate URL is not on PayPal's hosts");
+    }
   }
 
   /** A capture as the order lifecycle sees it; the order checks intent, amount and currency. */

@@ -5,6 +5,7 @@ import type { Request } from 'express';
 import { Public } from '@app/common';
 import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
 import { AlsoAnswers } from '../core/openapi-errors';
+import { RateLimited } from '../core/rate-limits';
 import { OrderResponseDto, toOrderResponse } from '../orders/dto/order.dto';
 import { PaymentCaptureService } from './payment-capture.service';
 import { PaypalCaptureDto } from './dto/paypal-capture.dto';
@@ -38,8 +39,10 @@ export class PaypalController {
    */
   @Post('webhook')
   @Public()
-  // Deliveries come from PayPal's servers, many at a time; the signature is the gate.
+  // Deliveries come from PayPal's servers, many at a time: not under the global limit, but under
+  // their own, as each one costs a call to PayPal's verify API; the signature is the gate.
   @SkipThrottle()
+  @RateLimited('paypal-webhook')
   @HttpCode(200)
   @ApiBody({ schema: { type: 'object', description: 'A PayPal webhook event, exactly as PayPal sent it' } })
   async webhook(@Req() request: RawBodyRequest<Request>, @Headers() headers: Record<string, string | string[] | undefined>): Promise<WebhookAckDto> {

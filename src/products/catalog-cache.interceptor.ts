@@ -17,7 +17,8 @@ import { ProductStore } from './products.store';
  *   the answers of the current version are also kept in this process (a bounded map, emptied
  *   when the version moves), which saves the Redis read and the Keyv decoding of the text;
  * - anonymous reads carry a strong ETag (version + request) and `Cache-Control: public`; a
- *   matching If-None-Match is answered 304 before the handler runs, so it costs one Redis read;
+ *   matching If-None-Match is answered 304 before the handler runs, so it costs one Redis read,
+ *   also when the request says `Cache-Control: no-cache` (as `fetch()` does);
  * - with Redis unreachable the version is unknown: the read goes to MongoDB uncached and says so
  *   (`no-cache`); nothing stored before the outage is used again, because a write during the
  *   outage is bumped as soon as Redis is back (CatalogVersion) and the counter never restarts low.
@@ -61,8 +62,7 @@ export class CatalogCacheInterceptor implements NestInterceptor {
         ? { ETag: strongEtag(key), 'Cache-Control': this.publicCacheControl }
         : { 'Cache-Control': 'private, no-cache' };
     if (headers.ETag && ifNoneMatchHits(request.headers['if-none-match'], headers.ETag)) {
-      // Express answers 304 without a body when the response's ETag matches the request.
-      response.set(headers);
+      answerNotModified(request, response, headers);
       return of(undefined);
     }
 
@@ -127,6 +127,18 @@ export function normalizedTarget(originalUrl: string): string {
   const name = (pair: string) => pair.split('=', 1)[0];
   pairs.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
   return `${path}?${pairs.join('&')}`;
+}
+
+/**
+ * The 304, decided here. Express sends the empty answer as a 304 only when it judges the request
+ * fresh itself, and it never does for a request with `Cache-Control: no-cache`, which browsers'
+ * and Node's `fetch()` send with every If-None-Match: it then sent 200 with no body, which
+ * clients fail to parse. `no-cache` tells caches to ask the origin (RFC 9111 5.2.1.4); the origin
+ * still evaluates If-None-Match (RFC 9110 13.1.2), as done here, so Express is told the answer.
+ */
+function answerNotModified(request: Request, response: Response, headers: Record<string, string>): void {
+  Object.defineProperty(request, 'fresh', { value: true, configurable: true });
+  response.status(304).set(headers);
 }
 
 function strongEtag(key: string): string {

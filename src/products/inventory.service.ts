@@ -20,6 +20,8 @@ export interface ProductForSale {
   active: boolean;
   /** On hand minus allocated, never below 0. */
   sellable: number;
+  /** The product's own limit of units per order, if it has one. */
+  maxPerOrder?: number;
 }
 
 const SET_ON_HAND_ATTEMPTS = 5;
@@ -146,5 +148,6 @@ export function forSale(product: ProductDocument): ProductForSale {
     image: product.images[0]?.url,
     active: product.status === 'active',
     sellable: Math.max(0, product.stock),
+    ...(product.maxPerOrder && { maxPerOrder: product.maxPerOrder }),
   };
 }

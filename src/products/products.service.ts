@@ -26,13 +26,31 @@ export class ProductsService {
     // creating the same title at once still end up with two different slugs.
     for (let attempt = 0; attempt < SLUG_ATTEMPTS; attempt += 1) {
       const slug = attempt === 0 ? base : `${base}-${new Types.ObjectId().toHexString().slice(-6)}`;
+      let created: ProductDocument;
       try {
-        return await this.products.create({ ...fields, ...openingStock(dto.stock), slug });
+        created = await this.products.create({ ...fields, ...openingStock(dto.stock), slug });
       } catch (error) {
         if (!isDuplicateKeyError(error, 'slug')) throw error;
+        continue;
       }
+      await this.undoIfCategoryGone(created);
+      return created;
     }
     throw new StateConflictError('Could not find a free slug for this title; try again');
+  }
+
+  /**
+   * The category may have been deleted between the check above and the insert (its delete saw
+   * no product yet): checked again now that the product exists, and the product taken back
+   * with 400. The delete checks again after its write too, so one of the two always sees the other.
+   */
+  private async undoIfCategoryGone(product: ProductDocument): Promise<void> {
+    try {
+      await this.categories.assertExists(product.category);
+    } catch (error) {
+      await this.products.removeJustCreated(product._id);
+      throw error;
+    }
   }
 
   /**

@@ -111,6 +111,15 @@ export class ProductStore {
     return this.changed('content', await this.model.create({ ...fields, ...derivedFieldsOf(fields) }));
   }
 
+  /**
+   * Takes back a product just created, before anyone could order it (a create that lost a race
+   * with the deletion of its category). Products that were live are archived, never removed.
+   */
+  async removeJustCreated(id: Types.ObjectId): Promise<void> {
+    await this.model.deleteOne({ _id: id, stockAllocated: 0 }).exec();
+    await this.version.bump();
+  }
+
   /** Bulk insert (seeding); with `ordered: false` a failure still leaves the rest inserted. */
   async createMany(list: NewProduct[]): Promise<void> {
     try {

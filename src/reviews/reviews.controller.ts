@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { mapPage, PaginationQueryDto, ParseObjectIdPipe, Public } from '@app/common';
 import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
 import { AlsoAnswers } from '../core/openapi-errors';
-import { CreateReviewDto, ReviewListResponseDto, ReviewResponseDto, toReviewResponse, UpdateReviewDto } from './dto/review.dto';
+import { CreateReviewDto, ReviewListResponseDto, ReviewResponseDto, toPublicReviewResponse, toReviewResponse, UpdateReviewDto } from './dto/review.dto';
 import { ReviewsService } from './reviews.service';
 
 @ApiTags('reviews')
@@ -15,7 +15,7 @@ export class ReviewsController {
   @Public()
   @Get('products/:id/reviews')
   async list(@Param('id', ParseObjectIdPipe) productId: string, @Query() query: PaginationQueryDto): Promise<ReviewListResponseDto> {
-    return mapPage(await this.reviews.listPublic(productId, query), toReviewResponse);
+    return mapPage(await this.reviews.listPublic(productId, query), toPublicReviewResponse);
   }
 
   /** Only after a delivered order with the product (403); one review per customer and product (409). */

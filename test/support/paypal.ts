@@ -59,14 +59,14 @@ export class Paypal {
   }
 
   /** Delivers a webhook event with the headers PayPal sends, signed for `webhookId`. */
-  deliver(event: object, options: { webhookId?: string; signature?: string; omit?: string } = {}) {
+  deliver(event: object, options: { webhookId?: string; signature?: string; omit?: string; transmissionTime?: string; certUrl?: string } = {}) {
     const payload = JSON.stringify(event);
     const transmissionId = randomBytes(8).toString('hex');
-    const transmissionTime = new Date().toISOString();
+    const transmissionTime = options.transmissionTime ?? new Date().toISOString();
     const input = `${transmissionId}|${transmissionTime}|${options.webhookId ?? TEST_PAYPAL_WEBHOOK_ID}|${crc32(Buffer.from(payload))}`;
     const headers: Record<string, string> = {
       'PayPal-Auth-Algo': 'SHA256withRSA',
-      'PayPal-Cert-Url': `${PAYPAL_MOCK_URL}/v1/notifications/certs/CERT-MOCK`,
+      'PayPal-Cert-Url': options.certUrl ?? `${PAYPAL_MOCK_URL}/v1/notifications/certs/CERT-MOCK`,
       'PayPal-Transmission-Id': transmissionId,
       'PayPal-Transmission-Sig': options.signature ?? createHmac('sha256', SIGNING_KEY).update(input).digest('base64'),
       'PayPal-Transmission-Time': transmissionTime,

@@ -27,6 +27,7 @@ export interface ProductFields {
   price?: number;
   stock?: number;
   status?: string;
+  maxPerOrder?: number;
 }
 
 /** Test data through the real API: categories, products, carts, checkouts, signed webhooks. */
@@ -55,6 +56,7 @@ export class Shop {
         price: fields.price ?? 1000,
         stock: fields.stock ?? 10,
         ...(fields.status && { status: fields.status }),
+        ...(fields.maxPerOrder !== undefined && { maxPerOrder: fields.maxPerOrder }),
       })
       .expect(201);
     return res.body;

@@ -25,6 +25,9 @@ export function testEnvironment(overrides: Record<string, string> = {}): Record<
     THROTTLE_LOGIN_PER_MINUTE: '100000',
     THROTTLE_PASSWORD_FORGOT_PER_HOUR: '100000',
     THROTTLE_PASSWORD_RESET_PER_HOUR: '100000',
+    THROTTLE_PAYMENT_WEBHOOK_PER_MINUTE: '100000',
+    // Suites place many unpaid orders per customer; the suite of the hoarding limits lowers it.
+    MAX_UNPAID_ORDERS: '100000',
     S3_ENDPOINT: `http://127.0.0.1:${minioPort}`,
     S3_BUCKET: bucket,
     S3_ACCESS_KEY_ID: process.env.MINIO_ROOT_USER ?? 'minioadmin',

@@ -1,7 +1,8 @@
 import { IsInt, IsMongoId, Max, Min } from 'class-validator';
+import { MAX_UNITS_PER_ORDER_LINE } from '../../products/dto/product.dto';
 
-/** More of one product in one cart is surely a typo (and more than any shelf holds). */
-export const MAX_LINE_QUANTITY = 999;
+/** The ceiling of any line; MAX_UNITS_PER_LINE and a product's `maxPerOrder` may set a lower one (409). */
+export const MAX_LINE_QUANTITY = MAX_UNITS_PER_ORDER_LINE;
 
 export class AddCartItemDto {
   @IsMongoId()

@@ -8,6 +8,8 @@ import { ratingAverageOf } from '../products.store';
 /** Ten million in minor units: 100,000.00; larger prices are surely typos. */
 export const MAX_PRICE = 10_000_000;
 const MAX_STOCK = 1_000_000;
+/** More of one product in one cart line or order is surely a typo (and more than any shelf holds). */
+export const MAX_UNITS_PER_ORDER_LINE = 999;
 // A named bound: the Swagger plugin drops a property whose decorator argument is `-NAME`.
 const MIN_STOCK_DELTA = -MAX_STOCK;
 
@@ -79,6 +81,13 @@ export class CreateProductDto {
   @IsOmittable()
   @IsIn(PRODUCT_STATUSES)
   status?: ProductStatus;
+
+  /** Most units one order (and one cart line) may hold, 1–999; omitted: the store's MAX_UNITS_PER_LINE. */
+  @IsOmittable()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_UNITS_PER_ORDER_LINE)
+  maxPerOrder?: number;
 }
 
 // Omitted fields stay as they are; null is validated like any value (and refused), never stored.
@@ -133,6 +142,8 @@ export class ProductResponseDto {
   /** How many visible reviews. */
   ratingCount!: number;
   status!: ProductStatus;
+  /** Most units one order may hold, when the product has a limit of its own (else the store's MAX_UNITS_PER_LINE). */
+  maxPerOrder?: number;
   createdAt!: Date;
   updatedAt!: Date;
 }
@@ -166,6 +177,7 @@ export function toProductResponse(product: Product, currency: string): ProductRe
     ratingAverage: ratingAverageOf(product.ratingSum ?? 0, product.ratingCount),
     ratingCount: product.ratingCount,
     status: product.status,
+    ...(product.maxPerOrder !== undefined && product.maxPerOrder !== null && { maxPerOrder: product.maxPerOrder }),
     createdAt: product.createdAt,
     updatedAt: product.updatedAt,
   };

@@ -103,6 +103,13 @@ export class Product {
   images!: ProductImage[];
 
   /**
+   * Most units of this product one order (and one cart line) may hold, set by an admin for the
+   * items people hoard; unset means MAX_UNITS_PER_LINE.
+   */
+  @Prop({ min: 1 })
+  maxPerOrder?: number;
+
+  /**
    * The rating aggregate of the visible reviews, written only by ProductStore's rating methods:
    * `ratingSum` and `ratingCount` change by atomic `$inc`, so no change is ever lost;
    * `ratingAverage` is `ratingSum / ratingCount`, kept stored only as the search sort key (see

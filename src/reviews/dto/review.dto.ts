@@ -47,8 +47,9 @@ export class AdminReviewListQueryDto extends PaginationQueryDto {
 export class ReviewResponseDto {
   id!: string;
   productId!: string;
-  /** The author's id. */
-  userId!: string;
+  /** The author's id: in the author's own answers and the admin's, never in the public list. */
+  userId?: string;
+  /** The author's display name, as shown publicly. */
   authorName!: string;
   rating!: number;
   title?: string;
@@ -60,6 +61,12 @@ export class ReviewResponseDto {
 }
 
 export class ReviewListResponseDto extends PaginatedResponseDto(ReviewResponseDto) {}
+
+/** A review as anyone may read it: the author by display name only, never by account id. */
+export function toPublicReviewResponse(review: Review): ReviewResponseDto {
+  const { userId: _author, ...shown } = toReviewResponse(review);
+  return shown;
+}
 
 export function toReviewResponse(review: Review): ReviewResponseDto {
   return {
