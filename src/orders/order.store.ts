@@ -80,6 +80,11 @@ export class OrderStore {
     return (await this.model.exists({ userId, status: 'delivered', 'items.productId': productId })) !== null;
   }
 
+  /** Status and payment deadline of each of these orders that exists (the unpaid-order cap reads them). */
+  deadlinesOf(orderIds: Types.ObjectId[]): Promise<Pick<Order, '_id' | 'status' | 'paymentDueAt'>[]> {
+    return this.model.find({ _id: { $in: orderIds } }, { status: 1, paymentDueAt: 1 }).lean<Pick<Order, '_id' | 'status' | 'paymentDueAt'>[]>().exec();
+  }
+
   /** Ids of unpaid orders whose payment deadline passed. */
   async dueForExpiry(now: Date, limit: number): Promise<Types.ObjectId[]> {
     const due = await this.model.find({ status: 'pending_payment', paymentDueAt: { $lte: now } }, { _id: 1 }).limit(limit).lean().exec();

@@ -7,6 +7,7 @@ import { AppConfig } from '../config/app-config';
 import { ABANDONED_CHECKOUT_MINUTES } from './order-lifecycle.service';
 import type { OrderStatus } from './order-state';
 import { TooManyUnpaidOrdersError } from './orders.errors';
+import { OrderStore } from './order.store';
 import { Order } from './schemas/order.schema';
 import { UnpaidOrderSlot } from './schemas/unpaid-order-slot.schema';
 
@@ -38,7 +39,7 @@ type SlotOrder = Pick<Order, '_id' | 'status' | 'paymentDueAt'>;
 export class UnpaidOrderSlots {
   constructor(
     @InjectModel(UnpaidOrderSlot.name) private readonly slots: Model<UnpaidOrderSlot>,
-    @InjectModel(Order.name) private readonly orders: Model<Order>,
+    private readonly orders: OrderStore,
     private readonly config: AppConfig,
   ) {}
 
@@ -75,7 +76,7 @@ export class UnpaidOrderSlots {
   }
 
   private async holdersOf(held: HeldSlot[]): Promise<Map<string, SlotOrder>> {
-    const orders = await this.orders.find({ _id: { $in: held.map((slot) => slot.orderId) } }, { status: 1, paymentDueAt: 1 }).lean<SlotOrder[]>();
+    const orders = await this.orders.deadlinesOf(held.map((slot) => slot.orderId));
     return new Map(orders.map((order) => [order._id.toHexString(), order]));
   }
 

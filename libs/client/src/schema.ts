@@ -398,7 +398,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Adds units to a line; more than is sellable → 409 with `available`. */
+        /**
+         * Adds units to a line; more than is sellable → 409 with `available`, more than the product's
+         *     `maxPerOrder` → 409 naming it, a new line beyond MAX_CART_LINES → 409 with `maxCartLines`.
+         */
         post: operations["CartController_add"];
         delete?: never;
         options?: never;
@@ -419,7 +422,7 @@ export interface paths {
         delete: operations["CartController_remove"];
         options?: never;
         head?: never;
-        /** Sets a line's quantity (0 removes it); more than is sellable → 409 with `available`. */
+        /** Sets a line's quantity (0 removes it); more than is sellable → 409 with `available`, more than the product's `maxPerOrder` → 409 naming it. */
         patch: operations["CartController_update"];
         trace?: never;
     };
@@ -434,7 +437,9 @@ export interface paths {
         put?: never;
         /**
          * Places an order from the cart: stock allocated, Stripe PaymentIntent created, order returned
-         *     in `pending_payment` with the `clientSecret`. Short stock → 409 naming the lines, nothing taken.
+         *     in `pending_payment` with the `clientSecret`. Short stock or a line above its product's
+         *     `maxPerOrder` → 409 naming the lines; MAX_UNPAID_ORDERS unpaid orders already → 429 with
+         *     `Retry-After`; nothing taken either way.
          */
         post: operations["OrdersController_checkout"];
         delete?: never;
@@ -840,6 +845,8 @@ export interface components {
             ratingCount: number;
             /** @enum {string} */
             status: "active" | "draft" | "archived";
+            /** @description Most units one order may hold, when the product has a limit of its own (else the store's MAX_UNITS_PER_LINE). */
+            maxPerOrder?: number;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -868,6 +875,8 @@ export interface components {
              * @enum {string}
              */
             status?: "draft" | "active" | "archived";
+            /** @description Most units one order (and one cart line) may hold, 1–999; omitted: the store's MAX_UNITS_PER_LINE. */
+            maxPerOrder?: number;
         };
         AdminProductResponseDto: {
             id: string;
@@ -891,6 +900,8 @@ export interface components {
             ratingCount: number;
             /** @enum {string} */
             status: "active" | "draft" | "archived";
+            /** @description Most units one order may hold, when the product has a limit of its own (else the store's MAX_UNITS_PER_LINE). */
+            maxPerOrder?: number;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -924,6 +935,8 @@ export interface components {
              * @enum {string}
              */
             status?: "draft" | "active" | "archived";
+            /** @description Most units one order (and one cart line) may hold, 1–999; omitted: the store's MAX_UNITS_PER_LINE. */
+            maxPerOrder?: number;
         };
         StockAdjustmentDto: {
             /** @description Units added (positive) or written off (negative); never 0. */
@@ -1131,8 +1144,9 @@ export interface components {
         ReviewResponseDto: {
             id: string;
             productId: string;
-            /** @description The author's id. */
-            userId: string;
+            /** @description The author's id: in the author's own answers and the admin's, never in the public list. */
+            userId?: string;
+            /** @description The author's display name, as shown publicly. */
             authorName: string;
             rating: number;
             title?: string;
@@ -3769,7 +3783,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
+            /** @description More than is sellable (`productId`, `available`), more than the product's units per order (`lines` with `maxPerOrder`), or a new line beyond MAX_CART_LINES (default 100; `maxCartLines`); the cart is unchanged */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3940,7 +3954,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
+            /** @description More than is sellable (`productId`, `available`) or more than the product's units per order (`lines` with `maxPerOrder`); the cart is unchanged */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4033,7 +4047,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
+            /** @description Short stock (`lines` names them, with `available`), a line above its product's units per order (`lines` with `maxPerOrder`), more than MAX_CART_LINES lines, or the same Idempotency-Key still being placed; nothing taken */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4060,7 +4074,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            /** @description The customer already holds MAX_UNPAID_ORDERS (default 3) unpaid orders: pay or cancel one, or retry after `Retry-After` seconds (when the first reaches its payment deadline); nothing taken. Or the per-client rate limit. */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -4604,7 +4618,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            /** @description Rate limited: at most THROTTLE_PAYMENT_WEBHOOK_PER_MINUTE (default 600) requests per minute per client (an IPv6 /64 or an IPv4 address), and THROTTLE_NETWORK_MULTIPLIER (default 4) times that per IPv6 /48; the global per-client limit does not apply here */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
@@ -4775,7 +4789,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            /** @description Rate limited: at most THROTTLE_PAYMENT_WEBHOOK_PER_MINUTE (default 600) requests per minute per client (an IPv6 /64 or an IPv4 address), and THROTTLE_NETWORK_MULTIPLIER (default 4) times that per IPv6 /48; the global per-client limit does not apply here */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
