@@ -5,6 +5,7 @@ import type Redis from 'ioredis';
 import type { JobName, QueueName } from '../src/jobs/job.registry';
 import type { PasswordResetJob } from '../src/notifications/mail.types';
 import { SessionsService } from '../src/access/sessions.service';
+import { PasswordResetProcessor } from '../src/auth/password-reset/password-reset.processor';
 import { REDIS } from '../src/redis/redis.module';
 import request from 'supertest';
 import { Account, bearer, login, registerCustomer, uniqueEmail } from './support/accounts';
@@ -303,6 +304,20 @@ describe('Auth (register, login, tokens, sessions, password reset)', () => {
       const jobs = await resetJobsFor(account.email, 6);
       expect(jobs.map((job) => job.returnvalue).sort()).toEqual(['rate-limited', 'rate-limited', 'rate-limited', 'sent', 'sent', 'sent']);
       expect(await mailbox.emailsTo(account.email)).toHaveLength(3);
+    });
+
+    it('counts reset jobs in arrival order, even when job "10" arrives in the same millisecond as job "9"', async () => {
+      const account = await registerCustomer(t, 'same-millisecond');
+      const processor = t.app.get(PasswordResetProcessor);
+      // Ids that sort differently as text than as numbers, all in one frozen millisecond.
+      const clock = jest.spyOn(Date, 'now').mockReturnValue(Date.now());
+      const outcomes: string[] = [];
+      try {
+        for (const id of ['98', '99', '100', '101']) outcomes.push(await processor.handle({ email: account.email }, { id }));
+      } finally {
+        clock.mockRestore();
+      }
+      expect(outcomes).toEqual(['sent', 'sent', 'sent', 'rate-limited']);
     });
 
     it('leaves no session of the old password alive when logins race a reset', async () => {

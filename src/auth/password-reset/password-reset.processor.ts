@@ -13,6 +13,17 @@ import { ResetTokens } from './reset-tokens';
 /** Reset emails per account per hour; more requests are dropped silently (no mail bombing). */
 export const MAX_RESET_EMAILS_PER_HOUR = 3;
 
+/** The job's 0-based position among the account's reset jobs this hour (the key lives an hour from its first job). */
+const HOURLY_POSITION_SCRIPT = `
+local position = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if not position then
+  position = redis.call('ZCARD', KEYS[1])
+  redis.call('ZADD', KEYS[1], position, ARGV[1])
+  redis.call('EXPIRE', KEYS[1], 3600, 'NX')
+end
+return tonumber(position)
+`;
+
 export type PasswordResetOutcome = 'sent' | 'already-sent' | 'no-account' | 'rate-limited';
 
 /** The worker side of password reset: find the account, issue a token, email it once. */
@@ -56,17 +67,13 @@ export class PasswordResetProcessor {
   }
 
   /**
-   * Whether this job is among the first few of the account this hour. Counted per job (a sorted
-   * set of job ids), so the retries of one job never use up the account's allowance.
+   * Whether this job is among the first few of the account this hour. Counted per job (a set of
+   * job ids), so the retries of one job never use up the account's allowance. Each job id gets
+   * the next position when first seen, in one script (atomic): ranking by time with the job id
+   * as tie-break would let job "10" overtake job "9" when both arrive in the same millisecond.
    */
   private async withinHourlyLimit(userId: string, jobId: string): Promise<boolean> {
-    const key = `password-reset-emails:${userId}`;
-    const [, , [, rank]] = (await this.redis
-      .multi()
-      .zadd(key, 'NX', Date.now(), jobId)
-      .expire(key, 3600, 'NX')
-      .zrank(key, jobId)
-      .exec()) as [unknown, unknown, [null, number]];
-    return rank < MAX_RESET_EMAILS_PER_HOUR;
+    const position = (await this.redis.eval(HOURLY_POSITION_SCRIPT, 1, `password-reset-emails:${userId}`, jobId)) as number;
+    return position < MAX_RESET_EMAILS_PER_HOUR;
   }
 }
