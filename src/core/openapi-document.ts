@@ -1,6 +1,6 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { getMetadataStorage, isISO31661Alpha2, ValidationTypes } from 'class-validator';
-import { OBJECT_ID_PATTERN, ParseObjectIdPipe } from '@app/common';
+import { IS_TIMESTAMP, OBJECT_ID_PATTERN, ParseObjectIdPipe } from '@app/common';
 import { ALSO_ANSWERS_EXTENSION, documentErrorResponses } from './openapi-errors';
 import { type RouteArgument, RouteParamtypes } from './openapi-routes';
 
@@ -39,7 +39,7 @@ const SCHEMA_OF_RULE: Record<string, (schema: Schema) => void> = {
   isMongoId: (schema) => {
     if (schema.type === 'string') schema.pattern = OBJECT_ID_PATTERN;
   },
-  isDateString: (schema) => {
+  [IS_TIMESTAMP]: (schema) => {
     if (schema.type === 'string') schema.format = 'date-time';
   },
   isISO31661Alpha2: (schema) => {

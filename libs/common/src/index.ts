@@ -8,3 +8,4 @@ export * from './validation/transforms';
 export * from './pagination/paginated-response';
 export * from './claims/claims';
 export * from './money/money';
+export * from './validation/timestamp';

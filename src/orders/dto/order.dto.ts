@@ -1,7 +1,7 @@
 import { OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsDateString, IsIn, IsMongoId, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
-import { PaginatedResponseDto, PaginationQueryDto, Trim } from '@app/common';
+import { IsIn, IsMongoId, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { IsTimestamp, PaginatedResponseDto, PaginationQueryDto, Trim } from '@app/common';
 import { PAYMENT_PROVIDER_NAMES } from '../../payment-providers/payment-provider';
 import { AddressResponseDto, CreateAddressDto } from '../../users/dto/address.dto';
 import { VISIBLE_ORDER_STATUSES, type VisibleOrderStatus } from '../order-state';
@@ -53,12 +53,12 @@ export class AdminOrderListQueryDto extends PaginationQueryDto {
 
   /** Placed at or after this moment (ISO 8601). */
   @IsOptional()
-  @IsDateString({ strict: true })
+  @IsTimestamp()
   from?: string;
 
   /** Placed before this moment (ISO 8601). */
   @IsOptional()
-  @IsDateString({ strict: true })
+  @IsTimestamp()
   to?: string;
 }
 
