@@ -1,6 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import Queue from 'bull';
 import { mongo } from 'mongoose';
 import request from 'supertest';
@@ -10,6 +11,7 @@ import { Bucket } from './support/bucket';
 import { killProcessesLeftRunning, NodeRun, runBuilt } from './support/node-process';
 import { ServerProcess } from './support/server-process';
 import { createTestApp, TestApp } from './support/test-app';
+import { withDatabase } from './support/test-env';
 import { waitFor } from './support/wait';
 
 const { BSON } = mongo;
@@ -162,6 +164,61 @@ describe('Backups to object storage and restores (npm run backup / restore)', ()
     const after = await rawContents(busy);
     expect(after.keep_me).toBeUndefined();
     expect(after.bson_types).toHaveLength(2);
+  });
+
+  it('--force with a corrupt or missing backup object leaves the target as it was, staging dropped', async () => {
+    const env: Record<string, string> = { ...t.env, BACKUP_PREFIX: `${t.env.BACKUP_PREFIX}damaged/` };
+    const manifestOf = async (id: string) => JSON.parse(await bucket.text(`${env.BACKUP_PREFIX}${id}/manifest.json`)) as BackupManifest;
+    // Valid gzipped BSON, other documents: the download completes and the checks must catch it.
+    const corrupt = await backup(env);
+    const forgedTypes = (await manifestOf(corrupt)).collections.find((c) => c.name === 'bson_types')!;
+    await bucket.put(forgedTypes.object!.key, gzipSync(BSON.serialize({ _id: new BSON.ObjectId(), forged: true })));
+    // The last collection's object gone: the restore fails after loading the others.
+    const missing = await backup(env);
+    const collections = (await manifestOf(missing)).collections;
+    expect(collections.length).toBeGreaterThan(1);
+    await bucket.delete(collections[collections.length - 1].object!.key);
+
+    const target = `${t.connection.db!.databaseName}_guarded`;
+    restoredDatabases.push(target);
+    const guarded = t.connection.getClient().db(target);
+    // A namesake of a backed-up collection with other content, and one the backup lacks.
+    await guarded.collection('bson_types').insertOne({ _id: new BSON.ObjectId(), mine: true });
+    await guarded.collection('keep_me').insertOne({ _id: new BSON.ObjectId(), precious: true });
+    await guarded.collection('keep_me').createIndex({ precious: 1 }, { name: 'by_precious' });
+    const before = { contents: await rawContents(guarded), indexes: await indexesOf(guarded) };
+
+    const checksum = await command(env, 'restore', corrupt, '--db', target, '--force');
+    expect({ code: checksum.code, output: checksum.output }).toEqual({ code: 1, output: expect.stringMatching(/bson_types[^\n]*checksum[\s\S]*left as it was/) });
+    expect({ contents: await rawContents(guarded), indexes: await indexesOf(guarded) }).toEqual(before);
+
+    const unreachable = await command(env, 'restore', missing, '--db', target, '--force');
+    expect(unreachable.code).toBe(1);
+    expect({ contents: await rawContents(guarded), indexes: await indexesOf(guarded) }).toEqual(before);
+  });
+
+  it('the live database (MONGODB_URI) is replaced only with --replace-live on top of --force', async () => {
+    const id = (await listed(t.env))[0] ?? (await backup(t.env));
+    const liveName = `${t.connection.db!.databaseName}_live`;
+    restoredDatabases.push(liveName);
+    const liveEnv = { ...t.env, MONGODB_URI: withDatabase(t.env.MONGODB_URI, liveName) };
+    const live = t.connection.getClient().db(liveName);
+    await live.collection('orders').insertOne({ _id: new BSON.ObjectId(), live: true });
+    const before = await rawContents(live);
+
+    const refused = await command(liveEnv, 'restore', id, '--db', liveName, '--force');
+    expect({ code: refused.code, output: refused.output }).toEqual({ code: 1, output: expect.stringMatching(/live one \(MONGODB_URI\).*--replace-live/) });
+    expect(await rawContents(live)).toEqual(before);
+    // --replace-live alone is a usage error: it only ever adds to --force.
+    expect((await command(liveEnv, 'restore', id, '--db', liveName, '--replace-live')).code).toBe(2);
+    expect(await rawContents(live)).toEqual(before);
+
+    const replaced = await command(liveEnv, 'restore', id, '--db', liveName, '--force', '--replace-live');
+    expect({ code: replaced.code, output: replaced.output }).toEqual({ code: 0, output: expect.stringMatching(/verified/) });
+    const after = await rawContents(live);
+    expect(after.bson_types).toHaveLength(2);
+    expect(after.orders ?? []).not.toContainEqual(before.orders[0]);
+    expect(Object.keys(after).filter((name) => name.startsWith('restore-staging.'))).toEqual([]);
   });
 
   it('rejects bad arguments and unknown backups with a non-zero exit', async () => {

@@ -5,7 +5,7 @@ import { Types } from 'mongoose';
 import { ProductStore } from '../src/products/products.store';
 import { gradientPng } from '../src/seed/png';
 import { Account, bearer, login } from './support/accounts';
-import { dbCommandsDuring } from './support/db-commands';
+import { aggregationsDuring, dbCommandsDuring } from './support/db-commands';
 import { anotherInstanceOf, createTestApp, TestApp } from './support/test-app';
 
 const ADMIN = { email: 'search-admin@example.test', password: 'search admin pw' };
@@ -205,6 +205,10 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
       'category=Not%20A%20Slug',
       'inStock=yes',
       'unknown=1',
+      // Deeper than 10,000 items (API.md, Abuse limits), also with the default limit of 20.
+      'page=101&limit=100',
+      'page=501',
+      'page=10001&limit=1',
     ];
     for (const query of bad) {
       const res = await get(`/products?${query}`);
@@ -235,6 +239,31 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
       // Parameters in another order are the same query.
       expect(await dbCommandsDuring(t.connection, () => get('/products?limit=5&sort=price_desc&inStock=true&category=audio&q=wireless').expect(200))).toEqual([]);
       expect(await dbCommandsDuring(t.connection, () => get(query).set('If-None-Match', res!.headers.etag).expect(304))).toEqual([]);
+    });
+
+    it('paging through one filter computes its facets once; each further page reads only its items', async () => {
+      await store.edit(active[0].id, { description: 'Yet another version, nothing cached.' });
+      const kitchen = active.filter((item) => item.category === 'kitchen');
+      const pages = Math.ceil(kitchen.length / 2);
+      const bodies: { items: Item[]; total: number; facets: unknown }[] = [];
+      const pipelines = await aggregationsDuring(t.connection, async () => {
+        for (let page = 1; page <= pages + 1; page += 1) bodies.push(await list(`category=kitchen&sort=price_asc&limit=2&page=${page}`));
+        // Another order of the same filter has the same counts.
+        bodies.push(await list('category=kitchen&sort=newest&limit=2&page=1'));
+      });
+      const withFacets = pipelines.filter((pipeline) => pipeline.some((stage) => '$facet' in stage));
+      expect(withFacets).toHaveLength(1);
+      // Pages 2..N and the other order read their items; the page past the end reads nothing.
+      expect(pipelines).toHaveLength(1 + (pages - 1) + 1);
+      expect(new Set(bodies.map((body) => JSON.stringify([body.total, body.facets]))).size).toBe(1);
+      expect(bodies[0].total).toBe(kitchen.length);
+      expect(bodies.slice(0, pages).flatMap((body) => body.items.map((item) => item.id))).toEqual(sortedIds(kitchen, (a, b) => a.price - b.price || byId(a, b)));
+      expect(bodies[pages].items).toEqual([]);
+    });
+
+    it('lists end at 10,000 items deep: the deepest allowed page is answered', async () => {
+      expect(await list('page=100&limit=100')).toMatchObject({ items: [], total: active.length, page: 100, limit: 100 });
+      expect(await list('page=500')).toMatchObject({ items: [], page: 500, limit: 20 });
     });
 
     it('a product read and the category list cost one query uncached and none cached', async () => {

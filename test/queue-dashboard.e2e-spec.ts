@@ -1,4 +1,10 @@
+import express from 'express';
+import type Redis from 'ioredis';
 import request from 'supertest';
+import { SessionsService } from '../src/access/sessions.service';
+import { AppConfig } from '../src/config/app-config';
+import { QueueDashboardAccess } from '../src/queue-dashboard/queue-dashboard-access';
+import { REDIS } from '../src/redis/redis.module';
 import { Account, bearer, login, registerCustomer } from './support/accounts';
 import { killProcessesLeftRunning, runBuilt } from './support/node-process';
 import { createTestApp, TestApp } from './support/test-app';
@@ -89,5 +95,64 @@ describe('Queue dashboard', () => {
     await request(t.http).post('/api/v1/auth/logout').set(...bearer(leaving)).expect(204);
     await request(t.http).get(DASHBOARD).set('Cookie', session).expect(401);
     await request(t.http).get(link.body.url).expect(401);
+  });
+
+  const newLink = async (account: Account = admin): Promise<string> =>
+    (await request(t.http).post('/api/v1/admin/queue-dashboard/links').set(...bearer(account)).expect(201)).body.url;
+  const cookieFrom = (res: request.Response): string => (res.headers['set-cookie'] as unknown as string[])[0].split(';')[0];
+
+  it('opens a link once: a second use is refused, also when both arrive at the same time', async () => {
+    const url = await newLink();
+    await request(t.http).get(url).expect(303);
+    const reused = await request(t.http).get(url).expect(401);
+    expect(reused.headers['set-cookie']).toBeUndefined();
+
+    const raced = await newLink();
+    const statuses = await Promise.all(Array.from({ length: 8 }, () => request(t.http).get(raced).then((res) => res.status)));
+    expect(statuses.sort()).toEqual([303, 401, 401, 401, 401, 401, 401, 401]);
+  });
+
+  it('tells tickets and cookies apart: a cookie value is no ticket, a ticket no cookie', async () => {
+    const url = await newLink();
+    const session = cookieFrom(await request(t.http).get(url).expect(303));
+    const cookieValue = session.split('=')[1];
+    const minted = await request(t.http).get(`${DASHBOARD}?ticket=${cookieValue}`).expect(401);
+    expect(minted.headers['set-cookie']).toBeUndefined();
+
+    const unused = new URL(await newLink(), 'http://shop.test').searchParams.get('ticket')!;
+    await request(t.http).get(DASHBOARD).set('Cookie', `queue_dashboard=${unused}`).expect(401);
+    // The ticket was not spent by that attempt: it still opens the dashboard once.
+    await request(t.http).get(`${DASHBOARD}?ticket=${unused}`).expect(303);
+  });
+
+  it('serves the dashboard page under a Content-Security-Policy that its markup keeps to', async () => {
+    const page = await request(t.http).get(DASHBOARD).set(...bearer(admin)).expect(200);
+    const policy = Object.fromEntries(
+      (page.headers['content-security-policy'] as string).split(';').map((directive) => {
+        const [name, ...values] = directive.trim().split(/\s+/);
+        return [name, values];
+      }),
+    );
+    expect(policy).toMatchObject({ 'default-src': ["'none'"], 'script-src': ["'self'"], 'frame-ancestors': ["'none'"], 'base-uri': ["'self'"] });
+    // No script the policy would block: every script is loaded from the origin or is inert JSON.
+    const scripts = [...(page.text as string).matchAll(/<script\b([^>]*)>/g)].map((match) => match[1]);
+    expect(scripts.length).toBeGreaterThan(0);
+    for (const attributes of scripts) expect(attributes).toMatch(/\bsrc="static\/|type="application\/json"/);
+    expect(page.text).not.toMatch(/\son[a-z]+="/);
+  });
+
+  it('marks the cookie Secure in production even when the request reached the app over plain HTTP (TLS ended at a proxy)', async () => {
+    const config = t.app.get(AppConfig);
+    const production = { get: (key: string) => (key === 'NODE_ENV' ? 'production' : config.get(key as never)) } as AppConfig;
+    const access = new QueueDashboardAccess(production, t.app.get(SessionsService), t.app.get<Redis>(REDIS));
+    const server = express().use(access.middleware, (_req, res) => res.send('dashboard'));
+    const session = await login(t, ADMIN.email, ADMIN.password);
+    const { sub, sid } = JSON.parse(Buffer.from(session.accessToken.split('.')[1], 'base64url').toString()) as { sub: string; sid: string };
+    const { url } = await access.issueLink(sub, sid);
+    const opened = await request(server).get(url).expect(303);
+    expect(opened.headers['set-cookie'][0]).toMatch(/;\s*Secure/i);
+    // Outside production a plain HTTP request keeps it off, so local development still works.
+    const local = await request(t.http).get(await newLink()).expect(303);
+    expect(local.headers['set-cookie'][0]).not.toMatch(/;\s*Secure/i);
   });
 });

@@ -7,24 +7,30 @@ import { RestoreService } from './restore.service';
 
 const USAGE = `usage: backup                                   one backup of the configured database; the last line starts with its id
        restore --list                           restorable backups, newest first, one a line, the id first
-       restore <id> --db <name> [--force]       restore a backup into database <name> and verify it
-                                                (--force replaces the contents of a non-empty database)`;
+       restore <id> --db <name> [--force [--replace-live]]
+                                                restore a backup into database <name>, verify it, then swap it in
+                                                (--force replaces the contents of a non-empty database; replacing
+                                                the database in MONGODB_URI takes --replace-live as well)`;
 
 /** Exit codes: 0 success, 1 failure (nothing restorable written, or a restore that did not verify), 2 usage. */
 class UsageError extends Error {}
 
-function parse(argv: string[]): { command: 'backup' } | { command: 'list' } | { command: 'restore'; id: string; database: string; force: boolean } {
+type Parsed = { command: 'backup' } | { command: 'list' } | { command: 'restore'; id: string; database: string; force: boolean; replaceLive: boolean };
+
+function parse(argv: string[]): Parsed {
   const [command, ...rest] = argv;
   if (command === 'backup' && rest.length === 0) return { command };
   if (command !== 'restore') throw new UsageError();
   if (rest.length === 1 && rest[0] === '--list') return { command: 'list' };
   const force = rest.includes('--force');
-  const args = rest.filter((arg) => arg !== '--force');
+  const replaceLive = rest.includes('--replace-live');
+  if (replaceLive && !force) throw new UsageError();
+  const args = rest.filter((arg) => arg !== '--force' && arg !== '--replace-live');
   const dbFlag = args.indexOf('--db');
   const database = dbFlag >= 0 ? args[dbFlag + 1] : undefined;
   const positional = args.filter((_arg, index) => index !== dbFlag && index !== dbFlag + 1);
   if (!database || positional.length !== 1 || positional[0].startsWith('-')) throw new UsageError();
-  return { command: 'restore', id: positional[0], database, force };
+  return { command: 'restore', id: positional[0], database, force, replaceLive };
 }
 
 function describe(manifest: BackupManifest): string {
@@ -67,16 +73,19 @@ async function main(): Promise<number> {
       return 0;
     }
     const started = Date.now();
-    const report = await restore.restore(parsed.id, parsed.database, { force: parsed.force, progress: collectionProgress });
+    const report = await restore.restore(parsed.id, parsed.database, { force: parsed.force, replaceLive: parsed.replaceLive, progress: collectionProgress });
     for (const problem of report.problems) console.error(`MISMATCH ${problem}`);
     const { collections } = report.manifest;
     const documents = collections.reduce((sum, collection) => sum + collection.documents, 0);
     const indexes = collections.reduce((sum, collection) => sum + collection.indexes.length, 0);
-    const verdict = report.problems.length === 0 ? 'verified' : `FAILED verification (${report.problems.length} problem(s))`;
+    if (report.problems.length > 0) {
+      console.log(`${report.manifest.id} FAILED verification (${report.problems.length} problem(s)): nothing swapped in, ${report.database} left as it was`);
+      return 1;
+    }
     console.log(
-      `${report.manifest.id} restored into ${report.database} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${plural(collections.length, 'collection')}, ${plural(documents, 'document')}, ${plural(indexes, 'index', 'indexes')}, ${verdict}`,
+      `${report.manifest.id} restored into ${report.database} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${plural(collections.length, 'collection')}, ${plural(documents, 'document')}, ${plural(indexes, 'index', 'indexes')}, verified`,
     );
-    return report.problems.length === 0 ? 0 : 1;
+    return 0;
   } finally {
     await app.close();
   }

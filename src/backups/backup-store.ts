@@ -15,7 +15,6 @@ import { Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { AppConfig } from '../config/app-config';
-import { StorageService } from '../storage/storage.service';
 import { BACKUP_ID_PATTERN, BackupManifest, StoredObject } from './backup-manifest';
 import { tap } from './streams';
 
@@ -28,8 +27,9 @@ export interface StoredBackup {
 }
 
 /**
- * The private backup bucket: `<BACKUP_PREFIX><id>/<objects>` and `<id>/manifest.json`. Same S3
- * endpoint and credentials as the images, another bucket (the image bucket is public).
+ * The private backup bucket: `<BACKUP_PREFIX><id>/<objects>` and `<id>/manifest.json`, reached
+ * with the backups' own key (BACKUP_S3_*), which only the worker and the command line hold: the
+ * API's key (S3_*) is limited to the image bucket, so a leaked API key reads no backup.
  */
 @Injectable()
 export class BackupStore {
@@ -39,8 +39,13 @@ export class BackupStore {
   private readonly prefix: string;
   private bucketChecked = false;
 
-  constructor(storage: StorageService, config: AppConfig) {
-    this.client = storage.client;
+  constructor(config: AppConfig) {
+    this.client = new S3Client({
+      region: config.get('S3_REGION'),
+      endpoint: config.get('BACKUP_S3_ENDPOINT') ?? config.get('S3_ENDPOINT'),
+      forcePathStyle: config.get('S3_FORCE_PATH_STYLE'),
+      credentials: backupCredentials(config),
+    });
     this.bucket = config.get('BACKUP_BUCKET');
     this.prefix = config.get('BACKUP_PREFIX');
   }
@@ -200,4 +205,23 @@ export class BackupStore {
     const failed = result.Errors ?? [];
     if (failed.length > 0) throw new Error(`Could not delete ${failed.map((error) => `${error.Key} (${error.Message})`).join(', ')}`);
   }
+}
+
+/**
+ * BACKUP_S3_ACCESS_KEY_ID and BACKUP_S3_SECRET_ACCESS_KEY; outside production S3_*'s when both
+ * are unset (the local stack has one MinIO user). Production never borrows the API's key: a
+ * backup taken with it would mean the API's key reaches the backup bucket.
+ */
+function backupCredentials(config: AppConfig): { accessKeyId: string; secretAccessKey: string } | undefined {
+  const own = { accessKeyId: config.get('BACKUP_S3_ACCESS_KEY_ID'), secretAccessKey: config.get('BACKUP_S3_SECRET_ACCESS_KEY') };
+  if (own.accessKeyId && own.secretAccessKey) return { accessKeyId: own.accessKeyId, secretAccessKey: own.secretAccessKey };
+  if (own.accessKeyId || own.secretAccessKey) {
+    throw new Error('Set both BACKUP_S3_ACCESS_KEY_ID and BACKUP_S3_SECRET_ACCESS_KEY, or neither');
+  }
+  if (config.get('NODE_ENV') === 'production') {
+    throw new Error('Backups need their own key in production: set BACKUP_S3_ACCESS_KEY_ID and BACKUP_S3_SECRET_ACCESS_KEY (the API process gets neither)');
+  }
+  const accessKeyId = config.get('S3_ACCESS_KEY_ID');
+  const secretAccessKey = config.get('S3_SECRET_ACCESS_KEY');
+  return accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined;
 }

@@ -1,12 +1,10 @@
 import { Module } from '@nestjs/common';
-import { StorageModule } from '../storage/storage.module';
 import { BackupStore } from './backup-store';
 import { BackupService } from './backup.service';
 import { RestoreService } from './restore.service';
 
 /** Backup and restore of the database to the private backup bucket (commands and worker). */
 @Module({
-  imports: [StorageModule],
   providers: [BackupStore, BackupService, RestoreService],
   exports: [BackupService, RestoreService],
 })

@@ -62,12 +62,15 @@ export function mongodumpArchive(uri: string): { body: Readable; done: Promise<M
   return { body, done };
 }
 
-/** Feeds an archive to `mongorestore`, renaming the source database to the target one. */
-export async function mongorestoreArchive(serverUri: string, from: string, to: string, archive: Readable): Promise<void> {
+/**
+ * Feeds an archive to `mongorestore`: collection `<from>.<name>` of the archive goes to
+ * `<to>.<prefix><name>` (mongorestore's `$var$` renaming).
+ */
+export async function mongorestoreArchive(serverUri: string, from: string, to: string, prefix: string, archive: Readable): Promise<void> {
   await withUriConfig(serverUri, (config) => {
     const child = spawn(
       'mongorestore',
-      [`--config=${config}`, '--archive', '--gzip', `--nsFrom=${from}.*`, `--nsTo=${to}.*`],
+      [`--config=${config}`, '--archive', '--gzip', `--nsFrom=${from}.$coll$`, `--nsTo=${to}.${prefix}$coll$`],
       { stdio: ['pipe', 'ignore', 'pipe'] },
     );
     archive.pipe(child.stdin!);

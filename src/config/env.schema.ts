@@ -366,6 +366,24 @@ export class EnvironmentVariables {
   @Matches(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'BACKUP_BUCKET must be a valid bucket name' })
   BACKUP_BUCKET: string = 'shop-backups';
 
+  /**
+   * The backups' own object storage access, read only by the worker and the command line (the
+   * internet-facing API process is given none, so its key cannot read, overwrite or delete
+   * backups). The endpoint defaults to S3_ENDPOINT. Outside production the keys default to
+   * S3_*'s (one local MinIO user); production refuses to back up without them.
+   */
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true })
+  BACKUP_S3_ENDPOINT?: string;
+
+  @IsOptional()
+  @IsString()
+  BACKUP_S3_ACCESS_KEY_ID?: string;
+
+  @IsOptional()
+  @IsString()
+  BACKUP_S3_SECRET_ACCESS_KEY?: string;
+
   /** Key prefix of the backups inside their bucket (empty, or folders ending with "/"). */
   @Matches(/^([A-Za-z0-9._-]+\/)*$/, { message: 'BACKUP_PREFIX must be empty or folder names each ending with /' })
   BACKUP_PREFIX: string = '';
@@ -409,6 +427,7 @@ export const SECRET_VARIABLES = [
   'JWT_ACCESS_SECRET',
   'ADMIN_PASSWORD',
   'S3_SECRET_ACCESS_KEY',
+  'BACKUP_S3_SECRET_ACCESS_KEY',
   'SMTP_PASSWORD',
   'STRIPE_SECRET_KEY',
   'STRIPE_WEBHOOK_SECRET',

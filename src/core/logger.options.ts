@@ -7,6 +7,44 @@ import { AppConfig } from '../config/app-config';
 
 const REQUEST_ID_HEADER = 'x-request-id';
 
+/**
+ * Query parameters that are credentials (the queue dashboard's one-time ticket): replaced in
+ * every logged URL and query, so that logs never hold a usable secret.
+ */
+const SECRET_QUERY_PARAMETERS = new Set(['ticket']);
+const REDACTED = '[redacted]';
+
+/** The URL with the value of every secret query parameter replaced. */
+export function redactUrl(url: string): string {
+  const queryAt = url.indexOf('?');
+  if (queryAt < 0) return url;
+  const pairs = url
+    .slice(queryAt + 1)
+    .split('&')
+    .map((pair) => {
+      const [name] = pair.split('=', 1);
+      return SECRET_QUERY_PARAMETERS.has(safeDecode(name)) ? `${name}=${REDACTED}` : pair;
+    });
+  return `${url.slice(0, queryAt)}?${pairs.join('&')}`;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
+
+/** pino-http's request record with secrets out; the query is copied, never the request's own changed. */
+function redactRequest(req: { url?: string; query?: Record<string, unknown> }): typeof req {
+  if (typeof req.url === 'string') req.url = redactUrl(req.url);
+  if (req.query && Object.keys(req.query).some((name) => SECRET_QUERY_PARAMETERS.has(name))) {
+    req.query = Object.fromEntries(Object.entries(req.query).map(([name, value]) => [name, SECRET_QUERY_PARAMETERS.has(name) ? REDACTED : value]));
+  }
+  return req;
+}
+
 /** Set on a request once a logging middleware has taken it. */
 const LOGGED = Symbol('request logged');
 
@@ -38,8 +76,9 @@ export function loggerOptions(config: AppConfig): Params {
         '*.refreshToken',
         '*.token',
       ],
-      censor: '[redacted]',
+      censor: REDACTED,
     },
+    serializers: { req: redactRequest },
     // nestjs-pino and Nest 12 both add the paths outside the global prefix (/health) to the
     // logging middleware, so it runs twice on them: only the first run logs the request.
     autoLogging: {
@@ -73,7 +112,7 @@ export function loggerOptions(config: AppConfig): Params {
 
 function requestLine(req: IncomingMessage, res: ServerResponse, responseTime?: number): string {
   const url = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url;
-  return `${req.method} ${url} ${res.statusCode}${responseTime === undefined ? '' : ` ${Math.round(responseTime)} ms`}`;
+  return `${req.method} ${redactUrl(url ?? '')} ${res.statusCode}${responseTime === undefined ? '' : ` ${Math.round(responseTime)} ms`}`;
 }
 
 function dropStartupNoise(this: unknown, args: Parameters<LogFn>, method: LogFn): void {

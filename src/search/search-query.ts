@@ -73,21 +73,29 @@ function facet(field: string): PipelineStage.FacetPipelineStage[] {
   return [{ $group: { _id: `$${field}`, count: { $sum: 1 } } }, { $sort: { count: -1, _id: 1 } }];
 }
 
-/**
- * One aggregation, one round trip: the page, the total and both facets, all over the same
- * filtered set.
- */
-export function searchPipeline(query: ProductSearchQueryDto): PipelineStage[] {
-  const words = queryWords(query.q);
+/** The page of a filtered set: its items in the requested order. */
+function pageStages(query: ProductSearchQueryDto, words: QueryWords): PipelineStage.FacetPipelineStage[] {
   const sort = effectiveSort(query, words);
-  const page: PipelineStage.FacetPipelineStage[] = [
+  return [
     ...(sort === 'relevance' ? [{ $addFields: { [SCORE_FIELD]: titleScore(words) } }] : []),
     { $sort: SORTS[sort] },
     { $skip: (query.page - 1) * query.limit },
     { $limit: query.limit },
   ];
+}
+
+/**
+ * One aggregation, one round trip: the page, the total and both facets, all over the same
+ * filtered set. For the first page asked of a filter; the counts do not depend on the page.
+ */
+export function searchPipeline(query: ProductSearchQueryDto, words: QueryWords, filter: ProductFilter): PipelineStage[] {
   return [
-    { $match: searchFilter(query, words) },
-    { $facet: { items: page, total: [{ $count: 'count' }], brands: facet('brand'), categories: facet('category') } },
+    { $match: filter },
+    { $facet: { items: pageStages(query, words), total: [{ $count: 'count' }], brands: facet('brand'), categories: facet('category') } },
   ];
+}
+
+/** Only the page: for a filter whose total and facets are already known. */
+export function pagePipeline(query: ProductSearchQueryDto, words: QueryWords, filter: ProductFilter): PipelineStage[] {
+  return [{ $match: filter }, ...(pageStages(query, words) as PipelineStage[])];
 }

@@ -1,10 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { CACHE_MANAGER } from '@nestjs/cache-manager';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Cache } from 'cache-manager';
+import { createHash } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { toProductResponse } from '../products/dto/product.dto';
 import { ProductStore } from '../products/products.store';
 import type { Product } from '../products/schemas/product.schema';
-import type { FacetCountDto, ProductSearchQueryDto, ProductSearchResponseDto } from './dto/product-search.dto';
-import { searchPipeline } from './search-query';
+import type { FacetCountDto, ProductSearchQueryDto, ProductSearchResponseDto, SearchFacetsDto } from './dto/product-search.dto';
+import { pagePipeline, queryWords, searchFilter, searchPipeline } from './search-query';
 
 interface FacetResult {
   items: Product[];
@@ -13,24 +16,65 @@ interface FacetResult {
   categories: { _id: string; count: number }[];
 }
 
-/** The public product list and search. Results are cached per catalog version by CatalogCacheInterceptor. */
+/** What a filter matches, whatever the page: the total and the facets. */
+interface FilterCounts {
+  total: number;
+  facets: SearchFacetsDto;
+}
+
+/**
+ * The public product list and search. Whole answers are cached per catalog version and request
+ * by CatalogCacheInterceptor; the counts of a filter are cached here per catalog version and
+ * filter (not page, limit or sort), so paging through one filter runs the facet aggregation once
+ * and each further page only reads its items.
+ */
 @Injectable()
 export class SearchService {
   constructor(
     private readonly products: ProductStore,
     private readonly config: AppConfig,
+    @Inject(CACHE_MANAGER) private readonly cache: Cache,
   ) {}
 
   async search(query: ProductSearchQueryDto): Promise<ProductSearchResponseDto> {
-    const [result] = await this.products.aggregate<FacetResult>(searchPipeline(query));
+    const words = queryWords(query.q);
+    const filter = searchFilter(query, words);
+    const countsKey = await this.countsKey(filter);
+    const known = countsKey === null ? undefined : await this.cachedCounts(countsKey);
+
+    let items: Product[];
+    let counts: FilterCounts;
+    if (known) {
+      counts = known;
+      // A page past the end needs no read at all.
+      items = (query.page - 1) * query.limit >= known.total ? [] : await this.products.aggregate<Product>(pagePipeline(query, words, filter));
+    } else {
+      const [result] = await this.products.aggregate<FacetResult>(searchPipeline(query, words, filter));
+      const facetCounts = (rows: FacetResult['brands']): FacetCountDto[] => rows.map((row) => ({ value: row._id, count: row.count }));
+      items = result.items;
+      counts = { total: result.total[0]?.count ?? 0, facets: { brands: facetCounts(result.brands), categories: facetCounts(result.categories) } };
+      // Not awaited: a cache failure only costs the next page a facet aggregation.
+      if (countsKey !== null) this.cache.set(countsKey, JSON.stringify(counts)).catch(() => undefined);
+    }
     const currency = this.config.get('STORE_CURRENCY');
-    const counts = (rows: FacetResult['brands']): FacetCountDto[] => rows.map((row) => ({ value: row._id, count: row.count }));
     return {
-      items: result.items.map((product) => toProductResponse(product, currency)),
-      total: result.total[0]?.count ?? 0,
+      items: items.map((product) => toProductResponse(product, currency)),
+      total: counts.total,
       page: query.page,
       limit: query.limit,
-      facets: { brands: counts(result.brands), categories: counts(result.categories) },
+      facets: counts.facets,
     };
+  }
+
+  /** Null when the catalog version is unknown (Redis unreachable): then nothing is cached. */
+  private async countsKey(filter: object): Promise<string | null> {
+    const version = await this.products.catalogVersion();
+    if (version === null) return null;
+    return `catalog:${version}:search-counts:${createHash('sha1').update(JSON.stringify(filter)).digest('base64url')}`;
+  }
+
+  private async cachedCounts(key: string): Promise<FilterCounts | undefined> {
+    const json = await this.cache.get<string>(key).catch(() => undefined);
+    return typeof json === 'string' ? (JSON.parse(json) as FilterCounts) : undefined;
   }
 }

@@ -1,9 +1,11 @@
 import {
+  DeleteObjectCommand,
   DeleteObjectsCommand,
   GetBucketVersioningCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   ListObjectVersionsCommand,
+  PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 
@@ -30,6 +32,15 @@ export class Bucket {
   async text(key: string): Promise<string> {
     const response = await this.client.send(new GetObjectCommand({ Bucket: this.name, Key: key }));
     return response.Body!.transformToString();
+  }
+
+  /** Overwrites an object, as a damaged or tampered store would. */
+  async put(key: string, body: Buffer | string): Promise<void> {
+    await this.client.send(new PutObjectCommand({ Bucket: this.name, Key: key, Body: body }));
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.name, Key: key }));
   }
 
   /** Removes every version under the prefix too (delete markers included): nothing left behind. */

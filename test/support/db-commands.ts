@@ -22,3 +22,19 @@ export async function dbCommandsDuring(connection: Connection, action: () => Pro
   }
   return commands;
 }
+
+/** The aggregation pipelines the app sends while `action` runs (see dbCommandsDuring). */
+export async function aggregationsDuring(connection: Connection, action: () => Promise<unknown>): Promise<Record<string, unknown>[][]> {
+  const pipelines: Record<string, unknown>[][] = [];
+  const client = connection.getClient();
+  const listener = (event: CommandStartedEvent) => {
+    if (event.commandName === 'aggregate') pipelines.push(event.command.pipeline as Record<string, unknown>[]);
+  };
+  client.on('commandStarted', listener);
+  try {
+    await action();
+  } finally {
+    client.off('commandStarted', listener);
+  }
+  return pipelines;
+}

@@ -2202,7 +2202,7 @@ export interface operations {
     AdminUsersController_list: {
         parameters: {
             query?: {
-                /** @description 1-based page number. */
+                /** @description 1-based page number; `page × limit` must not exceed 10000 (400 otherwise). */
                 page?: number;
                 /** @description Items per page. */
                 limit?: number;
@@ -2478,7 +2478,7 @@ export interface operations {
     AdminProductsController_list: {
         parameters: {
             query?: {
-                /** @description 1-based page number. */
+                /** @description 1-based page number; `page × limit` must not exceed 10000 (400 otherwise). */
                 page?: number;
                 /** @description Items per page. */
                 limit?: number;
@@ -3562,7 +3562,7 @@ export interface operations {
     SearchController_list: {
         parameters: {
             query?: {
-                /** @description 1-based page number. */
+                /** @description 1-based page number; `page × limit` must not exceed 10000 (400 otherwise). */
                 page?: number;
                 /** @description Items per page. */
                 limit?: number;
@@ -4101,7 +4101,7 @@ export interface operations {
     OrdersController_list: {
         parameters: {
             query?: {
-                /** @description 1-based page number. */
+                /** @description 1-based page number; `page × limit` must not exceed 10000 (400 otherwise). */
                 page?: number;
                 /** @description Items per page. */
                 limit?: number;
@@ -4314,7 +4314,7 @@ export interface operations {
     AdminOrdersController_list: {
         parameters: {
             query?: {
-                /** @description 1-based page number. */
+                /** @description 1-based page number; `page × limit` must not exceed 10000 (400 otherwise). */
                 page?: number;
                 /** @description Items per page. */
                 limit?: number;
@@ -4884,7 +4884,7 @@ export interface operations {
     ReviewsController_list: {
         parameters: {
             query?: {
-                /** @description 1-based page number. */
+                /** @description 1-based page number; `page × limit` must not exceed 10000 (400 otherwise). */
                 page?: number;
                 /** @description Items per page. */
                 limit?: number;
@@ -5220,7 +5220,7 @@ export interface operations {
     AdminReviewsController_list: {
         parameters: {
             query?: {
-                /** @description 1-based page number. */
+                /** @description 1-based page number; `page × limit` must not exceed 10000 (400 otherwise). */
                 page?: number;
                 /** @description Items per page. */
                 limit?: number;
