@@ -19,6 +19,7 @@ import { OrdersModule } from './orders/orders.module';
 import { OrderEmailsModule } from './order-emails/order-emails.module';
 import { PaymentWebhooksModule } from './payments/payment-webhooks.module';
 import { ReviewsModule } from './reviews/reviews.module';
+import { AuditModule } from './audit/audit.module';
 
 /** The HTTP API: every domain module with its controllers, on top of the shared core. */
 @Module({
@@ -39,6 +40,7 @@ import { ReviewsModule } from './reviews/reviews.module';
     PaymentWebhooksModule,
     QueueDashboardModule,
     ReviewsModule,
+    AuditModule,
   ],
   providers: [
     { provide: APP_GUARD, useClass: ClientThrottlerGuard },

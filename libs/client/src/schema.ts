@@ -695,6 +695,23 @@ export interface paths {
         patch: operations["AdminReviewsController_moderate"];
         trace?: never;
     };
+    "/api/v1/admin/audit-log": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every successful admin write, newest first; filter by `entity`, `entityId`, `actorId` and time (`from` ≤ at < `to`). */
+        get: operations["AdminAuditLogController_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1181,6 +1198,34 @@ export interface components {
         ModerateReviewDto: {
             /** @description true hides the review from the public list and the product's rating; false shows it again. */
             hidden: boolean;
+        };
+        AuditActorResponseDto: {
+            id: string;
+            email: string;
+        };
+        AuditEntryResponseDto: {
+            /** @description The entity before the change (null for a creation); secrets and password hashes are never included. */
+            before: {
+                [key: string]: unknown;
+            } | null;
+            /** @description The entity after the change (null for a deletion). */
+            after: {
+                [key: string]: unknown;
+            } | null;
+            id: string;
+            /** Format: date-time */
+            at: string;
+            actor: components["schemas"]["AuditActorResponseDto"];
+            /** @description `<entity>.<verb>`, e.g. `product.updated`. */
+            action: string;
+            entity: string;
+            entityId: string;
+        };
+        AuditLogResponseDto: {
+            items: components["schemas"]["AuditEntryResponseDto"][];
+            total: number;
+            page: number;
+            limit: number;
         };
         /** @description The one error shape of the API; some errors add fields of their own. */
         ErrorResponse: {
@@ -5363,6 +5408,88 @@ export interface operations {
             };
             /** @description The body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    AdminAuditLogController_list: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number. */
+                page?: number;
+                /** @description Items per page. */
+                limit?: number;
+                entity?: "product" | "category" | "order" | "user" | "review" | "webhook";
+                /** @description The changed resource's id. */
+                entityId?: string;
+                /** @description The admin who made the change. */
+                actorId?: string;
+                /** @description At or after this moment (ISO 8601). */
+                from?: string;
+                /** @description Before this moment (ISO 8601). */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditLogResponseDto"];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Needs the role admin */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
