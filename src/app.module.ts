@@ -20,6 +20,7 @@ import { OrderEmailsModule } from './order-emails/order-emails.module';
 import { PaymentWebhooksModule } from './payments/payment-webhooks.module';
 import { ReviewsModule } from './reviews/reviews.module';
 import { AuditModule } from './audit/audit.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The HTTP API: every domain module with its controllers, on top of the shared core. */
 @Module({
@@ -41,6 +42,7 @@ import { AuditModule } from './audit/audit.module';
     QueueDashboardModule,
     ReviewsModule,
     AuditModule,
+    WebhooksModule,
   ],
   providers: [
     { provide: APP_GUARD, useClass: ClientThrottlerGuard },
