@@ -7,11 +7,14 @@ import {
   CreateWebhookDto,
   toWebhookResponse,
   toWebhookWithSecretResponse,
+  toWebhookDeliveryResponse,
   UpdateWebhookDto,
+  WebhookDeliveryListResponseDto,
   WebhookListResponseDto,
   WebhookResponseDto,
   WebhookWithSecretResponseDto,
 } from './dto/webhook.dto';
+import { WebhookDeliveries } from './webhook-deliveries';
 import { WebhooksService } from './webhooks.service';
 
 @ApiTags('admin: webhooks')
@@ -19,7 +22,10 @@ import { WebhooksService } from './webhooks.service';
 @Roles('admin')
 @Controller('admin/webhooks')
 export class AdminWebhooksController {
-  constructor(private readonly webhooks: WebhooksService) {}
+  constructor(
+    private readonly webhooks: WebhooksService,
+    private readonly deliveries: WebhookDeliveries,
+  ) {}
 
   /** Every endpoint, newest first (never their secrets). */
   @Get()
@@ -50,5 +56,18 @@ export class AdminWebhooksController {
   @HttpCode(200)
   async rotateSecret(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string): Promise<WebhookWithSecretResponseDto> {
     return toWebhookWithSecretResponse(await this.webhooks.rotateSecret(id, user));
+  }
+
+  /** The endpoint's deliveries with every attempt, newest first. */
+  @Get(':id/deliveries')
+  async deliveryLog(@Param('id', ParseObjectIdPipe) id: string, @Query() query: PaginationQueryDto): Promise<WebhookDeliveryListResponseDto> {
+    return mapPage(await this.deliveries.list(id, query), toWebhookDeliveryResponse);
+  }
+
+  /** One more attempt of the delivery, same event id and body, made by the worker. */
+  @Post(':id/deliveries/:deliveryId/redeliver')
+  @HttpCode(202)
+  async redeliver(@Param('id', ParseObjectIdPipe) id: string, @Param('deliveryId', ParseObjectIdPipe) deliveryId: string): Promise<void> {
+    await this.deliveries.redeliver(id, deliveryId);
   }
 }

@@ -1,13 +1,12 @@
 import { Module } from '@nestjs/common';
-import { MongooseModule } from '@nestjs/mongoose';
 import { AuditLogModule } from '../audit/audit-log.module';
 import { AdminWebhooksController } from './admin-webhooks.controller';
-import { WebhookEndpoint, WebhookEndpointSchema } from './schemas/webhook-endpoint.schema';
+import { WebhookDeliveriesModule } from './webhook-deliveries.module';
 import { WebhooksService } from './webhooks.service';
 
-/** Outgoing webhooks: the admin's endpoints (issue 26). */
+/** Outgoing webhooks: the admin's endpoints and their delivery logs (issue 26). */
 @Module({
-  imports: [MongooseModule.forFeature([{ name: WebhookEndpoint.name, schema: WebhookEndpointSchema }]), AuditLogModule],
+  imports: [WebhookDeliveriesModule, AuditLogModule],
   controllers: [AdminWebhooksController],
   providers: [WebhooksService],
 })

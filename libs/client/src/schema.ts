@@ -764,6 +764,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's deliveries with every attempt, newest first. */
+        get: operations["AdminWebhooksController_deliveryLog"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** One more attempt of the delivery, same event id and body, made by the worker. */
+        post: operations["AdminWebhooksController_redeliver"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1328,6 +1362,34 @@ export interface components {
             events?: ("order.placed" | "order.paid" | "order.cancelled" | "order.refunded" | "order.shipped" | "order.delivered" | "product.created" | "product.updated" | "product.deleted" | "stock.low")[];
             /** @description False pauses the endpoint: no new deliveries. Defaults to true. */
             active?: boolean;
+        };
+        DeliveryAttemptResponseDto: {
+            /** Format: date-time */
+            at: string;
+            /** @description The receiver's HTTP status, when it answered. */
+            statusCode?: number;
+            /** @description Why there was no usable answer (timeout, refused address, connection error). */
+            error?: string;
+            durationMs: number;
+            /** @description The first 1 kB of the receiver's answer. */
+            responseBody?: string;
+        };
+        WebhookDeliveryResponseDto: {
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed";
+            id: string;
+            /** @description The event's id: the body's `id` and the `Shop-Webhook-Id` header, the same on every attempt. */
+            eventId: string;
+            type: string;
+            attempts: components["schemas"]["DeliveryAttemptResponseDto"][];
+            /** Format: date-time */
+            createdAt: string;
+        };
+        WebhookDeliveryListResponseDto: {
+            items: components["schemas"]["WebhookDeliveryResponseDto"][];
+            total: number;
+            page: number;
+            limit: number;
         };
         /** @description The one error shape of the API; some errors add fields of their own. */
         ErrorResponse: {
@@ -5991,6 +6053,177 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["WebhookWithSecretResponseDto"];
                 };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Needs the role admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    AdminWebhooksController_deliveryLog: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number. */
+                page?: number;
+                /** @description Items per page. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryListResponseDto"];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Needs the role admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    AdminWebhooksController_redeliver: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
             400: {

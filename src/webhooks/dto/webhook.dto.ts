@@ -1,8 +1,9 @@
-import { PartialType } from '@nestjs/swagger';
+import { ApiProperty, PartialType } from '@nestjs/swagger';
 import { IsOmittable, PaginatedResponseDto } from '@app/common';
 import { ArrayMaxSize, ArrayMinSize, ArrayUnique, IsArray, IsBoolean, IsIn, IsString, IsUrl, MaxLength } from 'class-validator';
 import { WEBHOOK_EVENTS, type WebhookEventType } from '../webhook-events';
 import type { WebhookEndpoint } from '../schemas/webhook-endpoint.schema';
+import { DELIVERY_STATUSES, type DeliveryStatus, type WebhookDelivery } from '../schemas/webhook-delivery.schema';
 
 export const WEBHOOK_URL_MAX = 2048;
 
@@ -59,4 +60,45 @@ export function toWebhookResponse(endpoint: WebhookEndpoint): WebhookResponseDto
 
 export function toWebhookWithSecretResponse(endpoint: WebhookEndpoint): WebhookWithSecretResponseDto {
   return { ...toWebhookResponse(endpoint), secret: endpoint.secret };
+}
+
+export class DeliveryAttemptResponseDto {
+  at!: Date;
+  /** The receiver's HTTP status, when it answered. */
+  statusCode?: number;
+  /** Why there was no usable answer (timeout, refused address, connection error). */
+  error?: string;
+  durationMs!: number;
+  /** The first 1 kB of the receiver's answer. */
+  responseBody?: string;
+}
+
+export class WebhookDeliveryResponseDto {
+  id!: string;
+  /** The event's id: the body's `id` and the `Shop-Webhook-Id` header, the same on every attempt. */
+  eventId!: string;
+  type!: string;
+  @ApiProperty({ enum: DELIVERY_STATUSES })
+  status!: DeliveryStatus;
+  attempts!: DeliveryAttemptResponseDto[];
+  createdAt!: Date;
+}
+
+export class WebhookDeliveryListResponseDto extends PaginatedResponseDto(WebhookDeliveryResponseDto) {}
+
+export function toWebhookDeliveryResponse(delivery: WebhookDelivery): WebhookDeliveryResponseDto {
+  return {
+    id: delivery._id.toHexString(),
+    eventId: delivery.eventId,
+    type: delivery.type,
+    status: delivery.status,
+    attempts: delivery.attempts.map((attempt) => ({
+      at: attempt.at,
+      ...(attempt.statusCode !== undefined && { statusCode: attempt.statusCode }),
+      ...(attempt.error !== undefined && { error: attempt.error }),
+      durationMs: attempt.durationMs,
+      ...(attempt.responseBody !== undefined && { responseBody: attempt.responseBody }),
+    })),
+    createdAt: delivery.createdAt,
+  };
 }
