@@ -203,7 +203,8 @@ export class OrderStore {
         .lean<OrderRecord>()
         .exec();
       if (written) return written;
-      current = await this.model.findOne({ _id: order._id, 'payment.refund.state': 'requested' }).lean<OrderRecord>().exec();
+      // Still to record (else it was recorded before: null, as without the sequence condition).
+      current = await this.model.findOne({ _id: order._id, 'payment.refund.state': 'requested', ...paymentFrom('refunded') }).lean<OrderRecord>().exec();
     }
     if (current) throw new StateConflictError('The order kept changing while its refund was recorded; try again');
     return null;

@@ -11,7 +11,7 @@ import { ProductDocument } from './schemas/product.schema';
 
 const SLUG_ATTEMPTS = 6;
 /** Derived or bulky fields a product's audit entry leaves out (the stock numbers stay). */
-export const PRODUCT_AUDIT_OMIT = ['searchTokens', 'titleTokens', 'allocations', 'stockAdjustments'] as const;
+const PRODUCT_AUDIT_OMIT = ['searchTokens', 'titleTokens', 'allocations', 'stockAdjustments'] as const;
 
 @Injectable()
 export class ProductsService {
