@@ -19,6 +19,8 @@ import { OrdersModule } from './orders/orders.module';
 import { OrderEmailsModule } from './order-emails/order-emails.module';
 import { PaymentWebhooksModule } from './payments/payment-webhooks.module';
 import { ReviewsModule } from './reviews/reviews.module';
+import { AuditModule } from './audit/audit.module';
+import { WebhooksModule } from './webhooks/webhooks.module';
 
 /** The HTTP API: every domain module with its controllers, on top of the shared core. */
 @Module({
@@ -39,6 +41,8 @@ import { ReviewsModule } from './reviews/reviews.module';
     PaymentWebhooksModule,
     QueueDashboardModule,
     ReviewsModule,
+    AuditModule,
+    WebhooksModule,
   ],
   providers: [
     { provide: APP_GUARD, useClass: ClientThrottlerGuard },

@@ -5,9 +5,10 @@ import { PasswordResetModule } from './auth/password-reset/password-reset.module
 import { NotificationsModule } from './notifications/notifications.module';
 import { OrderEmailsModule } from './order-emails/order-emails.module';
 import { OrderLifecycleModule } from './orders/order-lifecycle.module';
+import { WebhookDeliveriesModule } from './webhooks/webhook-deliveries.module';
 
 /** The queue worker: the same core and domain services as the API, no HTTP controllers. */
 @Module({
-  imports: [CoreModule.forRoot('worker'), NotificationsModule, PasswordResetModule, BackupScheduleModule, OrderLifecycleModule, OrderEmailsModule],
+  imports: [CoreModule.forRoot('worker'), NotificationsModule, PasswordResetModule, BackupScheduleModule, OrderLifecycleModule, OrderEmailsModule, WebhookDeliveriesModule],
 })
 export class WorkerModule {}

@@ -346,8 +346,8 @@ describe('Auth (register, login, tokens, sessions, password reset)', () => {
       const sessions = t.app.get(SessionsService);
       const checkedAt = await sessions.generation(account.id);
       await sessions.revokeAllForUser(account.id);
-      expect(await sessions.create(account.id, 'customer', checkedAt)).toBeNull();
-      expect(await sessions.create(account.id, 'customer', await sessions.generation(account.id))).not.toBeNull();
+      expect(await sessions.create(account.id, 'customer', checkedAt, account.email)).toBeNull();
+      expect(await sessions.create(account.id, 'customer', await sessions.generation(account.id), account.email)).not.toBeNull();
       await request(t.http).get('/api/v1/auth/me').set(...bearer(account)).expect(401);
     });
 

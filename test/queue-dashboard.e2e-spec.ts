@@ -37,7 +37,7 @@ describe('Queue dashboard', () => {
 
   it('lists every queue of the registry to an admin', async () => {
     const res = await request(t.http).get(`${DASHBOARD}/api/queues`).set(...bearer(admin)).expect(200);
-    expect(res.body.queues.map((queue: { name: string }) => queue.name).sort()).toEqual(['backups', 'mail', 'orders']);
+    expect(res.body.queues.map((queue: { name: string }) => queue.name).sort()).toEqual(['backups', 'mail', 'orders', 'webhooks']);
   });
 
   it('shows a failed scheduled backup, with its error, in the backups queue', async () => {

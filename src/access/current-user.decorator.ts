@@ -6,6 +6,8 @@ export interface AuthUser {
   id: string;
   role: Role;
   sessionId: string;
+  /** The email the user logged in with: names the actor of admin changes (audit log). */
+  email: string;
 }
 
 export const CurrentUser = createParamDecorator(

@@ -9,6 +9,8 @@ export interface Session {
   id: string;
   userId: string;
   role: Role;
+  /** The user's email at login (who an admin change is by, in the audit log). */
+  email: string;
 }
 
 export type RotationResult =
@@ -43,7 +45,7 @@ return 0
 // before checking the password: a password reset or role change in between voids the login.
 const CREATE_SCRIPT = `
 if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'userId', ARGV[2], 'role', ARGV[3], 'refreshHash', ARGV[4], 'createdAt', ARGV[5])
+redis.call('HSET', KEYS[1], 'userId', ARGV[2], 'role', ARGV[3], 'refreshHash', ARGV[4], 'createdAt', ARGV[5], 'email', ARGV[8])
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('SADD', KEYS[2], ARGV[7])
 redis.call('EXPIRE', KEYS[2], ARGV[6])
@@ -89,7 +91,7 @@ export class SessionsService {
   }
 
   /** A new session, or null when the user's sessions were revoked since `generation` was read. */
-  async create(userId: string, role: Role, generation: string): Promise<{ session: Session; refreshToken: string } | null> {
+  async create(userId: string, role: Role, generation: string, email: string): Promise<{ session: Session; refreshToken: string } | null> {
     const id = randomUUID();
     const { secret, hash } = newSecret();
     const created = (await this.redis.eval(
@@ -105,22 +107,23 @@ export class SessionsService {
       new Date().toISOString(),
       String(this.ttlSeconds),
       id,
+      email,
     )) as number;
     if (created !== 1) return null;
-    return { session: { id, userId, role }, refreshToken: `${id}.${secret}` };
+    return { session: { id, userId, role, email }, refreshToken: `${id}.${secret}` };
   }
 
   /** The session an access token names, if it still exists and belongs to that user. */
   async findActive(sessionId: string, userId: string): Promise<Session | null> {
-    const [storedUserId, role] = await this.redis.hmget(sessionKey(sessionId), 'userId', 'role');
+    const [storedUserId, role, email] = await this.redis.hmget(sessionKey(sessionId), 'userId', 'role', 'email');
     if (!storedUserId || storedUserId !== userId) return null;
-    return { id: sessionId, userId, role: role as Role };
+    return { id: sessionId, userId, role: role as Role, email: email ?? '' };
   }
 
   async rotate(refreshToken: string): Promise<RotationResult> {
     const parsed = parseRefreshToken(refreshToken);
     if (!parsed) return { outcome: 'invalid' };
-    const [userId, role] = await this.redis.hmget(sessionKey(parsed.sessionId), 'userId', 'role');
+    const [userId, role, email] = await this.redis.hmget(sessionKey(parsed.sessionId), 'userId', 'role', 'email');
     if (!userId) return { outcome: 'invalid' };
 
     const next = newSecret();
@@ -136,7 +139,7 @@ export class SessionsService {
     if (result === 1) {
       return {
         outcome: 'rotated',
-        session: { id: parsed.sessionId, userId, role: role as Role },
+        session: { id: parsed.sessionId, userId, role: role as Role, email: email ?? '' },
         refreshToken: `${parsed.sessionId}.${next.secret}`,
       };
     }

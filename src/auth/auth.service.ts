@@ -76,7 +76,7 @@ export class AuthService {
   }
 
   private async startSession(user: UserDocument, generation: string): Promise<AuthResponseDto> {
-    const created = await this.sessions.create(user.id, user.role, generation);
+    const created = await this.sessions.create(user.id, user.role, generation, user.email);
     // Every session of this user was revoked while this login was checked (password reset,
     // role change): the credentials it checked may no longer be the valid ones.
     if (!created) throw new NotAuthenticatedError('Invalid email or password');

@@ -13,7 +13,7 @@ export interface AccessTokenClaims {
 export class TokensService {
   constructor(private readonly jwt: JwtService) {}
 
-  issueAccessToken(session: Session): Promise<string> {
+  issueAccessToken(session: Pick<Session, 'id' | 'userId' | 'role'>): Promise<string> {
     const claims: AccessTokenClaims = { sub: session.userId, role: session.role, sid: session.id };
     return this.jwt.signAsync(claims);
   }

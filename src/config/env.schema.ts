@@ -359,6 +359,18 @@ export class EnvironmentVariables {
   @Min(2)
   @Max(600)
   JOB_LOCK_SECONDS: number = 30;
+
+  /** Attempts per outgoing webhook delivery (the first included) before it is `failed`. */
+  @IsInt()
+  @Min(1)
+  @Max(20)
+  WEBHOOK_MAX_ATTEMPTS: number = 8;
+
+  /** First retry delay of a webhook delivery; each further retry waits twice as long (8 attempts ≈ 4 hours). */
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  WEBHOOK_BACKOFF_MS: number = 120_000;
   /**
    * Private bucket of the database backups. Never the image bucket: that one is publicly
    * readable, and a backup holds every customer's data.

@@ -1,10 +1,10 @@
 import type { JobOptions } from 'bull';
 import type { EnvironmentVariables } from '../config/env.schema';
 import type { PasswordResetJob, SendEmailJob } from '../notifications/mail.types';
-import type { OrderEventJob } from '../orders/events/order-events';
+import type { OrderEventJob, OrderWebhookJob } from '../orders/events/order-events';
 
 /** Every Bull queue of the application. Named here and nowhere else. */
-export const QUEUE_NAMES = ['mail', 'orders', 'backups'] as const;
+export const QUEUE_NAMES = ['mail', 'orders', 'backups', 'webhooks'] as const;
 export type QueueName = (typeof QUEUE_NAMES)[number];
 
 /** Declared with the event classes (src/orders/events), the one place they are named. */
@@ -28,6 +28,10 @@ export interface JobPayloads {
    * orders past their deadline, give back the stock of checkouts that died. No payload.
    */
   'orders-maintenance': Record<string, never>;
+  /** One order event → one delivery per active endpoint subscribed to it (webhooks/). */
+  'webhook-fanout': OrderWebhookJob;
+  /** One attempt to send a delivery; retried with backoff up to WEBHOOK_MAX_ATTEMPTS. */
+  'webhook-delivery': { deliveryId: string };
   /** The database backup at each BACKUP_CRON occurrence (BackupSchedule, worker only). No payload. */
   'scheduled-backup': Record<string, never>;
 }
@@ -68,6 +72,9 @@ export const JOBS: { readonly [N in JobName]: JobDefinition } = {
   'order-event': { queue: 'orders', concurrency: 4 },
   'order-effects': { queue: 'orders', concurrency: 2 },
   'orders-maintenance': { queue: 'orders', concurrency: 1, schedule: { everyMs: 30_000 } },
+  // Their own queue: a slow receiver (up to 10 s per attempt) never holds a slot order effects need.
+  'webhook-fanout': { queue: 'webhooks', concurrency: 2 },
+  'webhook-delivery': { queue: 'webhooks', concurrency: 8 },
   'scheduled-backup': {
     queue: 'backups',
     concurrency: 1,

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { mapPage, ParseObjectIdPipe } from '@app/common';
+import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
 import { Roles } from '../access/roles.decorator';
 import { AdminOrderListQueryDto, OrderListResponseDto, OrderResponseDto, toOrderResponse, UpdateOrderStatusDto } from './dto/order.dto';
 import { OrdersService } from './orders.service';
@@ -25,7 +26,11 @@ export class AdminOrdersController {
 
   /** Moves the order along its lifecycle; a step the state table does not allow → 409. */
   @Patch(':id/status')
-  async setStatus(@Param('id', ParseObjectIdPipe) id: string, @Body() dto: UpdateOrderStatusDto): Promise<OrderResponseDto> {
-    return toOrderResponse(await this.orders.setStatus(id, dto));
+  async setStatus(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Body() dto: UpdateOrderStatusDto,
+  ): Promise<OrderResponseDto> {
+    return toOrderResponse(await this.orders.setStatus(id, dto, user));
   }
 }

@@ -23,7 +23,7 @@ import { Order, OrderSchema } from './schemas/order.schema';
       { name: Order.name, schema: OrderSchema },
       { name: OrderEffectRecord.name, schema: OrderEffectRecordSchema },
     ]),
-    JobsModule.forFeature(['orders-maintenance', 'order-event', 'order-effects']),
+    JobsModule.forFeature(['orders-maintenance', 'order-event', 'order-effects', 'webhook-fanout']),
     InventoryModule,
     PaymentProvidersModule,
   ],

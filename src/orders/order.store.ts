@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, QueryFilter, Types } from 'mongoose';
-import { isObjectIdString } from '@app/common';
+import { isObjectIdString, StateConflictError } from '@app/common';
 import type { StockLine } from '../products/inventory.service';
 import type { OrderEventType } from './events/order-events';
 import type { OrderActor, OrderTransition } from './order-state';
@@ -129,12 +129,13 @@ export class OrderStore {
   async transition(current: OrderRecord, step: OrderTransition, actor: OrderActor, change: TransitionChange = {}): Promise<OrderRecord | null> {
     const at = new Date();
     const push: Record<string, unknown> = { history: { status: step.to, at, by: actor, ...(change.note && { note: change.note }) } };
-    if (step.event) push.outbox = outboxEntry(step.event.type, at);
+    const event = step.event && nextEvent(current, step.event.type, at);
+    if (event) push.outbox = event.entry;
     const paymentTo = change.set?.payment?.status;
     return this.model
       .findOneAndUpdate(
-        { _id: current._id, status: current.status, ...(paymentTo && paymentFrom(paymentTo)) },
-        { $set: { status: step.to, ...flatten(change.set) }, $push: push },
+        { _id: current._id, status: current.status, ...(paymentTo && paymentFrom(paymentTo)), ...event?.condition },
+        { $set: { status: step.to, ...flatten(change.set), ...event?.set }, $push: push },
         { returnDocument: 'after' },
       )
       .lean<OrderRecord>()
@@ -183,19 +184,30 @@ export class OrderStore {
    * event (OrderRefunded) in the outbox. The order as written, or null when it was recorded before.
    */
   async markRefunded(order: OrderRecord, refundId: string, note: string): Promise<OrderRecord | null> {
-    const at = new Date();
     const step = paymentStepTo('refunded');
-    return this.model
-      .findOneAndUpdate(
-        { _id: order._id, 'payment.refund.state': 'requested', ...paymentFrom('refunded') },
-        {
-          $set: { 'payment.refund.state': 'succeeded', 'payment.refund.refundId': refundId, 'payment.refund.completedAt': at, 'payment.status': step.to },
-          $push: { history: { status: order.status, at, by: 'system', note }, ...(step.event && { outbox: outboxEntry(step.event.type, at) }) },
-        },
-        { returnDocument: 'after' },
-      )
-      .lean<OrderRecord>()
-      .exec();
+    let current: OrderRecord | null = order;
+    // Conditioned on the event count as read too (see nextEvent): another event recorded in
+    // between means reading again, not a lost refund.
+    for (let attempt = 0; current && attempt < EVENT_SEQUENCE_ATTEMPTS; attempt += 1) {
+      const at = new Date();
+      const event = step.event && nextEvent(current, step.event.type, at);
+      const written = await this.model
+        .findOneAndUpdate(
+          { _id: order._id, 'payment.refund.state': 'requested', ...paymentFrom('refunded'), ...event?.condition },
+          {
+            $set: { 'payment.refund.state': 'succeeded', 'payment.refund.refundId': refundId, 'payment.refund.completedAt': at, 'payment.status': step.to, ...event?.set },
+            $push: { history: { status: current.status, at, by: 'system', note }, ...(event && { outbox: event.entry }) },
+          },
+          { returnDocument: 'after' },
+        )
+        .lean<OrderRecord>()
+        .exec();
+      if (written) return written;
+      // Still to record (else it was recorded before: null, as without the sequence condition).
+      current = await this.model.findOne({ _id: order._id, 'payment.refund.state': 'requested', ...paymentFrom('refunded') }).lean<OrderRecord>().exec();
+    }
+    if (current) throw new StateConflictError('The order kept changing while its refund was recorded; try again');
+    return null;
   }
 }
 
@@ -204,8 +216,26 @@ export function stockLinesOf(order: OrderRecord): StockLine[] {
   return order.items.map((line) => ({ productId: line.productId.toHexString(), quantity: line.quantity }));
 }
 
-export function outboxEntry(type: OrderEventType, at: Date): OutboxEntry {
-  return { eventId: new Types.ObjectId().toHexString(), type, at };
+export function outboxEntry(type: OrderEventType, at: Date, sequence?: number): OutboxEntry {
+  return { eventId: new Types.ObjectId().toHexString(), type, at, ...(sequence !== undefined && { sequence }) };
+}
+
+/** How often recording a refund re-reads after another event took the next sequence number. */
+const EVENT_SEQUENCE_ATTEMPTS = 5;
+
+/**
+ * The next event of the order as read: its outbox entry numbered one past the order's count,
+ * the count set to that number, and the condition that the count is still what was read. So the
+ * events of one order are numbered 1, 2, … in the order their writes happened, whichever process
+ * writes them (webhook receivers order by it), and two writes can never take the same number.
+ */
+function nextEvent(current: Pick<Order, 'eventSequence'>, type: OrderEventType, at: Date) {
+  const sequence = (current.eventSequence ?? 0) + 1;
+  return {
+    entry: outboxEntry(type, at, sequence),
+    set: { eventSequence: sequence },
+    condition: { eventSequence: current.eventSequence ?? { $exists: false } },
+  };
 }
 
 /** The condition that the payment is in a state the payment table allows `to` from. */

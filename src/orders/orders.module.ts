@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditLogModule } from '../audit/audit-log.module';
 import { MongooseModule } from '@nestjs/mongoose';
 import { CartModule } from '../cart/cart.module';
 import { PaymentProvidersModule } from '../payment-providers/payment-providers.module';
@@ -25,6 +26,7 @@ import { UnpaidOrderSlots } from './unpaid-order-slots';
     InventoryModule,
     PaymentProvidersModule,
     UsersModule,
+    AuditLogModule,
   ],
   controllers: [OrdersController, AdminOrdersController],
   providers: [CheckoutService, OrdersService, OrderNumbers, UnpaidOrderSlots],

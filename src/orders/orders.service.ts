@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { QueryFilter } from 'mongoose';
 import { NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
+import { AuditLog, type AuditActor } from '../audit/audit-log.service';
 import { AdminOrderListQueryDto, UpdateOrderStatusDto } from './dto/order.dto';
 import { OrderLifecycle } from './order-lifecycle.service';
 import { OrderRecord, OrderStore } from './order.store';
@@ -8,6 +9,8 @@ import { Order } from './schemas/order.schema';
 
 /** Orders still being placed by a checkout are nobody's business yet. */
 const PLACED = { status: { $ne: 'placing' } } as const;
+/** The outbox is delivery machinery, not the order's state. */
+const ORDER_AUDIT_OMIT = ['outbox'] as const;
 
 /** Reading orders, and the customer's and the admin's ways to change one. */
 @Injectable()
@@ -15,6 +18,7 @@ export class OrdersService {
   constructor(
     private readonly orders: OrderStore,
     private readonly lifecycle: OrderLifecycle,
+    private readonly audit: AuditLog,
   ) {}
 
   /** The caller's orders, newest first. */
@@ -54,11 +58,17 @@ export class OrdersService {
     return order;
   }
 
-  async setStatus(orderId: string, dto: UpdateOrderStatusDto): Promise<OrderRecord> {
-    await this.get(orderId);
-    return this.lifecycle.transition(orderId, dto.status, 'admin', {
+  /**
+   * The admin's step (ship, deliver, cancel — a paid order's cancel refunds it). The audit
+   * entry's `before` is the order as read before the transition, `after` with its effects done.
+   */
+  async setStatus(orderId: string, dto: UpdateOrderStatusDto, actor: AuditActor): Promise<OrderRecord> {
+    const before = await this.get(orderId);
+    const after = await this.lifecycle.transition(orderId, dto.status, 'admin', {
       ...(dto.trackingNumber && { set: { trackingNumber: dto.trackingNumber } }),
     });
+    await this.audit.record(actor, { action: 'order.statusChanged', entity: 'order', entityId: after._id, before, after, omit: ORDER_AUDIT_OMIT });
+    return after;
   }
 
   /** Whether the user has received the product: a `delivered` order of theirs contains it (reviews). */

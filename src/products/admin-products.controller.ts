@@ -44,8 +44,8 @@ export class AdminProductsController {
   ) {}
 
   @Post()
-  async create(@Body() dto: CreateProductDto): Promise<AdminProductResponseDto> {
-    return this.respond(await this.products.create(dto));
+  async create(@CurrentUser() user: AuthUser, @Body() dto: CreateProductDto): Promise<AdminProductResponseDto> {
+    return this.respond(await this.products.create(dto, user));
   }
 
   /** Every product whatever its status, newest first. */
@@ -66,7 +66,7 @@ export class AdminProductsController {
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() dto: UpdateProductDto,
   ): Promise<AdminProductResponseDto> {
-    return this.respond(await this.products.update(id, dto, user.id));
+    return this.respond(await this.products.update(id, dto, user));
   }
 
   /** Receipts (+) and write-offs (−) of units on hand, recorded with who and why; below what orders hold → 409. */
@@ -76,14 +76,14 @@ export class AdminProductsController {
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() dto: StockAdjustmentDto,
   ): Promise<AdminProductResponseDto> {
-    return this.respond(await this.inventory.adjust(id, dto.delta, dto.reason, user.id));
+    return this.respond(await this.inventory.adjust(id, dto.delta, dto.reason, user));
   }
 
   /** Archives the product: it leaves every public read at once. */
   @Delete(':id')
   @HttpCode(204)
-  async archive(@Param('id', ParseObjectIdPipe) id: string): Promise<void> {
-    await this.products.archive(id);
+  async archive(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string): Promise<void> {
+    await this.products.archive(id, user);
   }
 
   /** JPEG, PNG or WebP judged by content, at most 5 MB each, 1 to 10 per request. */
@@ -98,27 +98,29 @@ export class AdminProductsController {
   })
   @UseInterceptors(FilesInterceptor('images', MAX_FILES_PER_UPLOAD))
   async uploadImages(
+    @CurrentUser() user: AuthUser,
     @Param('id', ParseObjectIdPipe) id: string,
     @UploadedFiles() files: StoredImage[] | undefined,
   ): Promise<AdminProductResponseDto> {
-    return this.respond(await this.images.attach(id, files ?? []));
+    return this.respond(await this.images.attach(id, files ?? [], user));
   }
 
   /** Removes one image and its object in storage. */
   @Delete(':id/images/:imageId')
   @HttpCode(204)
   async removeImage(
+    @CurrentUser() user: AuthUser,
     @Param('id', ParseObjectIdPipe) id: string,
     @Param('imageId', ParseObjectIdPipe) imageId: string,
   ): Promise<void> {
-    await this.images.remove(id, imageId);
+    await this.images.remove(id, imageId, user);
   }
 
   /** Removes every image of an archived product and its objects in storage (409 unless archived). */
   @Delete(':id/images')
   @HttpCode(204)
-  async purgeImages(@Param('id', ParseObjectIdPipe) id: string): Promise<void> {
-    await this.images.purge(id);
+  async purgeImages(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string): Promise<void> {
+    await this.images.purge(id, user);
   }
 
   private respond(product: ProductDocument): AdminProductResponseDto {

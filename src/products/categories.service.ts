@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { InvalidInputError, StateConflictError, isDuplicateKeyError, NotFoundError } from '@app/common';
+import { AuditLog, type AuditActor } from '../audit/audit-log.service';
 import { slugify } from './tokenize';
 import { CatalogVersion } from './catalog-version';
 import { CreateCategoryDto, UpdateCategoryDto } from './dto/category.dto';
@@ -14,17 +15,19 @@ export class CategoriesService {
     @InjectModel(Category.name) private readonly categories: Model<Category>,
     private readonly products: ProductStore,
     private readonly catalogVersion: CatalogVersion,
+    private readonly audit: AuditLog,
   ) {}
 
   async list(): Promise<CategoryDocument[]> {
     return this.categories.find().sort({ name: 1 });
   }
 
-  async create(dto: CreateCategoryDto): Promise<CategoryDocument> {
+  async create(dto: CreateCategoryDto, actor: AuditActor): Promise<CategoryDocument> {
     const slug = dto.slug ?? slugify(dto.name);
     if (!slug) throw new InvalidInputError('This name gives no URL slug (no Latin letters or digits); send a slug');
     const created = await this.withSlugConflictAs409(() => this.categories.create({ name: dto.name, slug }));
     await this.catalogVersion.bump();
+    await this.audit.record(actor, { action: 'category.created', entity: 'category', entityId: created._id, before: null, after: created });
     return created;
   }
 
@@ -39,9 +42,10 @@ export class CategoriesService {
    * Products move first and the category last: if anything fails on the way, the category still
    * has its old slug and repeating the request finishes the move.
    */
-  async update(id: string, dto: UpdateCategoryDto): Promise<CategoryDocument> {
+  async update(id: string, dto: UpdateCategoryDto, actor: AuditActor): Promise<CategoryDocument> {
     const category = await this.categories.findById(id);
     if (!category) throw new NotFoundError('Category not found');
+    const before = category.toObject();
     const oldSlug = category.slug;
     const newSlug = dto.slug ?? oldSlug;
     if (newSlug !== oldSlug) {
@@ -60,11 +64,12 @@ export class CategoriesService {
     }
     // A product created with the old slug while this ran follows too.
     if (newSlug !== oldSlug) await this.moveProducts(oldSlug, newSlug);
+    await this.audit.record(actor, { action: 'category.updated', entity: 'category', entityId: category._id, before, after: category });
     return category;
   }
 
   /** Refused while live products use the category: they would point at nothing. */
-  async remove(id: string): Promise<void> {
+  async remove(id: string, actor: AuditActor): Promise<void> {
     const category = await this.categories.findById(id);
     if (!category) throw new NotFoundError('Category not found');
     await this.assertUnused(category.slug);
@@ -78,6 +83,7 @@ export class CategoriesService {
     } finally {
       await this.catalogVersion.bump();
     }
+    await this.audit.record(actor, { action: 'category.deleted', entity: 'category', entityId: category._id, before: category, after: null });
   }
 
   private async assertUnused(slug: string): Promise<void> {

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { StateConflictError, NotFoundError } from '@app/common';
+import { AuditLog, type AuditActor } from '../audit/audit-log.service';
 import { PROCESS_ROLE, type ProcessRole } from '../core/process-role';
 import { ProductStore } from './products.store';
 import { ProductDocument } from './schemas/product.schema';
@@ -48,6 +49,7 @@ export class InventoryService implements OnApplicationBootstrap {
   constructor(
     private readonly store: ProductStore,
     @Inject(PROCESS_ROLE) private readonly role: ProcessRole,
+    private readonly audit: AuditLog,
   ) {}
 
   /** The API migrates products from before on-hand/allocated (see migrateLegacyStock). */
@@ -122,10 +124,18 @@ export class InventoryService implements OnApplicationBootstrap {
     throw new StateConflictError('The stock kept changing while it was counted; try again');
   }
 
-  /** A receipt (+) or write-off (−) of on-hand units, recorded on the product with who and why. */
-  async adjust(productId: string, delta: number, reason: string, by: string): Promise<ProductDocument> {
-    const updated = await this.store.adjust(productId, delta, reason, by);
-    if (updated) return updated;
+  /**
+   * A receipt (+) or write-off (−) of on-hand units, recorded on the product with who and why,
+   * and in the audit log: the counts after are the write's, those before follow from its delta.
+   */
+  async adjust(productId: string, delta: number, reason: string, actor: AuditActor): Promise<ProductDocument> {
+    const updated = await this.store.adjust(productId, delta, reason, actor.id);
+    if (updated) {
+      const after = { stockOnHand: updated.stockOnHand, stockAllocated: updated.stockAllocated, stock: updated.stock };
+      const before = { ...after, stockOnHand: after.stockOnHand - delta, stock: after.stock - delta };
+      await this.audit.record(actor, { action: 'product.stockAdjusted', entity: 'product', entityId: updated._id, before, after: { ...after, reason } });
+      return updated;
+    }
     const current = await this.store.findById(productId);
     if (!current) throw new NotFoundError('Product not found');
     throw new StockBelowAllocatedError(current.stockAllocated);

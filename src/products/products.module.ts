@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditLogModule } from '../audit/audit-log.module';
 import { MongooseModule } from '@nestjs/mongoose';
 import { MulterModule } from '@nestjs/platform-express';
 import { StorageService } from '../storage/storage.service';
@@ -18,6 +19,7 @@ import { Category, CategorySchema } from './schemas/category.schema';
   imports: [
     MongooseModule.forFeature([{ name: Category.name, schema: CategorySchema }]),
     ProductStoreModule,
+    AuditLogModule,
     InventoryModule,
     ProductImagesModule,
     MulterModule.registerAsync({

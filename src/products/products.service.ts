@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { StateConflictError, isDuplicateKeyError, isObjectIdString, NotFoundError, Paginated, skipFor } from '@app/common';
+import { AuditLog, type AuditActor } from '../audit/audit-log.service';
 import { slugify } from './tokenize';
 import { CategoriesService } from './categories.service';
 import { InventoryService, openingStock } from './inventory.service';
@@ -9,6 +10,8 @@ import { ProductFilter, ProductStore } from './products.store';
 import { ProductDocument } from './schemas/product.schema';
 
 const SLUG_ATTEMPTS = 6;
+/** Derived or bulky fields a product's audit entry leaves out (the stock numbers stay). */
+const PRODUCT_AUDIT_OMIT = ['searchTokens', 'titleTokens', 'allocations', 'stockAdjustments'] as const;
 
 @Injectable()
 export class ProductsService {
@@ -16,9 +19,11 @@ export class ProductsService {
     private readonly products: ProductStore,
     private readonly categories: CategoriesService,
     private readonly inventory: InventoryService,
+    private readonly audit: AuditLog,
   ) {}
 
-  async create(dto: CreateProductDto): Promise<ProductDocument> {
+  /** `actor` is the admin (audit log); null only for seeding, which is no admin write. */
+  async create(dto: CreateProductDto, actor: AuditActor | null): Promise<ProductDocument> {
     await this.categories.assertExists(dto.category);
     const fields = { ...dto, tags: dto.tags ?? [], status: dto.status ?? 'active' };
     const base = productSlugBase(dto.title);
@@ -34,6 +39,7 @@ export class ProductsService {
         continue;
       }
       await this.undoIfCategoryGone(created);
+      if (actor) await this.audit.record(actor, { action: 'product.created', entity: 'product', entityId: created._id, before: null, after: created, omit: PRODUCT_AUDIT_OMIT });
       return created;
     }
     throw new StateConflictError('Could not find a free slug for this title; try again');
@@ -57,24 +63,32 @@ export class ProductsService {
    * Sets only the fields given, in one atomic update (the store recomputes the search tokens).
    * `stock` (or `stockOnHand`) is the counted quantity on hand: it goes through the inventory,
    * which applies it without touching what orders hold, so a checkout between the admin's read
-   * and this write is never undone. `by` is the admin, recorded with the count.
+   * and this write is never undone. The admin is recorded with the count and in the audit log,
+   * whose `before` is the product as read just before the writes.
    */
-  async update(id: string, dto: UpdateProductDto, by: string): Promise<ProductDocument> {
+  async update(id: string, dto: UpdateProductDto, actor: AuditActor): Promise<ProductDocument> {
     const { stock, stockOnHand, ...fields } = dto;
     const counted = stockOnHand ?? stock; // two names of one count; validation made sure they agree
-    if (fields.category !== undefined) {
-      const current = await this.getAny(id);
-      if (fields.category !== current.category) await this.categories.assertExists(fields.category);
-    }
-    if (counted !== undefined) await this.inventory.setOnHand(id, counted, by);
+    const before = await this.getAny(id);
+    if (fields.category !== undefined && fields.category !== before.category) await this.categories.assertExists(fields.category);
+    if (counted !== undefined) await this.inventory.setOnHand(id, counted, actor.id);
     const updated = Object.keys(fields).length > 0 ? await this.products.edit(id, fields) : await this.products.findById(id);
     if (!updated) throw new NotFoundError('Product not found');
+    await this.audit.record(actor, { action: 'product.updated', entity: 'product', entityId: updated._id, before, after: updated, omit: PRODUCT_AUDIT_OMIT });
     return updated;
   }
 
   /** "Deleting" archives: the product leaves public reads at once; orders keep their copies. */
-  async archive(id: string): Promise<void> {
+  async archive(id: string, actor: AuditActor): Promise<void> {
+    const before = await this.getAny(id);
     if (!(await this.products.archive(id))) throw new NotFoundError('Product not found');
+    await this.audit.record(actor, {
+      action: 'product.archived',
+      entity: 'product',
+      entityId: id,
+      before: { status: before.status },
+      after: { status: 'archived' },
+    });
   }
 
   async getAny(id: string): Promise<ProductDocument> {

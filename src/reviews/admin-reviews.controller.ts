@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Param, Patch, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { mapPage, ParseObjectIdPipe } from '@app/common';
+import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
 import { Roles } from '../access/roles.decorator';
 import { AdminReviewListQueryDto, ModerateReviewDto, ReviewListResponseDto, ReviewResponseDto, toReviewResponse } from './dto/review.dto';
 import { ReviewsService } from './reviews.service';
@@ -20,7 +21,11 @@ export class AdminReviewsController {
 
   /** Hide or unhide: the product's `ratingAverage` and `ratingCount` follow at once. */
   @Patch(':id')
-  async moderate(@Param('id', ParseObjectIdPipe) id: string, @Body() dto: ModerateReviewDto): Promise<ReviewResponseDto> {
-    return toReviewResponse(await this.reviews.moderate(id, dto.hidden));
+  async moderate(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Body() dto: ModerateReviewDto,
+  ): Promise<ReviewResponseDto> {
+    return toReviewResponse(await this.reviews.moderate(id, dto.hidden, user));
   }
 }

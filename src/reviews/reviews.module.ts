@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditLogModule } from '../audit/audit-log.module';
 import { OrdersModule } from '../orders/orders.module';
 import { UsersModule } from '../users/users.module';
 import { AdminReviewsController } from './admin-reviews.controller';
@@ -7,7 +8,7 @@ import { ReviewsController } from './reviews.controller';
 import { ReviewsService } from './reviews.service';
 
 @Module({
-  imports: [ReviewRatingsModule, OrdersModule, UsersModule],
+  imports: [ReviewRatingsModule, OrdersModule, UsersModule, AuditLogModule],
   controllers: [ReviewsController, AdminReviewsController],
   providers: [ReviewsService],
 })

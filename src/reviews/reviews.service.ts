@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, QueryFilter, Types } from 'mongoose';
 import { StateConflictError, isDuplicateKeyError, NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
+import { AuditLog, type AuditActor } from '../audit/audit-log.service';
 import { OrdersService } from '../orders/orders.service';
 import { ProductStore } from '../products/products.store';
 import { UsersService } from '../users/users.service';
@@ -31,6 +32,7 @@ export class ReviewsService {
     private readonly products: ProductStore,
     private readonly orders: OrdersService,
     private readonly users: UsersService,
+    private readonly audit: AuditLog,
   ) {}
 
   /** The visible reviews of a public product, newest first. */
@@ -66,8 +68,15 @@ export class ReviewsService {
   }
 
   /** Hides or shows a review again; the product's rating follows at once. */
-  async moderate(reviewId: string, hidden: boolean): Promise<Review> {
-    return (await this.change({ _id: reviewId }, (current) => (current.hidden === hidden ? {} : { hidden })))!;
+  async moderate(reviewId: string, hidden: boolean, actor: AuditActor): Promise<Review> {
+    // `decide` sees the review each attempt read: the last one is the version the write replaced.
+    let before: Review | undefined;
+    const after = (await this.change({ _id: reviewId }, (current) => {
+      before = current.hidden === hidden ? undefined : current;
+      return before ? { hidden } : {};
+    }))!;
+    if (before) await this.audit.record(actor, { action: hidden ? 'review.hidden' : 'review.shown', entity: 'review', entityId: after._id, before, after });
+    return after;
   }
 
   listAll(query: AdminReviewListQueryDto): Promise<Paginated<Review>> {

@@ -42,13 +42,13 @@ export class SeedService {
           category: category.slug,
           description: `${item.title} from our ${category.name.toLowerCase()} range. A demo product.`,
           stock: 5 + ((index * 7) % 40),
-        });
+        }, null);
         const art = gradientPng(256, category.colour, [250 - index * 20, 220, 120 + index * 15]);
         const key = `${productImagePrefix(product.id)}${randomUUID()}`;
         await this.storage.client.send(
           new PutObjectCommand({ Bucket: this.storage.bucket, Key: key, Body: art, ContentType: 'image/png' }),
         );
-        await this.images.attach(product.id, [{ key }]);
+        await this.images.attach(product.id, [{ key }], null);
         created += 1;
       }
     }

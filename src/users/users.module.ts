@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuditLogModule } from '../audit/audit-log.module';
 import { MongooseModule } from '@nestjs/mongoose';
 import { SessionsModule } from '../access/sessions.module';
 import { AddressesController } from './addresses.controller';
@@ -8,7 +9,7 @@ import { User, UserSchema } from './schemas/user.schema';
 import { UsersService } from './users.service';
 
 @Module({
-  imports: [MongooseModule.forFeature([{ name: User.name, schema: UserSchema }]), SessionsModule],
+  imports: [MongooseModule.forFeature([{ name: User.name, schema: UserSchema }]), SessionsModule, AuditLogModule],
   controllers: [AddressesController, AdminUsersController],
   providers: [UsersService, AddressesService],
   exports: [UsersService, AddressesService],

@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Error as MongooseError, Model } from 'mongoose';
 import { StateConflictError, isDuplicateKeyError, NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
 import { SessionsService } from '../access/sessions.service';
+import { AuditLog, type AuditActor } from '../audit/audit-log.service';
 import type { Role } from '../access/roles';
 import { User, UserDocument } from './schemas/user.schema';
 
@@ -22,6 +23,7 @@ export class UsersService {
   constructor(
     @InjectModel(User.name) private readonly users: Model<User>,
     private readonly sessions: SessionsService,
+    private readonly audit: AuditLog,
   ) {}
 
   /** Relies on the unique index, not on a prior lookup, so two racing sign-ups cannot both win. */
@@ -63,13 +65,16 @@ export class UsersService {
    * Access tokens carry the role, so a changed role signs the user out everywhere: nobody keeps
    * admin rights on an old token after being demoted.
    */
-  async changeRole(id: string, role: Role): Promise<UserDocument> {
+  /** `actor` is the admin: the change is in the audit log with the role before and after (never the password hash). */
+  async changeRole(id: string, role: Role, actor: AuditActor): Promise<UserDocument> {
     // One atomic update: no read-modify-save, so a concurrent address-book edit cannot collide.
-    const before = await this.users.findByIdAndUpdate(id, { $set: { role } }, { returnDocument: 'before' });
-    if (!before) throw new NotFoundError('User not found');
-    if (before.role !== role) await this.sessions.revokeAllForUser(id);
-    before.role = role;
-    return before;
+    const user = await this.users.findByIdAndUpdate(id, { $set: { role } }, { returnDocument: 'before' });
+    if (!user) throw new NotFoundError('User not found');
+    const before = user.toObject();
+    if (user.role !== role) await this.sessions.revokeAllForUser(id);
+    user.role = role;
+    await this.audit.record(actor, { action: 'user.roleChanged', entity: 'user', entityId: user._id, before, after: user });
+    return user;
   }
 
   /**

@@ -40,13 +40,26 @@ export interface OrderEventJob {
   type: OrderEventType;
 }
 
+/** The payload of a `webhook-fanout` job: an order event with its place among the order's events. */
+export interface OrderWebhookJob extends OrderEventJob {
+  /** 1, 2, … per order (OrderStore numbers events as it records them); 0 for events recorded before numbering. */
+  sequence: number;
+  /** When the event happened (ISO 8601). */
+  at: string;
+}
+
+/** One fan-out per event, however often the relay and the sweeper hand it over. */
+export function webhookFanoutJobId(orderId: string, eventId: string): string {
+  return `webhook-fanout:${orderId}:${eventId}`;
+}
+
 /** Events whose effects OrderEffects does: each becomes an `order-effects` job. */
 export const EVENTS_WITH_EFFECTS: readonly OrderEventType[] = ['OrderCancelled', 'OrderShipped'];
 
 /**
  * Events the customer gets an email for: each becomes an `order-event` job. OrderRefunded has
  * none (the cancellation email already says the money goes back); it is recorded for the
- * handlers still to come (outgoing webhooks).
+ * webhooks, which get every event.
  */
 export const EVENTS_WITH_EMAIL: readonly OrderEventType[] = ['OrderPlaced', 'OrderPaid', 'OrderShipped', 'OrderDelivered', 'OrderCancelled'];
 

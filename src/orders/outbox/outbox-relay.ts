@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { JobQueue } from '../../jobs/job-queue';
-import { EVENTS_WITH_EFFECTS, EVENTS_WITH_EMAIL, type OrderEventJob, orderEffectsJobId, orderEventJobId } from '../events/order-events';
+import { EVENTS_WITH_EFFECTS, EVENTS_WITH_EMAIL, type OrderEventJob, orderEffectsJobId, orderEventJobId, webhookFanoutJobId } from '../events/order-events';
 import { OrderStore } from '../order.store';
 import { Order } from '../schemas/order.schema';
 
@@ -25,7 +25,8 @@ const SWEEP_BATCH = 500;
  * racing it) adds one job. An event leaves the outbox only after the queue has it.
  *
  * The `order-event` handler (order-emails/) turns each job into its email; events
- * with effects (stock, refunds) also become an `order-effects` job (orders/effects).
+ * with effects (stock, refunds) also become an `order-effects` job (orders/effects), and every
+ * event a `webhook-fanout` job (webhooks/: one delivery per subscribed endpoint).
  */
 @Injectable()
 export class OutboxRelay {
@@ -62,6 +63,7 @@ export class OutboxRelay {
       const job: OrderEventJob = { orderId: id, eventId: entry.eventId, type: entry.type };
       if (EVENTS_WITH_EFFECTS.includes(entry.type)) await this.jobs.queue('order-effects', job, { jobId: orderEffectsJobId(id, entry.eventId), attempts: EFFECT_JOB_ATTEMPTS });
       if (EVENTS_WITH_EMAIL.includes(entry.type)) await this.jobs.queue('order-event', job, { jobId: orderEventJobId(id, entry.eventId) });
+      await this.jobs.queue('webhook-fanout', { ...job, sequence: entry.sequence ?? 0, at: entry.at.toISOString() }, { jobId: webhookFanoutJobId(id, entry.eventId) });
     }
     await this.orders.markRelayed(order._id, order.outbox.map((entry) => entry.eventId));
     return order.outbox.length;

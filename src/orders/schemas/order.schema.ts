@@ -102,6 +102,8 @@ export class OutboxEntry {
   @Prop({ required: true }) eventId!: string;
   @Prop({ type: String, required: true }) type!: OrderEventType;
   @Prop({ required: true }) at!: Date;
+  /** The event's place among the order's events (1, 2, …): webhooks send it as `sequence`. */
+  @Prop() sequence?: number;
 }
 const OutboxEntrySchema = SchemaFactory.createForClass(OutboxEntry);
 
@@ -148,6 +150,10 @@ export class Order {
 
   @Prop({ type: [OutboxEntrySchema], default: [] })
   outbox!: OutboxEntry[];
+
+  /** How many events the order has recorded; the last one's `sequence` (see OrderStore). */
+  @Prop()
+  eventSequence?: number;
 
   @Prop({ type: String, required: true, enum: INVENTORY_STATES, default: 'held' })
   inventory!: InventoryState;

@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { JobsModule } from '../jobs/jobs.module';
+import { OrderLifecycleModule } from '../orders/order-lifecycle.module';
+import { WebhookDelivery, WebhookDeliverySchema } from './schemas/webhook-delivery.schema';
+import { WebhookEndpoint, WebhookEndpointSchema } from './schemas/webhook-endpoint.schema';
+import { WebhookDeliveries } from './webhook-deliveries';
+
+/**
+ * The `webhook-fanout` and `webhook-delivery` handlers. Loaded by the API and the worker, as
+ * every process that loads the order lifecycle (whose relay produces `webhook-fanout`) must.
+ */
+@Module({
+  imports: [
+    MongooseModule.forFeature([
+      { name: WebhookEndpoint.name, schema: WebhookEndpointSchema },
+      { name: WebhookDelivery.name, schema: WebhookDeliverySchema },
+    ]),
+    OrderLifecycleModule,
+    JobsModule.forFeature(['webhook-fanout', 'webhook-delivery']),
+  ],
+  providers: [WebhookDeliveries],
+  exports: [WebhookDeliveries, MongooseModule],
+})
+export class WebhookDeliveriesModule {}

@@ -1,0 +1,188 @@
+import { getQueueToken } from '@nestjs/bull';
+import type { Queue } from 'bull';
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import request from 'supertest';
+import { Account, bearer, registerCustomer } from './support/accounts';
+import { createShopApp, paymentSucceeded, Shop } from './support/shop';
+import type { TestApp } from './support/test-app';
+import { waitFor } from './support/wait';
+import { WebhookDeliveries } from '../src/webhooks/webhook-deliveries';
+
+interface Delivery {
+  id: string;
+  eventId: string;
+  type: string;
+  status: string;
+  attempts: { at: string; statusCode?: number; error?: string; durationMs: number; responseBody?: string }[];
+}
+
+interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  raw: string;
+  body: { id: string; type: string; createdAt: string; sequence: number; data: { id: string; status: string } };
+}
+
+/** A real HTTP receiver on 127.0.0.1: answers each path with the next status of its script (then the last one). */
+class Receiver {
+  readonly received: Received[] = [];
+  private readonly scripts = new Map<string, number[]>();
+  private server!: Server;
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks).toString('utf8');
+        this.received.push({ path: req.url!, headers: req.headers, raw, body: JSON.parse(raw) });
+        const script = this.scripts.get(req.url!) ?? [200];
+        const status = script.length > 1 ? script.shift()! : script[0];
+        res.writeHead(status, { 'content-type': 'text/plain' }).end(`answer ${status} ${'x'.repeat(2000)}`);
+      });
+    });
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+  }
+
+  url(path: string, statuses: number[] = [200]): string {
+    this.scripts.set(path, [...statuses]);
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${path}`;
+  }
+
+  at(path: string): Received[] {
+    return this.received.filter((item) => item.path === path);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+/** What a receiver does (README): HMAC-SHA256 of "<timestamp>.<raw body>" with the endpoint's secret. */
+function verifies(received: Received, secret: string): boolean {
+  const timestamp = received.headers['shop-webhook-timestamp'] as string;
+  const expected = `v1=${createHmac('sha256', secret).update(`${timestamp}.${received.raw}`).digest('hex')}`;
+  return received.headers['shop-webhook-signature'] === expected;
+}
+
+describe('Outgoing webhooks: deliveries', () => {
+  let t: TestApp;
+  let admin: Account;
+  let shop: Shop;
+  const receiver = new Receiver();
+
+  beforeAll(async () => {
+    await receiver.start();
+    ({ t, admin, shop } = await createShopApp({ env: { RUN_WORKER_IN_API: 'true', WEBHOOK_MAX_ATTEMPTS: '3', WEBHOOK_BACKOFF_MS: '200' } }));
+  });
+  afterAll(async () => {
+    await t?.close();
+    await receiver.close();
+  });
+
+  async function endpoint(url: string, events: string[]): Promise<{ id: string; secret: string }> {
+    return (await request(t.http).post('/api/v1/admin/webhooks').set(...bearer(admin)).send({ url, events }).expect(201)).body;
+  }
+
+  async function deliveries(endpointId: string): Promise<Delivery[]> {
+    return (await request(t.http).get(`/api/v1/admin/webhooks/${endpointId}/deliveries`).set(...bearer(admin)).expect(200)).body.items;
+  }
+
+  /** Waits until the endpoint's deliveries are all settled (delivered or failed). */
+  async function settled(endpointId: string, count: number) {
+    let items: Delivery[] = [];
+    await waitFor(async () => {
+      items = await deliveries(endpointId);
+      return items.length === count && items.every((item) => item.status !== 'pending');
+    }, `${count} settled deliveries of endpoint ${endpointId}`, 30_000);
+    return items;
+  }
+
+  const deliveryJobsOf = async (deliveryId: string) =>
+    (await t.app.get<Queue>(getQueueToken('webhooks')).getJobs(['completed', 'failed', 'delayed', 'waiting', 'active']))
+      .filter((job) => job && (job.data as { deliveryId?: string }).deliveryId === deliveryId);
+
+  it('retries a receiver answering 500, 500, 200: three attempts, one event id, signed, then nothing more', async () => {
+    const hook = await endpoint(receiver.url('/flaky', [500, 500, 200]), ['order.placed']);
+    const { id: productId } = await shop.createProduct({ stock: 5 });
+    const order = await shop.placeOrder(await registerCustomer(t, 'hook-flaky'), [[productId, 1]]);
+
+    const [delivery] = await settled(hook.id, 1);
+    expect(delivery).toMatchObject({ type: 'order.placed', status: 'delivered' });
+    expect(delivery.attempts.map((attempt) => attempt.statusCode)).toEqual([500, 500, 200]);
+    expect(delivery.attempts[0].responseBody!.length).toBeLessThanOrEqual(1024);
+    const [job] = await deliveryJobsOf(delivery.id);
+    await waitFor(async () => (await job.getState()) === 'completed', 'the delivery job to complete');
+
+    const got = receiver.at('/flaky');
+    expect(got).toHaveLength(3);
+    expect(new Set(got.map((item) => item.body.id))).toEqual(new Set([delivery.eventId]));
+    expect(new Set(got.map((item) => item.headers['shop-webhook-id']))).toEqual(new Set([delivery.eventId]));
+    expect(new Set(got.map((item) => item.raw)).size).toBe(1);
+    expect(got[0].body).toMatchObject({ type: 'order.placed', sequence: 1, data: { id: order.id, status: 'pending_payment' } });
+    expect(got[0].raw).not.toContain('clientSecret');
+    for (const item of got) expect(verifies(item, hook.secret)).toBe(true);
+    expect(verifies({ ...got[0], raw: got[0].raw.replace('order.placed', 'order.paid') }, hook.secret)).toBe(false);
+  });
+
+  it('gives up after WEBHOOK_MAX_ATTEMPTS and marks the delivery failed; a redelivery is one more attempt with the same id', async () => {
+    const url = receiver.url('/down', [500]);
+    const hook = await endpoint(url, ['order.placed']);
+    const { id: productId } = await shop.createProduct({ stock: 5 });
+    await shop.placeOrder(await registerCustomer(t, 'hook-down'), [[productId, 1]]);
+
+    const [failed] = await settled(hook.id, 1);
+    expect(failed.status).toBe('failed');
+    expect(failed.attempts).toHaveLength(3);
+    expect(receiver.at('/down')).toHaveLength(3);
+
+    receiver.url('/down', [200]);
+    await request(t.http).post(`/api/v1/admin/webhooks/${hook.id}/deliveries/${failed.id}/redeliver`).set(...bearer(admin)).expect(202);
+    await waitFor(async () => (await deliveries(hook.id))[0].status === 'delivered', 'the redelivery', 30_000);
+    const got = receiver.at('/down');
+    expect(got).toHaveLength(4);
+    expect(got[3].body.id).toBe(failed.eventId);
+    expect((await deliveries(hook.id))[0].attempts.map((attempt) => attempt.statusCode)).toEqual([500, 500, 500, 200]);
+
+    await request(t.http).post(`/api/v1/admin/webhooks/${hook.id}/deliveries/000000000000000000000000/redeliver`).set(...bearer(admin)).expect(404);
+    await request(t.http).get('/api/v1/admin/webhooks/000000000000000000000000/deliveries').set(...bearer(admin)).expect(404);
+  });
+
+  it('sends the events of one order with increasing sequence, each once per subscribed endpoint', async () => {
+    const path = '/ordered';
+    const hook = await endpoint(receiver.url(path), ['order.placed', 'order.paid', 'order.shipped']);
+    const other = await endpoint(receiver.url('/paid-only'), ['order.paid']);
+    const { id: productId } = await shop.createProduct({ stock: 5 });
+    const order = await shop.placeOrder(await registerCustomer(t, 'hook-seq'), [[productId, 1]]);
+    await shop.deliver(paymentSucceeded(order)).expect(200);
+    await shop.setStatus(order.id, 'processing').expect(200);
+    await shop.setStatus(order.id, 'shipped', 'TRACK-7').expect(200);
+
+    await settled(hook.id, 3);
+    await settled(other.id, 1);
+    const got = receiver.at(path).filter((item) => item.body.data.id === order.id);
+    expect(got).toHaveLength(3);
+    const sequenceOf = (type: string) => got.find((item) => item.body.type === type)!.body.sequence;
+    expect(sequenceOf('order.placed')).toBeLessThan(sequenceOf('order.paid'));
+    expect(sequenceOf('order.paid')).toBeLessThan(sequenceOf('order.shipped'));
+    expect(new Set(got.map((item) => item.body.id)).size).toBe(3);
+    const paid = receiver.at('/paid-only').filter((item) => item.body.data.id === order.id);
+    expect(paid).toHaveLength(1);
+    expect(paid[0].body.id).toBe(got.find((item) => item.body.type === 'order.paid')!.body.id);
+  });
+
+  it('a second hand-over of the same event makes no second delivery', async () => {
+    const hook = await endpoint(receiver.url('/once'), ['order.placed']);
+    const { id: productId } = await shop.createProduct({ stock: 5 });
+    const order = await shop.placeOrder(await registerCustomer(t, 'hook-once'), [[productId, 1]]);
+    const [delivery] = await settled(hook.id, 1);
+    const sent = receiver.at('/once').find((item) => item.body.id === delivery.eventId)!;
+    const stored = () => t.connection.collection('webhook_deliveries').countDocuments({ eventId: delivery.eventId });
+    const before = await stored(); // one per endpoint subscribed to order.placed, earlier tests' included
+    await t.app.get(WebhookDeliveries).fanOut({ orderId: order.id, eventId: delivery.eventId, type: 'OrderPlaced', sequence: sent.body.sequence, at: sent.body.createdAt });
+    expect(await deliveries(hook.id)).toHaveLength(1);
+    expect(await stored()).toBe(before);
+  });
+});
