@@ -5606,7 +5606,7 @@ export interface operations {
     AdminAuditLogController_list: {
         parameters: {
             query?: {
-                /** @description 1-based page number. */
+                /** @description 1-based page number; `page × limit` must not exceed 10000 (400 otherwise). */
                 page?: number;
                 /** @description Items per page. */
                 limit?: number;
@@ -5688,7 +5688,7 @@ export interface operations {
     AdminWebhooksController_list: {
         parameters: {
             query?: {
-                /** @description 1-based page number. */
+                /** @description 1-based page number; `page × limit` must not exceed 10000 (400 otherwise). */
                 page?: number;
                 /** @description Items per page. */
                 limit?: number;
@@ -6126,7 +6126,7 @@ export interface operations {
     AdminWebhooksController_deliveryLog: {
         parameters: {
             query?: {
-                /** @description 1-based page number. */
+                /** @description 1-based page number; `page × limit` must not exceed 10000 (400 otherwise). */
                 page?: number;
                 /** @description Items per page. */
                 limit?: number;

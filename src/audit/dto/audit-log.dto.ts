@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsDateString, IsIn, IsMongoId, IsOptional, IsString, MaxLength } from 'class-validator';
-import { PaginatedResponseDto, PaginationQueryDto } from '@app/common';
+import { IsIn, IsMongoId, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsTimestamp, PaginatedResponseDto, PaginationQueryDto } from '@app/common';
 import type { AuditEntry } from '../schemas/audit-entry.schema';
 
 export const AUDITED_ENTITIES = ['product', 'category', 'order', 'user', 'review', 'webhook'] as const;
@@ -23,12 +23,12 @@ export class AuditLogQueryDto extends PaginationQueryDto {
 
   /** At or after this moment (ISO 8601). */
   @IsOptional()
-  @IsDateString({ strict: true })
+  @IsTimestamp()
   from?: string;
 
   /** Before this moment (ISO 8601). */
   @IsOptional()
-  @IsDateString({ strict: true })
+  @IsTimestamp()
   to?: string;
 }
 
