@@ -2,6 +2,7 @@
 // Password-reset emails per second that ONE worker process (dist/src/worker.js) sends to MailDev.
 //
 //   npm run build && node scripts/bench/email-throughput.js [count=500]
+//   (with the project's Node 24 first on the PATH: `. scripts/env.sh`)
 //
 // Uses the local stack's MongoDB (TEST_MONGODB_URI or mongodb://127.0.0.1:27018) and Redis
 // (REDIS_URL or redis://127.0.0.1:6379) under a database and key prefix of its own, removed at the
@@ -68,6 +69,10 @@ async function main() {
     S3_PUBLIC_URL: 'http://127.0.0.1:9000/shop-media',
     SMTP_HOST: '127.0.0.1',
     SMTP_PORT: String(smtpPort),
+    // Required settings the benchmark does not use (no payment is taken, no backup runs).
+    STRIPE_SECRET_KEY: 'sk_test_bench',
+    STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(16).toString('hex')}`,
+    BACKUP_CRON: 'off',
   };
   const queue = new Bull('mail', { redis: redisUrl, prefix: `${runId}:bull` });
   let worker;
@@ -95,7 +100,12 @@ async function main() {
     worker = spawn(process.execPath, [join(root, 'dist', 'src', 'worker.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     worker.stdout.on('data', (chunk) => (output += chunk));
     worker.stderr.on('data', (chunk) => (output += chunk));
-    await until(async () => (await queue.getCompletedCount()) + (await queue.getFailedCount()) >= count, `${count} jobs`, 600_000);
+    let exited = null;
+    worker.once('exit', (code, signal) => (exited = `${code ?? signal}`));
+    await until(async () => {
+      if (exited !== null) throw new Error(`the worker exited (${exited}) before the jobs were done:\n${output.split('\n').slice(-20).join('\n')}`);
+      return (await queue.getCompletedCount()) + (await queue.getFailedCount()) >= count;
+    }, `${count} jobs`, 600_000);
     const jobs = await Promise.all(ids.map((id) => queue.getJob(id)));
     const failed = (await queue.getFailedCount());
     const first = Math.min(...jobs.map((job) => job.processedOn));
@@ -106,7 +116,7 @@ async function main() {
     console.log(`one worker: ${(count / seconds).toFixed(1)} password-reset emails/s (${seconds.toFixed(2)} s from first start to last completion)`);
     if (failed > 0 || caught !== count) console.log(output.split('\n').slice(-20).join('\n'));
   } finally {
-    if (worker) {
+    if (worker && worker.exitCode === null && worker.signalCode === null) {
       worker.kill('SIGTERM');
       await new Promise((resolve) => worker.once('exit', resolve));
     }
