@@ -18,7 +18,7 @@ describe('Auth (register, login, tokens, sessions, password reset)', () => {
   const mailbox = new Mailbox();
 
   beforeAll(async () => {
-    // The API process runs the mail processor here, so reset emails really go out over SMTP.
+    // The API process runs the queue worker here, so reset emails really go out over SMTP.
     t = await createTestApp({ env: { RUN_WORKER_IN_API: 'true' } });
   });
   afterAll(() => t?.close());

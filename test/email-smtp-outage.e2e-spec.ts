@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { JobQueue } from '../src/jobs/job-queue';
 import type { QueueName } from '../src/jobs/job.registry';
-import { uniqueEmail } from './support/accounts';
+import { createAccounts, uniqueEmail } from './support/accounts';
 import { Mailbox } from './support/mailbox';
 import { ServerProcess } from './support/server-process';
 import { createTestApp, TestApp } from './support/test-app';
@@ -52,13 +52,14 @@ describe('Email while SMTP is down', () => {
   });
 
   it('keeps a job that used up its attempts as failed, with the reason, and its claim given back', async () => {
-    const dedupeKey = `test:${randomUUID()}`;
-    const jobId = randomUUID();
-    await t.app.get(JobQueue).queue('send-email', { dedupeKey, message: { to: uniqueEmail('gives-up'), subject: 's', text: 't' } }, { jobId, attempts: 2 });
+    const [email] = await createAccounts(t, 'gives-up', 1);
+    const jobId = `password-reset:${randomUUID()}`;
+    await t.app.get(JobQueue).queue('password-reset', { email }, { jobId, attempts: 2 });
     await waitFor(async () => (await (await mailQueue.getJob(jobId))?.getState()) === 'failed', 'the job to fail for good');
     const failed = (await mailQueue.getJob(jobId))!;
     expect(failed.attemptsMade).toBe(2);
     expect(failed.failedReason).toMatch(/ECONNREFUSED/);
-    expect(await t.connection.collection('email_ledger').findOne({ key: dedupeKey })).toBeNull();
+    expect(failed.data).toEqual({ email });
+    expect(await t.connection.collection('email_ledger').findOne({ key: jobId })).toBeNull();
   });
 });

@@ -56,7 +56,7 @@ describe('Job registry at start-up', () => {
     const worker = await boot(WorkerModule);
     try {
       expect(worker.get(JobsExplorer).declaredJobs()).toEqual(expect.arrayContaining(api.get(JobsExplorer).declaredJobs()));
-      expect(worker.get(JobsExplorer).declaredJobs()).toEqual(expect.arrayContaining(['order-event', 'password-reset', 'send-email']));
+      expect(worker.get(JobsExplorer).declaredJobs()).toEqual(expect.arrayContaining(['order-event', 'order-effects', 'password-reset']));
       // The scheduled jobs are in the registry like any other; only the worker takes backups.
       expect(worker.get(JobsExplorer).declaredJobs()).toEqual(expect.arrayContaining(['orders-maintenance', 'scheduled-backup']));
       expect(api.get(JobsExplorer).declaredJobs()).not.toContain('scheduled-backup');
@@ -77,15 +77,15 @@ describe('Job registry at start-up', () => {
 
   it('refuses to start when a job has two handlers, naming both', async () => {
     @Injectable()
-    class SecondMailer {
-      @OnJob('send-email')
+    class SecondResetMailer {
+      @OnJob('password-reset')
       async send() {}
     }
-    @Module({ providers: [SecondMailer] })
+    @Module({ providers: [SecondResetMailer] })
     class DuplicateHandler {}
     const message = await startUpError([WorkerModule, DuplicateHandler]);
-    expect(message).toMatch(/job 'send-email' has 2 handlers: /);
-    expect(message).toContain('MailProcessor.send');
-    expect(message).toContain('SecondMailer.send');
+    expect(message).toMatch(/job 'password-reset' has 2 handlers: /);
+    expect(message).toContain('PasswordResetProcessor.handle');
+    expect(message).toContain('SecondResetMailer.send');
   });
 });

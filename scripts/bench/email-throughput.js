@@ -1,16 +1,20 @@
 #!/usr/bin/env node
-// Emails per second that ONE worker process (dist/src/worker.js) sends to MailDev.
+// Password-reset emails per second that ONE worker process (dist/src/worker.js) sends to MailDev.
 //
 //   npm run build && node scripts/bench/email-throughput.js [count=500]
+//   (with the project's Node 24 first on the PATH: `. scripts/env.sh`)
 //
 // Uses the local stack's MongoDB (TEST_MONGODB_URI or mongodb://127.0.0.1:27018) and Redis
 // (REDIS_URL or redis://127.0.0.1:6379) under a database and key prefix of its own, removed at the
-// end, and a private MailDev it starts and stops (so the shared one is not flooded). Queues
-// `count` send-email jobs first, then starts the worker, and reports jobs / (last finish - first
-// start) from Bull's own timestamps: claim in the MongoDB ledger, SMTP send, mark sent, complete.
+// end, and a private MailDev it starts and stops (so the shared one is not flooded). Creates
+// `count` accounts (one per email: an account gets at most 3 reset emails an hour) and queues a
+// `password-reset` job for each, as the API does, then starts the worker and reports
+// jobs / (last finish - first start) from Bull's own timestamps. Per email: find the account,
+// count it against the hourly limit, claim in the MongoDB ledger, issue the token, render, SMTP
+// send, mark sent, complete.
 'use strict';
 const { spawn } = require('node:child_process');
-const { randomBytes } = require('node:crypto');
+const { randomBytes, randomUUID } = require('node:crypto');
 const { createServer, Socket } = require('node:net');
 const { homedir } = require('node:os');
 const { join } = require('node:path');
@@ -65,18 +69,30 @@ async function main() {
     S3_PUBLIC_URL: 'http://127.0.0.1:9000/shop-media',
     SMTP_HOST: '127.0.0.1',
     SMTP_PORT: String(smtpPort),
+    // Required settings the benchmark does not use (no payment is taken, no backup runs).
+    STRIPE_SECRET_KEY: 'sk_test_bench',
+    STRIPE_WEBHOOK_SECRET: `whsec_${randomBytes(16).toString('hex')}`,
+    BACKUP_CRON: 'off',
   };
   const queue = new Bull('mail', { redis: redisUrl, prefix: `${runId}:bull` });
   let worker;
   try {
     await until(async () => (await canConnect(smtpPort)) && (await canConnect(webPort)), 'MailDev');
+    // The accounts, written as the users collection holds them; nobody logs in, so the password
+    // hash is a placeholder.
+    const setup = await mongoose.createConnection(mongoUri).asPromise();
+    const now = new Date();
+    const emails = Array.from({ length: count }, (_, i) => `bench-${i}@example.test`);
+    await setup.collection('users').insertMany(
+      emails.map((email, i) => ({ email, name: `Bench ${i}`, role: 'customer', passwordHash: 'unused', addresses: [], createdAt: now, updatedAt: now })),
+    );
+    await setup.close();
     const ids = [];
     for (let i = 0; i < count; i += 100) {
-      const batch = Array.from({ length: Math.min(100, count - i) }, (_, j) => {
-        const id = `bench:${runId}:${i + j}`;
+      const batch = emails.slice(i, i + 100).map((email) => {
+        const id = `password-reset:${randomUUID()}`;
         ids.push(id);
-        const message = { to: `bench-${i + j}@example.test`, subject: `Bench ${i + j}`, text: 'Benchmark email.', html: '<p>Benchmark email.</p>' };
-        return { name: 'send-email', data: { dedupeKey: id, message }, opts: { jobId: id, attempts: 5 } };
+        return { name: 'password-reset', data: { email }, opts: { jobId: id, attempts: 5 } };
       });
       await queue.addBulk(batch);
     }
@@ -84,7 +100,12 @@ async function main() {
     worker = spawn(process.execPath, [join(root, 'dist', 'src', 'worker.js')], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     worker.stdout.on('data', (chunk) => (output += chunk));
     worker.stderr.on('data', (chunk) => (output += chunk));
-    await until(async () => (await queue.getCompletedCount()) + (await queue.getFailedCount()) >= count, `${count} jobs`, 600_000);
+    let exited = null;
+    worker.once('exit', (code, signal) => (exited = `${code ?? signal}`));
+    await until(async () => {
+      if (exited !== null) throw new Error(`the worker exited (${exited}) before the jobs were done:\n${output.split('\n').slice(-20).join('\n')}`);
+      return (await queue.getCompletedCount()) + (await queue.getFailedCount()) >= count;
+    }, `${count} jobs`, 600_000);
     const jobs = await Promise.all(ids.map((id) => queue.getJob(id)));
     const failed = (await queue.getFailedCount());
     const first = Math.min(...jobs.map((job) => job.processedOn));
@@ -92,10 +113,10 @@ async function main() {
     const caught = (await (await fetch(`http://127.0.0.1:${webPort}/api/email`)).json()).length;
     const seconds = (last - first) / 1000;
     console.log(`emails queued: ${count}, sent: ${jobs.filter((job) => job.returnvalue === 'sent').length}, failed: ${failed}, caught by MailDev: ${caught}`);
-    console.log(`one worker: ${(count / seconds).toFixed(1)} emails/s (${seconds.toFixed(2)} s from first start to last completion)`);
+    console.log(`one worker: ${(count / seconds).toFixed(1)} password-reset emails/s (${seconds.toFixed(2)} s from first start to last completion)`);
     if (failed > 0 || caught !== count) console.log(output.split('\n').slice(-20).join('\n'));
   } finally {
-    if (worker) {
+    if (worker && worker.exitCode === null && worker.signalCode === null) {
       worker.kill('SIGTERM');
       await new Promise((resolve) => worker.once('exit', resolve));
     }

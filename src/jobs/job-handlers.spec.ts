@@ -5,11 +5,11 @@ const handler = (job: JobName, owner: string): FoundHandler<string> => ({ job, o
 
 describe('matchHandlers', () => {
   it('pairs each declared job with its one handler', () => {
-    const matched = matchHandlers(new Set<JobName>(['send-email', 'password-reset']), [
-      handler('send-email', 'Mail.send'),
+    const matched = matchHandlers(new Set<JobName>(['order-event', 'password-reset']), [
+      handler('order-event', 'OrderEmails.send'),
       handler('password-reset', 'Reset.handle'),
     ]);
-    expect(matched.get('send-email')?.run).toBe('Mail.send');
+    expect(matched.get('order-event')?.run).toBe('OrderEmails.send');
     expect(matched.get('password-reset')?.run).toBe('Reset.handle');
   });
 
@@ -19,8 +19,8 @@ describe('matchHandlers', () => {
 
   it('refuses a job with two handlers, naming both', () => {
     expect(() =>
-      matchHandlers(new Set<JobName>(['send-email']), [handler('send-email', 'A.send'), handler('send-email', 'B.send')]),
-    ).toThrow(/job 'send-email' has 2 handlers: A.send, B.send/);
+      matchHandlers(new Set<JobName>(['password-reset']), [handler('password-reset', 'A.send'), handler('password-reset', 'B.send')]),
+    ).toThrow(/job 'password-reset' has 2 handlers: A.send, B.send/);
   });
 
   it('refuses a handler of a job no loaded module declares', () => {
@@ -31,7 +31,7 @@ describe('matchHandlers', () => {
 
   it('lists every problem in one error', () => {
     try {
-      matchHandlers(new Set<JobName>(['order-event', 'send-email']), [handler('send-email', 'A.send'), handler('send-email', 'B.send')]);
+      matchHandlers(new Set<JobName>(['order-event', 'password-reset']), [handler('password-reset', 'A.send'), handler('password-reset', 'B.send')]);
       throw new Error('expected a JobRegistryError');
     } catch (error) {
       expect(error).toBeInstanceOf(JobRegistryError);

@@ -1,6 +1,6 @@
 import type { JobOptions } from 'bull';
 import type { EnvironmentVariables } from '../config/env.schema';
-import type { PasswordResetJob, SendEmailJob } from '../notifications/mail.types';
+import type { PasswordResetJob } from '../notifications/mail.types';
 import type { OrderEventJob, OrderWebhookJob } from '../orders/events/order-events';
 
 /** Every Bull queue of the application. Named here and nowhere else. */
@@ -15,8 +15,6 @@ export type { OrderEventJob, OrderEventType } from '../orders/events/order-event
  * handlers are methods marked `@OnJob(name)`; both are checked against this map by the compiler.
  */
 export interface JobPayloads {
-  /** A ready-made email, sent at most once per `dedupeKey`. */
-  'send-email': SendEmailJob;
   /** Find the account, issue a reset token, email it. */
   'password-reset': PasswordResetJob;
   /** Turn one order event into its email. */
@@ -43,7 +41,7 @@ export interface JobDefinition {
   /**
    * Worker slots this job adds to its queue in one process. Bull adds up the concurrency of every
    * job on a queue and any slot may take any of them: a process runs at most the queue's sum at
-   * once (the `mail` queue: 6), in any mix.
+   * once (the `orders` queue: 7), in any mix.
    */
   concurrency: number;
   /** Started by the JobScheduler (src/jobs/job-scheduler.ts) where the job is handled; no producer. */
@@ -67,7 +65,6 @@ export type CronSetting = { [K in keyof EnvironmentVariables]-?: K extends `${st
 
 /** Where each job runs. The mapped type makes a job without a definition a compile error. */
 export const JOBS: { readonly [N in JobName]: JobDefinition } = {
-  'send-email': { queue: 'mail', concurrency: 4 },
   'password-reset': { queue: 'mail', concurrency: 2 },
   'order-event': { queue: 'orders', concurrency: 4 },
   'order-effects': { queue: 'orders', concurrency: 2 },

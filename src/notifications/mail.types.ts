@@ -5,12 +5,6 @@ export interface EmailMessage {
   html?: string;
 }
 
-export interface SendEmailJob {
-  message: EmailMessage;
-  /** One email per key, however often the job is retried or re-enqueued. */
-  dedupeKey: string;
-}
-
 /**
  * Only the address: the worker looks the account up and makes the token, so the request that
  * asked reveals nothing (same work whether or not the account exists) and no token sits in Redis

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
+import { PasswordHasher } from '../../src/auth/password-hasher';
+import { UsersService } from '../../src/users/users.service';
 import type { TestApp } from './test-app';
 
 export interface Account {
@@ -23,6 +25,19 @@ export async function registerCustomer(t: TestApp, tag = 'customer', name = tag)
   const password = 'correct horse battery';
   const res = await request(t.http).post('/api/v1/auth/register').send({ email, password, name }).expect(201);
   return { id: res.body.user.id, email, password, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken };
+}
+
+/**
+ * Many fresh customer accounts at once, straight through the UsersService: one argon2 hash shared
+ * by all (the API would hash each, at most 4 at a time per process). For tests that only need
+ * addresses with an account behind them, e.g. one password-reset email each.
+ */
+export async function createAccounts(t: TestApp, tag: string, count: number): Promise<string[]> {
+  const passwordHash = await t.app.get(PasswordHasher, { strict: false }).hash('correct horse battery');
+  const users = t.app.get(UsersService, { strict: false });
+  const emails = Array.from({ length: count }, (_, i) => uniqueEmail(`${tag}-${i}`));
+  await Promise.all(emails.map((email, i) => users.create({ email, name: `${tag} ${i}`, passwordHash })));
+  return emails;
 }
 
 export async function login(t: TestApp, email: string, password: string): Promise<Account> {
