@@ -130,15 +130,40 @@ installed_paypal_mock() { [[ -f $PAYPAL_MOCK_SCRIPT && $(_shop_node_major) == 24
 install_paypal_mock() { ensure_node; }
 
 # --- schemathesis: PyPI, in its own virtual environment (a test tool, not a server) ------------
+# CPython 3.11.0-3.11.7 and 3.12.0 raise "SystemError: AST constructor recursion depth mismatch"
+# from ast.parse deep in a call stack (CPython gh-106905), which hypothesis does when it describes
+# a filter inside schemathesis's coverage phase: the fuzz run then dies with a runtime error on a
+# few operations. So the venv is made from the first interpreter without that bug: python3 itself,
+# a python3.13/python3.12 on PATH, or one that pyenv keeps; python3 as the last resort.
+_python_without_ast_bug() {
+  "$1" -c 'import sys; v = sys.version_info[:3]; sys.exit(0 if v >= (3, 12, 1) or (3, 11, 8) <= v < (3, 12) else 1)' 2>/dev/null
+}
+
+schemathesis_python() {
+  local candidate
+  for candidate in python3 python3.13 python3.12 "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.1[2-9]*/bin/python3; do
+    command -v "$candidate" >/dev/null 2>&1 || continue
+    if _python_without_ast_bug "$candidate"; then
+      command -v "$candidate"
+      return
+    fi
+  done
+  command -v python3
+}
+
 installed_schemathesis() {
-  [[ $("$SCHEMATHESIS_BIN" --version 2>/dev/null) == "schemathesis, version $SCHEMATHESIS_VERSION" ]]
+  [[ $("$SCHEMATHESIS_BIN" --version 2>/dev/null) == "schemathesis, version $SCHEMATHESIS_VERSION" ]] || return 1
+  _python_without_ast_bug "$STACK_CACHE_DIR/schemathesis/bin/python" && return 0
+  # Made from the bugged python3 earlier: install again if a better interpreter is here now.
+  ! _python_without_ast_bug "$(schemathesis_python)"
 }
 
 install_schemathesis() {
   need python3
-  local venv=$STACK_CACHE_DIR/schemathesis
+  local venv=$STACK_CACHE_DIR/schemathesis python
+  python=$(schemathesis_python)
   # Debian splits venv's pip bootstrap into python3-venv.
-  if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+  if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
     ((EUID == 0)) || die "python3 cannot create virtual environments: sudo apt-get install python3-venv"
     export DEBIAN_FRONTEND=noninteractive
     apt-get -o DPkg::Lock::Timeout=300 update -q </dev/null 8>&- 9>&-
@@ -146,7 +171,7 @@ install_schemathesis() {
   fi
   # A fresh environment each time, so a half-finished or older install never lingers.
   rm -rf "$venv"
-  python3 -m venv "$venv"
+  "$python" -m venv "$venv"
   "$venv/bin/pip" install --disable-pip-version-check -q "schemathesis==$SCHEMATHESIS_VERSION"
 }
 
