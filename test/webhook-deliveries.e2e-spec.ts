@@ -3,12 +3,14 @@ import type { Queue } from 'bull';
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Types } from 'mongoose';
 import request from 'supertest';
 import { Account, bearer, registerCustomer } from './support/accounts';
 import { createShopApp, paymentSucceeded, Shop } from './support/shop';
 import type { TestApp } from './support/test-app';
 import { waitFor } from './support/wait';
 import { WebhookDeliveries } from '../src/webhooks/webhook-deliveries';
+import { WebhookLogPruning } from '../src/webhooks/webhook-log-pruning';
 
 interface Delivery {
   id: string;
@@ -184,5 +186,26 @@ describe('Outgoing webhooks: deliveries', () => {
     await t.app.get(WebhookDeliveries).fanOut({ orderId: order.id, eventId: delivery.eventId, type: 'OrderPlaced', sequence: sent.body.sequence, at: sent.body.createdAt });
     expect(await deliveries(hook.id)).toHaveLength(1);
     expect(await stored()).toBe(before);
+  });
+
+  it('the prune deletes deliveries older than WEBHOOK_LOG_DAYS (30) and keeps the recent ones', async () => {
+    const hook = await endpoint(receiver.url('/pruned'), ['order.placed']);
+    const { id: productId } = await shop.createProduct({ stock: 5 });
+    for (const name of ['hook-old', 'hook-edge', 'hook-new']) await shop.placeOrder(await registerCustomer(t, name), [[productId, 1]]);
+    const [newest, edge, oldest] = await settled(hook.id, 3);
+    const now = new Date();
+    const day = 24 * 60 * 60 * 1000;
+    const age = (id: string, ms: number) =>
+      t.connection.collection('webhook_deliveries').updateOne({ _id: new Types.ObjectId(id) }, { $set: { createdAt: new Date(now.getTime() - ms) } });
+    await age(oldest.id, 30 * day + 60_000);
+    await age(edge.id, 30 * day - 60_000);
+
+    const pruning = t.app.get(WebhookLogPruning);
+    expect(await pruning.prune(now)).toBeGreaterThanOrEqual(1);
+    expect((await deliveries(hook.id)).map((item) => item.id)).toEqual([newest.id, edge.id]);
+    expect(await pruning.prune(now)).toBe(0);
+    // Two minutes later the edge one is past 30 days too.
+    await pruning.prune(new Date(now.getTime() + 120_000));
+    expect((await deliveries(hook.id)).map((item) => item.id)).toEqual([newest.id]);
   });
 });
