@@ -9,8 +9,9 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
  * The `webhook-log-prune` job, every hour (job registry): deletes the deliveries made more than
- * WEBHOOK_LOG_DAYS before `now`, attempts and all, whatever their status (a delivery still
- * pending that long belongs to a paused endpoint; its late attempt finds it gone and stops).
+ * WEBHOOK_LOG_DAYS before `now`, attempts and all, whatever their status: one still pending
+ * that long (a paused endpoint, or a retry schedule stretched past the log's life) is stale news,
+ * and its late attempt finds it gone and stops.
  * Idempotent, so two workers running it at once delete nothing twice.
  */
 @Injectable()
