@@ -58,7 +58,7 @@ describe('Job registry at start-up', () => {
       expect(worker.get(JobsExplorer).declaredJobs()).toEqual(expect.arrayContaining(api.get(JobsExplorer).declaredJobs()));
       expect(worker.get(JobsExplorer).declaredJobs()).toEqual(expect.arrayContaining(['order-event', 'order-effects', 'password-reset']));
       // The scheduled jobs are in the registry like any other; only the worker takes backups.
-      expect(worker.get(JobsExplorer).declaredJobs()).toEqual(expect.arrayContaining(['orders-maintenance', 'scheduled-backup']));
+      expect(worker.get(JobsExplorer).declaredJobs()).toEqual(expect.arrayContaining(['orders-maintenance', 'webhook-log-prune', 'scheduled-backup']));
       expect(api.get(JobsExplorer).declaredJobs()).not.toContain('scheduled-backup');
     } finally {
       await Promise.all([api.close(), worker.close()]);

@@ -1,14 +1,18 @@
 import { getQueueToken } from '@nestjs/bull';
 import type { Queue } from 'bull';
+import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Types } from 'mongoose';
 import request from 'supertest';
 import { Account, bearer, registerCustomer } from './support/accounts';
 import { createShopApp, paymentSucceeded, Shop } from './support/shop';
 import type { TestApp } from './support/test-app';
-import { waitFor } from './support/wait';
+import { freePort, waitFor } from './support/wait';
 import { WebhookDeliveries } from '../src/webhooks/webhook-deliveries';
+import { WebhookLogPruning } from '../src/webhooks/webhook-log-pruning';
 
 interface Delivery {
   id: string;
@@ -184,5 +188,60 @@ describe('Outgoing webhooks: deliveries', () => {
     await t.app.get(WebhookDeliveries).fanOut({ orderId: order.id, eventId: delivery.eventId, type: 'OrderPlaced', sequence: sent.body.sequence, at: sent.body.createdAt });
     expect(await deliveries(hook.id)).toHaveLength(1);
     expect(await stored()).toBe(before);
+  });
+
+  it('the prune deletes deliveries older than WEBHOOK_LOG_DAYS (30) and keeps the recent ones', async () => {
+    const hook = await endpoint(receiver.url('/pruned'), ['order.placed']);
+    const { id: productId } = await shop.createProduct({ stock: 5 });
+    for (const name of ['hook-old', 'hook-edge', 'hook-new']) await shop.placeOrder(await registerCustomer(t, name), [[productId, 1]]);
+    const [newest, edge, oldest] = await settled(hook.id, 3);
+    const now = new Date();
+    const day = 24 * 60 * 60 * 1000;
+    const age = (id: string, ms: number) =>
+      t.connection.collection('webhook_deliveries').updateOne({ _id: new Types.ObjectId(id) }, { $set: { createdAt: new Date(now.getTime() - ms) } });
+    await age(oldest.id, 30 * day + 60_000);
+    await age(edge.id, 30 * day - 60_000);
+
+    const pruning = t.app.get(WebhookLogPruning);
+    expect(await pruning.prune(now)).toBeGreaterThanOrEqual(1);
+    expect((await deliveries(hook.id)).map((item) => item.id)).toEqual([newest.id, edge.id]);
+    expect(await pruning.prune(now)).toBe(0);
+    // Two minutes later the edge one is past 30 days too.
+    await pruning.prune(new Date(now.getTime() + 120_000));
+    expect((await deliveries(hook.id)).map((item) => item.id)).toEqual([newest.id]);
+  });
+
+  it('the receiver script (scripts/webhook-receiver.mjs) prints each delivery and tells a valid signature from a forged one', async () => {
+    const port = await freePort();
+    const hook = await endpoint(`http://127.0.0.1:${port}/shop`, ['order.placed']);
+    const script = spawn(process.execPath, [join(__dirname, '..', 'scripts', 'webhook-receiver.mjs'), '--port', String(port)], {
+      env: { PATH: process.env.PATH ?? '', WEBHOOK_SECRET: hook.secret },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    script.stdout.on('data', (chunk) => (output += chunk));
+    script.stderr.on('data', (chunk) => (output += chunk));
+    const exit = new Promise<number | null>((resolve) => script.once('exit', resolve));
+    try {
+      await waitFor(async () => output.includes('webhook receiver listening'), 'the receiver script to listen');
+      const { id: productId } = await shop.createProduct({ stock: 5 });
+      const order = await shop.placeOrder(await registerCustomer(t, 'hook-script'), [[productId, 1]]);
+      const [delivery] = await settled(hook.id, 1);
+      expect(delivery.status).toBe('delivered');
+      await waitFor(async () => output.includes(`id=${delivery.eventId}`), 'the script to print the delivery');
+      expect(output).toContain(`POST /shop id=${delivery.eventId} type=order.placed sequence=1 valid`);
+      expect(output).toContain(`"id":"${order.id}"`);
+
+      const forged = await fetch(`http://127.0.0.1:${port}/shop`, {
+        method: 'POST',
+        headers: { 'shop-webhook-id': 'forged-1', 'shop-webhook-timestamp': String(Math.floor(Date.now() / 1000)), 'shop-webhook-signature': `v1=${'0'.repeat(64)}` },
+        body: JSON.stringify({ id: 'forged-1', type: 'order.paid', sequence: 9, data: {} }),
+      });
+      expect(forged.status).toBe(400);
+      expect(output).toContain('id=forged-1 type=order.paid sequence=9 invalid (bad signature)');
+    } finally {
+      script.kill('SIGTERM');
+    }
+    expect(await exit).toBe(0);
   });
 });

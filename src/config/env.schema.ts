@@ -371,6 +371,12 @@ export class EnvironmentVariables {
   @Min(100)
   @Max(3_600_000)
   WEBHOOK_BACKOFF_MS: number = 120_000;
+
+  /** Days a webhook delivery (with its attempts) stays in the delivery log before the hourly prune deletes it. */
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  WEBHOOK_LOG_DAYS: number = 30;
   /**
    * Private bucket of the database backups. Never the image bucket: that one is publicly
    * readable, and a backup holds every customer's data.

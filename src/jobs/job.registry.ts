@@ -30,6 +30,8 @@ export interface JobPayloads {
   'webhook-fanout': OrderWebhookJob;
   /** One attempt to send a delivery; retried with backoff up to WEBHOOK_MAX_ATTEMPTS. */
   'webhook-delivery': { deliveryId: string };
+  /** Every hour (WebhookLogPruning): deletes deliveries older than WEBHOOK_LOG_DAYS. No payload. */
+  'webhook-log-prune': Record<string, never>;
   /** The database backup at each BACKUP_CRON occurrence (BackupSchedule, worker only). No payload. */
   'scheduled-backup': Record<string, never>;
 }
@@ -72,6 +74,7 @@ export const JOBS: { readonly [N in JobName]: JobDefinition } = {
   // Their own queue: a slow receiver (up to 10 s per attempt) never holds a slot order effects need.
   'webhook-fanout': { queue: 'webhooks', concurrency: 2 },
   'webhook-delivery': { queue: 'webhooks', concurrency: 8 },
+  'webhook-log-prune': { queue: 'webhooks', concurrency: 1, schedule: { everyMs: 3_600_000 } },
   'scheduled-backup': {
     queue: 'backups',
     concurrency: 1,

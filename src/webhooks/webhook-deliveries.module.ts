@@ -5,9 +5,10 @@ import { OrderLifecycleModule } from '../orders/order-lifecycle.module';
 import { WebhookDelivery, WebhookDeliverySchema } from './schemas/webhook-delivery.schema';
 import { WebhookEndpoint, WebhookEndpointSchema } from './schemas/webhook-endpoint.schema';
 import { WebhookDeliveries } from './webhook-deliveries';
+import { WebhookLogPruning } from './webhook-log-pruning';
 
 /**
- * The `webhook-fanout` and `webhook-delivery` handlers. Loaded by the API and the worker, as
+ * The `webhook-fanout`, `webhook-delivery` and `webhook-log-prune` handlers. Loaded by the API and the worker, as
  * every process that loads the order lifecycle (whose relay produces `webhook-fanout`) must.
  */
 @Module({
@@ -17,9 +18,9 @@ import { WebhookDeliveries } from './webhook-deliveries';
       { name: WebhookDelivery.name, schema: WebhookDeliverySchema },
     ]),
     OrderLifecycleModule,
-    JobsModule.forFeature(['webhook-fanout', 'webhook-delivery']),
+    JobsModule.forFeature(['webhook-fanout', 'webhook-delivery', 'webhook-log-prune']),
   ],
-  providers: [WebhookDeliveries],
+  providers: [WebhookDeliveries, WebhookLogPruning],
   exports: [WebhookDeliveries, MongooseModule],
 })
 export class WebhookDeliveriesModule {}

@@ -54,3 +54,5 @@ export type WebhookDeliveryDocument = HydratedDocument<WebhookDelivery>;
 export const WebhookDeliverySchema = SchemaFactory.createForClass(WebhookDelivery);
 WebhookDeliverySchema.index({ eventId: 1, endpointId: 1 }, { unique: true });
 WebhookDeliverySchema.index({ endpointId: 1, createdAt: -1, _id: -1 });
+// The hourly prune deletes by age (WebhookLogPruning).
+WebhookDeliverySchema.index({ createdAt: 1 });
