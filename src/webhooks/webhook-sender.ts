@@ -79,6 +79,9 @@ export function sendWebhook(url: string, headers: Record<string, string>, body: 
       {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body).toString(), 'user-agent': 'shop-backend-webhooks', ...headers },
+        // A connection of its own every time: a socket from the process's shared keep-alive pool
+        // was opened without the lookup check below (seen in a test), so it could reach inside.
+        agent: false,
         ...(publicOnly && { lookup: publicOnlyLookup }),
       },
       (response) => {
