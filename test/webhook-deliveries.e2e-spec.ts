@@ -238,6 +238,8 @@ describe('Outgoing webhooks: deliveries', () => {
         body: JSON.stringify({ id: 'forged-1', type: 'order.paid', sequence: 9, data: {} }),
       });
       expect(forged.status).toBe(400);
+      // The script's stdout reaches us through a pipe, possibly after its HTTP answer: wait for the line.
+      await waitFor(async () => output.includes('id=forged-1'), 'the script to print the forged delivery');
       expect(output).toContain('id=forged-1 type=order.paid sequence=9 invalid (bad signature)');
     } finally {
       script.kill('SIGTERM');
