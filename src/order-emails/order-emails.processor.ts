@@ -7,6 +7,8 @@ import { UsersService } from '../users/users.service';
 import type { EmailMessage } from '../notifications/mail.types';
 import { inertUserText, MailTemplates, type OrderEmailContext } from '../notifications/mail-templates';
 import { MailerService } from '../notifications/mailer.service';
+import { describeOptions } from '../products/variants';
+import type { OrderLine } from '../orders/schemas/order.schema';
 
 export type OrderEmailOutcome = 'sent' | 'already-sent' | 'no-order' | 'no-customer' | 'no-email';
 
@@ -58,7 +60,7 @@ export class OrderEmailsProcessor {
           'order-placed',
           {
             ...base,
-            lines: order.items.map((line) => ({ title: line.title, quantity: line.quantity, unitPrice: money(line.price), lineTotal: money(line.lineTotal) })),
+            lines: order.items.map((line) => ({ title: lineTitle(line), quantity: line.quantity, unitPrice: money(line.price), lineTotal: money(line.lineTotal) })),
             subtotal: money(order.subtotal),
             shipping: money(order.shippingTotal),
           },
@@ -86,4 +88,10 @@ function refundOf(order: OrderRecord, money: (minor: number) => string): { amoun
   if (refund) return { amount: money(refund.amount), completed: refund.state === 'succeeded' };
   if (status === 'succeeded') return { amount: money(order.total), completed: false };
   return null;
+}
+
+/** The title with the variant's option values, e.g. `T-Shirt (Size: M, Color: Red)`. */
+function lineTitle(line: Pick<OrderLine, 'title' | 'options'>): string {
+  const options = describeOptions(line.options);
+  return options ? `${line.title} (${options})` : line.title;
 }

@@ -213,7 +213,12 @@ export class OrderStore {
 
 /** The order's lines as the inventory counts them. */
 export function stockLinesOf(order: OrderRecord): StockLine[] {
-  return order.items.map((line) => ({ productId: line.productId.toHexString(), quantity: line.quantity }));
+  return order.items.map((line) => ({
+    productId: line.productId.toHexString(),
+    // Lines from before variants sold the default variant, whose id is the product's.
+    variantId: (line.variantId ?? line.productId).toHexString(),
+    quantity: line.quantity,
+  }));
 }
 
 export function outboxEntry(type: OrderEventType, at: Date, sequence?: number): OutboxEntry {

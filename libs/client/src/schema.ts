@@ -287,6 +287,75 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/admin/products/{id}/variants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new variant; an option value the product does not declare → 400, a taken combination or sku → 409. */
+        post: operations["AdminProductsController_addVariant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/products/{id}/variants/{variantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Archives the variant: no longer sold or listed; past orders keep their copies. */
+        delete: operations["AdminProductsController_archiveVariant"];
+        options?: never;
+        head?: never;
+        /** Any of sku, price, stock (the counted quantity on hand), imageIds, status, maxPerOrder; a taken sku → 409. */
+        patch: operations["AdminProductsController_updateVariant"];
+        trace?: never;
+    };
+    "/api/v1/admin/products/{id}/variants/{variantId}/stock-adjustments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Receipts (+) and write-offs (−) of one variant's units on hand; below what orders hold → 409. */
+        post: operations["AdminProductsController_adjustVariantStock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/products/{id}/stock-movements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every allocation, release, shipment, adjustment and count of the product's variants, newest first. */
+        get: operations["AdminProductsController_stockMovements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/admin/products/{id}/images": {
         parameters: {
             query?: never;
@@ -419,10 +488,15 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
+        /** Removes the line its `variantId` names, or the `productId` of a product with one variant. */
         delete: operations["CartController_remove"];
         options?: never;
         head?: never;
-        /** Sets a line's quantity (0 removes it); more than is sellable → 409 with `available`, more than the product's `maxPerOrder` → 409 naming it. */
+        /**
+         * Sets a line's quantity (0 removes it). The path names the line by its `variantId`, or by the
+         *     `productId` of a product with one variant. More than is sellable → 409 with `available`,
+         *     more than the variant's `maxPerOrder` → 409 naming it.
+         */
         patch: operations["CartController_update"];
         trace?: never;
     };
@@ -922,9 +996,37 @@ export interface components {
              */
             role: "customer" | "admin";
         };
+        PriceRangeResponseDto: {
+            min: number;
+            max: number;
+        };
         ProductImageResponseDto: {
             id: string;
             url: string;
+        };
+        ProductOptionResponseDto: {
+            name: string;
+            values: string[];
+        };
+        VariantResponseDto: {
+            /** @description Option name → value; `{}` for a product's default variant. */
+            options: {
+                [key: string]: string;
+            };
+            id: string;
+            sku: string;
+            /** @description Minor units. */
+            price: number;
+            /** @description Sellable units (0 when archived). */
+            stock: number;
+            imageIds: string[];
+            /**
+             * @description `archived`: no longer sold or listed.
+             * @enum {string}
+             */
+            status: "active" | "archived";
+            /** @description Most units of this variant per order, when it has a limit of its own. */
+            maxPerOrder?: number;
         };
         ProductResponseDto: {
             id: string;
@@ -935,13 +1037,19 @@ export interface components {
             /** @description Category slug. */
             category: string;
             tags: string[];
-            /** @description Minor units. */
+            /** @description Minor units: the lowest price of the active variants. */
             price: number;
+            /** @description Lowest and highest price of the active variants. */
+            priceRange: components["schemas"]["PriceRangeResponseDto"];
             /** @description Store currency, ISO 4217 lower case. */
             currency: string;
-            /** @description Sellable units: on hand minus what orders hold, never below 0. */
+            /** @description Sellable units of the active variants: on hand minus what orders hold, never below 0. */
             stock: number;
             images: components["schemas"]["ProductImageResponseDto"][];
+            /** @description The options the variants are made of (empty for a product sold as one thing). */
+            options: components["schemas"]["ProductOptionResponseDto"][];
+            /** @description Public reads list the active variants; admin reads every one. */
+            variants: components["schemas"]["VariantResponseDto"][];
             /** @description Mean rating (1–5, unrounded) of the visible reviews; 0 without any. */
             ratingAverage: number;
             /** @description How many visible reviews. */
@@ -960,16 +1068,44 @@ export interface components {
             name: string;
             slug: string;
         };
+        ProductOptionDto: {
+            /** @description e.g. `Size` */
+            name: string;
+            /** @description e.g. `["S", "M", "L"]` */
+            values: string[];
+        };
+        CreateVariantDto: {
+            /** @description A value for every option of the product, each one it declares. */
+            options: {
+                [key: string]: string;
+            };
+            /** @description Unique in the store, compared case-insensitively. */
+            sku: string;
+            /** @description Minor units of the store currency. */
+            price: number;
+            /** @description Opening units on hand. */
+            stock: number;
+            /** @description Ids of the product's images that show this variant. */
+            imageIds?: string[];
+            /** @description Most units of this variant per order, 1–999; omitted: the product's `maxPerOrder`, then MAX_UNITS_PER_LINE. */
+            maxPerOrder?: number;
+        };
         CreateProductDto: {
             title: string;
             description: string;
             brand: string;
             /** @description Slug of an existing category. */
             category: string;
-            /** @description Price in minor units of the store currency (1999 = 19.99). */
-            price: number;
-            /** @description Units on hand: on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). In writes `stock` has always meant this; `stockOnHand` is the same count under the name admin reads give it (in reads `stock` is the sellable quantity). */
-            stock: number;
+            /** @description Price in minor units of the store currency (1999 = 19.99) of the default variant; required unless `variants` are given (then leave it out). */
+            price?: number;
+            /** @description Units on hand of the default variant, required unless `variants` are given (then leave it out): on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). In writes `stock` has always meant this; `stockOnHand` is the same count under the name admin reads give it (in reads `stock` is the sellable quantity). */
+            stock?: number;
+            /** @description The default variant's sku (without `variants`); omitted: the product's slug. */
+            sku?: string;
+            /** @description Up to 3 options (Size, Color, …), each with up to 50 values. */
+            options?: components["schemas"]["ProductOptionDto"][];
+            /** @description The variants on sale, one per combination of option values that exists; without it, `price` and `stock` make the one default variant. */
+            variants?: components["schemas"]["CreateVariantDto"][];
             /** @description The same count as `stock`, by the name admin reads give it. On update either name will do; on create `stock` stays required. Both given with different values → 400. */
             stockOnHand?: number;
             tags?: string[];
@@ -981,6 +1117,30 @@ export interface components {
             /** @description Most units one order (and one cart line) may hold, 1–999; omitted: the store's MAX_UNITS_PER_LINE. */
             maxPerOrder?: number;
         };
+        AdminVariantResponseDto: {
+            /** @description Option name → value; `{}` for a product's default variant. */
+            options: {
+                [key: string]: string;
+            };
+            id: string;
+            sku: string;
+            /** @description Minor units. */
+            price: number;
+            /** @description Sellable units (0 when archived). */
+            stock: number;
+            imageIds: string[];
+            /**
+             * @description `archived`: no longer sold or listed.
+             * @enum {string}
+             */
+            status: "active" | "archived";
+            /** @description Most units of this variant per order, when it has a limit of its own. */
+            maxPerOrder?: number;
+            /** @description Units on the shelf. */
+            stockOnHand: number;
+            /** @description Units held by orders not shipped yet. */
+            stockAllocated: number;
+        };
         AdminProductResponseDto: {
             id: string;
             title: string;
@@ -990,13 +1150,17 @@ export interface components {
             /** @description Category slug. */
             category: string;
             tags: string[];
-            /** @description Minor units. */
+            /** @description Minor units: the lowest price of the active variants. */
             price: number;
+            /** @description Lowest and highest price of the active variants. */
+            priceRange: components["schemas"]["PriceRangeResponseDto"];
             /** @description Store currency, ISO 4217 lower case. */
             currency: string;
-            /** @description Sellable units: on hand minus what orders hold, never below 0. */
+            /** @description Sellable units of the active variants: on hand minus what orders hold, never below 0. */
             stock: number;
             images: components["schemas"]["ProductImageResponseDto"][];
+            /** @description The options the variants are made of (empty for a product sold as one thing). */
+            options: components["schemas"]["ProductOptionResponseDto"][];
             /** @description Mean rating (1–5, unrounded) of the visible reviews; 0 without any. */
             ratingAverage: number;
             /** @description How many visible reviews. */
@@ -1013,6 +1177,8 @@ export interface components {
             stockOnHand: number;
             /** @description Units held by orders not shipped yet. */
             stockAllocated: number;
+            /** @description Every variant, archived ones too, with where its stock is. */
+            variants: components["schemas"]["AdminVariantResponseDto"][];
         };
         AdminProductListResponseDto: {
             items: components["schemas"]["AdminProductResponseDto"][];
@@ -1026,9 +1192,9 @@ export interface components {
             brand?: string;
             /** @description Slug of an existing category. */
             category?: string;
-            /** @description Price in minor units of the store currency (1999 = 19.99). */
+            /** @description Price in minor units of the store currency (1999 = 19.99) of the default variant; required unless `variants` are given (then leave it out). */
             price?: number;
-            /** @description Units on hand: on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). In writes `stock` has always meant this; `stockOnHand` is the same count under the name admin reads give it (in reads `stock` is the sellable quantity). */
+            /** @description Units on hand of the default variant, required unless `variants` are given (then leave it out): on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). In writes `stock` has always meant this; `stockOnHand` is the same count under the name admin reads give it (in reads `stock` is the sellable quantity). */
             stock?: number;
             /** @description The same count as `stock`, by the name admin reads give it. On update either name will do; on create `stock` stays required. Both given with different values → 400. */
             stockOnHand?: number;
@@ -1046,6 +1212,39 @@ export interface components {
             delta: number;
             /** @description Why: "delivery from supplier", "damaged in storage", … */
             reason: string;
+        };
+        UpdateVariantDto: {
+            /** @description Unique in the store, compared case-insensitively. */
+            sku?: string;
+            /** @description Minor units of the store currency. */
+            price?: number;
+            /** @description Opening units on hand. */
+            stock?: number;
+            /** @description Ids of the product's images that show this variant. */
+            imageIds?: string[];
+            /** @description Most units of this variant per order, 1–999; omitted: the product's `maxPerOrder`, then MAX_UNITS_PER_LINE. */
+            maxPerOrder?: number;
+            /**
+             * @description `archived` takes the variant out of sale (as DELETE does); `active` puts it back.
+             * @enum {string}
+             */
+            status?: "active" | "archived";
+        };
+        StockMovementResponseDto: {
+            /**
+             * @description `opening` (stock a variant started with), `allocation`, `release`, `shipment`, `adjustment`, `count`.
+             * @enum {string}
+             */
+            kind: "allocation" | "release" | "shipment" | "adjustment" | "count" | "opening";
+            /** Format: date-time */
+            at: string;
+            variantId: string;
+            /** @description Units: sellable for allocation (−) and release (+); on hand for shipment (−), adjustment, count and opening. */
+            delta: number;
+            orderId?: string;
+            /** @description The admin who made an adjustment or count. */
+            actor?: string;
+            reason?: string;
         };
         CreateCategoryDto: {
             name: string;
@@ -1074,7 +1273,15 @@ export interface components {
             facets: components["schemas"]["SearchFacetsDto"];
         };
         CartItemResponseDto: {
+            /** @description The variant's option values, e.g. `{"Size": "M"}`; `{}` for a product sold as one thing. */
+            options: {
+                [key: string]: string;
+            };
             productId: string;
+            /** @description The variant this line holds. */
+            variantId: string;
+            /** @description The variant's sku (absent when it no longer exists). */
+            sku?: string;
             title: string;
             /** @description Current unit price, minor units. */
             price: number;
@@ -1084,7 +1291,7 @@ export interface components {
             /** @description Sellable units right now. */
             available: number;
             /**
-             * @description Set when the line blocks checkout: `unavailable` (the product was archived or removed),
+             * @description Set when the line blocks checkout: `unavailable` (the product or its variant was archived or removed),
              *     `out_of_stock`, or `insufficient_stock` (fewer units than the line asks for).
              * @enum {string}
              */
@@ -1100,6 +1307,8 @@ export interface components {
         };
         AddCartItemDto: {
             productId: string;
+            /** @description Which variant; required when the product has more than one (400 otherwise). */
+            variantId?: string;
             /** @description Units to add to the line (1–999 in the line overall). */
             quantity: number;
         };
@@ -1136,7 +1345,15 @@ export interface components {
             paymentProvider?: "stripe" | "paypal";
         };
         OrderLineResponseDto: {
+            /** @description The variant's option values at checkout, e.g. `{"Size": "M"}`; `{}` for a product sold as one thing. */
+            options: {
+                [key: string]: string;
+            };
             productId: string;
+            /** @description The variant sold (for orders from before variants: the product's default variant). */
+            variantId: string;
+            /** @description The variant's sku at checkout (absent on orders from before variants). */
+            sku?: string;
             title: string;
             /** @description Unit price at checkout, minor units. */
             price: number;
@@ -3184,6 +3401,477 @@ export interface operations {
             };
             /** @description The body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    AdminProductsController_addVariant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateVariantDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminProductResponseDto"];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Needs the role admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource, or not yours: an id in the body names none */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    AdminProductsController_archiveVariant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                variantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Needs the role admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    AdminProductsController_updateVariant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                variantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["UpdateVariantDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminProductResponseDto"];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Needs the role admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource, or not yours: an id in the body names none */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    AdminProductsController_adjustVariantStock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                variantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StockAdjustmentDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminProductResponseDto"];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Needs the role admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    AdminProductsController_stockMovements: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StockMovementResponseDto"][];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Needs the role admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource, or not yours */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,4 +1,4 @@
-import { OmitType } from '@nestjs/swagger';
+import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsMongoId, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import { IsTimestamp, PaginatedResponseDto, PaginationQueryDto, Trim } from '@app/common';
@@ -64,6 +64,13 @@ export class AdminOrderListQueryDto extends PaginationQueryDto {
 
 export class OrderLineResponseDto {
   productId!: string;
+  /** The variant sold (for orders from before variants: the product's default variant). */
+  variantId!: string;
+  /** The variant's sku at checkout (absent on orders from before variants). */
+  sku?: string;
+  /** The variant's option values at checkout, e.g. `{"Size": "M"}`; `{}` for a product sold as one thing. */
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } })
+  options!: Record<string, string>;
   title!: string;
   /** Unit price at checkout, minor units. */
   price!: number;
@@ -129,6 +136,9 @@ export function toOrderResponse(order: Order): OrderResponseDto {
     status: order.status as VisibleOrderStatus,
     items: order.items.map((line) => ({
       productId: line.productId.toHexString(),
+      variantId: (line.variantId ?? line.productId).toHexString(),
+      ...(line.sku && { sku: line.sku }),
+      options: { ...(line.options ?? {}) },
       title: line.title,
       price: line.price,
       quantity: line.quantity,

@@ -10,6 +10,17 @@ export class OrderLine {
   @Prop({ type: SchemaTypes.ObjectId, required: true })
   productId!: Types.ObjectId;
 
+  /** The variant sold; absent on orders from before variants, which sold the default variant (whose id is the product's). */
+  @Prop({ type: SchemaTypes.ObjectId })
+  variantId?: Types.ObjectId;
+
+  /** The variant's sku and option values at checkout. */
+  @Prop()
+  sku?: string;
+
+  @Prop({ type: SchemaTypes.Mixed })
+  options?: Record<string, string>;
+
   @Prop({ required: true })
   title!: string;
 
