@@ -14,7 +14,7 @@ export type OrderRecord = Order;
 /** What checkout writes to open an order in `placing`; the store adds status and the empty lists. */
 export type NewOrder = Pick<
   Order,
-  '_id' | 'number' | 'userId' | 'items' | 'subtotal' | 'shippingTotal' | 'total' | 'currency' | 'shippingAddress' | 'idempotencyScope' | 'requestHash'
+  '_id' | 'number' | 'userId' | 'email' | 'items' | 'subtotal' | 'shippingTotal' | 'total' | 'currency' | 'shippingAddress' | 'idempotencyScope' | 'requestHash'
 > & { payment: Pick<Payment, 'provider'> };
 
 /** Fields a transition may set in the same write as the status. */

@@ -42,7 +42,7 @@ export class OrdersController {
     @Body() dto: CheckoutDto,
     @IdempotencyKey() idempotencyKey?: string,
   ): Promise<OrderResponseDto> {
-    return toOrderResponse(await this.checkoutService.checkout(user.id, dto, idempotencyKey));
+    return toOrderResponse(await this.checkoutService.checkout({ userId: user.id, email: user.email }, dto, idempotencyKey));
   }
 
   /** The caller's orders, newest first. */

@@ -1228,7 +1228,10 @@ export interface components {
             id: string;
             /** @description Short human-readable number, e.g. `ORD-000042`. */
             number: string;
-            userId: string;
+            /** @description The account's id; absent on a guest's order. */
+            userId?: string;
+            /** @description Where the order's emails go: the account's email at checkout, or the guest's. */
+            email?: string;
             /** @enum {string} */
             status: "cancelled" | "pending_payment" | "paid" | "processing" | "shipped" | "delivered";
             items: components["schemas"]["OrderLineResponseDto"][];

@@ -101,7 +101,10 @@ export class OrderResponseDto {
   id!: string;
   /** Short human-readable number, e.g. `ORD-000042`. */
   number!: string;
-  userId!: string;
+  /** The account's id; absent on a guest's order. */
+  userId?: string;
+  /** Where the order's emails go: the account's email at checkout, or the guest's. */
+  email?: string;
   status!: VisibleOrderStatus;
   items!: OrderLineResponseDto[];
   subtotal!: number;
@@ -125,7 +128,8 @@ export function toOrderResponse(order: Order): OrderResponseDto {
   return {
     id: order._id.toHexString(),
     number: order.number,
-    userId: order.userId.toHexString(),
+    ...(order.userId && { userId: order.userId.toHexString() }),
+    ...(order.email && { email: order.email }),
     status: order.status as VisibleOrderStatus,
     items: order.items.map((line) => ({
       productId: line.productId.toHexString(),
