@@ -55,6 +55,11 @@ export class OrderStore {
     return this.model.findOne({ _id: orderId, ...(userId && { userId }), ...PLACED }).lean<OrderRecord>().exec();
   }
 
+  /** A placed order by its number (order lookup). */
+  findPlacedByNumber(number: string): Promise<OrderRecord | null> {
+    return this.model.findOne({ number, ...PLACED }).lean<OrderRecord>().exec();
+  }
+
   findByIdempotencyScope(scope: string): Promise<OrderRecord | null> {
     return this.model.findOne({ idempotencyScope: scope }).lean<OrderRecord>().exec();
   }
@@ -138,6 +143,18 @@ export class OrderStore {
         { $set: { status: step.to, ...flatten(change.set), ...event?.set }, $push: push },
         { returnDocument: 'after' },
       )
+      .lean<OrderRecord>()
+      .exec();
+  }
+
+  /**
+   * A guest's order placed with `email` becomes the account's. One write conditioned on the order
+   * still belonging to no account, so two accounts (or two requests) cannot both take it. The
+   * order as written, or null when there is no such guest order.
+   */
+  claimGuestOrder(number: string, email: string, userId: string): Promise<OrderRecord | null> {
+    return this.model
+      .findOneAndUpdate({ number, email, userId: { $exists: false }, ...PLACED }, { $set: { userId: new Types.ObjectId(userId) } }, { returnDocument: 'after' })
       .lean<OrderRecord>()
       .exec();
   }
