@@ -25,8 +25,15 @@ const REPLAY_POLL_MS = 100;
 /** A replay whose first request failed (and gave its claim up) tries itself this often. */
 const CLAIM_ATTEMPTS = 3;
 
+/** Who checks out: an account, by its id and email. */
+export interface Customer {
+  userId: string;
+  email: string;
+}
+
 interface CheckoutRequest {
   userId: string;
+  email: string;
   lines: StockLine[];
   cartVersion: number;
   address: ShippingAddress;
@@ -59,9 +66,10 @@ export class CheckoutService {
     private readonly config: AppConfig,
   ) {}
 
-  async checkout(userId: string, dto: CheckoutDto, idempotencyKey?: string): Promise<OrderRecord> {
+  async checkout(customer: Customer, dto: CheckoutDto, idempotencyKey?: string): Promise<OrderRecord> {
+    const { userId } = customer;
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
-      const request = await this.describe(userId, dto);
+      const request = await this.describe(customer, dto);
       const scope = idempotencyKey ? `${userId}:${idempotencyKey}` : undefined;
       if (scope) {
         const earlier = await this.orders.findByIdempotencyScope(scope);
@@ -79,7 +87,7 @@ export class CheckoutService {
   }
 
   /** The cart and address as they are now, and their fingerprint. */
-  private async describe(userId: string, dto: CheckoutDto): Promise<CheckoutRequest> {
+  private async describe({ userId, email }: Customer, dto: CheckoutDto): Promise<CheckoutRequest> {
     if ((dto.addressId === undefined) === (dto.shippingAddress === undefined)) {
       throw new InvalidInputError('Give either addressId or shippingAddress');
     }
@@ -88,7 +96,7 @@ export class CheckoutService {
     const { lines, version } = await this.cart.snapshot(userId);
     const sorted = [...lines].sort((a, b) => a.productId.localeCompare(b.productId) || a.variantId.localeCompare(b.variantId));
     const hash = createHash('sha256').update(JSON.stringify({ lines: sorted, address, provider })).digest('hex');
-    return { userId, lines: sorted, cartVersion: version, address, provider, hash };
+    return { userId, email, lines: sorted, cartVersion: version, address, provider, hash };
   }
 
   /**
@@ -156,6 +164,7 @@ export class CheckoutService {
         _id: orderId,
         number,
         userId: new Types.ObjectId(request.userId),
+        email: request.email,
         items,
         ...totals,
         currency: this.config.get('STORE_CURRENCY'),

@@ -14,7 +14,7 @@ export type OrderRecord = Order;
 /** What checkout writes to open an order in `placing`; the store adds status and the empty lists. */
 export type NewOrder = Pick<
   Order,
-  '_id' | 'number' | 'userId' | 'items' | 'subtotal' | 'shippingTotal' | 'total' | 'currency' | 'shippingAddress' | 'idempotencyScope' | 'requestHash'
+  '_id' | 'number' | 'userId' | 'email' | 'items' | 'subtotal' | 'shippingTotal' | 'total' | 'currency' | 'shippingAddress' | 'idempotencyScope' | 'requestHash'
 > & { payment: Pick<Payment, 'provider'> };
 
 /** Fields a transition may set in the same write as the status. */
@@ -53,6 +53,11 @@ export class OrderStore {
   /** A placed order (not one a checkout is still placing), optionally only if it is the user's. */
   findPlaced(orderId: string, userId?: string): Promise<OrderRecord | null> {
     return this.model.findOne({ _id: orderId, ...(userId && { userId }), ...PLACED }).lean<OrderRecord>().exec();
+  }
+
+  /** A placed order by its number (order lookup). */
+  findPlacedByNumber(number: string): Promise<OrderRecord | null> {
+    return this.model.findOne({ number, ...PLACED }).lean<OrderRecord>().exec();
   }
 
   findByIdempotencyScope(scope: string): Promise<OrderRecord | null> {
@@ -138,6 +143,18 @@ export class OrderStore {
         { $set: { status: step.to, ...flatten(change.set), ...event?.set }, $push: push },
         { returnDocument: 'after' },
       )
+      .lean<OrderRecord>()
+      .exec();
+  }
+
+  /**
+   * A guest's order placed with `email` becomes the account's. One write conditioned on the order
+   * still belonging to no account, so two accounts (or two requests) cannot both take it. The
+   * order as written, or null when there is no such guest order.
+   */
+  claimGuestOrder(number: string, email: string, userId: string): Promise<OrderRecord | null> {
+    return this.model
+      .findOneAndUpdate({ number, email, userId: { $exists: false }, ...PLACED }, { $set: { userId: new Types.ObjectId(userId) } }, { returnDocument: 'after' })
       .lean<OrderRecord>()
       .exec();
   }

@@ -134,8 +134,16 @@ export class Order {
   @Prop({ required: true, unique: true })
   number!: string;
 
-  @Prop({ type: SchemaTypes.ObjectId, required: true })
-  userId!: Types.ObjectId;
+  /** The account the order belongs to; absent on a guest's order until a verified account claims it. */
+  @Prop({ type: SchemaTypes.ObjectId })
+  userId?: Types.ObjectId;
+
+  /**
+   * Where order emails go and what a lookup must name: the account's email at checkout, or the
+   * guest's (lower-cased). Absent on orders placed before it was recorded.
+   */
+  @Prop({ lowercase: true, trim: true })
+  email?: string;
 
   @Prop({ type: String, required: true, enum: ORDER_STATUSES })
   status!: OrderStatus;
