@@ -1217,6 +1217,11 @@ export interface components {
             /** @description An address for this order only; or give `addressId`. */
             shippingAddress?: components["schemas"]["ShippingAddressDto"];
             /**
+             * Format: email
+             * @description A guest checkout's email (required there, refused for an account): where the order's emails go, and what a lookup names.
+             */
+            email?: string;
+            /**
              * @description `stripe` (default); `paypal` only where PayPal is configured (PAYPAL_* settings), else 400.
              * @enum {string}
              */
@@ -4529,8 +4534,10 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description Same key from the same user → the same order, stock taken once */
+                /** @description Same key from the same user (a guest: the same cart token) → the same order, stock taken once */
                 "Idempotency-Key"?: string;
+                /** @description A guest checkout: the cart this token names, with `email` and `shippingAddress` in the body; ignored when Authorization is sent */
+                "X-Cart-Token"?: string;
             };
             path?: never;
             cookie?: never;
