@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
+import { randomBytes } from 'node:crypto';
 import { Model, Types } from 'mongoose';
-import { InvalidInputError, StateConflictError, isDuplicateKeyError, NotFoundError } from '@app/common';
+import { InvalidInputError, NotAuthenticatedError, StateConflictError, isDuplicateKeyError, NotFoundError } from '@app/common';
+import { sha256 } from '../access/sessions.service';
 import { AppConfig } from '../config/app-config';
 import { InventoryService, ProductForSale, StockLine, VariantForSale } from '../products/inventory.service';
 import { InsufficientStockError } from '../products/stock.errors';
@@ -12,6 +14,26 @@ import { Cart, CartLine } from './schemas/cart.schema';
 
 /** Re-reads after a concurrent change of the same cart before giving up with 409. */
 const WRITE_ATTEMPTS = 5;
+
+/** Who asks for a cart: an account, or a guest by the `X-Cart-Token` they carry (neither: nobody yet). */
+export interface CartCaller {
+  userId?: string;
+  cartToken?: string;
+}
+
+/** The cart a request works on (its owner id: the account's, or a guest cart's own), and a token just issued for it. */
+export interface CartOwner {
+  ownerId: string;
+  newToken?: string;
+}
+
+/**
+ * Whether two lines hold the same thing. Every comparison of lines across carts (the merge) goes
+ * through here, so that keying lines by variant is a change of this one function.
+ */
+export function sameLine(a: Pick<CartLine, 'productId' | 'variantId'>, b: Pick<CartLine, 'productId' | 'variantId'>): boolean {
+  return variantIdOf(a) === variantIdOf(b);
+}
 
 /** A cart's lines and the version they were read at. */
 export interface CartSnapshot {
@@ -96,6 +118,94 @@ export class CartService {
     await this.carts.updateOne({ userId, version }, { $set: { items: [] }, $inc: { version: 1 } });
   }
 
+  /**
+   * The cart the caller works on: the account's, else the live guest cart its token names (404
+   * when unknown, expired or merged). With `open`, a caller without either gets a new guest cart
+   * and its token (the first anonymous add); without, such a caller is not authenticated (401).
+   */
+  async ownerFor(caller: CartCaller, { open = false } = {}): Promise<CartOwner> {
+    if (caller.userId) return { ownerId: caller.userId };
+    if (caller.cartToken) return { ownerId: await this.guestCartOwner(caller.cartToken) };
+    if (open) return this.openGuestCart();
+    throw new NotAuthenticatedError('Log in, or send the X-Cart-Token of your cart');
+  }
+
+  /**
+   * A new, empty guest cart behind a random 256-bit token. Only the token's SHA-256 is stored: a
+   * copy of the database opens nobody's cart. The cart lives GUEST_CART_TTL_DAYS after its last use.
+   */
+  private async openGuestCart(): Promise<CartOwner> {
+    const token = randomBytes(32).toString('base64url');
+    const ownerId = new Types.ObjectId();
+    await this.carts.create({ userId: ownerId, guestTokenHash: sha256(token), guestExpiresAt: this.guestExpiry(), items: [], version: 1 });
+    return { ownerId: ownerId.toHexString(), newToken: token };
+  }
+
+  /** The owner id of the live guest cart the token names, its life extended (it is in use). */
+  private async guestCartOwner(token: string): Promise<string> {
+    const cart = await this.carts
+      .findOneAndUpdate(
+        { guestTokenHash: sha256(token), guestExpiresAt: { $gt: new Date() } },
+        { $set: { guestExpiresAt: this.guestExpiry() } },
+        { projection: { userId: 1 } },
+      )
+      .lean();
+    if (!cart) throw new NotFoundError('This cart token is unknown, expired, or its cart was merged into an account');
+    return cart.userId.toHexString();
+  }
+
+  private guestExpiry(): Date {
+    return new Date(Date.now() + this.config.get('GUEST_CART_TTL_DAYS') * 86_400_000);
+  }
+
+  /**
+   * Moves a guest cart into the account's (login or registration with its token). The token is
+   * consumed in the same conditional write that marks the guest cart merged, so of two logins
+   * racing with one token exactly one gets its lines, and a repeated login changes nothing. Then
+   * the lines are added to the account's cart: summed per line, capped at what is sellable (and
+   * the per-order limits), a capped line flagged. An unknown or used token merges nothing.
+   */
+  async mergeGuestCart(token: string, userId: string): Promise<void> {
+    const consumed = await this.carts
+      .findOneAndUpdate(
+        { guestTokenHash: sha256(token), guestExpiresAt: { $gt: new Date() } },
+        // The version too: a change of the guest cart racing this one fails and re-reads instead
+        // of landing in a cart already merged.
+        { $unset: { guestTokenHash: 1 }, $set: { mergedInto: new Types.ObjectId(userId) }, $inc: { version: 1 } },
+        { returnDocument: 'before' },
+      )
+      .lean();
+    if (!consumed || consumed.items.length === 0) return;
+    await this.change(userId, (items) => this.mergeLines(items, consumed.items));
+  }
+
+  /** The account's lines with the guest's added (see mergeGuestCart); a guest line nothing of which is sellable is left out. */
+  private async mergeLines(account: CartLine[], guest: CartLine[]): Promise<CartLine[]> {
+    const products = await this.inventory.forSale([...account, ...guest].map((line) => line.productId.toHexString()));
+    const storeLimit = this.config.get('MAX_UNITS_PER_LINE');
+    const maxLines = this.config.get('MAX_CART_LINES');
+    const merged = [...account];
+    for (const line of guest) {
+      const product = products.get(line.productId.toHexString());
+      const variant = product?.active ? product.variants.find((candidate) => candidate.id === variantIdOf(line)) : undefined;
+      const limit = variant?.active ? Math.min(variant.sellable, unitLimitOf(variant, storeLimit), MAX_LINE_QUANTITY) : 0;
+      const index = merged.findIndex((existing) => sameLine(existing, line));
+      const had = index >= 0 ? merged[index].quantity : 0;
+      const wanted = had + line.quantity;
+      // Never below what the account's line already held: the merge adds, it does not take away.
+      const quantity = Math.max(had, Math.min(wanted, limit));
+      const mergedLine: CartLine = {
+        productId: line.productId,
+        ...(line.variantId && { variantId: line.variantId }),
+        quantity,
+        ...(quantity < wanted && { cappedAtMerge: true }),
+      };
+      if (index >= 0) merged[index] = mergedLine;
+      else if (quantity > 0 && merged.length < maxLines) merged.push(mergedLine);
+    }
+    return merged;
+  }
+
   private async read(userId: string): Promise<{ items: CartLine[]; version: number; exists: boolean }> {
     const cart = await this.carts.findOne({ userId }).lean();
     return cart ? { items: cart.items, version: cart.version, exists: true } : { items: [], version: 0, exists: false };
@@ -171,7 +281,7 @@ export class CartService {
 }
 
 /** The variant a line holds: lines from before variants hold the default one, whose id is the product's. */
-export function variantIdOf(line: CartLine): string {
+export function variantIdOf(line: Pick<CartLine, 'productId' | 'variantId'>): string {
   return (line.variantId ?? line.productId).toHexString();
 }
 
@@ -202,6 +312,7 @@ function renderLine(line: CartLine, product: ProductForSale | undefined, variant
     ...((variant?.image ?? product?.image) && { image: variant?.image ?? product?.image }),
     available,
     ...(issue && { issue }),
+    ...(line.cappedAtMerge && { cappedAtMerge: true }),
   };
 }
 

@@ -182,6 +182,12 @@ export class EnvironmentVariables {
   @Max(10000)
   UNVERIFIED_ORDER_EMAILS_PER_HOUR: number = 5;
 
+  /** Days an anonymous cart (X-Cart-Token) lives after its last use. */
+  @IsInt()
+  @Min(1)
+  @Max(365)
+  GUEST_CART_TTL_DAYS: number = 30;
+
   /** How long browsers and shared caches may reuse an anonymous catalog read (Cache-Control max-age). */
   @IsInt()
   @Min(0)

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
-import { InvalidInputError, isDuplicateKeyError } from '@app/common';
+import { InvalidInputError, isDuplicateKeyError, NotAuthenticatedError } from '@app/common';
+import { sha256 } from '../access/sessions.service';
+import type { AuthUser } from '../access/current-user.decorator';
 import { CartFullError, OverLimitLine, PerOrderLimitError, unitLimitOf } from '../cart/cart-limits';
 import { CartService } from '../cart/cart.service';
 import { AppConfig } from '../config/app-config';
@@ -25,14 +27,25 @@ const REPLAY_POLL_MS = 100;
 /** A replay whose first request failed (and gave its claim up) tries itself this often. */
 const CLAIM_ATTEMPTS = 3;
 
-/** Who checks out: an account, by its id and email. */
-export interface Customer {
-  userId: string;
+/** Who asks to check out: an account, or a guest by the cart token they carry. */
+export interface CheckoutCaller {
+  user?: Pick<AuthUser, 'id' | 'email'>;
+  cartToken?: string;
+}
+
+/**
+ * Who checks out: an account (its own cart), or a guest (the cart their token names, and the
+ * email they give). `cartOwnerId` keys the cart and scopes the Idempotency-Key.
+ */
+interface Customer {
+  userId?: string;
+  cartOwnerId: string;
   email: string;
 }
 
 interface CheckoutRequest {
-  userId: string;
+  userId?: string;
+  cartOwnerId: string;
   email: string;
   lines: StockLine[];
   cartVersion: number;
@@ -66,11 +79,12 @@ export class CheckoutService {
     private readonly config: AppConfig,
   ) {}
 
-  async checkout(customer: Customer, dto: CheckoutDto, idempotencyKey?: string): Promise<OrderRecord> {
-    const { userId } = customer;
+  async checkout(caller: CheckoutCaller, dto: CheckoutDto, idempotencyKey?: string): Promise<OrderRecord> {
+    const customer = await this.customerOf(caller, dto);
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
       const request = await this.describe(customer, dto);
-      const scope = idempotencyKey ? `${userId}:${idempotencyKey}` : undefined;
+      // Per account, or for a guest per cart token (the cart's owner id).
+      const scope = idempotencyKey ? `${customer.cartOwnerId}:${idempotencyKey}` : undefined;
       if (scope) {
         const earlier = await this.orders.findByIdempotencyScope(scope);
         if (earlier) {
@@ -86,17 +100,34 @@ export class CheckoutService {
     throw new CheckoutInProgressError();
   }
 
+  /**
+   * An account checks out its cart under its email; a guest needs the cart token and gives an
+   * email (an address book is an account's). A guest's email that has an account is allowed: the
+   * order stays no account's until that account, verified, claims it.
+   */
+  private async customerOf({ user, cartToken }: CheckoutCaller, dto: CheckoutDto): Promise<Customer> {
+    if (user) {
+      if (dto.email !== undefined) throw new InvalidInputError('email is for guest checkout; an account\'s orders go to its own email');
+      return { userId: user.id, cartOwnerId: user.id, email: user.email };
+    }
+    if (!cartToken) throw new NotAuthenticatedError('Log in, or send the X-Cart-Token of your cart');
+    if (dto.email === undefined) throw new InvalidInputError('A guest checkout needs an email');
+    if (dto.addressId !== undefined) throw new InvalidInputError('A guest checkout gives shippingAddress, not addressId');
+    const { ownerId } = await this.cart.ownerFor({ cartToken });
+    return { cartOwnerId: ownerId, email: dto.email };
+  }
+
   /** The cart and address as they are now, and their fingerprint. */
-  private async describe({ userId, email }: Customer, dto: CheckoutDto): Promise<CheckoutRequest> {
+  private async describe({ userId, cartOwnerId, email }: Customer, dto: CheckoutDto): Promise<CheckoutRequest> {
     if ((dto.addressId === undefined) === (dto.shippingAddress === undefined)) {
       throw new InvalidInputError('Give either addressId or shippingAddress');
     }
-    const address = dto.addressId ? toPostalAddress(await this.addresses.get(userId, dto.addressId)) : toPostalAddress(dto.shippingAddress!);
+    const address = dto.addressId ? toPostalAddress(await this.addresses.get(userId!, dto.addressId)) : toPostalAddress(dto.shippingAddress!);
     const provider = this.payments.get(dto.paymentProvider ?? DEFAULT_PAYMENT_PROVIDER).name;
-    const { lines, version } = await this.cart.snapshot(userId);
+    const { lines, version } = await this.cart.snapshot(cartOwnerId);
     const sorted = [...lines].sort((a, b) => a.productId.localeCompare(b.productId) || a.variantId.localeCompare(b.variantId));
     const hash = createHash('sha256').update(JSON.stringify({ lines: sorted, address, provider })).digest('hex');
-    return { userId, email, lines: sorted, cartVersion: version, address, provider, hash };
+    return { userId, cartOwnerId, email, lines: sorted, cartVersion: version, address, provider, hash };
   }
 
   /**
@@ -163,7 +194,7 @@ export class CheckoutService {
       order = await this.orders.place({
         _id: orderId,
         number,
-        userId: new Types.ObjectId(request.userId),
+        ...(request.userId && { userId: new Types.ObjectId(request.userId) }),
         email: request.email,
         items,
         ...totals,
@@ -179,8 +210,9 @@ export class CheckoutService {
     }
     // After the key is ours (a retry with the same key waits for this order instead of being
     // refused) and before any stock is taken: at MAX_UNPAID_ORDERS the unplaced order goes.
+    const slotHolders = unpaidSlotHoldersOf(request);
     try {
-      await this.unpaidOrders.claim(request.userId, orderId);
+      await this.claimUnpaidSlots(slotHolders, orderId);
     } catch (error) {
       await this.orders.discardPlacing(orderId);
       throw error;
@@ -204,10 +236,34 @@ export class CheckoutService {
       });
     } catch (error) {
       await this.lifecycle.abandonPlacing(order);
-      await this.unpaidOrders.release(request.userId, orderId);
+      await Promise.all(slotHolders.map((holder) => this.unpaidOrders.release(holder, orderId)));
       throw error;
     }
-    await this.cart.clearIfUnchanged(request.userId, request.cartVersion);
+    await this.cart.clearIfUnchanged(request.cartOwnerId, request.cartVersion);
     return placed;
   }
+
+  /** One MAX_UNPAID_ORDERS slot from each holder, or none (the ones taken given back). */
+  private async claimUnpaidSlots(holders: string[], orderId: Types.ObjectId): Promise<void> {
+    const claimed: string[] = [];
+    try {
+      for (const holder of holders) {
+        await this.unpaidOrders.claim(holder, orderId);
+        claimed.push(holder);
+      }
+    } catch (error) {
+      await Promise.all(claimed.map((holder) => this.unpaidOrders.release(holder, orderId)));
+      throw error;
+    }
+  }
+}
+
+/**
+ * Whose MAX_UNPAID_ORDERS an order counts against: the account's; for a guest, both the cart
+ * token's (its cart's owner id) and the email's, so that neither new carts nor new addresses
+ * lift the cap. The email's holder is an id derived from its hash (slots are keyed by ids).
+ */
+function unpaidSlotHoldersOf(request: Pick<CheckoutRequest, 'userId' | 'cartOwnerId' | 'email'>): string[] {
+  if (request.userId) return [request.userId];
+  return [request.cartOwnerId, sha256(`guest-email:${request.email}`).slice(0, 24)];
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Ip, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
-import { mapPage, PaginationQueryDto, ParseObjectIdPipe, Public } from '@app/common';
+import { GuestAllowed, mapPage, PaginationQueryDto, ParseObjectIdPipe, Public } from '@app/common';
+import { ApiCartToken, CartToken } from '../cart/cart-caller.decorator';
 import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
 import { AlsoAnswers } from '../core/openapi-errors';
 import { CheckoutService } from './checkout.service';
@@ -33,6 +34,8 @@ export class OrdersController {
    * `Retry-After`; nothing taken either way.
    */
   @Post('checkout')
+  @GuestAllowed()
+  @ApiCartToken('A guest checkout: the cart this token names, with `email` and `shippingAddress` in the body; ignored when Authorization is sent')
   @AlsoAnswers({
     409: 'Short stock (`lines` names them, with `available`), a line above its product\'s units per order (`lines` with `maxPerOrder`), ' +
       'more than MAX_CART_LINES lines, or the same Idempotency-Key still being placed; nothing taken',
@@ -43,15 +46,16 @@ export class OrdersController {
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
-    description: 'Same key from the same user → the same order, stock taken once',
+    description: 'Same key from the same user (a guest: the same cart token) → the same order, stock taken once',
     schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN },
   })
   async checkout(
-    @CurrentUser() user: AuthUser,
+    @CurrentUser() user: AuthUser | undefined,
+    @CartToken() cartToken: string | undefined,
     @Body() dto: CheckoutDto,
     @IdempotencyKey() idempotencyKey?: string,
   ): Promise<OrderResponseDto> {
-    return toOrderResponse(await this.checkoutService.checkout({ userId: user.id, email: user.email }, dto, idempotencyKey));
+    return toOrderResponse(await this.checkoutService.checkout({ user, cartToken }, dto, idempotencyKey));
   }
 
   /** The caller's orders, newest first. */

@@ -236,6 +236,62 @@ export interface paths {
         patch: operations["AdminUsersController_changeRole"];
         trace?: never;
     };
+    "/api/v1/cart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The caller's cart at current prices; lines that block checkout carry an `issue`. */
+        get: operations["CartController_view"];
+        put?: never;
+        post?: never;
+        delete: operations["CartController_clear"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cart/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Adds units to a line; more than is sellable → 409 with `available`, more than the product's
+         *     `maxPerOrder` → 409 naming it, a new line beyond MAX_CART_LINES → 409 with `maxCartLines`.
+         *     Without `Authorization` and `X-Cart-Token`, opens a guest cart: its token comes back in the
+         *     `X-Cart-Token` header and as `cartToken`.
+         */
+        post: operations["CartController_add"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cart/items/{productId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["CartController_remove"];
+        options?: never;
+        head?: never;
+        /** Sets a line's quantity (0 removes it); more than is sellable → 409 with `available`, more than the product's `maxPerOrder` → 409 naming it. */
+        patch: operations["CartController_update"];
+        trace?: never;
+    };
     "/api/v1/products/{idOrSlug}": {
         parameters: {
             query?: never;
@@ -315,75 +371,6 @@ export interface paths {
         put?: never;
         /** Receipts (+) and write-offs (−) of units on hand, recorded with who and why; below what orders hold → 409. */
         post: operations["AdminProductsController_adjustStock"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/products/{id}/variants": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** A new variant; an option value the product does not declare → 400, a taken combination or sku → 409. */
-        post: operations["AdminProductsController_addVariant"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/products/{id}/variants/{variantId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Archives the variant: no longer sold or listed; past orders keep their copies. */
-        delete: operations["AdminProductsController_archiveVariant"];
-        options?: never;
-        head?: never;
-        /** Any of sku, price, stock (the counted quantity on hand), imageIds, status, maxPerOrder; a taken sku → 409. */
-        patch: operations["AdminProductsController_updateVariant"];
-        trace?: never;
-    };
-    "/api/v1/admin/products/{id}/variants/{variantId}/stock-adjustments": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Receipts (+) and write-offs (−) of one variant's units on hand; below what orders hold → 409. */
-        post: operations["AdminProductsController_adjustVariantStock"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/admin/products/{id}/stock-movements": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Every allocation, release, shipment, adjustment and count of the product's variants, newest first. */
-        get: operations["AdminProductsController_stockMovements"];
-        put?: never;
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -473,65 +460,6 @@ export interface paths {
         options?: never;
         head?: never;
         patch?: never;
-        trace?: never;
-    };
-    "/api/v1/cart": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** The caller's cart at current prices; lines that block checkout carry an `issue`. */
-        get: operations["CartController_view"];
-        put?: never;
-        post?: never;
-        delete: operations["CartController_clear"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/cart/items": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * Adds units to a line; more than is sellable → 409 with `available`, more than the product's
-         *     `maxPerOrder` → 409 naming it, a new line beyond MAX_CART_LINES → 409 with `maxCartLines`.
-         */
-        post: operations["CartController_add"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/cart/items/{productId}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** Removes the line its `variantId` names, or the `productId` of a product with one variant. */
-        delete: operations["CartController_remove"];
-        options?: never;
-        head?: never;
-        /**
-         * Sets a line's quantity (0 removes it). The path names the line by its `variantId`, or by the
-         *     `productId` of a product with one variant. More than is sellable → 409 with `available`,
-         *     more than the variant's `maxPerOrder` → 409 naming it.
-         */
-        patch: operations["CartController_update"];
         trace?: never;
     };
     "/api/v1/checkout": {
@@ -1073,37 +1001,51 @@ export interface components {
              */
             role: "customer" | "admin";
         };
-        PriceRangeResponseDto: {
-            min: number;
-            max: number;
+        CartItemResponseDto: {
+            productId: string;
+            title: string;
+            /** @description Current unit price, minor units. */
+            price: number;
+            quantity: number;
+            lineTotal: number;
+            image?: string;
+            /** @description Sellable units right now. */
+            available: number;
+            /**
+             * @description Set when the line blocks checkout: `unavailable` (the product was archived or removed),
+             *     `out_of_stock`, or `insufficient_stock` (fewer units than the line asks for).
+             * @enum {string}
+             */
+            issue?: "unavailable" | "out_of_stock" | "insufficient_stock";
+            /** @description True when merging a guest cart wanted more units than were sellable: the line holds what was. */
+            cappedAtMerge?: boolean;
+        };
+        CartResponseDto: {
+            items: components["schemas"]["CartItemResponseDto"][];
+            /** @description Sum of the line totals at current prices, minor units. */
+            subtotal: number;
+            currency: string;
+            /** @description False while any line has an `issue`. */
+            checkoutReady: boolean;
+            /**
+             * @description Only on the answer that opened an anonymous cart (also in the `X-Cart-Token` header): send it
+             *     as `X-Cart-Token` with every cart request, checkout, and the login or registration that should
+             *     take the cart over.
+             */
+            cartToken?: string;
+        };
+        AddCartItemDto: {
+            productId: string;
+            /** @description Units to add to the line (1–999 in the line overall). */
+            quantity: number;
+        };
+        UpdateCartItemDto: {
+            /** @description The line's new quantity; 0 removes it. */
+            quantity: number;
         };
         ProductImageResponseDto: {
             id: string;
             url: string;
-        };
-        ProductOptionResponseDto: {
-            name: string;
-            values: string[];
-        };
-        VariantResponseDto: {
-            /** @description Option name → value; `{}` for a product's default variant. */
-            options: {
-                [key: string]: string;
-            };
-            id: string;
-            sku: string;
-            /** @description Minor units. */
-            price: number;
-            /** @description Sellable units (0 when archived). */
-            stock: number;
-            imageIds: string[];
-            /**
-             * @description `archived`: no longer sold or listed.
-             * @enum {string}
-             */
-            status: "active" | "archived";
-            /** @description Most units of this variant per order, when it has a limit of its own. */
-            maxPerOrder?: number;
         };
         ProductResponseDto: {
             id: string;
@@ -1114,25 +1056,19 @@ export interface components {
             /** @description Category slug. */
             category: string;
             tags: string[];
-            /** @description Minor units: the lowest price of the active variants. */
+            /** @description Minor units. */
             price: number;
-            /** @description Lowest and highest price of the active variants. */
-            priceRange: components["schemas"]["PriceRangeResponseDto"];
             /** @description Store currency, ISO 4217 lower case. */
             currency: string;
-            /** @description Sellable units of the active variants: on hand minus what orders hold, never below 0. */
+            /** @description Sellable units: on hand minus what orders hold, never below 0. */
             stock: number;
             images: components["schemas"]["ProductImageResponseDto"][];
-            /** @description The options the variants are made of (empty for a product sold as one thing). */
-            options: components["schemas"]["ProductOptionResponseDto"][];
-            /** @description Public reads list the active variants; admin reads every one. */
-            variants: components["schemas"]["VariantResponseDto"][];
             /** @description Mean rating (1–5, unrounded) of the visible reviews; 0 without any. */
             ratingAverage: number;
             /** @description How many visible reviews. */
             ratingCount: number;
             /** @enum {string} */
-            status: "active" | "draft" | "archived";
+            status: "draft" | "active" | "archived";
             /** @description Most units one order may hold, when the product has a limit of its own (else the store's MAX_UNITS_PER_LINE). */
             maxPerOrder?: number;
             /** Format: date-time */
@@ -1145,44 +1081,16 @@ export interface components {
             name: string;
             slug: string;
         };
-        ProductOptionDto: {
-            /** @description e.g. `Size` */
-            name: string;
-            /** @description e.g. `["S", "M", "L"]` */
-            values: string[];
-        };
-        CreateVariantDto: {
-            /** @description A value for every option of the product, each one it declares. */
-            options: {
-                [key: string]: string;
-            };
-            /** @description Unique in the store, compared case-insensitively. */
-            sku: string;
-            /** @description Minor units of the store currency. */
-            price: number;
-            /** @description Opening units on hand. */
-            stock: number;
-            /** @description Ids of the product's images that show this variant. */
-            imageIds?: string[];
-            /** @description Most units of this variant per order, 1–999; omitted: the product's `maxPerOrder`, then MAX_UNITS_PER_LINE. */
-            maxPerOrder?: number;
-        };
         CreateProductDto: {
             title: string;
             description: string;
             brand: string;
             /** @description Slug of an existing category. */
             category: string;
-            /** @description Price in minor units of the store currency (1999 = 19.99) of the default variant; required unless `variants` are given (then leave it out). */
-            price?: number;
-            /** @description Units on hand of the default variant, required unless `variants` are given (then leave it out): on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). In writes `stock` has always meant this; `stockOnHand` is the same count under the name admin reads give it (in reads `stock` is the sellable quantity). */
-            stock?: number;
-            /** @description The default variant's sku (without `variants`); omitted: the product's slug. */
-            sku?: string;
-            /** @description Up to 3 options (Size, Color, …), each with up to 50 values. */
-            options?: components["schemas"]["ProductOptionDto"][];
-            /** @description The variants on sale, one per combination of option values that exists; without it, `price` and `stock` make the one default variant. */
-            variants?: components["schemas"]["CreateVariantDto"][];
+            /** @description Price in minor units of the store currency (1999 = 19.99). */
+            price: number;
+            /** @description Units on hand: on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). In writes `stock` has always meant this; `stockOnHand` is the same count under the name admin reads give it (in reads `stock` is the sellable quantity). */
+            stock: number;
             /** @description The same count as `stock`, by the name admin reads give it. On update either name will do; on create `stock` stays required. Both given with different values → 400. */
             stockOnHand?: number;
             tags?: string[];
@@ -1194,30 +1102,6 @@ export interface components {
             /** @description Most units one order (and one cart line) may hold, 1–999; omitted: the store's MAX_UNITS_PER_LINE. */
             maxPerOrder?: number;
         };
-        AdminVariantResponseDto: {
-            /** @description Option name → value; `{}` for a product's default variant. */
-            options: {
-                [key: string]: string;
-            };
-            id: string;
-            sku: string;
-            /** @description Minor units. */
-            price: number;
-            /** @description Sellable units (0 when archived). */
-            stock: number;
-            imageIds: string[];
-            /**
-             * @description `archived`: no longer sold or listed.
-             * @enum {string}
-             */
-            status: "active" | "archived";
-            /** @description Most units of this variant per order, when it has a limit of its own. */
-            maxPerOrder?: number;
-            /** @description Units on the shelf. */
-            stockOnHand: number;
-            /** @description Units held by orders not shipped yet. */
-            stockAllocated: number;
-        };
         AdminProductResponseDto: {
             id: string;
             title: string;
@@ -1227,23 +1111,19 @@ export interface components {
             /** @description Category slug. */
             category: string;
             tags: string[];
-            /** @description Minor units: the lowest price of the active variants. */
+            /** @description Minor units. */
             price: number;
-            /** @description Lowest and highest price of the active variants. */
-            priceRange: components["schemas"]["PriceRangeResponseDto"];
             /** @description Store currency, ISO 4217 lower case. */
             currency: string;
-            /** @description Sellable units of the active variants: on hand minus what orders hold, never below 0. */
+            /** @description Sellable units: on hand minus what orders hold, never below 0. */
             stock: number;
             images: components["schemas"]["ProductImageResponseDto"][];
-            /** @description The options the variants are made of (empty for a product sold as one thing). */
-            options: components["schemas"]["ProductOptionResponseDto"][];
             /** @description Mean rating (1–5, unrounded) of the visible reviews; 0 without any. */
             ratingAverage: number;
             /** @description How many visible reviews. */
             ratingCount: number;
             /** @enum {string} */
-            status: "active" | "draft" | "archived";
+            status: "draft" | "active" | "archived";
             /** @description Most units one order may hold, when the product has a limit of its own (else the store's MAX_UNITS_PER_LINE). */
             maxPerOrder?: number;
             /** Format: date-time */
@@ -1254,8 +1134,6 @@ export interface components {
             stockOnHand: number;
             /** @description Units held by orders not shipped yet. */
             stockAllocated: number;
-            /** @description Every variant, archived ones too, with where its stock is. */
-            variants: components["schemas"]["AdminVariantResponseDto"][];
         };
         AdminProductListResponseDto: {
             items: components["schemas"]["AdminProductResponseDto"][];
@@ -1269,9 +1147,9 @@ export interface components {
             brand?: string;
             /** @description Slug of an existing category. */
             category?: string;
-            /** @description Price in minor units of the store currency (1999 = 19.99) of the default variant; required unless `variants` are given (then leave it out). */
+            /** @description Price in minor units of the store currency (1999 = 19.99). */
             price?: number;
-            /** @description Units on hand of the default variant, required unless `variants` are given (then leave it out): on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). In writes `stock` has always meant this; `stockOnHand` is the same count under the name admin reads give it (in reads `stock` is the sellable quantity). */
+            /** @description Units on hand: on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). In writes `stock` has always meant this; `stockOnHand` is the same count under the name admin reads give it (in reads `stock` is the sellable quantity). */
             stock?: number;
             /** @description The same count as `stock`, by the name admin reads give it. On update either name will do; on create `stock` stays required. Both given with different values → 400. */
             stockOnHand?: number;
@@ -1289,39 +1167,6 @@ export interface components {
             delta: number;
             /** @description Why: "delivery from supplier", "damaged in storage", … */
             reason: string;
-        };
-        UpdateVariantDto: {
-            /** @description Unique in the store, compared case-insensitively. */
-            sku?: string;
-            /** @description Minor units of the store currency. */
-            price?: number;
-            /** @description Opening units on hand. */
-            stock?: number;
-            /** @description Ids of the product's images that show this variant. */
-            imageIds?: string[];
-            /** @description Most units of this variant per order, 1–999; omitted: the product's `maxPerOrder`, then MAX_UNITS_PER_LINE. */
-            maxPerOrder?: number;
-            /**
-             * @description `archived` takes the variant out of sale (as DELETE does); `active` puts it back.
-             * @enum {string}
-             */
-            status?: "active" | "archived";
-        };
-        StockMovementResponseDto: {
-            /**
-             * @description `opening` (stock a variant started with), `allocation`, `release`, `shipment`, `adjustment`, `count`.
-             * @enum {string}
-             */
-            kind: "allocation" | "release" | "shipment" | "adjustment" | "count" | "opening";
-            /** Format: date-time */
-            at: string;
-            variantId: string;
-            /** @description Units: sellable for allocation (−) and release (+); on hand for shipment (−), adjustment, count and opening. */
-            delta: number;
-            orderId?: string;
-            /** @description The admin who made an adjustment or count. */
-            actor?: string;
-            reason?: string;
         };
         CreateCategoryDto: {
             name: string;
@@ -1349,50 +1194,6 @@ export interface components {
             /** @description Counted over the whole filtered result, not only this page. */
             facets: components["schemas"]["SearchFacetsDto"];
         };
-        CartItemResponseDto: {
-            /** @description The variant's option values, e.g. `{"Size": "M"}`; `{}` for a product sold as one thing. */
-            options: {
-                [key: string]: string;
-            };
-            productId: string;
-            /** @description The variant this line holds. */
-            variantId: string;
-            /** @description The variant's sku (absent when it no longer exists). */
-            sku?: string;
-            title: string;
-            /** @description Current unit price, minor units. */
-            price: number;
-            quantity: number;
-            lineTotal: number;
-            image?: string;
-            /** @description Sellable units right now. */
-            available: number;
-            /**
-             * @description Set when the line blocks checkout: `unavailable` (the product or its variant was archived or removed),
-             *     `out_of_stock`, or `insufficient_stock` (fewer units than the line asks for).
-             * @enum {string}
-             */
-            issue?: "unavailable" | "out_of_stock" | "insufficient_stock";
-        };
-        CartResponseDto: {
-            items: components["schemas"]["CartItemResponseDto"][];
-            /** @description Sum of the line totals at current prices, minor units. */
-            subtotal: number;
-            currency: string;
-            /** @description False while any line has an `issue`. */
-            checkoutReady: boolean;
-        };
-        AddCartItemDto: {
-            productId: string;
-            /** @description Which variant; required when the product has more than one (400 otherwise). */
-            variantId?: string;
-            /** @description Units to add to the line (1–999 in the line overall). */
-            quantity: number;
-        };
-        UpdateCartItemDto: {
-            /** @description The line's new quantity; 0 removes it. */
-            quantity: number;
-        };
         ShippingAddressDto: {
             /** @description null or an empty string clears it. */
             line2?: string | null;
@@ -1416,21 +1217,18 @@ export interface components {
             /** @description An address for this order only; or give `addressId`. */
             shippingAddress?: components["schemas"]["ShippingAddressDto"];
             /**
+             * Format: email
+             * @description A guest checkout's email (required there, refused for an account): where the order's emails go, and what a lookup names.
+             */
+            email?: string;
+            /**
              * @description `stripe` (default); `paypal` only where PayPal is configured (PAYPAL_* settings), else 400.
              * @enum {string}
              */
             paymentProvider?: "stripe" | "paypal";
         };
         OrderLineResponseDto: {
-            /** @description The variant's option values at checkout, e.g. `{"Size": "M"}`; `{}` for a product sold as one thing. */
-            options: {
-                [key: string]: string;
-            };
             productId: string;
-            /** @description The variant sold (for orders from before variants: the product's default variant). */
-            variantId: string;
-            /** @description The variant's sku at checkout (absent on orders from before variants). */
-            sku?: string;
             title: string;
             /** @description Unit price at checkout, minor units. */
             price: number;
@@ -1903,7 +1701,10 @@ export interface operations {
     AuthController_register: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A guest cart to take over: its lines join the account's cart (summed per line, capped at what is sellable, a capped line flagged `cappedAtMerge`) and the token stops working; an unknown or already used token merges nothing */
+                "X-Cart-Token"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1975,7 +1776,10 @@ export interface operations {
     AuthController_login: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A guest cart to take over: its lines join the account's cart (summed per line, capped at what is sellable, a capped line flagged `cappedAtMerge`) and the token stops working; an unknown or already used token merges nothing */
+                "X-Cart-Token"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3052,6 +2856,425 @@ export interface operations {
             };
         };
     };
+    CartController_view: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A guest cart's token (routes then need no login); ignored when Authorization is sent */
+                "X-Cart-Token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CartResponseDto"];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The X-Cart-Token is unknown, expired, or its cart was merged into an account */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    CartController_clear: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A guest cart's token (routes then need no login); ignored when Authorization is sent */
+                "X-Cart-Token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The X-Cart-Token is unknown, expired, or its cart was merged into an account */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    CartController_add: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A guest cart's token (routes then need no login); ignored when Authorization is sent */
+                "X-Cart-Token"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddCartItemDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CartResponseDto"];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The X-Cart-Token is unknown, expired, or its cart was merged into an account; or no such product */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description More than is sellable (`productId`, `available`), more than the product's units per order (`lines` with `maxPerOrder`), or a new line beyond MAX_CART_LINES (default 100; `maxCartLines`); the cart is unchanged */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    CartController_remove: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A guest cart's token (routes then need no login); ignored when Authorization is sent */
+                "X-Cart-Token"?: string;
+            };
+            path: {
+                productId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CartResponseDto"];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The X-Cart-Token is unknown, expired, or its cart was merged into an account; or the line is not in the cart */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    CartController_update: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A guest cart's token (routes then need no login); ignored when Authorization is sent */
+                "X-Cart-Token"?: string;
+            };
+            path: {
+                productId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateCartItemDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CartResponseDto"];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The X-Cart-Token is unknown, expired, or its cart was merged into an account; or the line is not in the cart */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description More than is sellable (`productId`, `available`) or more than the product's units per order (`lines` with `maxPerOrder`); the cart is unchanged */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     ProductsController_get: {
         parameters: {
             query?: never;
@@ -3654,477 +3877,6 @@ export interface operations {
             };
             /** @description The body is too large */
             413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description MongoDB or Redis is unreachable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    AdminProductsController_addVariant: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["CreateVariantDto"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AdminProductResponseDto"];
-                };
-            };
-            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No token, or an invalid or expired one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Needs the role admin */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No such resource, or not yours: an id in the body names none */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description MongoDB or Redis is unreachable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    AdminProductsController_archiveVariant: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                variantId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No token, or an invalid or expired one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Needs the role admin */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No such resource, or not yours */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description MongoDB or Redis is unreachable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    AdminProductsController_updateVariant: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                variantId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["UpdateVariantDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AdminProductResponseDto"];
-                };
-            };
-            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No token, or an invalid or expired one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Needs the role admin */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No such resource, or not yours: an id in the body names none */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description MongoDB or Redis is unreachable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    AdminProductsController_adjustVariantStock: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-                variantId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["StockAdjustmentDto"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["AdminProductResponseDto"];
-                };
-            };
-            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No token, or an invalid or expired one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Needs the role admin */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No such resource, or not yours */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description MongoDB or Redis is unreachable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    AdminProductsController_stockMovements: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["StockMovementResponseDto"][];
-                };
-            };
-            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No token, or an invalid or expired one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Needs the role admin */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No such resource, or not yours */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4778,380 +4530,14 @@ export interface operations {
             };
         };
     };
-    CartController_view: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CartResponseDto"];
-                };
-            };
-            /** @description No token, or an invalid or expired one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description MongoDB or Redis is unreachable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    CartController_clear: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            204: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description No token, or an invalid or expired one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description MongoDB or Redis is unreachable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    CartController_add: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["AddCartItemDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CartResponseDto"];
-                };
-            };
-            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No token, or an invalid or expired one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No such resource, or not yours: an id in the body names none */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description More than is sellable (`productId`, `available`), more than the product's units per order (`lines` with `maxPerOrder`), or a new line beyond MAX_CART_LINES (default 100; `maxCartLines`); the cart is unchanged */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description MongoDB or Redis is unreachable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    CartController_remove: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                productId: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CartResponseDto"];
-                };
-            };
-            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No token, or an invalid or expired one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No such resource, or not yours */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description MongoDB or Redis is unreachable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    CartController_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                productId: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["UpdateCartItemDto"];
-            };
-        };
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CartResponseDto"];
-                };
-            };
-            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No token, or an invalid or expired one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No such resource, or not yours */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description More than is sellable (`productId`, `available`) or more than the product's units per order (`lines` with `maxPerOrder`); the cart is unchanged */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description The body is too large */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description MongoDB or Redis is unreachable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
     OrdersController_checkout: {
         parameters: {
             query?: never;
             header?: {
-                /** @description Same key from the same user → the same order, stock taken once */
+                /** @description Same key from the same user (a guest: the same cart token) → the same order, stock taken once */
                 "Idempotency-Key"?: string;
+                /** @description A guest checkout: the cart this token names, with `email` and `shippingAddress` in the body; ignored when Authorization is sent */
+                "X-Cart-Token"?: string;
             };
             path?: never;
             cookie?: never;

@@ -55,6 +55,8 @@ export class CartItemResponseDto {
    * `out_of_stock`, or `insufficient_stock` (fewer units than the line asks for).
    */
   issue?: CartLineIssue;
+  /** True when merging a guest cart wanted more units than were sellable: the line holds what was. */
+  cappedAtMerge?: boolean;
 }
 
 export class CartResponseDto {
@@ -64,4 +66,10 @@ export class CartResponseDto {
   currency!: string;
   /** False while any line has an `issue`. */
   checkoutReady!: boolean;
+  /**
+   * Only on the answer that opened an anonymous cart (also in the `X-Cart-Token` header): send it
+   * as `X-Cart-Token` with every cart request, checkout, and the login or registration that should
+   * take the cart over.
+   */
+  cartToken?: string;
 }

@@ -22,6 +22,13 @@ export class CheckoutDto {
   @Type(() => ShippingAddressDto)
   shippingAddress?: ShippingAddressDto;
 
+  /** A guest checkout's email (required there, refused for an account): where the order's emails go, and what a lookup names. */
+  @IsOptional()
+  @NormalizeEmail()
+  @IsEmail()
+  @MaxLength(254)
+  email?: string;
+
   /** `stripe` (default); `paypal` only where PayPal is configured (PAYPAL_* settings), else 400. */
   @IsOptional()
   @IsIn(PAYMENT_PROVIDER_NAMES)
