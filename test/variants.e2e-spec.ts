@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Types } from 'mongoose';
 import request from 'supertest';
 import { Account, bearer, registerCustomer } from './support/accounts';
 import { Shop, createShopApp } from './support/shop';
@@ -190,5 +194,30 @@ describe('Products with variants (API.md, "Variants")', () => {
     ]);
     expect(movements[1]).toMatchObject({ variantId: red.id, actor: admin.id, reason: 'Damaged' });
     expect(movements[0]).toMatchObject({ variantId: red.id, orderId: order.id });
+  });
+
+  it('stock:verify, run as a process, finds nothing after all of the above, then prints each drift a write from outside the store made', async () => {
+    const command = join(__dirname, '..', 'dist', 'src', 'stock-verify', 'stock-verify.js');
+    const env = { PATH: process.env.PATH ?? '', ...t.env };
+    const clean = await promisify(execFile)(process.execPath, [command], { env });
+    expect(clean.stdout).toMatch(/^stock:verify: \d+ products checked, 0 drifts\n$/);
+
+    const shirt = (await createShirt([{ sku: sku('drift'), options: { Size: 'S', Color: 'Red' }, price: 1000, stock: 4 }]).expect(201)).body;
+    await t.connection.collection('products').updateOne({ _id: new Types.ObjectId(shirt.id) }, { $inc: { 'variants.0.stockOnHand': 2 } });
+    const failed = await promisify(execFile)(process.execPath, [command], { env }).then(
+      () => null,
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    const variantId = shirt.variants[0].id;
+    const lines = failed!.stdout.trim().split('\n');
+    expect(lines.pop()).toMatch(/^stock:verify: \d+ products checked, 3 drifts$/);
+    expect(lines.sort()).toEqual(
+      [
+        `drift product ${shirt.id}: product stockOnHand is 4, expected 6`,
+        `drift product ${shirt.id} variant ${variantId}: sellable (on hand − allocated) is 4, expected 6`,
+        `drift product ${shirt.id} variant ${variantId}: on hand (by movements) is 6, expected 4`,
+      ].sort(),
+    );
   });
 });

@@ -139,6 +139,11 @@ export class ProductStore {
     return this.model.aggregate<T>(pipeline).exec();
   }
 
+  /** Every product with its stock movements, as stored, one at a time (what `stock:verify` checks). */
+  async *withStockMovements(): AsyncGenerator<Product> {
+    yield* this.model.find({}).select('+stockMovements').lean<Product>().cursor();
+  }
+
   /** The catalog version (the cache key), or null when it cannot be read: then read uncached. */
   catalogVersion(): Promise<string | null> {
     return this.version.current();
