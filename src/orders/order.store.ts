@@ -4,7 +4,7 @@ import { Model, QueryFilter, Types } from 'mongoose';
 import { isObjectIdString, StateConflictError } from '@app/common';
 import type { StockLine } from '../products/inventory.service';
 import type { OrderEventType } from './events/order-events';
-import type { OrderActor, OrderTransition } from './order-state';
+import type { OrderActor, OrderStatus, OrderTransition } from './order-state';
 import { paymentStepTo } from './payment-state';
 import { Order, OutboxEntry, Payment, PaymentFailure, PaymentStatus } from './schemas/order.schema';
 
@@ -31,6 +31,8 @@ export interface TransitionChange {
 }
 
 const PLACED = { status: { $ne: 'placing' } } as const;
+/** Statuses in which an order's units are allocated (until shipped, cancelled or expired). */
+const HOLDING_STATUSES: OrderStatus[] = ['pending_payment', 'paid', 'processing'];
 
 /**
  * The only writer of the `orders` collection (ARCHITECTURE.md: one owner per collection). Writes
@@ -79,6 +81,11 @@ export class OrderStore {
       this.model.countDocuments(filter).exec(),
     ]);
     return { items, total };
+  }
+
+  /** Placed orders not yet paid, shipped, cancelled or expired whose stock is still held: each of their lines is allocated. */
+  async *holdingStock(): AsyncGenerator<Pick<Order, '_id' | 'number' | 'items'>> {
+    yield* this.model.find({ inventory: 'held', status: { $in: HOLDING_STATUSES } }, { number: 1, items: 1 }).lean<Pick<Order, '_id' | 'number' | 'items'>>().cursor();
   }
 
   async hasDelivered(userId: string, productId: string): Promise<boolean> {
