@@ -4,7 +4,8 @@ import type { PipelineStage, ProjectionType, QueryFilter, SortOrder, UpdateQuery
 import { Model, Types } from 'mongoose';
 import { StateConflictError } from '@app/common';
 import { searchTokensOf } from './tokenize';
-import { CatalogVersion } from './catalog-version';
+import { CatalogChange, CatalogVersion, crossesAvailability } from './catalog-version';
+import type { LiveFigures } from './catalog-figures';
 import { Product, ProductDocument, ProductImage, StockAdjustment } from './schemas/product.schema';
 
 /** The fields the search tokens are made of. */
@@ -22,10 +23,6 @@ export type ProductEdit = Partial<Pick<Product, 'title' | 'description' | 'brand
 
 export type ProductFilter = QueryFilter<Product>;
 type ProductUpdate = UpdateQuery<Product>;
-
-/** What a write changed, for the catalog version (see `changed`). */
-type CatalogChange = 'content' | 'stock' | 'rating';
-const BUMPS_CATALOG_VERSION: Record<CatalogChange, boolean> = { content: true, stock: true, rating: true };
 
 /** Products written before stock was split into on hand and allocated. */
 const LEGACY_STOCK = { stockOnHand: { $exists: false } };
@@ -52,8 +49,10 @@ export function derivedFieldsOf(product: Searchable): Pick<Product, (typeof DERI
  * - the search tokens follow the searchable fields: an update that sets one of them is applied
  *   with the tokens recomputed from the merged document, conditioned on the fields still being
  *   what they were read as (a concurrent edit means another read, never stale tokens);
- * - the catalog version is bumped after every write that may have changed something, which
- *   invalidates every cached catalog read (see CatalogVersion).
+ * - the catalog versions are bumped after every write that may have changed something, by what
+ *   it changed: content invalidates every cached catalog read; stock and ratings only make the
+ *   figures laid over cached answers be read again, and invalidate the answers that depend on
+ *   them when a product crosses between sold out and available or a rating moves (CatalogVersion).
  *
  * Writes are verbs (`allocate`, `attachImages`, `moveCategory`, …): each owns its filter, whose
  * condition is what makes it atomic, and names what it changed for the catalog version. No
@@ -100,9 +99,20 @@ export class ProductStore {
     return this.model.aggregate<T>(pipeline).exec();
   }
 
-  /** The catalog version (the cache key), or null when it cannot be read: then read uncached. */
-  catalogVersion(): Promise<string | null> {
-    return this.version.current();
+  /**
+   * The catalog versions (cache keys are made of them) and, in the same Redis round trip, the
+   * cache entry `alsoKey`; null when they cannot be read: then read uncached.
+   */
+  catalogVersions(alsoKey?: string): ReturnType<CatalogVersion['current']> {
+    return this.version.current(alsoKey);
+  }
+
+  /** The figures laid over cached catalog answers (stock, ratings, `updatedAt`) of these products, in one query. */
+  liveFigures(ids: string[]): Promise<LiveFigures[]> {
+    return this.model
+      .find({ _id: { $in: ids } }, { stock: 1, ratingSum: 1, ratingCount: 1, updatedAt: 1, 'variants._id': 1, 'variants.stock': 1 })
+      .lean<LiveFigures[]>()
+      .exec();
   }
 
   // ---- writes: catalog content ----
@@ -117,7 +127,7 @@ export class ProductStore {
    */
   async removeJustCreated(id: Types.ObjectId): Promise<void> {
     await this.model.deleteOne({ _id: id, stockAllocated: 0 }).exec();
-    await this.version.bump();
+    await this.version.bump('content');
   }
 
   /** Bulk insert (seeding); with `ordered: false` a failure still leaves the rest inserted. */
@@ -191,25 +201,31 @@ export class ProductStore {
 
   /** Takes `quantity` units for the order while that many are sellable; true also when the order already holds them. */
   async allocate(productId: string, orderId: Types.ObjectId, quantity: number): Promise<boolean> {
-    const result = await this.model
-      .updateOne(
+    const after = await this.model
+      .findOneAndUpdate(
         { _id: productId, status: 'active', stock: { $gte: quantity }, 'allocations.orderId': { $ne: orderId } },
         { $inc: { stock: -quantity, stockAllocated: quantity }, $push: { allocations: { orderId, quantity } } },
+        { returnDocument: 'after' },
       )
+      .select({ stock: 1 })
+      .lean<Pick<Product, 'stock'>>()
       .exec();
-    if (result.matchedCount > 0) return this.changed('stock', true);
+    if (after) return this.changed(stockChange(after.stock + quantity, after.stock), true);
     return (await this.model.exists({ _id: productId, 'allocations.orderId': orderId })) !== null;
   }
 
   /** Gives the order's allocation back to the sellable stock; false when there was none (already given back). */
   async release(productId: string, orderId: Types.ObjectId, quantity: number): Promise<boolean> {
-    const result = await this.model
-      .updateOne(
+    const after = await this.model
+      .findOneAndUpdate(
         { _id: productId, 'allocations.orderId': orderId },
         { $inc: { stock: quantity, stockAllocated: -quantity }, $pull: { allocations: { orderId } } },
+        { returnDocument: 'after' },
       )
+      .select({ stock: 1 })
+      .lean<Pick<Product, 'stock'>>()
       .exec();
-    return this.changed('stock', result.matchedCount > 0);
+    return after ? this.changed(stockChange(after.stock - quantity, after.stock), true) : false;
   }
 
   /** The order's units leave the shelf and the allocation; the sellable quantity is unchanged. */
@@ -220,7 +236,8 @@ export class ProductStore {
         { $inc: { stockOnHand: -quantity, stockAllocated: -quantity }, $pull: { allocations: { orderId } } },
       )
       .exec();
-    return this.changed('stock', result.matchedCount > 0);
+    // Sellable is unchanged; `updatedAt` moved.
+    return this.changed('figures', result.matchedCount > 0);
   }
 
   /**
@@ -236,7 +253,7 @@ export class ProductStore {
         { returnDocument: 'after' },
       )
       .exec();
-    return this.changed('stock', updated);
+    return updated ? this.changed(stockChange(updated.stock - delta, updated.stock), updated) : null;
   }
 
   /** A receipt (+) or write-off (−) of on-hand units; a write-off only of units nobody holds. Null when refused or missing. */
@@ -245,7 +262,7 @@ export class ProductStore {
     const updated = await this.model
       .findOneAndUpdate(filter, { $inc: { stockOnHand: delta, stock: delta }, $push: { stockAdjustments: adjustment(delta, reason, by) } }, { returnDocument: 'after' })
       .exec();
-    return this.changed('stock', updated);
+    return updated ? this.changed(stockChange(updated.stock - delta, updated.stock), updated) : null;
   }
 
   /**
@@ -256,7 +273,8 @@ export class ProductStore {
     const result = await this.model
       .updateMany({ ...LEGACY_STOCK, stock }, { $set: { stockOnHand: stock, stockAllocated: 0, allocations: [] } })
       .exec();
-    return this.changed('stock', result.matchedCount);
+    // A one-off migration: treated as content, the widest invalidation.
+    return this.changed('content', result.matchedCount);
   }
 
   /** The distinct `stock` values of products from before on-hand/allocated. */
@@ -321,13 +339,13 @@ export class ProductStore {
   }
 
   /**
-   * Bumps the catalog version after a write that happened (`outcome` truthy). What changed is
-   * named by every verb: content (titles, prices, categories, images, status) is what cached
-   * catalog answers are made of; stock and ratings are not, but until exact stock is laid over
-   * cached answers they bump it too, so that every write is visible in the very next read.
+   * Bumps the catalog versions after a write that happened (`outcome` truthy). What changed is
+   * named by every verb (CatalogChange): content (titles, prices, categories, images, status) is
+   * what cached catalog answers are made of; stock and ratings are laid over cached answers
+   * (catalog-figures.ts), so their writes only move the counters that say so.
    */
   private async changed<T>(change: CatalogChange, outcome: T): Promise<T> {
-    if (outcome && BUMPS_CATALOG_VERSION[change]) await this.version.bump();
+    if (outcome) await this.version.bump(change);
     return outcome;
   }
 
@@ -358,7 +376,7 @@ export class ProductStore {
     const result = await this.model.updateOne({ _id: productId }, { $inc: { ratingSum: change.sum, ratingCount: change.count } }).exec();
     if (result.matchedCount === 0) return false;
     await this.settleRatingAverage(productId);
-    return this.changed('rating', true);
+    return this.changed('ranking', true);
   }
 
   /** Every product whose stored rating is not all zeros: what `reviews:recompute` compares. */
@@ -380,7 +398,7 @@ export class ProductStore {
         { $set: { ratingSum: exact.sum, ratingCount: exact.count, ratingAverage: ratingAverageOf(exact.sum, exact.count) } },
       )
       .exec();
-    return this.changed('rating', result.matchedCount > 0);
+    return this.changed('ranking', result.matchedCount > 0);
   }
 
   private async settleRatingAverage(productId: string | Types.ObjectId): Promise<void> {
@@ -411,6 +429,11 @@ export function ratingAverageOf(sum: number, count: number): number {
 }
 
 type SearchableSnapshot = Searchable & { _id: Types.ObjectId };
+
+/** A stock write's change: `availability` when the sellable quantity crossed 0, else only `figures`. */
+function stockChange(before: number, after: number): CatalogChange {
+  return crossesAvailability(before, after) ? 'availability' : 'figures';
+}
 
 function adjustment(delta: number, reason: string, by: string): StockAdjustment {
   return { _id: new Types.ObjectId(), delta, reason, by: new Types.ObjectId(by), at: new Date() };
