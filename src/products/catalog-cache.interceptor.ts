@@ -1,203 +1,36 @@
-import { CallHandler, ExecutionContext, Inject, Injectable, NestInterceptor } from '@nestjs/common';
-import type Redis from 'ioredis';
-import { createHash } from 'node:crypto';
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { map, Observable, of } from 'rxjs';
-import { AppConfig } from '../config/app-config';
-import { REDIS } from '../redis/redis.module';
-import { applyFigures, figuresDigest, shownProducts } from './catalog-figures';
-import { CatalogDependencies, CatalogVersions, versionTag } from './catalog-version';
-import { ProductStore } from './products.store';
+import { CatalogCache, CatalogReply, normalizedTarget } from './catalog-cache';
 
 /**
- * Caching of the public catalog reads (product list and search, one product, the category list),
- * in Redis and over HTTP, keyed by the catalog versions and the normalized request:
- *
- * - every content write (titles, prices, categories, images, status) bumps the content version,
- *   so a cached answer is never stale: the next read after a write sees another tag and misses;
- * - stock is not content: stock writes and rating changes leave cached answers in place and
- *   only move the figures version; a cached answer whose figures are older gets the live stock,
- *   ratings and `updatedAt` of its products laid over it from one MongoDB query
- *   (catalog-figures.ts). Answers that depend on availability (`inStock=true`) or on ratings
- *   (sorted by rating or relevance) carry that version in their tag too, which moves only when
- *   a product crosses between sold out and available, or a rating changes (CatalogVersion);
- * - a hit is the stored JSON text, sent as it is (or with the figures laid over it): no
- *   validation, no aggregation, no serialization; the answers are also kept in this process (a
- *   bounded map), so a hit is one Redis round trip (the versions, with the stored answer in the
- *   same MGET when this process has none);
- * - anonymous reads carry a strong ETag (versions + request + the figures shown) and
- *   `Cache-Control: public`; a matching If-None-Match is answered 304 with no body, also when the
- *   request says `Cache-Control: no-cache` (as `fetch()` does);
- * - with Redis unreachable the versions are unknown: the read goes to MongoDB uncached and says
- *   so (`no-cache`); nothing stored before the outage is used again, because a write during the
- *   outage is bumped as soon as Redis is back (CatalogVersion) and the counters never restart low.
- *
- * Only successful answers are stored and only they carry the caching headers: a 404 or 400 is
- * computed every time.
+ * The public catalog reads through the cache (CatalogCache): a hit is sent as stored, a miss
+ * runs the handler and stores its answer. Anonymous hits usually never get here: the fast path
+ * serves them before Nest's pipeline (catalog-fast-path.ts).
  */
-/** Answers kept in process memory: at most this many, this many characters. */
-const LOCAL_ENTRIES = 1000;
-const LOCAL_CHARS = 16 * 1024 * 1024;
-/** How long an answer stays in Redis (the key is per request, the value says its versions). */
-const REDIS_TTL_MS = 60_000;
-
-/** A cached answer: its JSON text, the versions it is valid for, and its ETag. */
-interface CachedAnswer {
-  /** The versions the content depends on (versionTag). */
-  tag: string;
-  /** The figures version its stock and ratings are as of. */
-  figures: string;
-  json: string;
-  etag: string;
-  /** Whether it shows products, whose figures are laid over it. */
-  showsProducts: boolean;
-}
-
 @Injectable()
 export class CatalogCacheInterceptor implements NestInterceptor {
-  private readonly publicCacheControl: string;
-  /** By normalized request target; least recently used first. */
-  private readonly local = new Map<string, CachedAnswer>();
-  private localChars = 0;
-
-  constructor(
-    private readonly products: ProductStore,
-    @Inject(REDIS) private readonly redis: Redis,
-    config: AppConfig,
-  ) {
-    this.publicCacheControl = `public, max-age=${config.get('CATALOG_MAX_AGE_SECONDS')}`;
-  }
+  constructor(private readonly cache: CatalogCache) {}
 
   async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
     const request = context.switchToHttp().getRequest<Request>();
     const response = context.switchToHttp().getResponse<Response>();
     const target = normalizedTarget(request.originalUrl);
-    const depends = dependenciesOf(request.query);
-
-    const local = this.local.get(target);
-    let read = await this.products.catalogVersions(local ? undefined : answerKey(target));
-    // This process's copy is outdated: another process may have stored the current one.
-    if (read && local && local.tag !== versionTag(read.versions, depends)) read = await this.products.catalogVersions(answerKey(target));
-    if (read === null) {
+    const { found } = await this.cache.lookup(target, request.query);
+    if (found.kind === 'uncached') {
       response.setHeader('Cache-Control', 'no-cache');
       return next.handle();
     }
-    const { versions } = read;
-    const tag = versionTag(versions, depends);
-
-    let cached = local?.tag === tag ? local : fromRedis(read.also, tag, target);
-    if (cached && cached.figures !== versions.figures) cached = await this.withLiveFigures(cached, target, versions);
-    if (cached) {
-      this.localSet(target, cached);
-      return of(this.answer(request, response, cached));
-    }
-    return next.handle().pipe(
-      map((body: unknown) => {
-        const json = JSON.stringify(body);
-        const answer: CachedAnswer = { tag, figures: versions.figures, json, etag: etagOf(tag, target, body), showsProducts: shownProducts(body).length > 0 };
-        // Not awaited: the answer does not wait for the cache, and a cache failure is only a miss.
-        this.redis.set(answerKey(target), `${tag} ${versions.figures}\n${json}`, 'PX', REDIS_TTL_MS).catch(() => undefined);
-        this.localSet(target, answer);
-        return this.answer(request, response, answer);
-      }),
-    );
-  }
-
-  /** The body to send (undefined for a 304), with the caching headers set. */
-  private answer(request: Request, response: Response, cached: CachedAnswer): string | undefined {
-    // Catalog answers are the same for everyone; a request with credentials still must not
-    // make a shared cache store it (API.md).
-    if (request.headers.authorization !== undefined) {
-      response.setHeader('Cache-Control', 'private, no-cache');
-    } else {
-      response.setHeader('ETag', cached.etag);
-      response.setHeader('Cache-Control', this.publicCacheControl);
-      if (ifNoneMatchHits(request.headers['if-none-match'], cached.etag)) {
-        answerNotModified(request, response);
-        return undefined;
-      }
-    }
-    response.setHeader('Content-Type', JSON_CONTENT_TYPE);
-    return cached.json;
-  }
-
-  /**
-   * The cached answer with the current stock, ratings and `updatedAt` of its products; null when
-   * one of them is not found as shown (then it is computed again).
-   */
-  private async withLiveFigures(cached: CachedAnswer, target: string, versions: CatalogVersions): Promise<CachedAnswer | null> {
-    if (!cached.showsProducts) return { ...cached, figures: versions.figures };
-    const body: unknown = JSON.parse(cached.json);
-    const ids = shownProducts(body).map((product) => product.id);
-    if (!applyFigures(body, await this.products.liveFigures(ids))) return null;
-    return { ...cached, figures: versions.figures, json: JSON.stringify(body), etag: etagOf(cached.tag, target, body) };
-  }
-
-  private localSet(target: string, answer: CachedAnswer): void {
-    const previous = this.local.get(target);
-    if (previous) {
-      this.local.delete(target);
-      this.localChars -= previous.json.length;
-    }
-    if (answer.json.length > LOCAL_CHARS) return;
-    // Most recently used last, so the least recently used is dropped first.
-    this.local.set(target, answer);
-    this.localChars += answer.json.length;
-    while (this.local.size > LOCAL_ENTRIES || this.localChars > LOCAL_CHARS) {
-      const [oldestKey, oldest] = this.local.entries().next().value!;
-      this.local.delete(oldestKey);
-      this.localChars -= oldest.json.length;
-    }
+    if (found.kind === 'hit') return of(send(request, response, this.cache.reply(found.answer, request)));
+    return next.handle().pipe(map((body: unknown) => send(request, response, this.cache.reply(this.cache.store(target, found, body), request))));
   }
 }
 
-/** Under the deployment's key prefix (the shared client adds it). */
-function answerKey(target: string): string {
-  return `catalog:answer:${target}`;
-}
-
-/** A stored answer (`<tag> <figures>\n<json>`) if it is of the current content versions. */
-function fromRedis(stored: string | null | undefined, tag: string, target: string): CachedAnswer | null {
-  if (!stored) return null;
-  const newline = stored.indexOf('\n');
-  const [storedTag, figures] = stored.slice(0, newline).split(' ');
-  if (storedTag !== tag || figures === undefined) return null;
-  const json = stored.slice(newline + 1);
-  const body: unknown = JSON.parse(json);
-  return { tag, figures, json, etag: etagOf(tag, target, body), showsProducts: shownProducts(body).length > 0 };
-}
-
-/**
- * What besides its content an answer depends on, from its query: `inStock=true` on
- * availability; ordering by rating (sort `rating`, and `relevance`, the default with `q`, whose
- * tie-break is the rating count) on ratings. Unparsed and invalid values answer 400 uncached,
- * so this only has to err on the side of depending.
- */
-export function dependenciesOf(query: Request['query']): CatalogDependencies {
-  const sort = query.sort;
-  return {
-    availability: query.inStock !== undefined && query.inStock !== 'false',
-    ranking: sort === 'rating' || sort === 'relevance' || (sort === undefined && query.q !== undefined),
-  };
-}
-
-/** The ETag names the content versions, the request and the figures shown. */
-function etagOf(tag: string, target: string, body: unknown): string {
-  return strongEtag(`${tag}:${target}#${figuresDigest(body)}`);
-}
-
-const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
-
-/**
- * Path plus query with the parameters ordered by name (repeated names keep their order), left
- * encoded as sent: two requests with the same key are parsed to the same query.
- */
-export function normalizedTarget(originalUrl: string): string {
-  const [path, query = ''] = originalUrl.split('?', 2);
-  const pairs = query.split('&').filter((pair) => pair !== '');
-  const name = (pair: string) => pair.split('=', 1)[0];
-  pairs.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
-  return `${path}?${pairs.join('&')}`;
+/** Sets status and headers; the body (undefined for a 304) is what the handler's observable gives Nest to send. */
+function send(request: Request, response: Response, reply: CatalogReply): string | undefined {
+  response.set(reply.headers);
+  if (reply.status === 304) answerNotModified(request, response);
+  return reply.body;
 }
 
 /**
@@ -212,15 +45,3 @@ function answerNotModified(request: Request, response: Response): void {
   response.status(304);
 }
 
-function strongEtag(key: string): string {
-  return `"${createHash('sha1').update(key).digest('base64url')}"`;
-}
-
-/** If-None-Match compares weakly (RFC 9110 13.1.2): `W/"x"` matches `"x"`; `*` matches any. */
-function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  return header.split(',').some((candidate) => {
-    const tag = candidate.trim();
-    return tag === '*' || tag.replace(/^W\//, '') === etag;
-  });
-}

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { ChainableCommander, default as Redis } from 'ioredis';
 import { REDIS } from '../redis/redis.module';
 
 /**
@@ -36,6 +36,14 @@ const MOVES: Record<CatalogChange, Counter[]> = {
 /** The current value of every counter. */
 export type CatalogVersions = Record<Counter, string>;
 
+/** What CatalogVersion.current read in its one round trip. */
+export interface CurrentVersions {
+  versions: CatalogVersions;
+  also: string | null | undefined;
+  /** The `[error, result]` of the command added by `before`, if any. */
+  before?: [Error | null, unknown];
+}
+
 /**
  * The catalog versions: Redis counters bumped after every catalog write, by what the write
  * changed (CatalogChange). Cache keys and HTTP ETags carry them, so a write makes the cached
@@ -63,23 +71,31 @@ export class CatalogVersion {
   }
 
   /**
-   * Every counter, and in the same round trip the value of `alsoKey` (a cache entry; undefined
-   * when not asked, null when absent). Null when Redis cannot tell: callers then read uncached.
+   * Every counter, and in the same Redis round trip the value of `alsoKey` (a cache entry;
+   * undefined when not asked, null when absent) and the result of the command `before` adds to
+   * the pipeline (the rate limit of a cache hit). Null when Redis cannot tell: callers then read
+   * uncached.
    */
-  async current(alsoKey?: string): Promise<{ versions: CatalogVersions; also: string | null | undefined } | null> {
+  async current(alsoKey?: string, before?: (pipeline: ChainableCommander) => void): Promise<CurrentVersions | null> {
     if (this.bumpOwed && !(await this.bump('content', 'figures', 'availability', 'ranking'))) return null;
     try {
-      const keys = COUNTERS.map((counter) => KEYS[counter]);
-      let values = await this.redis.mget(...keys, ...(alsoKey === undefined ? [] : [alsoKey]));
-      if (values.slice(0, keys.length).some((value) => value === null)) {
+      const keys = [...COUNTERS.map((counter) => KEYS[counter]), ...(alsoKey === undefined ? [] : [alsoKey])];
+      const pipeline = this.redis.pipeline();
+      before?.(pipeline);
+      const results = (await pipeline.mget(...keys).exec()) ?? [];
+      const [beforeResult] = before ? results : [];
+      const [mgetError, mgetValues] = results[results.length - 1] ?? [new Error('pipeline aborted'), null];
+      if (mgetError) throw mgetError;
+      let values = mgetValues as (string | null)[];
+      if (values.slice(0, COUNTERS.length).some((value) => value === null)) {
         const start = this.redis.multi();
-        for (const key of keys) start.set(key, startValue(), 'NX');
+        for (const counter of COUNTERS) start.set(KEYS[counter], startValue(), 'NX');
         await start.exec();
-        values = await this.redis.mget(...keys, ...(alsoKey === undefined ? [] : [alsoKey]));
+        values = await this.redis.mget(...keys);
       }
       const versions = Object.fromEntries(COUNTERS.map((counter, index) => [counter, values[index]])) as CatalogVersions;
       if (COUNTERS.some((counter) => versions[counter] === null)) return null;
-      return { versions, also: alsoKey === undefined ? undefined : values[keys.length] };
+      return { versions, also: alsoKey === undefined ? undefined : values[COUNTERS.length], before: beforeResult };
     } catch {
       return null;
     }

@@ -101,10 +101,10 @@ export class ProductStore {
 
   /**
    * The catalog versions (cache keys are made of them) and, in the same Redis round trip, the
-   * cache entry `alsoKey`; null when they cannot be read: then read uncached.
+   * cache entry `alsoKey` (CatalogVersion.current); null when they cannot be read: then read uncached.
    */
-  catalogVersions(alsoKey?: string): ReturnType<CatalogVersion['current']> {
-    return this.version.current(alsoKey);
+  catalogVersions(...args: Parameters<CatalogVersion['current']>): ReturnType<CatalogVersion['current']> {
+    return this.version.current(...args);
   }
 
   /** The figures laid over cached catalog answers (stock, ratings, `updatedAt`) of these products, in one query. */
