@@ -69,6 +69,8 @@ export class CatalogCache {
   /** By normalized request target; least recently used first. */
   private readonly local = new Map<string, CachedAnswer>();
   private localChars = 0;
+  /** Figures being read for an answer, by target, tag and figures version (withLiveFigures). */
+  private readonly refreshing = new Map<string, Promise<CachedAnswer | null>>();
 
   constructor(
     private readonly products: ProductStore,
@@ -129,7 +131,19 @@ export class CatalogCache {
    * The cached answer with the current stock, ratings and `updatedAt` of its products; null when
    * one of them is not found as shown (then it is computed again).
    */
-  private async withLiveFigures(cached: CachedAnswer, target: string, versions: CatalogVersions): Promise<CachedAnswer | null> {
+  private withLiveFigures(cached: CachedAnswer, target: string, versions: CatalogVersions): Promise<CachedAnswer | null> {
+    // Concurrent reads of one answer after one stock write share one query: during a sale every
+    // write would otherwise send every request in flight to MongoDB at once.
+    const key = `${target}\n${cached.tag}\n${versions.figures}`;
+    let pending = this.refreshing.get(key);
+    if (!pending) {
+      pending = this.layFigures(cached, target, versions).finally(() => this.refreshing.delete(key));
+      this.refreshing.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async layFigures(cached: CachedAnswer, target: string, versions: CatalogVersions): Promise<CachedAnswer | null> {
     if (!cached.showsProducts) return { ...cached, figures: versions.figures };
     const body: unknown = JSON.parse(cached.json);
     const ids = shownProducts(body).map((product) => product.id);
