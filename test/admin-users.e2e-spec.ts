@@ -38,7 +38,7 @@ describe('Admin user management and the first admin', () => {
     expect(res.body).toMatchObject({ page: 1, limit: 1, total: expect.any(Number) });
     expect(res.body.total).toBeGreaterThanOrEqual(2);
     expect(res.body.items).toHaveLength(1);
-    expect(Object.keys(res.body.items[0]).sort()).toEqual(['createdAt', 'email', 'id', 'name', 'role']);
+    expect(Object.keys(res.body.items[0]).sort()).toEqual(['createdAt', 'email', 'emailVerified', 'id', 'name', 'role']);
   });
 
   it.each([['limit=0'], ['limit=101'], ['page=0'], ['page=abc'], ['sort=email'], ['page=5001&limit=2'], ['page=10001&limit=1']])('rejects the list query %s with 400', async (query) => {

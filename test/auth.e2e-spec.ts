@@ -35,6 +35,7 @@ describe('Auth (register, login, tokens, sessions, password reset)', () => {
       expect(res.body.user).toEqual({
         id: expect.stringMatching(/^[0-9a-f]{24}$/),
         email: email.toLowerCase(),
+        emailVerified: false,
         name: 'Ada',
         role: 'customer',
         createdAt: expect.any(String),
@@ -116,7 +117,7 @@ describe('Auth (register, login, tokens, sessions, password reset)', () => {
 
     it('returns the caller on /auth/me', async () => {
       const res = await request(t.http).get('/api/v1/auth/me').set(...bearer(account)).expect(200);
-      expect(res.body).toEqual({ id: account.id, email: account.email, name: 'tokens', role: 'customer', createdAt: expect.any(String) });
+      expect(res.body).toEqual({ id: account.id, email: account.email, emailVerified: false, name: 'tokens', role: 'customer', createdAt: expect.any(String) });
     });
 
     it('carries user id, role and session id, signed with HS256 and short-lived', () => {

@@ -256,7 +256,7 @@ describe('Catalog administration and image upload (MongoDB + MinIO)', () => {
       ['an empty title', { title: '   ' }],
       ['an oversized title', { title: 'x'.repeat(201) }],
       ['an unknown status', { status: 'deleted' }],
-      ['an unknown field', { sku: 'X-1' }],
+      ['an unknown field', { barcode: 'X-1' }],
       ['too many tags', { tags: Array.from({ length: 21 }, (_, i) => `t${i}`) }],
     ])('rejects %s with 400 and creates nothing', async (_label, override) => {
       const title = `Validation ${randomBytes(4).toString('hex')}`;

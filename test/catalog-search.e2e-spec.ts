@@ -22,6 +22,7 @@ interface Item {
   createdAt: string;
   ratingAverage: number;
   ratingCount: number;
+  variants: { id: string; stock: number }[];
 }
 
 describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Redis)', () => {
@@ -405,13 +406,17 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
     });
 
     describe('stock is not content: a sale keeps cached answers and lays the live stock over them', () => {
-      const sale = (productId: string, quantity: number, through = t) => {
+      /** An order for `quantity` units of the product's one variant. */
+      const sale = (product: Item, quantity: number, through = t) => {
         const orderId = new Types.ObjectId().toHexString();
+        const lines = [{ productId: product.id, variantId: product.variants[0].id, quantity }];
         return {
-          take: () => through.app.get(InventoryService).allocate(orderId, [{ productId, quantity }]),
-          giveBack: () => t.app.get(InventoryService).release(orderId, [{ productId, quantity }]),
+          take: () => through.app.get(InventoryService).allocate(orderId, lines),
+          giveBack: () => t.app.get(InventoryService).release(orderId, lines),
         };
       };
+      /** What a sale may change in an answer: the stock figures and `updatedAt`. */
+      const withoutFigures = (item: Item) => ({ ...item, stock: 0, updatedAt: '', variants: item.variants.map((variant) => ({ ...variant, stock: 0 })) });
 
       it('an allocation shows the new stock in the very next read, without computing the listing again', async () => {
         const target = active.find((item) => item.title === 'Espresso Cup Set')!;
@@ -424,17 +429,15 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
 
         // Sold through the other API instance (opened above): this one keeps its answers in memory.
         expect(other).toBeDefined();
-        const order = sale(target.id, 2, other);
+        const order = sale(target, 2, other);
         await order.take();
         let after: request.Response | undefined;
         // One query for the page's stock; the listing itself (an aggregation) is not run again.
         expect(await dbCommandsDuring(t.connection, async () => (after = await get(`/products?${query}`).set('If-None-Match', etag).expect(200)))).toEqual(['find']);
         expect(stockIn(after!.body)).toBe(target.stock - 2);
         expect(after!.headers.etag).not.toBe(etag);
-        expect({ ...after!.body, items: after!.body.items.map((item: Item) => ({ ...item, stock: 0, updatedAt: '' })) }).toEqual({
-          ...before,
-          items: before.items.map((item: Item) => ({ ...item, stock: 0, updatedAt: '' })),
-        });
+        expect(stockIn(after!.body)).toBe(after!.body.items.find((item: Item) => item.id === target.id).variants[0].stock);
+        expect({ ...after!.body, items: after!.body.items.map(withoutFigures) }).toEqual({ ...before, items: before.items.map(withoutFigures) });
         expect((await get(`/products/${target.slug}`).expect(200)).body.stock).toBe(target.stock - 2);
         // Laid over once: the next identical read costs no database work, and its tag holds.
         expect(await dbCommandsDuring(t.connection, () => get(`/products?${query}`).set('If-None-Match', after!.headers.etag).expect(304))).toEqual([]);
@@ -453,7 +456,7 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
         expect(before.items.map((item: Item) => item.id)).toContain(target.id);
         await cachedSearch(all);
 
-        const order = sale(target.id, 1);
+        const order = sale(target, 1);
         await order.take();
         const soldOut = await list(inStock);
         expect(soldOut.items.map((item: Item) => item.id)).not.toContain(target.id);

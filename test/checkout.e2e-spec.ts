@@ -133,8 +133,8 @@ describe('Cart, checkout and the order lifecycle (MongoDB, Redis, stripe-mock)',
       const refused = (await shop.checkout(buyer).expect(409)).body;
       expect(refused.lines).toEqual(
         expect.arrayContaining([
-          { productId: archived.id, requested: 1, available: 0 },
-          { productId: scarce.id, requested: 2, available: 1 },
+          { productId: archived.id, variantId: archived.id, requested: 1, available: 0 },
+          { productId: scarce.id, variantId: scarce.id, requested: 2, available: 1 },
         ]),
       );
       expect(refused.lines).toHaveLength(2);
@@ -179,7 +179,7 @@ describe('Cart, checkout and the order lifecycle (MongoDB, Redis, stripe-mock)',
       const rival = await registerCustomer(t, 'rival');
       await shop.placeOrder(rival, [[few.id, 1]]);
       const refused = (await shop.checkout(buyer).expect(409)).body;
-      expect(refused.lines).toEqual([{ productId: few.id, requested: 2, available: 1 }]);
+      expect(refused.lines).toEqual([{ productId: few.id, variantId: few.id, requested: 2, available: 1 }]);
       expect(await shop.adminProduct(plenty.id)).toMatchObject({ stock: 10, stockAllocated: 0 });
       expect(await shop.adminProduct(few.id)).toMatchObject({ stock: 1, stockAllocated: 1 });
     });

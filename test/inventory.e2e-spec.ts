@@ -1,6 +1,5 @@
 import request from 'supertest';
 import { Types } from 'mongoose';
-import { InventoryService } from '../src/products/inventory.service';
 import { Account, bearer, registerCustomer } from './support/accounts';
 import { Shop, createShopApp } from './support/shop';
 import type { TestApp } from './support/test-app';
@@ -79,16 +78,5 @@ describe('Inventory: on hand, allocated, sellable (MongoDB stand-in)', () => {
     expect(checkouts.map((res) => res.status)).toEqual(buyers.map(() => 201));
     expect(counts.every((res) => res.status === 200 || res.status === 409)).toBe(true);
     expect(await shop.adminProduct(product.id)).toMatchObject({ stockOnHand: 30, stockAllocated: 15, stock: 15 });
-  });
-
-  it('migrates products from before the split: their stock becomes on hand, nothing allocated', async () => {
-    const products = t.connection.collection('products');
-    const legacy = await shop.createProduct({ stock: 7 });
-    const id = new Types.ObjectId(legacy.id);
-    await products.updateOne({ _id: id }, { $unset: { stockOnHand: '', stockAllocated: '', allocations: '' } });
-    const migrated = await t.app.get(InventoryService).migrateLegacyStock();
-    expect(migrated).toBeGreaterThanOrEqual(1);
-    expect(await products.findOne({ _id: id })).toMatchObject({ stock: 7, stockOnHand: 7, stockAllocated: 0, allocations: [] });
-    expect(await t.app.get(InventoryService).migrateLegacyStock()).toBe(0);
   });
 });

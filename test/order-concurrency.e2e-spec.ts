@@ -71,7 +71,7 @@ describe('Orders under concurrency: idempotency, webhooks, cancel and expiry rac
         const held = placed.flatMap((order) => order.items).filter((line) => line.productId === product.id).reduce((sum, line) => sum + line.quantity, 0);
         expect(await shop.adminProduct(product.id)).toMatchObject({ stockOnHand: 6, stockAllocated: held, stock: 6 - held });
         const stored = await t.connection.collection('products').findOne({ _id: new Types.ObjectId(product.id) });
-        expect(stored?.allocations.map((entry: { orderId: Types.ObjectId }) => entry.orderId.toHexString()).sort()).toEqual(
+        expect(stored?.variants[0].allocations.map((entry: { orderId: Types.ObjectId }) => entry.orderId.toHexString()).sort()).toEqual(
           placed.filter((order) => order.items.some((line: { productId: string }) => line.productId === product.id)).map((order) => order.id).sort(),
         );
       }

@@ -112,7 +112,7 @@ describe('Order effects are done by the handlers of their events, each exactly o
 
     // What the dead worker got done: both effects claimed, the units given back on the product,
     // neither effect marked done, nothing recorded on the order.
-    await t.app.get(InventoryService).release(order.id, [{ productId: product.id, quantity: 3 }]);
+    await t.app.get(InventoryService).release(order.id, [{ productId: product.id, variantId: product.id, quantity: 3 }]);
     const claimedAt = new Date(Date.now() - 10 * 60_000);
     await t.connection.collection('order_effects').insertMany([
       { _id: `${order.id}:release-stock`, state: 'running', claimId: 'dead-worker', claimedAt, takeovers: 0 },

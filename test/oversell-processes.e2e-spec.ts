@@ -70,7 +70,7 @@ describe('No oversell across two API processes', () => {
     expect(statuses.filter((status) => status === 201)).toHaveLength(STOCK);
     expect(statuses.filter((status) => status === 409)).toHaveLength(BUYERS - STOCK);
     for (const refused of answers.filter((res) => res.status === 409)) {
-      expect(refused.body.lines).toEqual([{ productId: product.id, requested: 1, available: 0 }]);
+      expect(refused.body.lines).toEqual([{ productId: product.id, variantId: product.id, requested: 1, available: 0 }]);
     }
     answers.forEach((res, index) => res.status === 201 && expect(res.body.payment.provider).toBe(provider(index)));
 

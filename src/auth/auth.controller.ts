@@ -15,7 +15,9 @@ import {
   RegisterDto,
   ResetPasswordDto,
   TokenPairDto,
+  VerifyEmailDto,
 } from './dto/auth.dto';
+import { EmailVerificationService } from './email-verification/email-verification.service';
 import { PasswordResetService } from './password-reset/password-reset.service';
 
 @ApiTags('auth')
@@ -25,6 +27,7 @@ export class AuthController {
     private readonly auth: AuthService,
     private readonly passwordReset: PasswordResetService,
     private readonly users: UsersService,
+    private readonly verification: EmailVerificationService,
   ) {}
 
   /** Creates a customer account and signs it in. */
@@ -83,5 +86,23 @@ export class AuthController {
   @HttpCode(204)
   resetPassword(@Body() dto: ResetPasswordDto): Promise<void> {
     return this.passwordReset.reset(dto.token, dto.password);
+  }
+
+  /** Confirms the account's email with the emailed token (single use): `user.emailVerified` becomes true. */
+  @Public()
+  @Post('email/verify')
+  @AlsoAnswers({ 400: 'The token is invalid, expired or already used' })
+  @HttpCode(204)
+  verifyEmail(@Body() dto: VerifyEmailDto): Promise<void> {
+    return this.verification.verify(dto.token);
+  }
+
+  /** Sends the verification email again (at most 5 an hour, then 429 with `Retry-After`). */
+  @ApiBearerAuth()
+  @Post('email/verify/resend')
+  @AlsoAnswers({ 429: 'Five verification emails were asked for within the hour; retry after `Retry-After` seconds' })
+  @HttpCode(202)
+  resendVerification(@CurrentUser() user: AuthUser): Promise<void> {
+    return this.verification.resend(user.id);
   }
 }

@@ -11,6 +11,7 @@ import { JwtAuthGuard } from './guards/jwt-auth.guard';
 import { RolesGuard } from './guards/roles.guard';
 import { JWT_ALGORITHM, JwtStrategy } from './jwt.strategy';
 import { LoginAttemptsService } from './login-attempts.service';
+import { EmailVerificationModule } from './email-verification/email-verification.module';
 import { PasswordResetModule } from './password-reset/password-reset.module';
 import { SessionsModule } from '../access/sessions.module';
 import { TokensService } from './tokens.service';
@@ -29,6 +30,7 @@ import { TokensService } from './tokens.service';
     UsersModule,
     SessionsModule,
     PasswordResetModule,
+    EmailVerificationModule,
   ],
   controllers: [AuthController],
   providers: [

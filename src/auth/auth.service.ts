@@ -7,6 +7,7 @@ import { AuthResponseDto, LoginDto, RegisterDto, TokenPairDto } from './dto/auth
 import { LoginAttempt, LoginAttemptsService } from './login-attempts.service';
 import { PasswordHasher } from './password-hasher';
 import { SessionsService } from '../access/sessions.service';
+import { EmailVerificationService } from './email-verification/email-verification.service';
 import { TokensService } from './tokens.service';
 
 @Injectable()
@@ -17,6 +18,7 @@ export class AuthService {
     private readonly sessions: SessionsService,
     private readonly tokens: TokensService,
     private readonly attempts: LoginAttemptsService,
+    private readonly verification: EmailVerificationService,
   ) {}
 
   async register(dto: RegisterDto): Promise<AuthResponseDto> {
@@ -25,6 +27,7 @@ export class AuthService {
       name: dto.name,
       passwordHash: await this.hasher.hash(dto.password),
     });
+    await this.verification.send(user.id);
     return this.startSession(user, await this.sessions.generation(user.id));
   }
 

@@ -1,5 +1,5 @@
 import { StateConflictError } from '@app/common';
-import type { ProductForSale } from '../products/inventory.service';
+import type { VariantForSale } from '../products/inventory.service';
 
 /**
  * The limits that keep one account from hoarding stock through its cart (issue 27): lines per
@@ -10,13 +10,14 @@ import type { ProductForSale } from '../products/inventory.service';
 /** A line asking for more units of a product than one order may hold. */
 export interface OverLimitLine {
   productId: string;
+  variantId: string;
   requested: number;
   maxPerOrder: number;
 }
 
-/** The product's own `maxPerOrder`, else the store-wide MAX_UNITS_PER_LINE. */
-export function unitLimitOf(product: Pick<ProductForSale, 'maxPerOrder'>, storeLimit: number): number {
-  return product.maxPerOrder ?? storeLimit;
+/** The variant's own `maxPerOrder`, else the product's, else the store-wide MAX_UNITS_PER_LINE. */
+export function unitLimitOf(variant: Pick<VariantForSale, 'maxPerOrder'>, storeLimit: number): number {
+  return variant.maxPerOrder ?? storeLimit;
 }
 
 /** More units of a product than one order may hold (409 naming the limit of each line). */

@@ -29,10 +29,14 @@ export class CartController {
       'or a new line beyond MAX_CART_LINES (default 100; `maxCartLines`); the cart is unchanged',
   })
   add(@CurrentUser() user: AuthUser, @Body() dto: AddCartItemDto): Promise<CartResponseDto> {
-    return this.cart.addItem(user.id, dto.productId, dto.quantity);
+    return this.cart.addItem(user.id, dto.productId, dto.variantId, dto.quantity);
   }
 
-  /** Sets a line's quantity (0 removes it); more than is sellable → 409 with `available`, more than the product's `maxPerOrder` → 409 naming it. */
+  /**
+   * Sets a line's quantity (0 removes it). The path names the line by its `variantId`, or by the
+   * `productId` of a product with one variant. More than is sellable → 409 with `available`,
+   * more than the variant's `maxPerOrder` → 409 naming it.
+   */
   @Patch('items/:productId')
   @AlsoAnswers({
     409: 'More than is sellable (`productId`, `available`) or more than the product\'s units per order (`lines` with `maxPerOrder`); the cart is unchanged',
@@ -45,6 +49,7 @@ export class CartController {
     return this.cart.setQuantity(user.id, productId, dto.quantity);
   }
 
+  /** Removes the line its `variantId` names, or the `productId` of a product with one variant. */
   @Delete('items/:productId')
   remove(@CurrentUser() user: AuthUser, @Param('productId', ParseObjectIdPipe) productId: string): Promise<CartResponseDto> {
     return this.cart.removeItem(user.id, productId);

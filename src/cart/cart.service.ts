@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model, Types } from 'mongoose';
 import { InvalidInputError, StateConflictError, isDuplicateKeyError, NotFoundError } from '@app/common';
 import { AppConfig } from '../config/app-config';
-import { InventoryService, ProductForSale, StockLine } from '../products/inventory.service';
+import { InventoryService, ProductForSale, StockLine, VariantForSale } from '../products/inventory.service';
 import { InsufficientStockError } from '../products/stock.errors';
 import { lineTotal } from '../pricing/order-totals';
 import { CartFullError, PerOrderLimitError, unitLimitOf } from './cart-limits';
@@ -37,36 +37,43 @@ export class CartService {
   }
 
   /**
-   * Adds to the line (creating it); the line's new quantity must be sellable and within the
-   * product's units per order, and a new line must fit in MAX_CART_LINES. The write is
-   * conditioned on the cart's version, so two simultaneous adds cannot both take the last line.
+   * Adds to the variant's line (creating it); the line's new quantity must be sellable and within
+   * the variant's units per order, and a new line must fit in MAX_CART_LINES. `variantId` may be
+   * left out for a product with one variant. The write is conditioned on the cart's version, so
+   * two simultaneous adds cannot both take the last line.
    */
-  async addItem(userId: string, productId: string, quantity: number): Promise<CartResponseDto> {
+  async addItem(userId: string, productId: string, variantId: string | undefined, quantity: number): Promise<CartResponseDto> {
     return this.change(userId, async (items) => {
-      const existing = items.find((line) => line.productId.equals(productId));
+      const product = await this.productForSale(productId);
+      const variant = chosenVariant(product, variantId);
+      const existing = items.find((line) => line.productId.equals(productId) && variantIdOf(line) === variant.id);
       const maxLines = this.config.get('MAX_CART_LINES');
       if (!existing && items.length >= maxLines) throw new CartFullError(maxLines);
       const wanted = (existing?.quantity ?? 0) + quantity;
       if (wanted > MAX_LINE_QUANTITY) throw new InvalidInputError(`A cart holds at most ${MAX_LINE_QUANTITY} units of one product`);
-      await this.assertSellable(productId, wanted);
-      if (existing) return items.map((line) => (line === existing ? { productId: line.productId, quantity: wanted } : line));
-      return [...items, { productId: new Types.ObjectId(productId), quantity: wanted }];
+      this.assertSellable(product, variant, wanted);
+      const line = { productId: new Types.ObjectId(productId), variantId: new Types.ObjectId(variant.id), quantity: wanted };
+      if (existing) return items.map((candidate) => (candidate === existing ? line : candidate));
+      return [...items, line];
     });
   }
 
-  /** Sets the line's quantity; 0 removes it. */
-  async setQuantity(userId: string, productId: string, quantity: number): Promise<CartResponseDto> {
-    if (quantity === 0) return this.removeItem(userId, productId);
+  /** Sets the quantity of the line `id` names (its variantId, or the productId of a product with one variant); 0 removes it. */
+  async setQuantity(userId: string, id: string, quantity: number): Promise<CartResponseDto> {
+    if (quantity === 0) return this.removeItem(userId, id);
     return this.change(userId, async (items) => {
-      const existing = lineOf(items, productId);
-      if (quantity > existing.quantity) await this.assertSellable(productId, quantity);
-      return items.map((line) => (line === existing ? { productId: line.productId, quantity } : line));
+      const existing = await this.lineNamed(items, id);
+      if (quantity > existing.quantity) {
+        const product = await this.productForSale(existing.productId.toHexString());
+        this.assertSellable(product, chosenVariant(product, variantIdOf(existing)), quantity);
+      }
+      return items.map((line) => (line === existing ? { ...line, quantity } : line));
     });
   }
 
-  async removeItem(userId: string, productId: string): Promise<CartResponseDto> {
+  async removeItem(userId: string, id: string): Promise<CartResponseDto> {
     return this.change(userId, async (items) => {
-      const existing = lineOf(items, productId);
+      const existing = await this.lineNamed(items, id);
       return items.filter((line) => line !== existing);
     });
   }
@@ -79,7 +86,7 @@ export class CartService {
   async snapshot(userId: string): Promise<CartSnapshot> {
     const cart = await this.read(userId);
     return {
-      lines: cart.items.map((line) => ({ productId: line.productId.toHexString(), quantity: line.quantity })),
+      lines: cart.items.map((line) => ({ productId: line.productId.toHexString(), variantId: variantIdOf(line), quantity: line.quantity })),
       version: cart.version,
     };
   }
@@ -118,18 +125,42 @@ export class CartService {
     }
   }
 
-  private async assertSellable(productId: string, quantity: number): Promise<void> {
+  private async productForSale(productId: string): Promise<ProductForSale> {
     const product = (await this.inventory.forSale([productId])).get(productId);
     if (!product || !product.active) throw new NotFoundError('Product not found');
-    const maxPerOrder = unitLimitOf(product, this.config.get('MAX_UNITS_PER_LINE'));
-    if (quantity > maxPerOrder) throw new PerOrderLimitError([{ productId, requested: quantity, maxPerOrder }]);
-    if (quantity > product.sellable) throw new InsufficientStockError(productId, product.sellable);
+    return product;
+  }
+
+  private assertSellable(product: ProductForSale, variant: VariantForSale, quantity: number): void {
+    if (!variant.active) throw new NotFoundError('This variant is no longer sold');
+    const maxPerOrder = unitLimitOf(variant, this.config.get('MAX_UNITS_PER_LINE'));
+    if (quantity > maxPerOrder) throw new PerOrderLimitError([{ productId: product.id, variantId: variant.id, requested: quantity, maxPerOrder }]);
+    if (quantity > variant.sellable) throw new InsufficientStockError(product.id, variant.id, variant.sellable);
+  }
+
+  /**
+   * The line `id` names: by its variant, or by its product when that product is sold as one
+   * thing (one variant). A product with several variants in the cart must be named by variant.
+   */
+  private async lineNamed(items: CartLine[], id: string): Promise<CartLine> {
+    const byVariant = items.find((line) => variantIdOf(line) === id);
+    if (byVariant) return byVariant;
+    const byProduct = items.filter((line) => line.productId.equals(id));
+    if (byProduct.length === 0) throw new NotFoundError('This product is not in the cart');
+    const product = (await this.inventory.forSale([id])).get(id);
+    if (byProduct.length > 1 || (product && product.variants.length > 1)) {
+      throw new InvalidInputError('This product has several variants: name the cart line by its variantId');
+    }
+    return byProduct[0];
   }
 
   /** Current titles, prices and stock; lines that would block checkout say why. */
   private async render(items: CartLine[]): Promise<CartResponseDto> {
     const products = await this.inventory.forSale(items.map((line) => line.productId.toHexString()));
-    const lines = items.map((line) => renderLine(line, products.get(line.productId.toHexString())));
+    const lines = items.map((line) => {
+      const product = products.get(line.productId.toHexString());
+      return renderLine(line, product, product?.variants.find((variant) => variant.id === variantIdOf(line)));
+    });
     return {
       items: lines,
       subtotal: lines.reduce((sum, line) => sum + line.lineTotal, 0),
@@ -139,30 +170,44 @@ export class CartService {
   }
 }
 
-function lineOf(items: CartLine[], productId: string): CartLine {
-  const line = items.find((candidate) => candidate.productId.equals(productId));
-  if (!line) throw new NotFoundError('This product is not in the cart');
-  return line;
+/** The variant a line holds: lines from before variants hold the default one, whose id is the product's. */
+export function variantIdOf(line: CartLine): string {
+  return (line.variantId ?? line.productId).toHexString();
 }
 
-function renderLine(line: CartLine, product: ProductForSale | undefined): CartItemResponseDto {
-  const price = product?.price ?? 0;
-  const available = product?.active ? product.sellable : 0;
+/** The variant asked for, or the product's only one; with several and none named → 400. */
+function chosenVariant(product: ProductForSale, variantId: string | undefined): VariantForSale {
+  if (variantId === undefined) {
+    if (product.variants.length !== 1) throw new InvalidInputError('This product has several variants: give variantId');
+    return product.variants[0];
+  }
+  const variant = product.variants.find((candidate) => candidate.id === variantId);
+  if (!variant) throw new NotFoundError('Variant not found');
+  return variant;
+}
+
+function renderLine(line: CartLine, product: ProductForSale | undefined, variant: VariantForSale | undefined): CartItemResponseDto {
+  const price = variant?.price ?? 0;
+  const available = variant?.active ? variant.sellable : 0;
+  const issue = issueOf(line, variant);
   return {
     productId: line.productId.toHexString(),
+    variantId: variantIdOf(line),
+    ...(variant && { sku: variant.sku }),
+    options: { ...(variant?.options ?? {}) },
     title: product?.title ?? 'Unavailable product',
     price,
     quantity: line.quantity,
     lineTotal: lineTotal({ price, quantity: line.quantity }),
-    ...(product?.image && { image: product.image }),
+    ...((variant?.image ?? product?.image) && { image: variant?.image ?? product?.image }),
     available,
-    ...(issueOf(line, product) && { issue: issueOf(line, product) }),
+    ...(issue && { issue }),
   };
 }
 
-function issueOf(line: CartLine, product: ProductForSale | undefined): CartLineIssue | undefined {
-  if (!product?.active) return 'unavailable';
-  if (product.sellable === 0) return 'out_of_stock';
-  if (line.quantity > product.sellable) return 'insufficient_stock';
+function issueOf(line: CartLine, variant: VariantForSale | undefined): CartLineIssue | undefined {
+  if (!variant?.active) return 'unavailable';
+  if (variant.sellable === 0) return 'out_of_stock';
+  if (line.quantity > variant.sellable) return 'insufficient_stock';
   return undefined;
 }

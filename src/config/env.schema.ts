@@ -168,6 +168,20 @@ export class EnvironmentVariables {
   @Max(1440)
   PASSWORD_RESET_TTL_MINUTES: number = 30;
 
+  @IsInt()
+  @Min(1)
+  @Max(720)
+  EMAIL_VERIFICATION_TTL_HOURS: number = 48;
+
+  /**
+   * Order emails per hour to one address no verified account owns; the rest are skipped (and
+   * recorded as skipped). Without it a checkout-and-cancel loop mails a stranger from the shop.
+   */
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  UNVERIFIED_ORDER_EMAILS_PER_HOUR: number = 5;
+
   /** How long browsers and shared caches may reuse an anonymous catalog read (Cache-Control max-age). */
   @IsInt()
   @Min(0)

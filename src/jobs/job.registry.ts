@@ -1,6 +1,6 @@
 import type { JobOptions } from 'bull';
 import type { EnvironmentVariables } from '../config/env.schema';
-import type { PasswordResetJob } from '../notifications/mail.types';
+import type { EmailVerificationJob, PasswordResetJob } from '../notifications/mail.types';
 import type { OrderEventJob, OrderWebhookJob } from '../orders/events/order-events';
 
 /** Every Bull queue of the application. Named here and nowhere else. */
@@ -17,6 +17,8 @@ export type { OrderEventJob, OrderEventType } from '../orders/events/order-event
 export interface JobPayloads {
   /** Find the account, issue a reset token, email it. */
   'password-reset': PasswordResetJob;
+  /** Issue an email-verification token for a still unverified account, email it. */
+  'email-verification': EmailVerificationJob;
   /** Turn one order event into its email. */
   'order-event': OrderEventJob;
   /** Do what one order event entails: stock released or shipped, refund, the provider's payment cancelled. */
@@ -68,6 +70,7 @@ export type CronSetting = { [K in keyof EnvironmentVariables]-?: K extends `${st
 /** Where each job runs. The mapped type makes a job without a definition a compile error. */
 export const JOBS: { readonly [N in JobName]: JobDefinition } = {
   'password-reset': { queue: 'mail', concurrency: 2 },
+  'email-verification': { queue: 'mail', concurrency: 2 },
   'order-event': { queue: 'orders', concurrency: 4 },
   'order-effects': { queue: 'orders', concurrency: 2 },
   'orders-maintenance': { queue: 'orders', concurrency: 1, schedule: { everyMs: 30_000 } },

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import type { EmailMessage } from './mail.types';
 
 /**
- * What each template needs. Security emails (password reset) carry no user-chosen text: an
+ * What each template needs. Security emails (password reset, email verification) carry no user-chosen text: an
  * account name could be made to look like instructions from the shop.
  */
 export interface TemplateContexts {
   'password-reset': { link: string; ttlMinutes: number; token: string };
+  'email-verification': { link: string; ttlHours: number; token: string };
   'order-placed': OrderEmailContext & {
     lines: { title: string; quantity: number; unitPrice: string; lineTotal: string }[];
     subtotal: string;
@@ -32,6 +33,7 @@ export interface OrderEmailContext {
 
 const TEMPLATE_NAMES: { [N in TemplateName]: N } = {
   'password-reset': 'password-reset',
+  'email-verification': 'email-verification',
   'order-placed': 'order-placed',
   'order-paid': 'order-paid',
   'order-shipped': 'order-shipped',

@@ -13,3 +13,8 @@ export interface EmailMessage {
 export interface PasswordResetJob {
   email: string;
 }
+
+/** Only the account: the worker reads whether it is still unverified and makes the token. */
+export interface EmailVerificationJob {
+  userId: string;
+}

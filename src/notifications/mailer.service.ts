@@ -64,6 +64,12 @@ export class MailerService implements OnApplicationShutdown {
     return 'sent';
   }
 
+  /** The email of `key` is held back by a limit: recorded as skipped in the ledger, never sent. */
+  async skip(key: string, reason: string): Promise<'skipped'> {
+    await this.ledger.recordSkipped(key, reason);
+    return 'skipped';
+  }
+
   /** The claim id, or null when the email was already sent (possibly while this job waited). */
   private async claim(key: string): Promise<string | null> {
     for (;;) {

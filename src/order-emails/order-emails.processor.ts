@@ -1,5 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { formatMoney, NotFoundError } from '@app/common';
+import Redis from 'ioredis';
+import { sha256 } from '../access/sessions.service';
+import { AppConfig } from '../config/app-config';
+import { withinHourlyAllowance } from '../redis/hourly-limits';
+import { REDIS } from '../redis/redis.module';
 import { OnJob } from '../jobs/on-job.decorator';
 import { type OrderEventJob, type OrderEventType, orderEventJobId } from '../orders/events/order-events';
 import { OrderLifecycle, type OrderRecord } from '../orders/order-lifecycle.service';
@@ -7,8 +12,17 @@ import { UsersService } from '../users/users.service';
 import type { EmailMessage } from '../notifications/mail.types';
 import { inertUserText, MailTemplates, type OrderEmailContext } from '../notifications/mail-templates';
 import { MailerService } from '../notifications/mailer.service';
+import { describeOptions } from '../products/variants';
+import type { OrderLine } from '../orders/schemas/order.schema';
 
-export type OrderEmailOutcome = 'sent' | 'already-sent' | 'no-order' | 'no-customer' | 'no-email';
+export type OrderEmailOutcome = 'sent' | 'already-sent' | 'skipped' | 'no-order' | 'no-customer' | 'no-email';
+
+/** Who an order's emails go to, and whether the address is proven to be theirs. */
+interface Recipient {
+  email: string;
+  name: string;
+  verified: boolean;
+}
 
 /**
  * Turns an order event into its email, once per (order, event). The order is read when the job
@@ -19,13 +33,18 @@ export type OrderEmailOutcome = 'sent' | 'already-sent' | 'no-order' | 'no-custo
 @Injectable()
 export class OrderEmailsProcessor {
   private readonly logger = new Logger(OrderEmailsProcessor.name);
+  private readonly unverifiedPerHour: number;
 
   constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    config: AppConfig,
     private readonly orders: OrderLifecycle,
     private readonly users: UsersService,
     private readonly templates: MailTemplates,
     private readonly mailer: MailerService,
-  ) {}
+  ) {
+    this.unverifiedPerHour = config.get('UNVERIFIED_ORDER_EMAILS_PER_HOUR');
+  }
 
   @OnJob('order-event')
   async handle({ orderId, eventId, type }: OrderEventJob): Promise<OrderEmailOutcome> {
@@ -37,15 +56,37 @@ export class OrderEmailsProcessor {
       this.logger.warn(`Order ${orderId} of event ${eventId} (${type}) not found; no email`);
       return 'no-order';
     }
+    const recipient = await this.recipientOf(order);
+    if (!recipient) {
+      this.logger.warn(`Customer of order ${order.number} not found; no ${type} email`);
+      return 'no-customer';
+    }
+    const key = orderEventJobId(orderId, eventId);
+    if (!recipient.verified && !(await this.withinUnverifiedAllowance(recipient.email, key))) {
+      this.logger.warn(`Order emails to an unverified address over UNVERIFIED_ORDER_EMAILS_PER_HOUR; ${type} email of ${order.number} skipped`);
+      return this.mailer.skip(key, 'unverified-address-limit');
+    }
+    return this.mailer.sendOnce(key, () => this.render(type, order, recipient));
+  }
+
+  /** An account's order mails the account; a guest's mails the address given at checkout (never proven). */
+  private async recipientOf(order: OrderRecord): Promise<Recipient | null> {
+    if (!order.userId) return order.email ? { email: order.email, name: order.shippingAddress.fullName, verified: false } : null;
     const customer = await this.users.getById(order.userId.toHexString()).catch((error: unknown) => {
       if (error instanceof NotFoundError) return null;
       throw error;
     });
-    if (!customer) {
-      this.logger.warn(`Customer of order ${order.number} not found; no ${type} email`);
-      return 'no-customer';
-    }
-    return this.mailer.sendOnce(orderEventJobId(orderId, eventId), () => this.render(type, order, customer));
+    return customer && { email: customer.email, name: customer.name, verified: customer.emailVerified === true };
+  }
+
+  /**
+   * Whether this email is among the first UNVERIFIED_ORDER_EMAILS_PER_HOUR to the address this
+   * hour. Counted per address, not per account: guests and unverified accounts can name anyone's
+   * address, and a checkout-and-cancel loop must not turn the shop into a mail cannon. Counted per
+   * email key, so a retried job keeps its place.
+   */
+  private withinUnverifiedAllowance(email: string, key: string): Promise<boolean> {
+    return withinHourlyAllowance(this.redis, `unverified-order-emails:${sha256(email.toLowerCase())}`, key, this.unverifiedPerHour);
   }
 
   private render(type: Exclude<OrderEventType, 'OrderRefunded'>, order: OrderRecord, customer: { email: string; name: string }): EmailMessage {
@@ -58,7 +99,7 @@ export class OrderEmailsProcessor {
           'order-placed',
           {
             ...base,
-            lines: order.items.map((line) => ({ title: line.title, quantity: line.quantity, unitPrice: money(line.price), lineTotal: money(line.lineTotal) })),
+            lines: order.items.map((line) => ({ title: lineTitle(line), quantity: line.quantity, unitPrice: money(line.price), lineTotal: money(line.lineTotal) })),
             subtotal: money(order.subtotal),
             shipping: money(order.shippingTotal),
           },
@@ -86,4 +127,10 @@ function refundOf(order: OrderRecord, money: (minor: number) => string): { amoun
   if (refund) return { amount: money(refund.amount), completed: refund.state === 'succeeded' };
   if (status === 'succeeded') return { amount: money(order.total), completed: false };
   return null;
+}
+
+/** The title with the variant's option values, e.g. `T-Shirt (Size: M, Color: Red)`. */
+function lineTitle(line: Pick<OrderLine, 'title' | 'options'>): string {
+  const options = describeOptions(line.options);
+  return options ? `${line.title} (${options})` : line.title;
 }

@@ -5,7 +5,7 @@ import { InvalidInputError, isDuplicateKeyError } from '@app/common';
 import { CartFullError, OverLimitLine, PerOrderLimitError, unitLimitOf } from '../cart/cart-limits';
 import { CartService } from '../cart/cart.service';
 import { AppConfig } from '../config/app-config';
-import { InventoryService, StockLine } from '../products/inventory.service';
+import { InventoryService, shortLineOf, StockLine } from '../products/inventory.service';
 import { OutOfStockError } from '../products/stock.errors';
 import { DEFAULT_PAYMENT_PROVIDER, PaymentProviders } from '../payment-providers/payment-providers';
 import { AddressesService } from '../users/addresses.service';
@@ -25,8 +25,15 @@ const REPLAY_POLL_MS = 100;
 /** A replay whose first request failed (and gave its claim up) tries itself this often. */
 const CLAIM_ATTEMPTS = 3;
 
+/** Who checks out: an account, by its id and email. */
+export interface Customer {
+  userId: string;
+  email: string;
+}
+
 interface CheckoutRequest {
   userId: string;
+  email: string;
   lines: StockLine[];
   cartVersion: number;
   address: ShippingAddress;
@@ -59,9 +66,10 @@ export class CheckoutService {
     private readonly config: AppConfig,
   ) {}
 
-  async checkout(userId: string, dto: CheckoutDto, idempotencyKey?: string): Promise<OrderRecord> {
+  async checkout(customer: Customer, dto: CheckoutDto, idempotencyKey?: string): Promise<OrderRecord> {
+    const { userId } = customer;
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
-      const request = await this.describe(userId, dto);
+      const request = await this.describe(customer, dto);
       const scope = idempotencyKey ? `${userId}:${idempotencyKey}` : undefined;
       if (scope) {
         const earlier = await this.orders.findByIdempotencyScope(scope);
@@ -79,16 +87,16 @@ export class CheckoutService {
   }
 
   /** The cart and address as they are now, and their fingerprint. */
-  private async describe(userId: string, dto: CheckoutDto): Promise<CheckoutRequest> {
+  private async describe({ userId, email }: Customer, dto: CheckoutDto): Promise<CheckoutRequest> {
     if ((dto.addressId === undefined) === (dto.shippingAddress === undefined)) {
       throw new InvalidInputError('Give either addressId or shippingAddress');
     }
     const address = dto.addressId ? toPostalAddress(await this.addresses.get(userId, dto.addressId)) : toPostalAddress(dto.shippingAddress!);
     const provider = this.payments.get(dto.paymentProvider ?? DEFAULT_PAYMENT_PROVIDER).name;
     const { lines, version } = await this.cart.snapshot(userId);
-    const sorted = [...lines].sort((a, b) => a.productId.localeCompare(b.productId));
+    const sorted = [...lines].sort((a, b) => a.productId.localeCompare(b.productId) || a.variantId.localeCompare(b.variantId));
     const hash = createHash('sha256').update(JSON.stringify({ lines: sorted, address, provider })).digest('hex');
-    return { userId, lines: sorted, cartVersion: version, address, provider, hash };
+    return { userId, email, lines: sorted, cartVersion: version, address, provider, hash };
   }
 
   /**
@@ -113,35 +121,35 @@ export class CheckoutService {
     const maxLines = this.config.get('MAX_CART_LINES');
     if (request.lines.length > maxLines) throw new CartFullError(maxLines);
     const products = await this.inventory.forSale(request.lines.map((line) => line.productId));
+    const variantOf = (line: StockLine) => products.get(line.productId)?.variants.find((variant) => variant.id === line.variantId);
     const storeLimit = this.config.get('MAX_UNITS_PER_LINE');
     const overLimit = request.lines.flatMap((line): OverLimitLine[] => {
-      const product = products.get(line.productId);
-      const maxPerOrder = product ? unitLimitOf(product, storeLimit) : storeLimit;
-      return line.quantity > maxPerOrder ? [{ productId: line.productId, requested: line.quantity, maxPerOrder }] : [];
+      const variant = variantOf(line);
+      const maxPerOrder = variant ? unitLimitOf(variant, storeLimit) : storeLimit;
+      return line.quantity > maxPerOrder ? [{ productId: line.productId, variantId: line.variantId, requested: line.quantity, maxPerOrder }] : [];
     });
     if (overLimit.length > 0) throw new PerOrderLimitError(overLimit);
+    // An archived, sold-out or short variant: 409 naming its line, before anything is taken.
     const short = request.lines.filter((line) => {
-      const product = products.get(line.productId);
-      return !product?.active || product.sellable < line.quantity;
+      const variant = variantOf(line);
+      return !variant?.active || variant.sellable < line.quantity;
     });
-    if (short.length > 0) {
-      throw new OutOfStockError(
-        short.map((line) => {
-          const product = products.get(line.productId);
-          return { productId: line.productId, requested: line.quantity, available: product?.active ? product.sellable : 0 };
-        }),
-      );
-    }
+    if (short.length > 0) throw new OutOfStockError(short.map((line) => shortLineOf(line, products.get(line.productId))));
 
     const items: OrderLine[] = request.lines.map((line) => {
       const product = products.get(line.productId)!;
+      const variant = variantOf(line)!;
+      const image = variant.image ?? product.image;
       return {
         productId: new Types.ObjectId(line.productId),
+        variantId: new Types.ObjectId(line.variantId),
+        sku: variant.sku,
+        options: variant.options,
         title: product.title,
-        price: product.price,
+        price: variant.price,
         quantity: line.quantity,
-        lineTotal: lineTotal({ price: product.price, quantity: line.quantity }),
-        ...(product.image && { image: product.image }),
+        lineTotal: lineTotal({ price: variant.price, quantity: line.quantity }),
+        ...(image && { image }),
       };
     });
     const totals = orderTotals(items, {
@@ -156,6 +164,7 @@ export class CheckoutService {
         _id: orderId,
         number,
         userId: new Types.ObjectId(request.userId),
+        email: request.email,
         items,
         ...totals,
         currency: this.config.get('STORE_CURRENCY'),

@@ -14,7 +14,7 @@ export type OrderRecord = Order;
 /** What checkout writes to open an order in `placing`; the store adds status and the empty lists. */
 export type NewOrder = Pick<
   Order,
-  '_id' | 'number' | 'userId' | 'items' | 'subtotal' | 'shippingTotal' | 'total' | 'currency' | 'shippingAddress' | 'idempotencyScope' | 'requestHash'
+  '_id' | 'number' | 'userId' | 'email' | 'items' | 'subtotal' | 'shippingTotal' | 'total' | 'currency' | 'shippingAddress' | 'idempotencyScope' | 'requestHash'
 > & { payment: Pick<Payment, 'provider'> };
 
 /** Fields a transition may set in the same write as the status. */
@@ -53,6 +53,11 @@ export class OrderStore {
   /** A placed order (not one a checkout is still placing), optionally only if it is the user's. */
   findPlaced(orderId: string, userId?: string): Promise<OrderRecord | null> {
     return this.model.findOne({ _id: orderId, ...(userId && { userId }), ...PLACED }).lean<OrderRecord>().exec();
+  }
+
+  /** A placed order by its number (order lookup). */
+  findPlacedByNumber(number: string): Promise<OrderRecord | null> {
+    return this.model.findOne({ number, ...PLACED }).lean<OrderRecord>().exec();
   }
 
   findByIdempotencyScope(scope: string): Promise<OrderRecord | null> {
@@ -142,6 +147,18 @@ export class OrderStore {
       .exec();
   }
 
+  /**
+   * A guest's order placed with `email` becomes the account's. One write conditioned on the order
+   * still belonging to no account, so two accounts (or two requests) cannot both take it. The
+   * order as written, or null when there is no such guest order.
+   */
+  claimGuestOrder(number: string, email: string, userId: string): Promise<OrderRecord | null> {
+    return this.model
+      .findOneAndUpdate({ number, email, userId: { $exists: false }, ...PLACED }, { $set: { userId: new Types.ObjectId(userId) } }, { returnDocument: 'after' })
+      .lean<OrderRecord>()
+      .exec();
+  }
+
   /** The events were handed to the queue: they leave the outbox. */
   async markRelayed(orderId: Types.ObjectId, eventIds: string[]): Promise<void> {
     await this.model.updateOne({ _id: orderId }, { $pull: { outbox: { eventId: { $in: eventIds } } } }).exec();
@@ -213,7 +230,12 @@ export class OrderStore {
 
 /** The order's lines as the inventory counts them. */
 export function stockLinesOf(order: OrderRecord): StockLine[] {
-  return order.items.map((line) => ({ productId: line.productId.toHexString(), quantity: line.quantity }));
+  return order.items.map((line) => ({
+    productId: line.productId.toHexString(),
+    // Lines from before variants sold the default variant, whose id is the product's.
+    variantId: (line.variantId ?? line.productId).toHexString(),
+    quantity: line.quantity,
+  }));
 }
 
 export function outboxEntry(type: OrderEventType, at: Date, sequence?: number): OutboxEntry {

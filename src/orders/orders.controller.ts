@@ -1,10 +1,19 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Ip, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
-import { mapPage, PaginationQueryDto, ParseObjectIdPipe } from '@app/common';
+import { mapPage, PaginationQueryDto, ParseObjectIdPipe, Public } from '@app/common';
 import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
 import { AlsoAnswers } from '../core/openapi-errors';
 import { CheckoutService } from './checkout.service';
-import { CheckoutDto, OrderListResponseDto, OrderResponseDto, toOrderResponse } from './dto/order.dto';
+import {
+  CheckoutDto,
+  ClaimOrderDto,
+  OrderListResponseDto,
+  OrderLookupQueryDto,
+  OrderLookupResponseDto,
+  OrderResponseDto,
+  toOrderLookupResponse,
+  toOrderResponse,
+} from './dto/order.dto';
 import { IDEMPOTENCY_KEY_PATTERN, IdempotencyKey } from './idempotency-key.decorator';
 import { OrdersService } from './orders.service';
 
@@ -42,13 +51,35 @@ export class OrdersController {
     @Body() dto: CheckoutDto,
     @IdempotencyKey() idempotencyKey?: string,
   ): Promise<OrderResponseDto> {
-    return toOrderResponse(await this.checkoutService.checkout(user.id, dto, idempotencyKey));
+    return toOrderResponse(await this.checkoutService.checkout({ userId: user.id, email: user.email }, dto, idempotencyKey));
   }
 
   /** The caller's orders, newest first. */
   @Get('orders')
   async list(@CurrentUser() user: AuthUser, @Query() query: PaginationQueryDto): Promise<OrderListResponseDto> {
     return mapPage(await this.orders.listOwn(user.id, query), toOrderResponse);
+  }
+
+  /**
+   * An order by its number and the email it was placed with, without logging in; no payment
+   * secrets. A wrong email answers exactly like an unknown number (404).
+   */
+  @Public()
+  @Get('orders/lookup')
+  @AlsoAnswers({
+    404: 'No order with this number and email (a wrong email and an unknown number answer alike)',
+    429: 'Ten failed lookups from this client within the hour; retry after `Retry-After` seconds',
+  })
+  async lookup(@Query() query: OrderLookupQueryDto, @Ip() ip: string): Promise<OrderLookupResponseDto> {
+    return toOrderLookupResponse(await this.orders.lookup(query.number, query.email, ip));
+  }
+
+  /** Takes a guest order placed with the account's email into the account; the email must be verified (else 404). */
+  @Post('me/orders/claim')
+  @HttpCode(200)
+  @AlsoAnswers({ 404: 'No guest order with this number and the account\'s email, or the account\'s email is not verified' })
+  async claim(@CurrentUser() user: AuthUser, @Body() dto: ClaimOrderDto): Promise<OrderResponseDto> {
+    return toOrderResponse(await this.orders.claimGuestOrder(user.id, dto.number));
   }
 
   @Get('orders/:id')

@@ -1,7 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import Redis from 'ioredis';
 import { QueryFilter } from 'mongoose';
-import { NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
+import { LimitReachedError, NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
 import { AuditLog, type AuditActor } from '../audit/audit-log.service';
+import { clientKeyOf } from '../core/client-key';
+import { giveHourlyUseBack, takeHourlyUse } from '../redis/hourly-limits';
+import { REDIS } from '../redis/redis.module';
+import { normalizeEmail, UsersService } from '../users/users.service';
 import { AdminOrderListQueryDto, UpdateOrderStatusDto } from './dto/order.dto';
 import { OrderLifecycle } from './order-lifecycle.service';
 import { OrderRecord, OrderStore } from './order.store';
@@ -9,6 +14,9 @@ import { Order } from './schemas/order.schema';
 
 /** Orders still being placed by a checkout are nobody's business yet. */
 const PLACED = { status: { $ne: 'placing' } } as const;
+/** Failed order lookups one client may make per hour (API.md), then 429: numbers are short and guessable. */
+export const MAX_FAILED_LOOKUPS_PER_HOUR = 10;
+
 /** The outbox is delivery machinery, not the order's state. */
 const ORDER_AUDIT_OMIT = ['outbox'] as const;
 
@@ -19,6 +27,8 @@ export class OrdersService {
     private readonly orders: OrderStore,
     private readonly lifecycle: OrderLifecycle,
     private readonly audit: AuditLog,
+    private readonly users: UsersService,
+    @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
   /** The caller's orders, newest first. */
@@ -31,6 +41,33 @@ export class OrdersService {
     const order = await this.orders.findPlaced(orderId, userId);
     if (!order) throw new NotFoundError('Order not found');
     return order;
+  }
+
+  /**
+   * An order by its number and the email it was placed with, for someone without an account (or
+   * not logged in). A wrong email is the same NotFoundError as an unknown number, so a lookup
+   * never tells whether a number exists. Every lookup is counted as failed before it is made and
+   * given back when it succeeds: a burst of guesses cannot slip past MAX_FAILED_LOOKUPS_PER_HOUR.
+   */
+  async lookup(number: string, email: string, ip: string): Promise<OrderRecord> {
+    const failures = `order-lookup-failures:${clientKeyOf(ip)}`;
+    const retryAfter = await takeHourlyUse(this.redis, failures, MAX_FAILED_LOOKUPS_PER_HOUR);
+    if (retryAfter > 0) throw new LimitReachedError('Too many failed order lookups; try again later', retryAfter);
+    const order = await this.orders.findPlacedByNumber(number);
+    if (!order?.email || order.email !== normalizeEmail(email)) throw new NotFoundError('Order not found');
+    await giveHourlyUseBack(this.redis, failures);
+    return order;
+  }
+
+  /**
+   * A guest order placed with the account's email joins the account, once the account proved the
+   * address is its own; anything else (unverified, another email, not a guest order) is a 404.
+   */
+  async claimGuestOrder(userId: string, number: string): Promise<OrderRecord> {
+    const user = await this.users.getById(userId);
+    const claimed = user.emailVerified ? await this.orders.claimGuestOrder(number, user.email, userId) : null;
+    if (!claimed) throw new NotFoundError('Order not found');
+    return claimed;
   }
 
   /** Customers cancel before processing starts; a paid order is refunded (OrderLifecycle). */

@@ -22,9 +22,13 @@ import {
   CreateProductDto,
   AdminProductListResponseDto,
   AdminProductResponseDto,
+  CreateVariantDto,
   StockAdjustmentDto,
+  StockMovementResponseDto,
   toAdminProductResponse,
+  toStockMovementResponse,
   UpdateProductDto,
+  UpdateVariantDto,
 } from './dto/product.dto';
 import { MAX_FILES_PER_UPLOAD, ProductImagesService, type StoredImage } from './product-images.service';
 import { InventoryService } from './inventory.service';
@@ -76,7 +80,52 @@ export class AdminProductsController {
     @Param('id', ParseObjectIdPipe) id: string,
     @Body() dto: StockAdjustmentDto,
   ): Promise<AdminProductResponseDto> {
-    return this.respond(await this.inventory.adjust(id, dto.delta, dto.reason, user));
+    return this.respond(await this.inventory.adjust(id, null, dto.delta, dto.reason, user));
+  }
+
+  /** A new variant; an option value the product does not declare → 400, a taken combination or sku → 409. */
+  @Post(':id/variants')
+  async addVariant(@CurrentUser() user: AuthUser, @Param('id', ParseObjectIdPipe) id: string, @Body() dto: CreateVariantDto): Promise<AdminProductResponseDto> {
+    return this.respond(await this.products.addVariant(id, dto, user));
+  }
+
+  /** Any of sku, price, stock (the counted quantity on hand), imageIds, status, maxPerOrder; a taken sku → 409. */
+  @Patch(':id/variants/:variantId')
+  async updateVariant(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Param('variantId', ParseObjectIdPipe) variantId: string,
+    @Body() dto: UpdateVariantDto,
+  ): Promise<AdminProductResponseDto> {
+    return this.respond(await this.products.updateVariant(id, variantId, dto, user));
+  }
+
+  /** Archives the variant: no longer sold or listed; past orders keep their copies. */
+  @Delete(':id/variants/:variantId')
+  @HttpCode(204)
+  async archiveVariant(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Param('variantId', ParseObjectIdPipe) variantId: string,
+  ): Promise<void> {
+    await this.products.archiveVariant(id, variantId, user);
+  }
+
+  /** Receipts (+) and write-offs (−) of one variant's units on hand; below what orders hold → 409. */
+  @Post(':id/variants/:variantId/stock-adjustments')
+  async adjustVariantStock(
+    @CurrentUser() user: AuthUser,
+    @Param('id', ParseObjectIdPipe) id: string,
+    @Param('variantId', ParseObjectIdPipe) variantId: string,
+    @Body() dto: StockAdjustmentDto,
+  ): Promise<AdminProductResponseDto> {
+    return this.respond(await this.inventory.adjust(id, variantId, dto.delta, dto.reason, user));
+  }
+
+  /** Every allocation, release, shipment, adjustment and count of the product's variants, newest first. */
+  @Get(':id/stock-movements')
+  async stockMovements(@Param('id', ParseObjectIdPipe) id: string): Promise<StockMovementResponseDto[]> {
+    return (await this.products.stockMovements(id)).map(toStockMovementResponse);
   }
 
   /** Archives the product: it leaves every public read at once. */

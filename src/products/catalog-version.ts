@@ -102,8 +102,8 @@ export class CatalogVersion {
   }
 
   /** Called after every catalog write with what it changed. Never throws: the write has happened either way. */
-  async bump(...changes: CatalogChange[]): Promise<boolean> {
-    const counters = new Set(changes.flatMap((change) => MOVES[change]));
+  async bump(change: CatalogChange, ...more: CatalogChange[]): Promise<boolean> {
+    const counters = new Set([change, ...more].flatMap((each) => MOVES[each]));
     try {
       const transaction = this.redis.multi();
       for (const counter of counters) transaction.set(KEYS[counter], startValue(), 'NX').incr(KEYS[counter]);

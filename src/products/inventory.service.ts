@@ -4,33 +4,45 @@ import { StateConflictError, NotFoundError } from '@app/common';
 import { AuditLog, type AuditActor } from '../audit/audit-log.service';
 import { PROCESS_ROLE, type ProcessRole } from '../core/process-role';
 import { ProductStore } from './products.store';
-import { ProductDocument } from './schemas/product.schema';
+import { ProductDocument, ProductVariant } from './schemas/product.schema';
+import { SeveralVariantsError } from './variants';
 import { OutOfStockError, ShortLine, StockBelowAllocatedError } from './stock.errors';
 
+/** Units of one variant of one product (legacy order and cart lines name the default variant by the product's id). */
 export interface StockLine {
   productId: string;
+  variantId: string;
   quantity: number;
+}
+
+/** What cart and checkout need to know about one variant right now. */
+export interface VariantForSale {
+  id: string;
+  sku: string;
+  options: Record<string, string>;
+  price: number;
+  /** The product is active and so is the variant. */
+  active: boolean;
+  /** On hand minus allocated, never below 0. */
+  sellable: number;
+  /** The variant's own limit of units per order, else the product's, if either has one. */
+  maxPerOrder?: number;
+  image?: string;
 }
 
 /** What cart and checkout need to know about a product right now. */
 export interface ProductForSale {
   id: string;
   title: string;
-  price: number;
   image?: string;
   active: boolean;
-  /** On hand minus allocated, never below 0. */
-  sellable: number;
-  /** The product's own limit of units per order, if it has one. */
-  maxPerOrder?: number;
+  variants: VariantForSale[];
 }
 
 const SET_ON_HAND_ATTEMPTS = 5;
 
-/** The stock fields of a new product: `onHand` units on the shelf, none held by orders. */
-export function openingStock(onHand: number): { stock: number; stockOnHand: number; stockAllocated: number } {
-  return { stock: onHand, stockOnHand: onHand, stockAllocated: 0 };
-}
+/** Products read per batch by the migration to variants. */
+const MIGRATION_BATCH = 200;
 
 /**
  * Stock on the shelf (`stockOnHand`) and stock held by orders (`stockAllocated`), kept apart in
@@ -52,24 +64,39 @@ export class InventoryService implements OnApplicationBootstrap {
     private readonly audit: AuditLog,
   ) {}
 
-  /** The API migrates products from before on-hand/allocated (see migrateLegacyStock). */
+  /** The API gives products from before variants their default variant, then makes sure skus are unique. */
   async onApplicationBootstrap(): Promise<void> {
     if (this.role !== 'api') return;
-    const migrated = await this.migrateLegacyStock();
-    if (migrated > 0) this.logger.log(`Migrated ${migrated} product(s) to on-hand/allocated stock`);
+    const migrated = await this.migrateToVariants();
+    if (migrated > 0) this.logger.log(`Gave ${migrated} product(s) their default variant`);
+    await this.store.ensureSkuIndex();
   }
 
   /**
-   * Products written before stock was split had one `stock` field, meaning on hand (no order
-   * could hold any). Each becomes `stockOnHand = stock`, nothing allocated. Operator updates
-   * cannot copy one field into another (and pipeline updates are not available everywhere), so
-   * products are grouped by their stock value and each group is set in one update; the filter
-   * repeats the condition, so running this twice or in two processes at once is harmless.
+   * Every product from before variants becomes a product with one default variant (no options)
+   * with the product's own id, price, stock and open orders' allocations, so carts and orders that
+   * name only the product keep naming it. Products from before on hand/allocated were split
+   * (their `stock` meant on hand) are migrated by the same write. Each write is conditioned on
+   * the product still being as read and having no variants: running this twice, or in two
+   * processes at once, migrates each product once. The default sku is the product's slug (or,
+   * when some variant already uses it, the slug and the id), the same in every process.
    */
-  async migrateLegacyStock(): Promise<number> {
+  async migrateToVariants(): Promise<number> {
     let migrated = 0;
-    for (const stock of await this.store.legacyStockValues()) migrated += await this.store.splitLegacyStock(stock);
-    return migrated;
+    const misses = new Map<string, number>();
+    const givenUp = (id: string) => (misses.get(id) ?? 0) >= SET_ON_HAND_ATTEMPTS;
+    for (;;) {
+      const batch = (await this.store.legacyProducts(MIGRATION_BATCH + misses.size)).filter((product) => !givenUp(product._id.toHexString()));
+      if (batch.length === 0) return migrated;
+      for (const legacy of batch) {
+        const id = legacy._id.toHexString();
+        const sku = (await this.store.skuTaken(legacy.slug)) ? `${legacy.slug}-${id}` : legacy.slug;
+        // A miss: another process migrated it (it leaves the next batch), or its stock moved
+        // meanwhile (read again); one that keeps moving is left for the next start.
+        if (await this.store.giveDefaultVariant(legacy, sku)) migrated += 1;
+        else misses.set(id, (misses.get(id) ?? 0) + 1);
+      }
+    }
   }
 
   async forSale(productIds: string[]): Promise<Map<string, ProductForSale>> {
@@ -80,14 +107,12 @@ export class InventoryService implements OnApplicationBootstrap {
 
   /**
    * Allocates every line for the order or none: one conditional atomic update per line takes the
-   * units only while that many are sellable. If a line falls short, the lines already taken are
-   * given back and the error names every short line with what is available.
+   * variant's units only while that many are sellable. If a line falls short, the lines already
+   * taken are given back and the error names every short line with what is available.
    */
   async allocate(orderId: string, lines: StockLine[]): Promise<void> {
     const order = new Types.ObjectId(orderId);
-    const outcomes = await Promise.all(
-      lines.map((line) => this.store.allocate(line.productId, order, line.quantity)),
-    );
+    const outcomes = await Promise.all(lines.map((line) => this.store.allocate(line, order, line.quantity)));
     const short = lines.filter((_, index) => !outcomes[index]);
     if (short.length === 0) return;
     await this.release(orderId, lines.filter((_, index) => outcomes[index]));
@@ -97,67 +122,109 @@ export class InventoryService implements OnApplicationBootstrap {
   /** Gives the order's allocation back to the sellable stock; a second call finds nothing to give. */
   async release(orderId: string, lines: StockLine[]): Promise<void> {
     const order = new Types.ObjectId(orderId);
-    await Promise.all(lines.map((line) => this.store.release(line.productId, order, line.quantity)));
+    await Promise.all(lines.map((line) => this.store.release(line, order, line.quantity)));
   }
 
   /** Shipping: the units leave the shelf and the allocation; the sellable quantity is unchanged. */
   async ship(orderId: string, lines: StockLine[]): Promise<void> {
     const order = new Types.ObjectId(orderId);
-    await Promise.all(lines.map((line) => this.store.ship(line.productId, order, line.quantity)));
+    await Promise.all(lines.map((line) => this.store.ship(line, order, line.quantity)));
   }
 
   /**
-   * Sets the counted on-hand quantity. The write changes on-hand (and sellable) by the difference
-   * to what was read, conditioned on on-hand still being that: allocations made meanwhile only
-   * touch `stockAllocated` and `stock`, so they survive, and the `stockAllocated` bound keeps the
-   * count from going below what orders hold.
+   * Sets the counted on-hand quantity of a variant (`variantId` null: the product's only one).
+   * The write changes on-hand (and sellable) by the difference to what was read, conditioned on
+   * on-hand still being that: allocations made meanwhile only touch `stockAllocated` and
+   * `stock`, so they survive, and the `stockAllocated` bound keeps the count from going below
+   * what orders hold.
    */
-  async setOnHand(productId: string, onHand: number, by: string): Promise<ProductDocument> {
+  async setOnHand(productId: string, variantId: string | null, onHand: number, by: string): Promise<ProductDocument> {
     for (let attempt = 0; attempt < SET_ON_HAND_ATTEMPTS; attempt += 1) {
-      const current = await this.store.findById(productId);
-      if (!current) throw new NotFoundError('Product not found');
-      if (onHand < current.stockAllocated) throw new StockBelowAllocatedError(current.stockAllocated);
-      if (onHand === current.stockOnHand) return current;
-      const updated = await this.store.countOnHand(current._id, current.stockOnHand, onHand, by);
+      const product = await this.store.findById(productId);
+      if (!product) throw new NotFoundError('Product not found');
+      const variant = variantOf(product, variantId, 'the stock');
+      if (onHand < variant.stockAllocated) throw new StockBelowAllocatedError(variant.stockAllocated);
+      if (onHand === variant.stockOnHand) return product;
+      const updated = await this.store.countOnHand({ productId, variantId: variant._id.toHexString() }, variant, onHand, by);
       if (updated) return updated;
     }
     throw new StateConflictError('The stock kept changing while it was counted; try again');
   }
 
   /**
-   * A receipt (+) or write-off (−) of on-hand units, recorded on the product with who and why,
-   * and in the audit log: the counts after are the write's, those before follow from its delta.
+   * A receipt (+) or write-off (−) of a variant's on-hand units (`variantId` null: the
+   * product's only one), recorded on the product with who and why, and in the audit log: the
+   * counts after are the write's, those before follow from its delta.
    */
-  async adjust(productId: string, delta: number, reason: string, actor: AuditActor): Promise<ProductDocument> {
-    const updated = await this.store.adjust(productId, delta, reason, actor.id);
+  async adjust(productId: string, variantId: string | null, delta: number, reason: string, actor: AuditActor): Promise<ProductDocument> {
+    const product = await this.store.findById(productId);
+    if (!product) throw new NotFoundError('Product not found');
+    const variant = variantOf(product, variantId, 'the stock');
+    const updated = await this.store.adjust({ productId, variantId: variant._id.toHexString() }, delta, reason, actor.id);
     if (updated) {
       const after = { stockOnHand: updated.stockOnHand, stockAllocated: updated.stockAllocated, stock: updated.stock };
-      const before = { ...after, stockOnHand: after.stockOnHand - delta, stock: after.stock - delta };
-      await this.audit.record(actor, { action: 'product.stockAdjusted', entity: 'product', entityId: updated._id, before, after: { ...after, reason } });
+      const before = { ...after, stockOnHand: after.stockOnHand - delta, stock: after.stock - (variant.status === 'active' ? delta : 0) };
+      await this.audit.record(actor, {
+        action: 'product.stockAdjusted',
+        entity: 'product',
+        entityId: updated._id,
+        before,
+        after: { ...after, reason, variantId: variant._id.toHexString() },
+      });
       return updated;
     }
     const current = await this.store.findById(productId);
     if (!current) throw new NotFoundError('Product not found');
-    throw new StockBelowAllocatedError(current.stockAllocated);
+    throw new StockBelowAllocatedError(variantOf(current, variant._id.toHexString(), 'the stock').stockAllocated);
   }
 
   private async shortLines(lines: StockLine[]): Promise<ShortLine[]> {
     const products = await this.forSale(lines.map((line) => line.productId));
-    return lines.map((line) => {
-      const product = products.get(line.productId);
-      return { productId: line.productId, requested: line.quantity, available: product?.active ? product.sellable : 0 };
-    });
+    return lines.map((line) => shortLineOf(line, products.get(line.productId)));
   }
 }
 
+/** A line that cannot be had, with what is sellable of its variant now (0 when it is not for sale). */
+export function shortLineOf(line: StockLine, product: ProductForSale | undefined): ShortLine {
+  const variant = product?.variants.find((candidate) => candidate.id === line.variantId);
+  return { productId: line.productId, variantId: line.variantId, requested: line.quantity, available: variant?.active ? variant.sellable : 0 };
+}
+
+/**
+ * The variant an id names, or with `variantId` null the product's only variant (product-level
+ * writes of price and stock keep working on products sold as one thing; with several → 409).
+ */
+export function variantOf(product: ProductDocument, variantId: string | null, what: string): ProductVariant {
+  if (variantId === null) {
+    if (product.variants.length !== 1) throw new SeveralVariantsError(product._id.toHexString(), what);
+    return product.variants[0];
+  }
+  const variant = product.variants.find((candidate) => candidate._id.equals(variantId));
+  if (!variant) throw new NotFoundError('Variant not found');
+  return variant;
+}
+
 export function forSale(product: ProductDocument): ProductForSale {
+  const active = product.status === 'active';
+  const imageUrl = (id: Types.ObjectId | undefined) => (id && product.images.find((image) => image._id.equals(id))?.url) || product.images[0]?.url;
   return {
     id: product._id.toHexString(),
     title: product.title,
-    price: product.price,
-    image: product.images[0]?.url,
-    active: product.status === 'active',
-    sellable: Math.max(0, product.stock),
-    ...(product.maxPerOrder && { maxPerOrder: product.maxPerOrder }),
+    ...(product.images[0] && { image: product.images[0].url }),
+    active,
+    variants: product.variants.map((variant) => {
+      const maxPerOrder = variant.maxPerOrder ?? product.maxPerOrder;
+      const image = imageUrl(variant.imageIds?.[0]);
+      return {
+        id: variant._id.toHexString(),
+        sku: variant.sku,
+        options: variant.options ?? {},
+        price: variant.price,
+        active: active && variant.status === 'active',
+        sellable: Math.max(0, variant.stock),
+        ...(maxPerOrder && { maxPerOrder }),
+        ...(image && { image }),
+      };
+    }),
   };
 }

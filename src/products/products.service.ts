@@ -1,17 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { Types } from 'mongoose';
-import { StateConflictError, isDuplicateKeyError, isObjectIdString, NotFoundError, Paginated, skipFor } from '@app/common';
+import { InvalidInputError, StateConflictError, isDuplicateKeyError, isObjectIdString, NotFoundError, Paginated, skipFor } from '@app/common';
 import { AuditLog, type AuditActor } from '../audit/audit-log.service';
 import { slugify } from './tokenize';
 import { CategoriesService } from './categories.service';
-import { InventoryService, openingStock } from './inventory.service';
-import { AdminProductListQueryDto, CreateProductDto, UpdateProductDto } from './dto/product.dto';
-import { ProductFilter, ProductStore } from './products.store';
-import { ProductDocument } from './schemas/product.schema';
+import { InventoryService, variantOf } from './inventory.service';
+import { AdminProductListQueryDto, CreateProductDto, CreateVariantDto, UpdateProductDto, UpdateVariantDto } from './dto/product.dto';
+import { NewVariant, ProductFilter, ProductStore, SKU_INDEX, VariantEdit } from './products.store';
+import { ProductDocument, StockMovement } from './schemas/product.schema';
+import { assertDistinctVariants, assertOptionsWellFormed, assertVariantOptions, SkuTakenError } from './variants';
 
 const SLUG_ATTEMPTS = 6;
 /** Derived or bulky fields a product's audit entry leaves out (the stock numbers stay). */
-const PRODUCT_AUDIT_OMIT = ['searchTokens', 'titleTokens', 'allocations', 'stockAdjustments'] as const;
+const PRODUCT_AUDIT_OMIT = ['searchTokens', 'titleTokens', 'stockAdjustments', 'stockMovements'] as const;
+/** Variant writes re-read and retry this often when another write moved the product meanwhile. */
+const VARIANT_WRITE_ATTEMPTS = 5;
 
 @Injectable()
 export class ProductsService {
@@ -25,17 +28,35 @@ export class ProductsService {
   /** `actor` is the admin (audit log); null only for seeding, which is no admin write. */
   async create(dto: CreateProductDto, actor: AuditActor | null): Promise<ProductDocument> {
     await this.categories.assertExists(dto.category);
-    const fields = { ...dto, tags: dto.tags ?? [], status: dto.status ?? 'active' };
+    const { price, stock, stockOnHand: _sameCount, sku, options = [], variants, ...rest } = dto;
+    if (variants && (price !== undefined || stock !== undefined || sku !== undefined)) {
+      throw new InvalidInputError('Give either variants, or price and stock (and sku) of the one default variant');
+    }
+    assertOptionsWellFormed(options);
+    for (const variant of variants ?? []) assertVariantOptions(options, variant.options);
+    if (variants) assertDistinctVariants(variants);
+    for (const taken of [...(variants ?? []).map((variant) => variant.sku), ...(sku ? [sku] : [])]) {
+      if (await this.products.skuTaken(taken)) throw new SkuTakenError(taken);
+    }
+    const fields = { ...rest, options, tags: dto.tags ?? [], status: dto.status ?? 'active' };
     const base = productSlugBase(dto.title);
     // The unique index decides: on a taken slug, try again with a random suffix. Two admins
     // creating the same title at once still end up with two different slugs.
     for (let attempt = 0; attempt < SLUG_ATTEMPTS; attempt += 1) {
       const slug = attempt === 0 ? base : `${base}-${new Types.ObjectId().toHexString().slice(-6)}`;
+      // A product sold as one thing has one default variant with the product's own id (see ProductVariant).
+      const _id = new Types.ObjectId();
+      const newVariants: NewVariant[] = variants
+        ? variants.map(newVariantOf)
+        : [{ _id, sku: sku ?? slug, options: {}, price: price!, stockOnHand: stock! }];
       let created: ProductDocument;
       try {
-        created = await this.products.create({ ...fields, ...openingStock(dto.stock), slug });
+        created = await this.products.create({ ...fields, _id, variants: newVariants, slug });
       } catch (error) {
-        if (!isDuplicateKeyError(error, 'slug')) throw error;
+        if (isDuplicateKeyError(error, 'slug')) continue;
+        if (!isSkuConflict(error)) throw error;
+        // A generated sku (the slug) taken by some variant: the next slug attempt makes another.
+        if (variants || sku !== undefined) throw new SkuTakenError(sku ?? variants!.map((variant) => variant.sku).join(', '));
         continue;
       }
       await this.undoIfCategoryGone(created);
@@ -67,11 +88,13 @@ export class ProductsService {
    * whose `before` is the product as read just before the writes.
    */
   async update(id: string, dto: UpdateProductDto, actor: AuditActor): Promise<ProductDocument> {
-    const { stock, stockOnHand, ...fields } = dto;
+    const { stock, stockOnHand, price, ...fields } = dto;
     const counted = stockOnHand ?? stock; // two names of one count; validation made sure they agree
     const before = await this.getAny(id);
+    if (price !== undefined || counted !== undefined) variantOf(before, null, price !== undefined ? 'the price' : 'the stock');
     if (fields.category !== undefined && fields.category !== before.category) await this.categories.assertExists(fields.category);
-    if (counted !== undefined) await this.inventory.setOnHand(id, counted, actor.id);
+    if (counted !== undefined) await this.inventory.setOnHand(id, null, counted, actor.id);
+    if (price !== undefined) await this.reviseVariant(id, null, { price });
     const updated = Object.keys(fields).length > 0 ? await this.products.edit(id, fields) : await this.products.findById(id);
     if (!updated) throw new NotFoundError('Product not found');
     await this.audit.record(actor, { action: 'product.updated', entity: 'product', entityId: updated._id, before, after: updated, omit: PRODUCT_AUDIT_OMIT });
@@ -89,6 +112,80 @@ export class ProductsService {
       before: { status: before.status },
       after: { status: 'archived' },
     });
+  }
+
+  // ---- variants ----
+
+  /** A new variant of the product: its option values must be declared, its combination and sku free (409). */
+  async addVariant(id: string, dto: CreateVariantDto, actor: AuditActor): Promise<ProductDocument> {
+    for (let attempt = 0; attempt < VARIANT_WRITE_ATTEMPTS; attempt += 1) {
+      const product = await this.getAny(id);
+      assertVariantOptions(product.options ?? [], dto.options);
+      assertDistinctVariants([...product.variants, dto]);
+      let updated: ProductDocument | null;
+      try {
+        updated = await this.products.addVariant(product, newVariantOf(dto));
+      } catch (error) {
+        if (isSkuConflict(error)) throw new SkuTakenError(dto.sku);
+        throw error;
+      }
+      if (updated) {
+        const variant = updated.variants[updated.variants.length - 1];
+        await this.audit.record(actor, { action: 'product.variantAdded', entity: 'product', entityId: updated._id, before: null, after: { variantId: variant._id, sku: variant.sku, options: variant.options, price: variant.price, stock: variant.stockOnHand } });
+        return updated;
+      }
+    }
+    throw new StateConflictError('The product kept changing while the variant was added; try again');
+  }
+
+  /**
+   * Changes a variant's sku, price, images, status or limit; `stock` is the counted quantity on
+   * hand, applied like the product's (allocations are never lost).
+   */
+  async updateVariant(id: string, variantId: string, dto: UpdateVariantDto, actor: AuditActor): Promise<ProductDocument> {
+    const { stock, imageIds, ...rest } = dto;
+    const edit: VariantEdit = { ...rest, ...(imageIds && { imageIds: imageIds.map((image) => new Types.ObjectId(image)) }) };
+    const before = variantOf(await this.getAny(id), variantId, 'the variant');
+    if (stock !== undefined) await this.inventory.setOnHand(id, variantId, stock, actor.id);
+    const updated = Object.keys(edit).length > 0 ? await this.reviseVariant(id, variantId, edit) : await this.getAny(id);
+    const after = variantOf(updated, variantId, 'the variant');
+    await this.audit.record(actor, {
+      action: 'product.variantUpdated',
+      entity: 'product',
+      entityId: updated._id,
+      before: { variantId, sku: before.sku, price: before.price, status: before.status, stockOnHand: before.stockOnHand },
+      after: { variantId, sku: after.sku, price: after.price, status: after.status, stockOnHand: after.stockOnHand },
+    });
+    return updated;
+  }
+
+  /** "Deleting" a variant archives it: no longer sold or listed; orders keep their copies. */
+  async archiveVariant(id: string, variantId: string, actor: AuditActor): Promise<void> {
+    await this.updateVariant(id, variantId, { status: 'archived' }, actor);
+  }
+
+  async stockMovements(id: string): Promise<StockMovement[]> {
+    const movements = await this.products.stockMovementsOf(id);
+    if (!movements) throw new NotFoundError('Product not found');
+    return [...movements].reverse();
+  }
+
+  /** `variantId` null: the product's only variant. Retried on the product as read again when a write moved it meanwhile. */
+  private async reviseVariant(id: string, variantId: string | null, edit: VariantEdit): Promise<ProductDocument> {
+    for (let attempt = 0; attempt < VARIANT_WRITE_ATTEMPTS; attempt += 1) {
+      const product = await this.getAny(id);
+      const variant = variantOf(product, variantId, 'the price');
+      if (edit.sku !== undefined) assertDistinctVariants(product.variants.map((other) => (other === variant ? { ...other, sku: edit.sku! } : other)));
+      let updated: ProductDocument | null;
+      try {
+        updated = await this.products.reviseVariant(product, variant._id, edit);
+      } catch (error) {
+        if (isSkuConflict(error)) throw new SkuTakenError(edit.sku ?? variant.sku);
+        throw error;
+      }
+      if (updated) return updated;
+    }
+    throw new StateConflictError('The product kept changing while the variant was edited; try again');
   }
 
   async getAny(id: string): Promise<ProductDocument> {
@@ -114,6 +211,22 @@ export class ProductsService {
     ]);
     return { items, total, page: query.page, limit: query.limit };
   }
+}
+
+function newVariantOf(dto: CreateVariantDto): NewVariant {
+  return {
+    sku: dto.sku,
+    options: dto.options,
+    price: dto.price,
+    stockOnHand: dto.stock,
+    ...(dto.imageIds && { imageIds: dto.imageIds.map((image) => new Types.ObjectId(image)) }),
+    ...(dto.maxPerOrder !== undefined && { maxPerOrder: dto.maxPerOrder }),
+  };
+}
+
+/** The store-wide sku index refused the write. */
+function isSkuConflict(error: unknown): boolean {
+  return isDuplicateKeyError(error, 'variants.skuKey') || (error as { message?: string } | undefined)?.message?.includes(SKU_INDEX) === true;
 }
 
 /** A slug never looks like an id (ids win in /products/:idOrSlug) and is never empty. */

@@ -6,7 +6,17 @@ import { StateConflictError } from '@app/common';
 import { searchTokensOf } from './tokenize';
 import { CatalogChange, CatalogVersion, crossesAvailability } from './catalog-version';
 import type { LiveFigures } from './catalog-figures';
-import { Product, ProductDocument, ProductImage, StockAdjustment } from './schemas/product.schema';
+import {
+  Product,
+  ProductDocument,
+  ProductImage,
+  ProductVariant,
+  StockAdjustment,
+  StockAllocation,
+  StockMovement,
+  StockMovementKind,
+} from './schemas/product.schema';
+import { priceSummaryOf, skuKeyOf, stockSummaryOf } from './variants';
 
 /** The fields the search tokens are made of. */
 const SEARCHABLE_FIELDS = ['title', 'brand', 'category', 'tags'] as const;
@@ -14,18 +24,47 @@ type Searchable = Pick<Product, (typeof SEARCHABLE_FIELDS)[number]>;
 /** Fields only the store writes. */
 const DERIVED_FIELDS = ['searchTokens', 'titleTokens'] as const;
 
-/** What a caller gives to create a product; the store adds the derived fields. */
-export type NewProduct = Omit<Product, '_id' | 'createdAt' | 'updatedAt' | (typeof DERIVED_FIELDS)[number] | 'images' | 'ratingAverage' | 'ratingCount' | 'ratingSum' | 'allocations' | 'stockAdjustments'> &
-  Partial<Pick<Product, 'images' | 'allocations' | 'stockAdjustments'>>;
+/** Fields the store derives from the variants, in the same write. */
+type FROM_VARIANTS = 'price' | 'priceRange' | 'stock' | 'stockOnHand' | 'stockAllocated' | 'variantsRevision' | 'stockMovements' | 'stockAdjustments';
 
-/** The descriptive fields an admin edits; stock, images, ratings and status have their own verbs. */
-export type ProductEdit = Partial<Pick<Product, 'title' | 'description' | 'brand' | 'category' | 'tags' | 'price'>>;
+/** What a caller gives to create a product; the store adds the derived fields (tokens, price, stock). */
+export type NewProduct = Omit<
+  Product,
+  '_id' | 'createdAt' | 'updatedAt' | (typeof DERIVED_FIELDS)[number] | 'images' | 'ratingAverage' | 'ratingCount' | 'ratingSum' | 'variants' | FROM_VARIANTS
+> &
+  Partial<Pick<Product, '_id' | 'images'>> & { variants: NewVariant[] };
+
+/** A variant as an admin gives it: `stockOnHand` is its opening stock, nothing allocated yet. */
+export type NewVariant = Pick<ProductVariant, 'sku' | 'options' | 'price' | 'stockOnHand'> &
+  Partial<Pick<ProductVariant, '_id' | 'imageIds' | 'status' | 'maxPerOrder'>>;
+
+/** What an admin may change on a variant through `reviseVariant` (stock has its own verbs). */
+export type VariantEdit = Partial<Pick<ProductVariant, 'sku' | 'price' | 'imageIds' | 'status' | 'maxPerOrder'>>;
+
+/** Which variant of which product a stock verb moves. */
+export interface VariantRef {
+  productId: string;
+  variantId: string;
+}
+
+/** A product as stored before variants (and maybe before on hand/allocated): what the migration reads. */
+export interface LegacyProduct {
+  _id: Types.ObjectId;
+  slug: string;
+  price: number;
+  stock: number;
+  stockOnHand?: number;
+  stockAllocated?: number;
+  allocations?: StockAllocation[];
+}
+
+export const SKU_INDEX = 'variants.skuKey_1';
+
+/** The descriptive fields an admin edits; prices, stock, images, ratings and status have their own verbs. */
+export type ProductEdit = Partial<Pick<Product, 'title' | 'description' | 'brand' | 'category' | 'tags' | 'maxPerOrder'>>;
 
 export type ProductFilter = QueryFilter<Product>;
 type ProductUpdate = UpdateQuery<Product>;
-
-/** Products written before stock was split into on hand and allocated. */
-const LEGACY_STOCK = { stockOnHand: { $exists: false } };
 
 /** Products that can be bought now: `stock` is the sellable quantity (on hand − allocated), kept in step by InventoryService. */
 export const IN_STOCK: ProductFilter = { stock: { $gt: 0 } };
@@ -52,7 +91,7 @@ export function derivedFieldsOf(product: Searchable): Pick<Product, (typeof DERI
  * - the catalog versions are bumped after every write that may have changed something, by what
  *   it changed: content invalidates every cached catalog read; stock and ratings only make the
  *   figures laid over cached answers be read again, and invalidate the answers that depend on
- *   them when a product crosses between sold out and available or a rating moves (CatalogVersion).
+ *   them when a variant crosses between sold out and available or a rating moves (CatalogVersion).
  *
  * Writes are verbs (`allocate`, `attachImages`, `moveCategory`, …): each owns its filter, whose
  * condition is what makes it atomic, and names what it changed for the catalog version. No
@@ -118,7 +157,7 @@ export class ProductStore {
   // ---- writes: catalog content ----
 
   async create(fields: NewProduct): Promise<ProductDocument> {
-    return this.changed('content', await this.model.create({ ...fields, ...derivedFieldsOf(fields) }));
+    return this.changed('content', await this.model.create(openProduct(fields)));
   }
 
   /**
@@ -134,7 +173,7 @@ export class ProductStore {
   async createMany(list: NewProduct[]): Promise<void> {
     try {
       await this.model.insertMany(
-        list.map((fields) => ({ ...fields, ...derivedFieldsOf(fields) })),
+        list.map((fields) => openProduct(fields)),
         { ordered: false, lean: true },
       );
     } finally {
@@ -192,48 +231,203 @@ export class ProductStore {
     return this.changed('content', before);
   }
 
-  // ---- writes: stock ----
-  //
-  // `stock` (sellable) = `stockOnHand` − `stockAllocated`, kept by every verb below in the same
-  // `$inc`. Each allocation is listed on the product as `{orderId, quantity}`, which makes every
-  // verb idempotent per order: allocating twice for one order takes once, and releasing or
-  // shipping an allocation that is gone does nothing.
+  // ---- writes: variants ----
 
-  /** Takes `quantity` units for the order while that many are sellable; true also when the order already holds them. */
-  async allocate(productId: string, orderId: Types.ObjectId, quantity: number): Promise<boolean> {
-    const after = await this.model
+  /**
+   * Adds a variant to the product as read (`seen`): the product's price range follows in the
+   * same write, conditioned on the variants being as read (their revision). Null when they
+   * changed meanwhile (read again) or the product is gone.
+   */
+  async addVariant(seen: ProductDocument, fields: NewVariant, at = new Date()): Promise<ProductDocument | null> {
+    const variant = openVariant(fields);
+    const prices = priceSummaryOf([...seen.variants, variant], seen.priceRange ?? { min: seen.price, max: seen.price });
+    const stock = variant.status === 'active' ? variant.stock : 0;
+    const updated = await this.model
       .findOneAndUpdate(
-        { _id: productId, status: 'active', stock: { $gte: quantity }, 'allocations.orderId': { $ne: orderId } },
-        { $inc: { stock: -quantity, stockAllocated: quantity }, $push: { allocations: { orderId, quantity } } },
-        { returnDocument: 'after' },
+        { _id: seen._id, variantsRevision: seen.variantsRevision ?? 0 },
+        {
+          $push: { variants: variant, stockMovements: movement(at, variant._id, 'opening', variant.stockOnHand) },
+          $set: prices,
+          $inc: { variantsRevision: 1, stock, stockOnHand: variant.stockOnHand },
+        },
+        { returnDocument: 'after', runValidators: true },
       )
-      .select({ stock: 1 })
-      .lean<Pick<Product, 'stock'>>()
       .exec();
-    if (after) return this.changed(stockChange(after.stock + quantity, after.stock), true);
-    return (await this.model.exists({ _id: productId, 'allocations.orderId': orderId })) !== null;
+    return this.changed('content', updated);
   }
 
-  /** Gives the order's allocation back to the sellable stock; false when there was none (already given back). */
-  async release(productId: string, orderId: Types.ObjectId, quantity: number): Promise<boolean> {
+  /**
+   * Changes a variant's sku, price, images, status or limit, on the product as read (`seen`):
+   * price and price range are recomputed from the variants as read, and a change of status moves
+   * the variant's sellable units in or out of the product's `stock`, conditioned on both being
+   * as read. Null when something moved meanwhile (read again) or the product is gone.
+   */
+  async reviseVariant(seen: ProductDocument, variantId: Types.ObjectId, edit: VariantEdit): Promise<ProductDocument | null> {
+    const current = seen.variants.find((variant) => variant._id.equals(variantId));
+    if (!current) return null;
+    const next = { ...plain(current), ...definedOf(edit), ...(edit.sku !== undefined && { skuKey: skuKeyOf(edit.sku) }) };
+    const variants = seen.variants.map((variant) => (variant._id.equals(variantId) ? next : variant));
+    const prices = priceSummaryOf(variants, seen.priceRange ?? { min: seen.price, max: seen.price });
+    const statusMoves = edit.status !== undefined && edit.status !== current.status;
+    const stockDelta = statusMoves ? (edit.status === 'active' ? current.stock : -current.stock) : 0;
+    const set: Record<string, unknown> = { ...prices };
+    for (const [field, value] of Object.entries(next)) {
+      if (['sku', 'skuKey', 'price', 'imageIds', 'status', 'maxPerOrder'].includes(field)) set[`variants.$[v].${field}`] = value;
+    }
+    const updated = await this.model
+      .findOneAndUpdate(
+        {
+          _id: seen._id,
+          variantsRevision: seen.variantsRevision ?? 0,
+          ...(statusMoves && { variants: { $elemMatch: { _id: variantId, stock: current.stock } } }),
+        },
+        { $set: set, $inc: { variantsRevision: 1, stock: stockDelta } },
+        { returnDocument: 'after', runValidators: true, arrayFilters: [{ 'v._id': variantId }] },
+      )
+      .exec();
+    return this.changed('content', updated);
+  }
+
+  /**
+   * Gives a product from before variants its default variant: the product's own id, price and
+   * stock (on hand and the allocations of its open orders), no options. Conditioned on the
+   * product still having no variants and the counters being as read, so two processes starting
+   * at once, or an old process still selling, cannot make it twice or lose a sale.
+   */
+  async giveDefaultVariant(legacy: LegacyProduct, sku: string, at = new Date()): Promise<boolean> {
+    const onHand = legacy.stockOnHand ?? legacy.stock;
+    const allocated = legacy.stockOnHand === undefined ? 0 : (legacy.stockAllocated ?? 0);
+    const allocations = legacy.stockOnHand === undefined ? [] : (legacy.allocations ?? []);
+    const variant: ProductVariant = {
+      _id: legacy._id,
+      sku,
+      skuKey: skuKeyOf(sku),
+      options: {},
+      price: legacy.price,
+      stock: onHand - allocated,
+      stockOnHand: onHand,
+      stockAllocated: allocated,
+      allocations,
+      imageIds: [],
+      status: 'active',
+    };
+    const result = await this.model
+      .updateOne(
+        {
+          _id: legacy._id,
+          variants: { $exists: false },
+          price: legacy.price,
+          stock: legacy.stock,
+          stockOnHand: legacy.stockOnHand ?? { $exists: false },
+          stockAllocated: legacy.stockAllocated ?? { $exists: false },
+        },
+        {
+          $set: {
+            variants: [variant],
+            options: [],
+            variantsRevision: 0,
+            priceRange: { min: legacy.price, max: legacy.price },
+            stock: variant.stock,
+            stockOnHand: onHand,
+            stockAllocated: allocated,
+            stockMovements: [movement(at, variant._id, 'opening', onHand), ...allocations.map((held) => ({ ...movement(at, variant._id, 'allocation', -held.quantity), orderId: held.orderId }))],
+          },
+          $unset: { allocations: '' },
+        },
+        { strict: false },
+      )
+      .exec();
+    // Answers gain the variant: content.
+    return this.changed('content', result.matchedCount > 0);
+  }
+
+  /** Up to `limit` products from before variants, as stored (with their product-level allocations). */
+  legacyProducts(limit: number): Promise<LegacyProduct[]> {
+    return this.model.collection
+      .find<LegacyProduct>({ variants: { $exists: false } }, { projection: { _id: 1, slug: 1, price: 1, stock: 1, stockOnHand: 1, stockAllocated: 1, allocations: 1 } })
+      .limit(limit)
+      .toArray();
+  }
+
+  async skuTaken(sku: string): Promise<boolean> {
+    return (await this.model.exists({ 'variants.skuKey': skuKeyOf(sku) })) !== null;
+  }
+
+  /**
+   * The unique index on `variants.skuKey`. Not declared on the schema: the index would be built
+   * at connection time, before products from before variants have a sku, and every one of them
+   * would count as the same missing key (the stand-in ignores `sparse` and partial filters on
+   * such an index). Created once every product has its variants; creating it again is a no-op.
+   */
+  async ensureSkuIndex(): Promise<void> {
+    await this.model.collection.createIndex({ 'variants.skuKey': 1 }, { unique: true, name: SKU_INDEX });
+  }
+
+  // ---- writes: stock ----
+  //
+  // Each variant keeps `stock` (sellable) = `stockOnHand` − `stockAllocated`, and the product
+  // keeps their sums (its `stock` over active variants only), every verb below moving both in
+  // one conditional `$inc` on the product document. Each allocation is listed on its variant as
+  // `{orderId, quantity}`, which makes every verb idempotent per order: allocating twice for one
+  // order takes once, and releasing or shipping an allocation that is gone does nothing. The
+  // stock movement is pushed by that same write, so it is recorded exactly when the stock moved.
+
+  /** Takes `quantity` units of the variant for the order while that many are sellable; true also when the order already holds them. */
+  async allocate(line: VariantRef, orderId: Types.ObjectId, quantity: number, at = new Date()): Promise<boolean> {
     const after = await this.model
       .findOneAndUpdate(
-        { _id: productId, 'allocations.orderId': orderId },
-        { $inc: { stock: quantity, stockAllocated: -quantity }, $pull: { allocations: { orderId } } },
-        { returnDocument: 'after' },
+        {
+          _id: line.productId,
+          status: 'active',
+          variants: { $elemMatch: { _id: line.variantId, status: 'active', stock: { $gte: quantity }, 'allocations.orderId': { $ne: orderId } } },
+        },
+        {
+          $inc: { 'variants.$[v].stock': -quantity, 'variants.$[v].stockAllocated': quantity, stock: -quantity, stockAllocated: quantity },
+          $push: { 'variants.$[v].allocations': { orderId, quantity }, stockMovements: { ...movement(at, line.variantId, 'allocation', -quantity), orderId } },
+        },
+        { returnDocument: 'after', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
       )
-      .select({ stock: 1 })
-      .lean<Pick<Product, 'stock'>>()
+      .select(STOCK_FIGURES)
+      .lean<StockFigures>()
       .exec();
-    return after ? this.changed(stockChange(after.stock - quantity, after.stock), true) : false;
+    if (after) return this.changed(stockChange(after, line.variantId, -quantity), true);
+    return this.exists({ _id: line.productId, variants: { $elemMatch: { _id: line.variantId, 'allocations.orderId': orderId } } });
+  }
+
+  /** Gives the order's allocation back to the variant's sellable stock; false when there was none (already given back). */
+  async release(line: VariantRef, orderId: Types.ObjectId, quantity: number, at = new Date()): Promise<boolean> {
+    // An archived variant's units do not count in the product's `stock`: which update applies
+    // depends on the variant's status, and its condition says which one matched.
+    for (const status of ['active', 'archived'] as const) {
+      const after = await this.model
+        .findOneAndUpdate(
+          { _id: line.productId, variants: { $elemMatch: { _id: line.variantId, status, 'allocations.orderId': orderId } } },
+          {
+            $inc: { 'variants.$[v].stock': quantity, 'variants.$[v].stockAllocated': -quantity, stock: status === 'active' ? quantity : 0, stockAllocated: -quantity },
+            $pull: { 'variants.$[v].allocations': { orderId } },
+            $push: { stockMovements: { ...movement(at, line.variantId, 'release', quantity), orderId } },
+          },
+          { returnDocument: 'after', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
+        )
+        .select(STOCK_FIGURES)
+        .lean<StockFigures>()
+        .exec();
+      if (after) return this.changed(stockChange(after, line.variantId, quantity), true);
+    }
+    return false;
   }
 
   /** The order's units leave the shelf and the allocation; the sellable quantity is unchanged. */
-  async ship(productId: string, orderId: Types.ObjectId, quantity: number): Promise<boolean> {
+  async ship(line: VariantRef, orderId: Types.ObjectId, quantity: number, at = new Date()): Promise<boolean> {
     const result = await this.model
       .updateOne(
-        { _id: productId, 'allocations.orderId': orderId },
-        { $inc: { stockOnHand: -quantity, stockAllocated: -quantity }, $pull: { allocations: { orderId } } },
+        { _id: line.productId, variants: { $elemMatch: { _id: line.variantId, 'allocations.orderId': orderId } } },
+        {
+          $inc: { 'variants.$[v].stockOnHand': -quantity, 'variants.$[v].stockAllocated': -quantity, stockOnHand: -quantity, stockAllocated: -quantity },
+          $pull: { 'variants.$[v].allocations': { orderId } },
+          $push: { stockMovements: { ...movement(at, line.variantId, 'shipment', -quantity), orderId } },
+        },
+        { arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
       )
       .exec();
     // Sellable is unchanged; `updatedAt` moved.
@@ -241,46 +435,47 @@ export class ProductStore {
   }
 
   /**
-   * Sets the counted on-hand quantity, as a change by the difference to `seenOnHand`, only while
-   * on hand is still that and no more than `onHand` units are allocated; null when either moved.
+   * Sets the variant's counted on-hand quantity, as a change by the difference to what was read
+   * (`seen`), only while on hand and status are still that and no more than `onHand` units are
+   * allocated; null when something moved.
    */
-  async countOnHand(productId: Types.ObjectId, seenOnHand: number, onHand: number, by: string): Promise<ProductDocument | null> {
-    const delta = onHand - seenOnHand;
+  async countOnHand(line: VariantRef, seen: Pick<ProductVariant, 'stockOnHand' | 'status'>, onHand: number, by: string, at = new Date()): Promise<ProductDocument | null> {
+    const delta = onHand - seen.stockOnHand;
     const updated = await this.model
       .findOneAndUpdate(
-        { _id: productId, stockOnHand: seenOnHand, stockAllocated: { $lte: onHand } },
-        { $inc: { stockOnHand: delta, stock: delta }, $push: { stockAdjustments: adjustment(delta, 'Stock count', by) } },
-        { returnDocument: 'after' },
+        { _id: line.productId, variants: { $elemMatch: { _id: line.variantId, status: seen.status, stockOnHand: seen.stockOnHand, stockAllocated: { $lte: onHand } } } },
+        {
+          $inc: { 'variants.$[v].stockOnHand': delta, 'variants.$[v].stock': delta, stockOnHand: delta, stock: seen.status === 'active' ? delta : 0 },
+          $push: { stockAdjustments: adjustment(line.variantId, delta, 'Stock count', by, at), stockMovements: { ...movement(at, line.variantId, 'count', delta), actor: new Types.ObjectId(by), reason: 'Stock count' } },
+        },
+        { returnDocument: 'after', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
       )
       .exec();
-    return updated ? this.changed(stockChange(updated.stock - delta, updated.stock), updated) : null;
+    return updated ? this.changed(stockChange(updated, line.variantId, delta), updated) : null;
   }
 
-  /** A receipt (+) or write-off (−) of on-hand units; a write-off only of units nobody holds. Null when refused or missing. */
-  async adjust(productId: string, delta: number, reason: string, by: string): Promise<ProductDocument | null> {
-    const filter = delta < 0 ? { _id: productId, stock: { $gte: -delta } } : { _id: productId };
-    const updated = await this.model
-      .findOneAndUpdate(filter, { $inc: { stockOnHand: delta, stock: delta }, $push: { stockAdjustments: adjustment(delta, reason, by) } }, { returnDocument: 'after' })
-      .exec();
-    return updated ? this.changed(stockChange(updated.stock - delta, updated.stock), updated) : null;
+  /** A receipt (+) or write-off (−) of the variant's on-hand units; a write-off only of units nobody holds. Null when refused or missing. */
+  async adjust(line: VariantRef, delta: number, reason: string, by: string, at = new Date()): Promise<ProductDocument | null> {
+    for (const status of ['active', 'archived'] as const) {
+      const updated = await this.model
+        .findOneAndUpdate(
+          { _id: line.productId, variants: { $elemMatch: { _id: line.variantId, status, ...(delta < 0 && { stock: { $gte: -delta } }) } } },
+          {
+            $inc: { 'variants.$[v].stockOnHand': delta, 'variants.$[v].stock': delta, stockOnHand: delta, stock: status === 'active' ? delta : 0 },
+            $push: { stockAdjustments: adjustment(line.variantId, delta, reason, by, at), stockMovements: { ...movement(at, line.variantId, 'adjustment', delta), actor: new Types.ObjectId(by), reason } },
+          },
+          { returnDocument: 'after', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
+        )
+        .exec();
+      if (updated) return this.changed(stockChange(updated, line.variantId, delta), updated);
+    }
+    return null;
   }
 
-  /**
-   * Products from before on-hand/allocated whose one `stock` field equals `stock`: it becomes on
-   * hand, nothing allocated. The filter repeats the condition, so running it twice is harmless.
-   */
-  async splitLegacyStock(stock: number): Promise<number> {
-    const result = await this.model
-      .updateMany({ ...LEGACY_STOCK, stock }, { $set: { stockOnHand: stock, stockAllocated: 0, allocations: [] } })
-      .exec();
-    // A one-off migration: treated as content, the widest invalidation.
-    return this.changed('content', result.matchedCount);
-  }
-
-  /** The distinct `stock` values of products from before on-hand/allocated. */
-  async legacyStockValues(): Promise<number[]> {
-    const groups = await this.model.aggregate<{ _id: number }>([{ $match: LEGACY_STOCK }, { $group: { _id: '$stock' } }]).exec();
-    return groups.map((group) => group._id);
+  /** The product's stock movements, oldest first. */
+  async stockMovementsOf(productId: string): Promise<StockMovement[] | null> {
+    const product = await this.model.findById(productId, { stockMovements: 1 }).select('+stockMovements').lean<{ stockMovements?: StockMovement[] }>().exec();
+    return product ? (product.stockMovements ?? []) : null;
   }
 
   // ---- internals of the content writes ----
@@ -340,9 +535,10 @@ export class ProductStore {
 
   /**
    * Bumps the catalog versions after a write that happened (`outcome` truthy). What changed is
-   * named by every verb (CatalogChange): content (titles, prices, categories, images, status) is
-   * what cached catalog answers are made of; stock and ratings are laid over cached answers
-   * (catalog-figures.ts), so their writes only move the counters that say so.
+   * named by every verb (CatalogChange): content (titles, prices, categories, images, status,
+   * variants added or archived) is what cached catalog answers are made of; stock and ratings
+   * are laid over cached answers (catalog-figures.ts), so their writes only move the counters
+   * that say so.
    */
   private async changed<T>(change: CatalogChange, outcome: T): Promise<T> {
     if (outcome) await this.version.bump(change);
@@ -430,13 +626,74 @@ export function ratingAverageOf(sum: number, count: number): number {
 
 type SearchableSnapshot = Searchable & { _id: Types.ObjectId };
 
-/** A stock write's change: `availability` when the sellable quantity crossed 0, else only `figures`. */
-function stockChange(before: number, after: number): CatalogChange {
-  return crossesAvailability(before, after) ? 'availability' : 'figures';
+/** What a stock verb reads back from its own write: the sellable quantities after it. */
+const STOCK_FIGURES = { stock: 1, 'variants._id': 1, 'variants.stock': 1 } as const;
+type StockFigures = { stock: number; variants?: { _id: Types.ObjectId; stock: number }[] };
+
+/**
+ * A stock write's change, from the quantities after it and the change `delta` of the variant's
+ * sellable units: `availability` when the variant or the product crossed between sold out and
+ * available, else only `figures`.
+ */
+function stockChange(after: StockFigures, variantId: string, delta: number): CatalogChange {
+  const variant = after.variants?.find((each) => each._id.toHexString() === variantId);
+  const crossed = (stock: number) => crossesAvailability(stock - delta, stock);
+  // A variant not found back: assume the widest change of stock.
+  return !variant || crossed(variant.stock) || crossed(after.stock) ? 'availability' : 'figures';
 }
 
-function adjustment(delta: number, reason: string, by: string): StockAdjustment {
-  return { _id: new Types.ObjectId(), delta, reason, by: new Types.ObjectId(by), at: new Date() };
+function adjustment(variantId: string, delta: number, reason: string, by: string, at: Date): StockAdjustment {
+  return { _id: new Types.ObjectId(), variantId: new Types.ObjectId(variantId), delta, reason, by: new Types.ObjectId(by), at };
+}
+
+function movement(at: Date, variantId: string | Types.ObjectId, kind: StockMovementKind, delta: number): StockMovement {
+  return { at, variantId: new Types.ObjectId(variantId), kind, delta };
+}
+
+/** A new variant: its opening stock on hand, all of it sellable, its sku's key derived. */
+function openVariant(fields: NewVariant): ProductVariant {
+  return {
+    _id: fields._id ?? new Types.ObjectId(),
+    sku: fields.sku,
+    skuKey: skuKeyOf(fields.sku),
+    options: fields.options ?? {},
+    price: fields.price,
+    stock: fields.stockOnHand,
+    stockOnHand: fields.stockOnHand,
+    stockAllocated: 0,
+    allocations: [],
+    imageIds: fields.imageIds ?? [],
+    status: fields.status ?? 'active',
+    ...(fields.maxPerOrder !== undefined && { maxPerOrder: fields.maxPerOrder }),
+  };
+}
+
+/** A new product with everything the store derives: tokens, variants' keys, price, price range and stock sums. */
+function openProduct(fields: NewProduct): Omit<Product, 'createdAt' | 'updatedAt' | 'ratingAverage' | 'ratingCount' | 'ratingSum' | 'images'> & Partial<Pick<Product, 'images'>> {
+  const variants = fields.variants.map(openVariant);
+  const firstPrice = variants[0]?.price ?? 0;
+  const at = new Date();
+  return {
+    ...fields,
+    _id: fields._id ?? new Types.ObjectId(),
+    variants,
+    variantsRevision: 0,
+    ...priceSummaryOf(variants, { min: firstPrice, max: firstPrice }),
+    ...stockSummaryOf(variants),
+    stockAdjustments: [],
+    stockMovements: variants.filter((variant) => variant.stockOnHand > 0).map((variant) => movement(at, variant._id, 'opening', variant.stockOnHand)),
+    ...derivedFieldsOf(fields),
+  };
+}
+
+/** A subdocument as a plain object (the fields as stored). */
+function plain(variant: ProductVariant): ProductVariant {
+  const maybeDocument = variant as ProductVariant & { toObject?: () => ProductVariant };
+  return maybeDocument.toObject ? maybeDocument.toObject() : { ...variant };
+}
+
+function definedOf<T extends object>(fields: T): Partial<T> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
 }
 
 function searchableProjection(): Record<string, 1> {

@@ -3,6 +3,7 @@ import { StateConflictError } from '@app/common';
 /** A line that cannot be had in the quantity asked for. */
 export interface ShortLine {
   productId: string;
+  variantId: string;
   requested: number;
   /** Sellable units right now (0 for a product that is archived or gone). */
   available: number;
@@ -19,15 +20,16 @@ export class OutOfStockError extends StateConflictError {
 export class InsufficientStockError extends StateConflictError {
   constructor(
     readonly productId: string,
+    readonly variantId: string,
     readonly available: number,
   ) {
-    super(`Only ${available} left in stock`, { productId, available });
+    super(`Only ${available} left in stock`, { productId, variantId, available });
   }
 }
 
 /** A stock write-off or count below what orders hold: those units are promised (409). */
 export class StockBelowAllocatedError extends StateConflictError {
   constructor(allocated: number) {
-    super(`Orders hold ${allocated} units of this product; on-hand stock cannot go below that`, { stockAllocated: allocated });
+    super(`Orders hold ${allocated} units of this item; on-hand stock cannot go below that`, { stockAllocated: allocated });
   }
 }

@@ -5,7 +5,6 @@ import { randomUUID } from 'node:crypto';
 import { CategoriesService } from '../products/categories.service';
 import { productImagePrefix, ProductImagesService } from '../products/product-images.service';
 import { ProductsService } from '../products/products.service';
-import { openingStock } from '../products/inventory.service';
 import { NewProduct, ProductStore } from '../products/products.store';
 import { slugify } from '../products/tokenize';
 import { StorageService } from '../storage/storage.service';
@@ -72,15 +71,18 @@ export class SeedService {
         const item = category.items[Math.floor(i / DEMO_CATALOG.length) % category.items.length];
         const title = `${adjectives[i % adjectives.length]} ${item.title} ${Math.floor(i / 70) + 1}`;
         const brand = category.brands[i % category.brands.length];
+        const slug = `${slugify(title)}-${run}-${i}`;
+        const _id = new Types.ObjectId();
         batch.push({
+          _id,
           title,
-          slug: `${slugify(title)}-${run}-${i}`,
+          slug,
           description: `Synthetic product number ${i}.`,
           brand,
           category: category.slug,
           tags: item.tags,
-          price: 500 + ((i * 7919) % 100_000),
-          ...openingStock((i * 31) % 200),
+          options: [],
+          variants: [{ _id, sku: slug, options: {}, price: 500 + ((i * 7919) % 100_000), stockOnHand: (i * 31) % 200 }],
           images: [],
           status: 'active',
         });

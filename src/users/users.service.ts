@@ -92,6 +92,12 @@ export class UsersService {
     }
   }
 
+  /** The owner proved the address (accounts cannot change their email, so the token's user is enough). False when no such account. */
+  async markEmailVerified(id: string): Promise<boolean> {
+    const result = await this.users.updateOne({ _id: id }, { $set: { emailVerified: true } });
+    return result.matchedCount === 1;
+  }
+
   /** A new password signs the user out everywhere (password reset, account recovery). */
   async changePasswordHash(id: string, passwordHash: string): Promise<void> {
     await this.users.updateOne({ _id: id }, { $set: { passwordHash } });

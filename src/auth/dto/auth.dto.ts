@@ -60,6 +60,13 @@ export class ResetPasswordDto {
   password!: string;
 }
 
+export class VerifyEmailDto {
+  /** The token from the verification email. */
+  @IsString()
+  @Length(1, 200)
+  token!: string;
+}
+
 export class TokenPairDto {
   /** Short-lived JWT for `Authorization: Bearer`. */
   accessToken!: string;

@@ -6,6 +6,7 @@ import { OnJob } from '../../jobs/on-job.decorator';
 import { MailTemplates } from '../../notifications/mail-templates';
 import { MailerService } from '../../notifications/mailer.service';
 import type { PasswordResetJob } from '../../notifications/mail.types';
+import { withinHourlyAllowance } from '../../redis/hourly-limits';
 import { REDIS } from '../../redis/redis.module';
 import { UsersService } from '../../users/users.service';
 import { ResetTokens } from './reset-tokens';
@@ -13,16 +14,6 @@ import { ResetTokens } from './reset-tokens';
 /** Reset emails per account per hour; more requests are dropped silently (no mail bombing). */
 export const MAX_RESET_EMAILS_PER_HOUR = 3;
 
-/** The job's 0-based position among the account's reset jobs this hour (the key lives an hour from its first job). */
-const HOURLY_POSITION_SCRIPT = `
-local position = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if not position then
-  position = redis.call('ZCARD', KEYS[1])
-  redis.call('ZADD', KEYS[1], position, ARGV[1])
-  redis.call('EXPIRE', KEYS[1], 3600, 'NX')
-end
-return tonumber(position)
-`;
 
 export type PasswordResetOutcome = 'sent' | 'already-sent' | 'no-account' | 'rate-limited';
 
@@ -66,14 +57,8 @@ export class PasswordResetProcessor {
     });
   }
 
-  /**
-   * Whether this job is among the first few of the account this hour. Counted per job (a set of
-   * job ids), so the retries of one job never use up the account's allowance. Each job id gets
-   * the next position when first seen, in one script (atomic): ranking by time with the job id
-   * as tie-break would let job "10" overtake job "9" when both arrive in the same millisecond.
-   */
-  private async withinHourlyLimit(userId: string, jobId: string): Promise<boolean> {
-    const position = (await this.redis.eval(HOURLY_POSITION_SCRIPT, 1, `password-reset-emails:${userId}`, jobId)) as number;
-    return position < MAX_RESET_EMAILS_PER_HOUR;
+  /** Whether this job is among the account's first MAX_RESET_EMAILS_PER_HOUR this hour (retries count once). */
+  private withinHourlyLimit(userId: string, jobId: string): Promise<boolean> {
+    return withinHourlyAllowance(this.redis, `password-reset-emails:${userId}`, jobId, MAX_RESET_EMAILS_PER_HOUR);
   }
 }

@@ -1,4 +1,6 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, IsMongoId, Max, Min } from 'class-validator';
+import { IsOmittable } from '@app/common';
 import { MAX_UNITS_PER_ORDER_LINE } from '../../products/dto/product.dto';
 
 /** The ceiling of any line; MAX_UNITS_PER_LINE and a product's `maxPerOrder` may set a lower one (409). */
@@ -7,6 +9,11 @@ export const MAX_LINE_QUANTITY = MAX_UNITS_PER_ORDER_LINE;
 export class AddCartItemDto {
   @IsMongoId()
   productId!: string;
+
+  /** Which variant; required when the product has more than one (400 otherwise). */
+  @IsOmittable()
+  @IsMongoId()
+  variantId?: string;
 
   /** Units to add to the line (1–999 in the line overall). */
   @IsInt()
@@ -28,6 +35,13 @@ export type CartLineIssue = 'unavailable' | 'out_of_stock' | 'insufficient_stock
 
 export class CartItemResponseDto {
   productId!: string;
+  /** The variant this line holds. */
+  variantId!: string;
+  /** The variant's sku (absent when it no longer exists). */
+  sku?: string;
+  /** The variant's option values, e.g. `{"Size": "M"}`; `{}` for a product sold as one thing. */
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } })
+  options!: Record<string, string>;
   title!: string;
   /** Current unit price, minor units. */
   price!: number;
@@ -37,7 +51,7 @@ export class CartItemResponseDto {
   /** Sellable units right now. */
   available!: number;
   /**
-   * Set when the line blocks checkout: `unavailable` (the product was archived or removed),
+   * Set when the line blocks checkout: `unavailable` (the product or its variant was archived or removed),
    * `out_of_stock`, or `insufficient_stock` (fewer units than the line asks for).
    */
   issue?: CartLineIssue;

@@ -7,6 +7,10 @@ export class CartLine {
   @Prop({ type: SchemaTypes.ObjectId, required: true })
   productId!: Types.ObjectId;
 
+  /** The variant; absent on lines from before variants, which name the default variant (whose id is the product's). */
+  @Prop({ type: SchemaTypes.ObjectId })
+  variantId?: Types.ObjectId;
+
   @Prop({ required: true, min: 1 })
   quantity!: number;
 }

@@ -1,6 +1,7 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 
-export const EMAIL_STATUSES = ['sending', 'sent'] as const;
+/** `skipped`: a limit held the email back (never sent; kept so that skips can be counted). */
+export const EMAIL_STATUSES = ['sending', 'sent', 'skipped'] as const;
 export type EmailStatus = (typeof EMAIL_STATUSES)[number];
 
 /**
@@ -24,6 +25,10 @@ export class EmailRecord {
 
   @Prop()
   sentAt?: Date;
+
+  /** Why a `skipped` email was not sent (e.g. `unverified-address-limit`). */
+  @Prop()
+  skipReason?: string;
 
   /** How often a stale claim (a worker that died mid-send) was taken over. */
   @Prop({ default: 0 })

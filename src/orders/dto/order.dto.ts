@@ -1,7 +1,7 @@
-import { OmitType } from '@nestjs/swagger';
+import { ApiProperty, OmitType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsMongoId, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
-import { IsTimestamp, PaginatedResponseDto, PaginationQueryDto, Trim } from '@app/common';
+import { IsEmail, IsIn, IsMongoId, IsOptional, IsString, Length, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { IsTimestamp, NormalizeEmail, PaginatedResponseDto, PaginationQueryDto, Trim } from '@app/common';
 import { PAYMENT_PROVIDER_NAMES } from '../../payment-providers/payment-provider';
 import { AddressResponseDto, CreateAddressDto } from '../../users/dto/address.dto';
 import { VISIBLE_ORDER_STATUSES, type VisibleOrderStatus } from '../order-state';
@@ -26,6 +26,29 @@ export class CheckoutDto {
   @IsOptional()
   @IsIn(PAYMENT_PROVIDER_NAMES)
   paymentProvider?: string;
+}
+
+/** An order number as the shop prints it. */
+const ORDER_NUMBER = /^[A-Za-z0-9-]{1,40}$/;
+
+export class OrderLookupQueryDto {
+  /** The order number, e.g. `ORD-000042`. */
+  @Trim()
+  @Matches(ORDER_NUMBER, { message: 'number must be an order number' })
+  number!: string;
+
+  /** The email the order was placed with (compared case-insensitively). */
+  @NormalizeEmail()
+  @IsEmail()
+  @MaxLength(254)
+  email!: string;
+}
+
+export class ClaimOrderDto {
+  /** The number of a guest order placed with the account's (verified) email. */
+  @Trim()
+  @Matches(ORDER_NUMBER, { message: 'number must be an order number' })
+  number!: string;
 }
 
 export class UpdateOrderStatusDto {
@@ -64,6 +87,13 @@ export class AdminOrderListQueryDto extends PaginationQueryDto {
 
 export class OrderLineResponseDto {
   productId!: string;
+  /** The variant sold (for orders from before variants: the product's default variant). */
+  variantId!: string;
+  /** The variant's sku at checkout (absent on orders from before variants). */
+  sku?: string;
+  /** The variant's option values at checkout, e.g. `{"Size": "M"}`; `{}` for a product sold as one thing. */
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } })
+  options!: Record<string, string>;
   title!: string;
   /** Unit price at checkout, minor units. */
   price!: number;
@@ -101,7 +131,10 @@ export class OrderResponseDto {
   id!: string;
   /** Short human-readable number, e.g. `ORD-000042`. */
   number!: string;
-  userId!: string;
+  /** The account's id; absent on a guest's order. */
+  userId?: string;
+  /** Where the order's emails go: the account's email at checkout, or the guest's. */
+  email?: string;
   status!: VisibleOrderStatus;
   items!: OrderLineResponseDto[];
   subtotal!: number;
@@ -120,15 +153,33 @@ export class OrderResponseDto {
 
 export class OrderListResponseDto extends PaginatedResponseDto(OrderResponseDto) {}
 
+/** The payment as a lookup shows it: what it is and where it stands, never what completes it. */
+export class OrderLookupPaymentDto extends OmitType(OrderPaymentResponseDto, ['clientSecret', 'approvalUrl'] as const) {}
+
+/** An order as GET /orders/lookup shows it to whoever knows its number and email: no account id, no payment secrets. */
+export class OrderLookupResponseDto extends OmitType(OrderResponseDto, ['userId', 'payment'] as const) {
+  payment!: OrderLookupPaymentDto;
+}
+
+export function toOrderLookupResponse(order: Order): OrderLookupResponseDto {
+  const { userId: _userId, payment, ...rest } = toOrderResponse(order);
+  const { clientSecret: _clientSecret, approvalUrl: _approvalUrl, ...safePayment } = payment;
+  return { ...rest, payment: safePayment };
+}
+
 export function toOrderResponse(order: Order): OrderResponseDto {
   const { payment } = order;
   return {
     id: order._id.toHexString(),
     number: order.number,
-    userId: order.userId.toHexString(),
+    ...(order.userId && { userId: order.userId.toHexString() }),
+    ...(order.email && { email: order.email }),
     status: order.status as VisibleOrderStatus,
     items: order.items.map((line) => ({
       productId: line.productId.toHexString(),
+      variantId: (line.variantId ?? line.productId).toHexString(),
+      ...(line.sku && { sku: line.sku }),
+      options: { ...(line.options ?? {}) },
       title: line.title,
       price: line.price,
       quantity: line.quantity,

@@ -10,6 +10,17 @@ export class OrderLine {
   @Prop({ type: SchemaTypes.ObjectId, required: true })
   productId!: Types.ObjectId;
 
+  /** The variant sold; absent on orders from before variants, which sold the default variant (whose id is the product's). */
+  @Prop({ type: SchemaTypes.ObjectId })
+  variantId?: Types.ObjectId;
+
+  /** The variant's sku and option values at checkout. */
+  @Prop()
+  sku?: string;
+
+  @Prop({ type: SchemaTypes.Mixed })
+  options?: Record<string, string>;
+
   @Prop({ required: true })
   title!: string;
 
@@ -123,8 +134,16 @@ export class Order {
   @Prop({ required: true, unique: true })
   number!: string;
 
-  @Prop({ type: SchemaTypes.ObjectId, required: true })
-  userId!: Types.ObjectId;
+  /** The account the order belongs to; absent on a guest's order until a verified account claims it. */
+  @Prop({ type: SchemaTypes.ObjectId })
+  userId?: Types.ObjectId;
+
+  /**
+   * Where order emails go and what a lookup must name: the account's email at checkout, or the
+   * guest's (lower-cased). Absent on orders placed before it was recorded.
+   */
+  @Prop({ lowercase: true, trim: true })
+  email?: string;
 
   @Prop({ type: String, required: true, enum: ORDER_STATUSES })
   status!: OrderStatus;

@@ -1,8 +1,41 @@
-import { ApiProperty, PartialType } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, NotEquals, ValidateBy } from 'class-validator';
+import { ApiProperty, OmitType, PartialType } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsMongoId,
+  IsOptional,
+  IsString,
+  Length,
+  Matches,
+  Max,
+  Min,
+  NotEquals,
+  ValidateBy,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
 import { IsOmittable, PaginatedResponseDto, PaginationQueryDto, Trim } from '@app/common';
-import { Product, PRODUCT_STATUSES, type ProductStatus } from '../schemas/product.schema';
+import {
+  Product,
+  PRODUCT_STATUSES,
+  type ProductStatus,
+  type ProductVariant,
+  type StockMovement,
+  STOCK_MOVEMENT_KINDS,
+  type StockMovementKind,
+  VARIANT_STATUSES,
+  type VariantStatus,
+} from '../schemas/product.schema';
 import { ratingAverageOf } from '../products.store';
+import { MAX_OPTION_VALUES, MAX_OPTIONS } from '../variants';
+
+/** Variants of one product: enough for 3 options of a dozen values that really exist together. */
+export const MAX_VARIANTS = 250;
+const OPTION_TEXT_MAX = 40;
 
 
 /** Ten million in minor units: 100,000.00; larger prices are surely typos. */
@@ -28,6 +61,92 @@ function AgreesWith(otherName: string) {
   });
 }
 
+/** An object of option name → value (e.g. `{"Size": "M", "Color": "Red"}`): at most 3 entries, each a non-empty string. */
+function IsOptionValues() {
+  return ValidateBy({
+    name: 'isOptionValues',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'object' &&
+        value !== null &&
+        !Array.isArray(value) &&
+        Object.keys(value).length <= MAX_OPTIONS &&
+        Object.entries(value).every(
+          ([name, text]) => name.length >= 1 && name.length <= OPTION_TEXT_MAX && typeof text === 'string' && text.length >= 1 && text.length <= OPTION_TEXT_MAX,
+        ),
+      defaultMessage: (args) => `${args?.property} must be an object of at most ${MAX_OPTIONS} option names, each with a value of 1–${OPTION_TEXT_MAX} characters`,
+    },
+  });
+}
+
+/** Option values documented as an object of strings (the Swagger plugin cannot infer a record). */
+const OPTION_VALUES_SCHEMA = { type: 'object', additionalProperties: { type: 'string', minLength: 1, maxLength: OPTION_TEXT_MAX }, maxProperties: MAX_OPTIONS } as const;
+
+export class ProductOptionDto {
+  /** e.g. `Size` */
+  @Trim()
+  @IsString()
+  @Length(1, OPTION_TEXT_MAX)
+  name!: string;
+
+  /** e.g. `["S", "M", "L"]` */
+  @Trim()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_OPTION_VALUES)
+  @IsString({ each: true })
+  @Length(1, OPTION_TEXT_MAX, { each: true })
+  values!: string[];
+}
+
+export class CreateVariantDto {
+  /** Unique in the store, compared case-insensitively. */
+  @Trim()
+  @IsString()
+  @Length(1, 64)
+  @Matches(/^[\w.\-/]+$/, { message: 'sku may hold letters, digits and . - _ /' })
+  sku!: string;
+
+  /** A value for every option of the product, each one it declares. */
+  @ApiProperty(OPTION_VALUES_SCHEMA)
+  @IsOptionValues()
+  options!: Record<string, string>;
+
+  /** Minor units of the store currency. */
+  @IsInt()
+  @Min(0)
+  @Max(MAX_PRICE)
+  price!: number;
+
+  /** Opening units on hand. */
+  @IsInt()
+  @Min(0)
+  @Max(MAX_STOCK)
+  stock!: number;
+
+  /** Ids of the product's images that show this variant. */
+  @IsOmittable()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @IsMongoId({ each: true })
+  imageIds?: string[];
+
+  /** Most units of this variant per order, 1–999; omitted: the product's `maxPerOrder`, then MAX_UNITS_PER_LINE. */
+  @IsOmittable()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_UNITS_PER_ORDER_LINE)
+  maxPerOrder?: number;
+}
+
+/** Any of these; `stock` is the counted quantity on hand (units orders hold are kept apart). */
+export class UpdateVariantDto extends PartialType(OmitType(CreateVariantDto, ['options'] as const), { skipNullProperties: false }) {
+  /** `archived` takes the variant out of sale (as DELETE does); `active` puts it back. */
+  @IsOmittable()
+  @IsIn(VARIANT_STATUSES)
+  status?: VariantStatus;
+}
+
 export class CreateProductDto {
   @Trim()
   @IsString()
@@ -49,17 +168,44 @@ export class CreateProductDto {
   @Length(1, 80)
   category!: string;
 
-  /** Price in minor units of the store currency (1999 = 19.99). */
+  /** Price in minor units of the store currency (1999 = 19.99) of the default variant; required unless `variants` are given (then leave it out). */
+  @ValidateIf((dto: CreateProductDto, value: unknown) => dto.variants === undefined || value !== undefined)
   @IsInt()
   @Min(0)
   @Max(MAX_PRICE)
-  price!: number;
+  price?: number;
 
-  /** Units on hand: on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). In writes `stock` has always meant this; `stockOnHand` is the same count under the name admin reads give it (in reads `stock` is the sellable quantity). */
+  /** Units on hand of the default variant, required unless `variants` are given (then leave it out): on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). In writes `stock` has always meant this; `stockOnHand` is the same count under the name admin reads give it (in reads `stock` is the sellable quantity). */
+  @ValidateIf((dto: CreateProductDto, value: unknown) => dto.variants === undefined || value !== undefined)
   @IsInt()
   @Min(0)
   @Max(MAX_STOCK)
-  stock!: number;
+  stock?: number;
+
+  /** The default variant's sku (without `variants`); omitted: the product's slug. */
+  @IsOmittable()
+  @Trim()
+  @IsString()
+  @Length(1, 64)
+  @Matches(/^[\w.\-/]+$/, { message: 'sku may hold letters, digits and . - _ /' })
+  sku?: string;
+
+  /** Up to 3 options (Size, Color, …), each with up to 50 values. */
+  @IsOmittable()
+  @IsArray()
+  @ArrayMaxSize(MAX_OPTIONS)
+  @ValidateNested({ each: true })
+  @Type(() => ProductOptionDto)
+  options?: ProductOptionDto[];
+
+  /** The variants on sale, one per combination of option values that exists; without it, `price` and `stock` make the one default variant. */
+  @IsOmittable()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(MAX_VARIANTS)
+  @ValidateNested({ each: true })
+  @Type(() => CreateVariantDto)
+  variants?: CreateVariantDto[];
 
   /** The same count as `stock`, by the name admin reads give it. On update either name will do; on create `stock` stays required. Both given with different values → 400. */
   @IsOmittable()
@@ -91,7 +237,9 @@ export class CreateProductDto {
 }
 
 // Omitted fields stay as they are; null is validated like any value (and refused), never stored.
-export class UpdateProductDto extends PartialType(CreateProductDto, { skipNullProperties: false }) {}
+// `price` and `stock` here reach the product's only variant (with several → 409); options,
+// variants and skus have their own routes.
+export class UpdateProductDto extends PartialType(OmitType(CreateProductDto, ['sku', 'options', 'variants'] as const), { skipNullProperties: false }) {}
 
 /** A receipt (+) or write-off (−) of units on hand. */
 export class StockAdjustmentDto {
@@ -121,6 +269,40 @@ export class ProductImageResponseDto {
   url!: string;
 }
 
+export class ProductOptionResponseDto {
+  name!: string;
+  values!: string[];
+}
+
+export class PriceRangeResponseDto {
+  min!: number;
+  max!: number;
+}
+
+export class VariantResponseDto {
+  id!: string;
+  sku!: string;
+  /** Option name → value; `{}` for a product's default variant. */
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } })
+  options!: Record<string, string>;
+  /** Minor units. */
+  price!: number;
+  /** Sellable units (0 when archived). */
+  stock!: number;
+  imageIds!: string[];
+  /** `archived`: no longer sold or listed. */
+  status!: VariantStatus;
+  /** Most units of this variant per order, when it has a limit of its own. */
+  maxPerOrder?: number;
+}
+
+export class AdminVariantResponseDto extends VariantResponseDto {
+  /** Units on the shelf. */
+  stockOnHand!: number;
+  /** Units held by orders not shipped yet. */
+  stockAllocated!: number;
+}
+
 export class ProductResponseDto {
   id!: string;
   title!: string;
@@ -130,13 +312,19 @@ export class ProductResponseDto {
   /** Category slug. */
   category!: string;
   tags!: string[];
-  /** Minor units. */
+  /** Minor units: the lowest price of the active variants. */
   price!: number;
+  /** Lowest and highest price of the active variants. */
+  priceRange!: PriceRangeResponseDto;
   /** Store currency, ISO 4217 lower case. */
   currency!: string;
-  /** Sellable units: on hand minus what orders hold, never below 0. */
+  /** Sellable units of the active variants: on hand minus what orders hold, never below 0. */
   stock!: number;
   images!: ProductImageResponseDto[];
+  /** The options the variants are made of (empty for a product sold as one thing). */
+  options!: ProductOptionResponseDto[];
+  /** Public reads list the active variants; admin reads every one. */
+  variants!: VariantResponseDto[];
   /** Mean rating (1–5, unrounded) of the visible reviews; 0 without any. */
   ratingAverage!: number;
   /** How many visible reviews. */
@@ -151,11 +339,13 @@ export class ProductResponseDto {
 export class ProductListResponseDto extends PaginatedResponseDto(ProductResponseDto) {}
 
 /** The admin view adds where the stock is. */
-export class AdminProductResponseDto extends ProductResponseDto {
+export class AdminProductResponseDto extends OmitType(ProductResponseDto, ['variants'] as const) {
   /** Units on the shelf. */
   stockOnHand!: number;
   /** Units held by orders not shipped yet. */
   stockAllocated!: number;
+  /** Every variant, archived ones too, with where its stock is. */
+  variants!: AdminVariantResponseDto[];
 }
 
 export class AdminProductListResponseDto extends PaginatedResponseDto(AdminProductResponseDto) {}
@@ -170,9 +360,12 @@ export function toProductResponse(product: Product, currency: string): ProductRe
     category: product.category,
     tags: product.tags,
     price: product.price,
+    priceRange: { min: product.priceRange?.min ?? product.price, max: product.priceRange?.max ?? product.price },
     currency,
     stock: Math.max(0, product.stock),
     images: product.images.map((image) => ({ id: image._id.toString(), url: image.url })),
+    options: (product.options ?? []).map((option) => ({ name: option.name, values: [...option.values] })),
+    variants: (product.variants ?? []).filter((variant) => variant.status === 'active').map(toVariantResponse),
     // Derived from the exact sum and count, never the stored sort key (see ProductStore).
     ratingAverage: ratingAverageOf(product.ratingSum ?? 0, product.ratingCount),
     ratingCount: product.ratingCount,
@@ -184,5 +377,49 @@ export function toProductResponse(product: Product, currency: string): ProductRe
 }
 
 export function toAdminProductResponse(product: Product, currency: string): AdminProductResponseDto {
-  return { ...toProductResponse(product, currency), stockOnHand: product.stockOnHand, stockAllocated: product.stockAllocated };
+  return {
+    ...toProductResponse(product, currency),
+    stockOnHand: product.stockOnHand,
+    stockAllocated: product.stockAllocated,
+    variants: (product.variants ?? []).map((variant) => ({ ...toVariantResponse(variant), stockOnHand: variant.stockOnHand, stockAllocated: variant.stockAllocated })),
+  };
+}
+
+function toVariantResponse(variant: ProductVariant): VariantResponseDto {
+  return {
+    id: variant._id.toString(),
+    sku: variant.sku,
+    options: { ...(variant.options ?? {}) },
+    price: variant.price,
+    stock: variant.status === 'active' ? Math.max(0, variant.stock) : 0,
+    imageIds: (variant.imageIds ?? []).map((id) => id.toString()),
+    status: variant.status,
+    ...(variant.maxPerOrder !== undefined && variant.maxPerOrder !== null && { maxPerOrder: variant.maxPerOrder }),
+  };
+}
+
+export class StockMovementResponseDto {
+  at!: Date;
+  variantId!: string;
+  /** `opening` (stock a variant started with), `allocation`, `release`, `shipment`, `adjustment`, `count`. */
+  @ApiProperty({ enum: STOCK_MOVEMENT_KINDS })
+  kind!: StockMovementKind;
+  /** Units: sellable for allocation (−) and release (+); on hand for shipment (−), adjustment, count and opening. */
+  delta!: number;
+  orderId?: string;
+  /** The admin who made an adjustment or count. */
+  actor?: string;
+  reason?: string;
+}
+
+export function toStockMovementResponse(movement: StockMovement): StockMovementResponseDto {
+  return {
+    at: movement.at,
+    variantId: movement.variantId.toString(),
+    kind: movement.kind,
+    delta: movement.delta,
+    ...(movement.orderId && { orderId: movement.orderId.toString() }),
+    ...(movement.actor && { actor: movement.actor.toString() }),
+    ...(movement.reason && { reason: movement.reason }),
+  };
 }

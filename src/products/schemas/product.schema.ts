@@ -27,9 +27,123 @@ export class StockAllocation {
 }
 const StockAllocationSchema = SchemaFactory.createForClass(StockAllocation);
 
+export const VARIANT_STATUSES = ['active', 'archived'] as const;
+export type VariantStatus = (typeof VARIANT_STATUSES)[number];
+
+/** An option the product is sold in (Size, Color), with the values its variants may take. */
+@Schema({ _id: false })
+export class ProductOption {
+  @Prop({ required: true })
+  name!: string;
+
+  @Prop({ type: [String], required: true })
+  values!: string[];
+}
+const ProductOptionSchema = SchemaFactory.createForClass(ProductOption);
+
+/**
+ * One thing that can be bought: a combination of option values with its own sku, price and
+ * stock. Its counters and allocations work like the product's used to (see ProductStore's stock
+ * verbs): one conditional update of the product document takes a variant's units atomically.
+ */
+@Schema({ _id: true })
+export class ProductVariant {
+  /** A product's default variant (no options) has the product's own id: old carts and orders name it by the product. */
+  _id!: Types.ObjectId;
+
+  @Prop({ required: true })
+  sku!: string;
+
+  /**
+   * `sku` trimmed and lower-cased, unique store-wide through a unique index (the MongoDB stand-in
+   * ignores collations, so case-insensitivity is written, not configured). Written by the store only.
+   */
+  @Prop({ required: true })
+  skuKey!: string;
+
+  /** Option name → value, one entry per option of the product; `{}` for the default variant. */
+  @Prop({ type: SchemaTypes.Mixed, default: {} })
+  options!: Record<string, string>;
+
+  /** Minor units of the store currency. */
+  @Prop({ required: true, min: 0 })
+  price!: number;
+
+  /** Sellable units: `stockOnHand − stockAllocated`, moved in the same `$inc` as both. */
+  @Prop({ required: true, min: 0 })
+  stock!: number;
+
+  @Prop({ required: true, min: 0 })
+  stockOnHand!: number;
+
+  @Prop({ required: true, min: 0 })
+  stockAllocated!: number;
+
+  /** Which orders hold this variant's allocated units: allocate, release and ship are idempotent per order. */
+  @Prop({ type: [StockAllocationSchema], default: [] })
+  allocations!: StockAllocation[];
+
+  /** Images of the product that show this variant. */
+  @Prop({ type: [SchemaTypes.ObjectId], default: [] })
+  imageIds!: Types.ObjectId[];
+
+  /** `archived`: no longer sold or counted in the product's price and stock; orders keep their copies. */
+  @Prop({ type: String, required: true, enum: VARIANT_STATUSES, default: 'active' })
+  status!: VariantStatus;
+
+  /** Most units of this variant per order; unset: the product's `maxPerOrder`, then MAX_UNITS_PER_LINE. */
+  @Prop({ min: 1 })
+  maxPerOrder?: number;
+}
+export const ProductVariantSchema = SchemaFactory.createForClass(ProductVariant);
+
+/** What moved a variant's stock, recorded by the same conditional update that moved it. */
+export const STOCK_MOVEMENT_KINDS = ['allocation', 'release', 'shipment', 'adjustment', 'count', 'opening'] as const;
+export type StockMovementKind = (typeof STOCK_MOVEMENT_KINDS)[number];
+
+@Schema({ _id: false })
+export class StockMovement {
+  @Prop({ required: true })
+  at!: Date;
+
+  @Prop({ type: SchemaTypes.ObjectId, required: true })
+  variantId!: Types.ObjectId;
+
+  @Prop({ type: String, required: true, enum: STOCK_MOVEMENT_KINDS })
+  kind!: StockMovementKind;
+
+  /**
+   * Change of the counter the kind moves: sellable for allocation (−) and release (+), on hand
+   * for shipment (−), adjustment and count (±), on hand for the opening stock (+).
+   */
+  @Prop({ required: true })
+  delta!: number;
+
+  @Prop({ type: SchemaTypes.ObjectId })
+  orderId?: Types.ObjectId;
+
+  @Prop({ type: SchemaTypes.ObjectId })
+  actor?: Types.ObjectId;
+
+  @Prop()
+  reason?: string;
+}
+const StockMovementSchema = SchemaFactory.createForClass(StockMovement);
+
+@Schema({ _id: false })
+export class PriceRange {
+  @Prop({ required: true }) min!: number;
+  @Prop({ required: true }) max!: number;
+}
+const PriceRangeSchema = SchemaFactory.createForClass(PriceRange);
+
 @Schema({ _id: true })
 export class StockAdjustment {
   _id!: Types.ObjectId;
+
+  /** The variant whose on-hand units changed (absent on entries from before variants). */
+  @Prop({ type: SchemaTypes.ObjectId })
+  variantId?: Types.ObjectId;
 
   /** Units added (+) or removed (−) from on hand. */
   @Prop({ required: true })
@@ -71,33 +185,54 @@ export class Product {
   @Prop({ type: [String], default: [] })
   tags!: string[];
 
-  /** Minor units of the store currency. */
+  /** Up to 3 options, each with up to 50 values; empty for a product sold as one thing. */
+  @Prop({ type: [ProductOptionSchema], default: [] })
+  options!: ProductOption[];
+
+  /** At least one; a product without options has one default variant (`options: {}`). */
+  @Prop({ type: [ProductVariantSchema], default: [] })
+  variants!: ProductVariant[];
+
+  /**
+   * Bumped by every write of the variants' content (sku, options, price, status, a new
+   * variant), each conditioned on the value it read: the product's price and price range are
+   * computed from the variants as read, so two such writes are applied one after the other.
+   * Stock writes leave it alone.
+   */
+  @Prop({ default: 0 })
+  variantsRevision!: number;
+
+  /** The lowest price of the active variants (minor units): what search filters and sorts by. */
   @Prop({ required: true, min: 0, index: true })
   price!: number;
 
+  /** Lowest and highest price of the active variants. */
+  @Prop({ type: PriceRangeSchema })
+  priceRange!: PriceRange;
+
   /**
-   * Sellable units: `stockOnHand − stockAllocated`, kept in the document (every stock update
-   * changes it in the same `$inc`) so that one conditional update allocates (`stock ≥ qty`) and
-   * the catalog's `inStock` filter and the public `stock` read it directly. Never below 0.
+   * Sellable units of the active variants, summed: every stock verb moves it in the same `$inc`
+   * as the variant's own counters, so the catalog's `inStock` filter and the public `stock` read
+   * it directly. Never below 0.
    */
   @Prop({ required: true, min: 0 })
   stock!: number;
 
-  /** Units on the shelf (the counted quantity); shipping takes units off it. */
+  /** Units on the shelf, summed over all variants; shipping takes units off it. */
   @Prop({ required: true, min: 0 })
   stockOnHand!: number;
 
-  /** Units held by orders that are not shipped yet. */
+  /** Units held by orders that are not shipped yet, summed over all variants. */
   @Prop({ required: true, min: 0 })
   stockAllocated!: number;
-
-  /** Which orders hold the allocated units: makes allocate, release and ship idempotent per order. */
-  @Prop({ type: [StockAllocationSchema], default: [], select: false })
-  allocations!: StockAllocation[];
 
   /** Receipts, write-offs and counts: who changed the on-hand quantity, by how much, and why. */
   @Prop({ type: [StockAdjustmentSchema], default: [], select: false })
   stockAdjustments!: StockAdjustment[];
+
+  /** Every allocation, release, shipment, adjustment and count, oldest first, each written by the write that made it. */
+  @Prop({ type: [StockMovementSchema], default: [], select: false })
+  stockMovements!: StockMovement[];
 
   @Prop({ type: [ProductImageSchema], default: [] })
   images!: ProductImage[];

@@ -9,15 +9,18 @@ export class UserResponseDto {
   name!: string;
   /** `customer` or `admin`. */
   role!: Role;
+  /** Whether the owner confirmed the address with the emailed token (POST /auth/email/verify). */
+  emailVerified!: boolean;
   createdAt!: Date;
 }
 
-export function toUserResponse(user: Pick<User, '_id' | 'email' | 'name' | 'role' | 'createdAt'>): UserResponseDto {
+export function toUserResponse(user: Pick<User, '_id' | 'email' | 'name' | 'role' | 'emailVerified' | 'createdAt'>): UserResponseDto {
   return {
     id: user._id.toString(),
     email: user.email,
     name: user.name,
     role: user.role,
+    emailVerified: user.emailVerified === true,
     createdAt: user.createdAt,
   };
 }

@@ -17,6 +17,10 @@ export class User {
   @Prop({ type: String, required: true, enum: ROLES, default: 'customer' })
   role!: Role;
 
+  /** Set once the owner used an emailed verification token; accounts made before it count as unverified. */
+  @Prop()
+  emailVerified?: boolean;
+
   /** argon2id hash; never selected unless asked for, never serialized. */
   @Prop({ required: true, select: false })
   passwordHash!: string;

@@ -1,0 +1,47 @@
+import type Redis from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { sha256 } from '../access/sessions.service';
+
+/**
+ * Emailed tokens in Redis (password reset, email verification): only their hash, mapped to the
+ * user, expiring; plus the set of a user's outstanding hashes, so that redeeming one voids every
+ * other token of that user and kind.
+ */
+export class SingleUseTokens {
+  constructor(
+    private readonly redis: Redis,
+    /** Names the kind in the keys: `<kind>:<hash>` and `<kind>-user:<userId>`. */
+    private readonly kind: string,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  async issue(userId: string): Promise<string> {
+    const token = randomBytes(32).toString('base64url');
+    const hash = sha256(token);
+    await this.redis
+      .multi()
+      .set(this.tokenKey(hash), userId, 'EX', this.ttlSeconds)
+      .sadd(this.userTokensKey(userId), hash)
+      .expire(this.userTokensKey(userId), this.ttlSeconds)
+      .exec();
+    return token;
+  }
+
+  /** The user the token was for; the token and all other tokens of that user stop working. */
+  async redeem(token: string): Promise<string | null> {
+    // GETDEL makes the token single-use even when two redemptions race.
+    const userId = await this.redis.getdel(this.tokenKey(sha256(token)));
+    if (!userId) return null;
+    const others = await this.redis.smembers(this.userTokensKey(userId));
+    await this.redis.del(this.userTokensKey(userId), ...others.map((hash) => this.tokenKey(hash)));
+    return userId;
+  }
+
+  private tokenKey(hash: string): string {
+    return `${this.kind}:${hash}`;
+  }
+
+  private userTokensKey(userId: string): string {
+    return `${this.kind}-user:${userId}`;
+  }
+}

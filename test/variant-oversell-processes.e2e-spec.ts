@@ -1,0 +1,108 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import mongoose from 'mongoose';
+import request from 'supertest';
+import { Account, uniqueEmail } from './support/accounts';
+import { bearer } from './support/accounts';
+import { Shop, SHOP_ADMIN } from './support/shop';
+import { testEnvironment } from './support/test-env';
+import { freePort, waitFor } from './support/wait';
+
+/**
+ * No oversell of one variant the way the shop scales out: two API processes started from the
+ * built app (scripts/test.sh builds dist/ first) on the same MongoDB and Redis, 12 buyers
+ * checking out the last 3 units of one size and colour at the same moment, half through each
+ * process; the product's other variants are untouched.
+ */
+const MAIN = join(__dirname, '..', 'dist', 'src', 'main.js');
+const BUYERS = 12;
+const STOCK = 3;
+
+describe('No oversell of a variant across two API processes', () => {
+  const env: Record<string, string> = { ...testEnvironment(), ADMIN_EMAIL: SHOP_ADMIN.email, ADMIN_PASSWORD: SHOP_ADMIN.password };
+  const processes: { child: ChildProcess; exit: Promise<unknown> }[] = [];
+  const urls: string[] = [];
+
+  beforeAll(async () => {
+    for (let index = 0; index < 2; index += 1) {
+      const port = await freePort();
+      const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) }, stdio: 'ignore' });
+      processes.push({ child, exit: new Promise((resolve) => child.once('exit', resolve)) });
+      urls.push(`http://127.0.0.1:${port}`);
+    }
+    for (const url of urls) {
+      await waitFor(async () => (await fetch(`${url}/health`).catch(() => null))?.status === 200, `the API at ${url}`, 60_000);
+    }
+  }, 90_000);
+
+  afterAll(async () => {
+    for (const { child } of processes) if (child.exitCode === null) child.kill('SIGTERM');
+    await Promise.all(processes.map(({ exit }) => exit));
+    const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
+    await connection.dropDatabase();
+    await connection.close();
+  });
+
+  const register = async (url: string, tag: string): Promise<Account> => {
+    const email = uniqueEmail(tag);
+    const password = 'correct horse battery';
+    const res = await request(url).post('/api/v1/auth/register').send({ email, password, name: tag }).expect(201);
+    return { id: res.body.user.id, email, password, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken };
+  };
+
+  it(`variant stock ${STOCK}, ${BUYERS} buyers at once → exactly ${STOCK} orders, ${BUYERS - STOCK} × 409, other variants untouched`, async () => {
+    const adminLogin = await request(urls[0]).post('/api/v1/auth/login').send(SHOP_ADMIN).expect(200);
+    const admin = { id: adminLogin.body.user.id, ...SHOP_ADMIN, accessToken: adminLogin.body.accessToken, refreshToken: '' };
+    const shops = urls.map((url) => new Shop(url, admin));
+    const category = (await request(urls[0]).post('/api/v1/admin/categories').set(...bearer(admin)).send({ name: 'Shoes' }).expect(201)).body.slug;
+    const product = (
+      await request(urls[0])
+        .post('/api/v1/admin/products')
+        .set(...bearer(admin))
+        .send({
+          title: 'Runner',
+          description: 'Shoes.',
+          brand: 'Fast',
+          category,
+          options: [{ name: 'Size', values: ['41', '42', '43'] }],
+          variants: [
+            { sku: 'RUN-41', options: { Size: '41' }, price: 9000, stock: 7 },
+            { sku: 'RUN-42', options: { Size: '42' }, price: 9000, stock: STOCK },
+            { sku: 'RUN-43', options: { Size: '43' }, price: 9500, stock: 5 },
+          ],
+        })
+        .expect(201)
+    ).body;
+    const target = product.variants.find((variant: { sku: string }) => variant.sku === 'RUN-42');
+
+    const buyers = await Promise.all(Array.from({ length: BUYERS }, (_, index) => register(urls[index % 2], `variant-oversell-${index}`)));
+    await Promise.all(buyers.map((buyer, index) => request(urls[index % 2]).post('/api/v1/cart/items').set(...bearer(buyer)).send({ productId: product.id, variantId: target.id, quantity: 1 }).expect(200)));
+
+    const answers = await Promise.all(buyers.map((buyer, index) => shops[index % 2].checkout(buyer)));
+    const statuses = answers.map((res) => res.status);
+    expect(statuses.filter((status) => status >= 500)).toEqual([]);
+    expect(statuses.filter((status) => status === 201)).toHaveLength(STOCK);
+    expect(statuses.filter((status) => status === 409)).toHaveLength(BUYERS - STOCK);
+    for (const refused of answers.filter((res) => res.status === 409)) {
+      expect(refused.body.lines).toEqual([{ productId: product.id, variantId: target.id, requested: 1, available: 0 }]);
+    }
+
+    const after = (await request(urls[1]).get(`/api/v1/admin/products/${product.id}`).set(...bearer(admin)).expect(200)).body;
+    expect(after).toMatchObject({ stock: 12, stockOnHand: 15, stockAllocated: STOCK });
+    expect(after.variants.map((variant: object) => variant)).toEqual([
+      expect.objectContaining({ sku: 'RUN-41', stock: 7, stockOnHand: 7, stockAllocated: 0 }),
+      expect.objectContaining({ sku: 'RUN-42', stock: 0, stockOnHand: STOCK, stockAllocated: STOCK }),
+      expect.objectContaining({ sku: 'RUN-43', stock: 5, stockOnHand: 5, stockAllocated: 0 }),
+    ]);
+    const movements = (await request(urls[0]).get(`/api/v1/admin/products/${product.id}/stock-movements`).set(...bearer(admin)).expect(200)).body;
+    const placed = answers.filter((res) => res.status === 201).map((res) => res.body.id).sort();
+    expect(movements.filter((movement: { kind: string }) => movement.kind === 'allocation').map((movement: { orderId: string }) => movement.orderId).sort()).toEqual(placed);
+    const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
+    try {
+      expect(await connection.collection('orders').countDocuments({ status: 'pending_payment' })).toBe(STOCK);
+      expect(await connection.collection('orders').countDocuments({ status: 'placing' })).toBe(0);
+    } finally {
+      await connection.close();
+    }
+  });
+});
