@@ -22,7 +22,7 @@ interface Item {
   createdAt: string;
   ratingAverage: number;
   ratingCount: number;
-  variants: { id: string; stock: number }[];
+  variants: { id: string; stock: number; options: Record<string, string> }[];
 }
 
 describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Redis)', () => {
@@ -472,6 +472,42 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
         await order.giveBack();
         expect((await list(inStock)).items.map((item: Item) => item.id)).toContain(target.id);
         expect((await list(all)).items.find((item: Item) => item.id === target.id)!.stock).toBe(1);
+      });
+
+      it("a variant's sale shows in the very next read of its product, and selling out every variant takes it out of inStock=true", async () => {
+        const created = (
+          await request(t.http)
+            .post('/api/v1/admin/products')
+            .set(...bearer(admin))
+            .send({
+              title: 'Tote Bag',
+              description: 'Canvas.',
+              brand: 'Woodcraft',
+              category: 'audio',
+              options: [{ name: 'Size', values: ['S', 'M'] }],
+              variants: [
+                { sku: 'tote-s', options: { Size: 'S' }, price: 1200, stock: 1 },
+                { sku: 'tote-m', options: { Size: 'M' }, price: 1400, stock: 2 },
+              ],
+            })
+            .expect(201)
+        ).body as Item;
+        const size = (product: Item, name: string) => product.variants.find((variant) => variant.options.Size === name)!;
+        const inStock = 'inStock=true&q=tote';
+        expect(titles(await cachedSearch(inStock))).toEqual(['Tote Bag']);
+        expect(size(await cachedRead(created.slug), 'S').stock).toBe(1);
+
+        const take = (variant: string, quantity: number) =>
+          t.app.get(InventoryService).allocate(new Types.ObjectId().toHexString(), [{ productId: created.id, variantId: size(created, variant).id, quantity }]);
+        await take('S', 1);
+        const afterS = (await get(`/products/${created.slug}`).expect(200)).body;
+        expect({ stock: afterS.stock, s: size(afterS, 'S').stock, m: size(afterS, 'M').stock }).toEqual({ stock: 2, s: 0, m: 2 });
+        expect(titles(await list(inStock))).toEqual(['Tote Bag']);
+        await take('M', 2);
+        expect((await list(inStock)).total).toBe(0);
+        const soldOut = (await get(`/products/${created.slug}`).expect(200)).body;
+        expect({ stock: soldOut.stock, s: size(soldOut, 'S').stock, m: size(soldOut, 'M').stock }).toEqual({ stock: 0, s: 0, m: 0 });
+        await request(t.http).delete(`/api/v1/admin/products/${created.id}`).set(...bearer(admin)).expect(204);
       });
 
       it('a rating change shows in the next read and reorders sort=rating', async () => {
