@@ -3,7 +3,10 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
+import type { ServerResponse } from 'node:http';
 import { AppConfig } from './config/app-config';
+import { CatalogCache } from './products/catalog-cache';
+import { catalogFastPath, recordStaticHeaders } from './products/catalog-fast-path';
 import { completeOpenApiDocument } from './core/openapi-document';
 import { routeArgumentsOf } from './core/openapi-routes';
 
@@ -34,7 +37,15 @@ export function configureHttpApp(app: INestApplication): INestApplication {
     }),
   );
   // Swagger UI needs inline scripts and styles; the JSON API itself serves no HTML.
-  app.use(helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false }));
+  const securityHeaders = helmet({ contentSecurityPolicy: false, crossOriginEmbedderPolicy: false });
+  // Cache hits of anonymous catalog reads are answered here, before everything below, with the
+  // headers helmet and CORS would have added (what enableCors() adds to a GET).
+  const corsOnGet = (_request: unknown, response: ServerResponse, next: () => void) => {
+    response.setHeader('Access-Control-Allow-Origin', '*');
+    next();
+  };
+  app.use(catalogFastPath(app.get(CatalogCache), app.get(AppConfig), recordStaticHeaders(securityHeaders, corsOnGet)));
+  app.use(securityHeaders);
   app.enableCors();
 
   const document = completeOpenApiDocument(SwaggerModule.createDocument(app, openApiConfig()), API_PREFIX, routeArgumentsOf(app));

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { Types } from 'mongoose';
+import { InventoryService } from '../src/products/inventory.service';
 import { ProductStore } from '../src/products/products.store';
 import { gradientPng } from '../src/seed/png';
 import { Account, bearer, login } from './support/accounts';
@@ -21,6 +22,7 @@ interface Item {
   createdAt: string;
   ratingAverage: number;
   ratingCount: number;
+  variants: { id: string; stock: number; options: Record<string, string> }[];
 }
 
 describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Redis)', () => {
@@ -401,6 +403,128 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
       expect((await get(`/products/${target.slug}`).expect(200)).body.price).toBe(1234);
       expect((await list('q=stand')).items[0].price).toBe(1234);
       target.price = 1234;
+    });
+
+    describe('stock is not content: a sale keeps cached answers and lays the live stock over them', () => {
+      /** An order for `quantity` units of the product's one variant. */
+      const sale = (product: Item, quantity: number, through = t) => {
+        const orderId = new Types.ObjectId().toHexString();
+        const lines = [{ productId: product.id, variantId: product.variants[0].id, quantity }];
+        return {
+          take: () => through.app.get(InventoryService).allocate(orderId, lines),
+          giveBack: () => t.app.get(InventoryService).release(orderId, lines),
+        };
+      };
+      /** What a sale may change in an answer: the stock figures and `updatedAt`. */
+      const withoutFigures = (item: Item) => ({ ...item, stock: 0, updatedAt: '', variants: item.variants.map((variant) => ({ ...variant, stock: 0 })) });
+
+      it('an allocation shows the new stock in the very next read, without computing the listing again', async () => {
+        const target = active.find((item) => item.title === 'Espresso Cup Set')!;
+        const query = 'category=kitchen&sort=price_asc&limit=100';
+        const before = await cachedSearch(query);
+        const stockIn = (body: { items: Item[] }) => body.items.find((item) => item.id === target.id)!.stock;
+        expect(stockIn(before)).toBe(target.stock);
+        const etag = (await get(`/products?${query}`).expect(200)).headers.etag;
+        await cachedRead(target.slug);
+
+        // Sold through the other API instance (opened above): this one keeps its answers in memory.
+        expect(other).toBeDefined();
+        const order = sale(target, 2, other);
+        await order.take();
+        let after: request.Response | undefined;
+        // One query for the page's stock; the listing itself (an aggregation) is not run again.
+        expect(await dbCommandsDuring(t.connection, async () => (after = await get(`/products?${query}`).set('If-None-Match', etag).expect(200)))).toEqual(['find']);
+        expect(stockIn(after!.body)).toBe(target.stock - 2);
+        expect(after!.headers.etag).not.toBe(etag);
+        expect(stockIn(after!.body)).toBe(after!.body.items.find((item: Item) => item.id === target.id).variants[0].stock);
+        expect({ ...after!.body, items: after!.body.items.map(withoutFigures) }).toEqual({ ...before, items: before.items.map(withoutFigures) });
+        expect((await get(`/products/${target.slug}`).expect(200)).body.stock).toBe(target.stock - 2);
+        // Laid over once: the next identical read costs no database work, and its tag holds.
+        expect(await dbCommandsDuring(t.connection, () => get(`/products?${query}`).set('If-None-Match', after!.headers.etag).expect(304))).toEqual([]);
+
+        await order.giveBack();
+        expect(stockIn(await list(query))).toBe(target.stock);
+        expect((await get(`/products/${target.slug}`).expect(200)).body.stock).toBe(target.stock);
+      });
+
+      it('selling the last unit takes the product out of inStock=true at once; other answers only get the figure', async () => {
+        const target = active.find((item) => item.title === 'Sticker Pack 1')!;
+        expect(target.stock).toBe(1);
+        const inStock = 'inStock=true&category=kitchen&limit=100';
+        const all = 'category=kitchen&sort=newest&limit=100';
+        const before = await cachedSearch(inStock);
+        expect(before.items.map((item: Item) => item.id)).toContain(target.id);
+        await cachedSearch(all);
+
+        const order = sale(target, 1);
+        await order.take();
+        const soldOut = await list(inStock);
+        expect(soldOut.items.map((item: Item) => item.id)).not.toContain(target.id);
+        expect(soldOut.total).toBe(before.total - 1);
+        expect(soldOut.facets.brands.find((facet: { value: string }) => facet.value === 'Paperie').count).toBe(
+          before.facets.brands.find((facet: { value: string }) => facet.value === 'Paperie').count - 1,
+        );
+        // The listing without the filter does not depend on availability: only its figures are read.
+        let unfiltered: { items: Item[] } | undefined;
+        expect(await dbCommandsDuring(t.connection, async () => (unfiltered = (await get(`/products?${all}`).expect(200)).body))).toEqual(['find']);
+        expect(unfiltered!.items.find((item) => item.id === target.id)!.stock).toBe(0);
+
+        await order.giveBack();
+        expect((await list(inStock)).items.map((item: Item) => item.id)).toContain(target.id);
+        expect((await list(all)).items.find((item: Item) => item.id === target.id)!.stock).toBe(1);
+      });
+
+      it("a variant's sale shows in the very next read of its product, and selling out every variant takes it out of inStock=true", async () => {
+        const created = (
+          await request(t.http)
+            .post('/api/v1/admin/products')
+            .set(...bearer(admin))
+            .send({
+              title: 'Tote Bag',
+              description: 'Canvas.',
+              brand: 'Woodcraft',
+              category: 'audio',
+              options: [{ name: 'Size', values: ['S', 'M'] }],
+              variants: [
+                { sku: 'tote-s', options: { Size: 'S' }, price: 1200, stock: 1 },
+                { sku: 'tote-m', options: { Size: 'M' }, price: 1400, stock: 2 },
+              ],
+            })
+            .expect(201)
+        ).body as Item;
+        const size = (product: Item, name: string) => product.variants.find((variant) => variant.options.Size === name)!;
+        const inStock = 'inStock=true&q=tote';
+        expect(titles(await cachedSearch(inStock))).toEqual(['Tote Bag']);
+        expect(size(await cachedRead(created.slug), 'S').stock).toBe(1);
+
+        const take = (variant: string, quantity: number) =>
+          t.app.get(InventoryService).allocate(new Types.ObjectId().toHexString(), [{ productId: created.id, variantId: size(created, variant).id, quantity }]);
+        await take('S', 1);
+        const afterS = (await get(`/products/${created.slug}`).expect(200)).body;
+        expect({ stock: afterS.stock, s: size(afterS, 'S').stock, m: size(afterS, 'M').stock }).toEqual({ stock: 2, s: 0, m: 2 });
+        expect(titles(await list(inStock))).toEqual(['Tote Bag']);
+        await take('M', 2);
+        expect((await list(inStock)).total).toBe(0);
+        const soldOut = (await get(`/products/${created.slug}`).expect(200)).body;
+        expect({ stock: soldOut.stock, s: size(soldOut, 'S').stock, m: size(soldOut, 'M').stock }).toEqual({ stock: 0, s: 0, m: 0 });
+        await request(t.http).delete(`/api/v1/admin/products/${created.id}`).set(...bearer(admin)).expect(204);
+      });
+
+      it('a rating change shows in the next read and reorders sort=rating', async () => {
+        const target = active.find((item) => item.title === 'Headphone Stand')!;
+        const best = async () => (await list('sort=rating&limit=1')).items[0].id;
+        const leader = await best();
+        expect(leader).not.toBe(target.id);
+        await list('sort=rating&limit=1');
+        await cachedRead(target.slug);
+        const seen = { ratingSum: target.ratingAverage * target.ratingCount, ratingCount: target.ratingCount, ratingAverage: target.ratingAverage };
+        expect(await store.replaceRating(new Types.ObjectId(target.id), seen, { sum: 500, count: 100 })).toBe(true);
+        expect(await best()).toBe(target.id);
+        expect((await get(`/products/${target.slug}`).expect(200)).body).toMatchObject({ ratingAverage: 5, ratingCount: 100 });
+        expect(await store.replaceRating(new Types.ObjectId(target.id), { ratingSum: 500, ratingCount: 100, ratingAverage: 5 }, { sum: seen.ratingSum, count: seen.ratingCount })).toBe(true);
+        expect(await best()).toBe(leader);
+        expect((await get(`/products/${target.slug}`).expect(200)).body).toMatchObject({ ratingAverage: target.ratingAverage, ratingCount: target.ratingCount });
+      });
     });
 
     it('a category rename', async () => {

@@ -5,7 +5,13 @@ import type { DestinationStream, LogFn } from 'pino';
 import type { Options as PinoHttpOptions } from 'pino-http';
 import { AppConfig } from '../config/app-config';
 
-const REQUEST_ID_HEADER = 'x-request-id';
+export const REQUEST_ID_HEADER = 'x-request-id';
+
+/** The caller's request id when it is a sane one, else a new one. */
+export function requestIdOf(req: IncomingMessage): string {
+  const incoming = req.headers[REQUEST_ID_HEADER];
+  return typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+}
 
 /**
  * Query parameters that are credentials (the queue dashboard's one-time ticket): replaced in
@@ -60,8 +66,7 @@ export function loggerOptions(config: AppConfig): Params {
   const options: PinoHttpOptions = {
     level: config.get('LOG_LEVEL'),
     genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const incoming = req.headers[REQUEST_ID_HEADER];
-      const id = typeof incoming === 'string' && /^[\w.-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+      const id = requestIdOf(req);
       res.setHeader(REQUEST_ID_HEADER, id);
       return id;
     },

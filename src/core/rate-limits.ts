@@ -76,6 +76,10 @@ export function RateLimited(route: LimitedRoute) {
   return applyDecorators(SetMetadata(ROUTE_LIMIT_KEY, route), ApiExtension(RATE_LIMIT_EXTENSION, documented));
 }
 
+/** The throttler every request counts against, its window, and its key: the client (client-key.ts). */
+export const GLOBAL_THROTTLER = 'default';
+export const GLOBAL_WINDOW_MS = MINUTE;
+
 /**
  * The throttlers: `default` counts every request of a client over all routes (the library's
  * own key includes the route, which made the global limit a per-route one); `route` and
@@ -97,9 +101,9 @@ export function throttlerOptions(config: AppConfig, redis: Redis): ThrottlerModu
   return {
     storage: new RedisThrottlerStorage(redis),
     getTracker: (req) => clientKeyOf(req.ip),
-    generateKey: (context, tracker, name) => (name === 'default' ? tracker : `${routeOf(context)}:${tracker}`),
+    generateKey: (context, tracker, name) => (name === GLOBAL_THROTTLER ? tracker : `${routeOf(context)}:${tracker}`),
     throttlers: [
-      { name: 'default', ttl: MINUTE, limit: config.get('THROTTLE_LIMIT_PER_MINUTE') },
+      { name: GLOBAL_THROTTLER, ttl: GLOBAL_WINDOW_MS, limit: config.get('THROTTLE_LIMIT_PER_MINUTE') },
       routeThrottler('route', 1),
       { ...routeThrottler('route-network', config.get('THROTTLE_NETWORK_MULTIPLIER')), getTracker: (req) => networkKeyOf(req.ip) },
     ],

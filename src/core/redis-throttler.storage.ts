@@ -1,8 +1,8 @@
 import { Logger } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type Redis from 'ioredis';
+import type { ChainableCommander, default as Redis } from 'ioredis';
 
-interface ThrottlerStorageRecord {
+export interface ThrottlerStorageRecord {
   totalHits: number;
   timeToExpire: number;
   isBlocked: boolean;
@@ -27,6 +27,34 @@ return { hits, windowLeft, 0, 0 }
 `;
 
 /**
+ * Counts one request as the library's guard does through this storage, as a command of a
+ * pipeline (the catalog's cache hits count in the same round trip as their cache read);
+ * `throttleRecordOf` reads its result.
+ */
+export function addThrottleCommand(pipeline: ChainableCommander, key: string, ttl: number, limit: number, throttlerName: string): void {
+  pipeline.eval(INCREMENT_SCRIPT, 2, ...scriptArguments(key, ttl, limit, 0, throttlerName));
+}
+
+/** The record of a pipelined count; null when it failed (Redis unreachable: throttling fails open). */
+export function throttleRecordOf(result: [Error | null, unknown] | undefined): ThrottlerStorageRecord | null {
+  if (!result || result[0]) return null;
+  return recordOf(result[1] as number[]);
+}
+
+function scriptArguments(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): [string, string, string, string, string] {
+  return [`throttle:${throttlerName}:${key}`, `throttle:${throttlerName}:${key}:blocked`, String(ttl), String(limit), String(blockDuration || ttl)];
+}
+
+function recordOf([totalHits, windowLeft, blocked, blockLeft]: number[]): ThrottlerStorageRecord {
+  return {
+    totalHits,
+    timeToExpire: Math.max(Math.ceil(windowLeft / 1000), 0),
+    isBlocked: blocked === 1,
+    timeToBlockExpire: Math.max(Math.ceil(blockLeft / 1000), 0),
+  };
+}
+
+/**
  * Request counts in Redis, so the per-minute limit holds across every API instance. When Redis
  * cannot be reached the limit is not enforced (fail open): throttling is a guard against abuse,
  * and it must not turn a Redis outage into an outage of every route.
@@ -39,21 +67,7 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     try {
-      const [totalHits, windowLeft, blocked, blockLeft] = (await this.redis.eval(
-        INCREMENT_SCRIPT,
-        2,
-        `throttle:${throttlerName}:${key}`,
-        `throttle:${throttlerName}:${key}:blocked`,
-        String(ttl),
-        String(limit),
-        String(blockDuration || ttl),
-      )) as number[];
-      return {
-        totalHits,
-        timeToExpire: Math.max(Math.ceil(windowLeft / 1000), 0),
-        isBlocked: blocked === 1,
-        timeToBlockExpire: Math.max(Math.ceil(blockLeft / 1000), 0),
-      };
+      return recordOf((await this.redis.eval(INCREMENT_SCRIPT, 2, ...scriptArguments(key, ttl, limit, blockDuration, throttlerName))) as number[]);
     } catch (error) {
       if (Date.now() - this.lastWarning > 10_000) {
         this.lastWarning = Date.now();

@@ -1,14 +1,53 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { ChainableCommander, default as Redis } from 'ioredis';
 import { REDIS } from '../redis/redis.module';
 
-/** Under the deployment's key prefix (the shared client adds it). */
-const VERSION_KEY = 'catalog:version';
+/**
+ * What a catalog write changed, named by the writer (ProductStore's verbs, categories):
+ * - `content`: titles, prices, categories, images, status, variants added or archived: what
+ *   cached catalog answers are made of. Every cached answer becomes unreachable.
+ * - `figures`: stock figures (and `updatedAt`) of products, with no product crossing between
+ *   sold out and available. Cached answers stay; the figures laid over them are read again.
+ * - `availability`: figures, and a product or variant crossed between sold out and available:
+ *   answers that depend on availability (`inStock=true`) are computed again.
+ * - `ranking`: figures, and a rating changed: answers ordered by rating (sort `rating`, and
+ *   `relevance`, whose tie-break is the rating count) are computed again.
+ */
+export type CatalogChange = 'content' | 'figures' | 'availability' | 'ranking';
+
+/** The counters; under the deployment's key prefix (the shared client adds it). */
+const KEYS = {
+  content: 'catalog:version',
+  figures: 'catalog:figures-version',
+  availability: 'catalog:availability-version',
+  ranking: 'catalog:ranking-version',
+} as const;
+type Counter = keyof typeof KEYS;
+const COUNTERS = Object.keys(KEYS) as Counter[];
+
+/** Which counters a change moves. */
+const MOVES: Record<CatalogChange, Counter[]> = {
+  content: ['content'],
+  figures: ['figures'],
+  availability: ['figures', 'availability'],
+  ranking: ['figures', 'ranking'],
+};
+
+/** The current value of every counter. */
+export type CatalogVersions = Record<Counter, string>;
+
+/** What CatalogVersion.current read in its one round trip. */
+export interface CurrentVersions {
+  versions: CatalogVersions;
+  also: string | null | undefined;
+  /** The `[error, result]` of the command added by `before`, if any. */
+  before?: [Error | null, unknown];
+}
 
 /**
- * The catalog version: a Redis counter bumped after every catalog write (products and
- * categories). Cache keys and HTTP ETags carry it, so a write makes every cached catalog read
- * unreachable at once; no entry has to be found and deleted.
+ * The catalog versions: Redis counters bumped after every catalog write, by what the write
+ * changed (CatalogChange). Cache keys and HTTP ETags carry them, so a write makes the cached
+ * answers it affects unreachable at once; no entry has to be found and deleted.
  *
  * A counter that starts over (Redis restarted empty) would hand out versions already used for
  * other content, and with them ETags a client may still hold. So a missing counter starts at the
@@ -19,35 +58,56 @@ const VERSION_KEY = 'catalog:version';
 export class CatalogVersion {
   private readonly logger = new Logger(CatalogVersion.name);
   /**
-   * A write whose bump failed (Redis unreachable). Until the bump is made, this instance reads
-   * uncached; it is retried as soon as the connection is back, so entries cached before the
-   * outage cannot come back into use.
+   * A write whose bump failed (Redis unreachable). Until every counter is bumped, this instance
+   * reads uncached; it is retried as soon as the connection is back, so entries cached before
+   * the outage cannot come back into use.
    */
   private bumpOwed = false;
 
   constructor(@Inject(REDIS) private readonly redis: Redis) {
     redis.on('ready', () => {
-      if (this.bumpOwed) void this.bump();
+      if (this.bumpOwed) void this.bump('content', 'figures', 'availability', 'ranking');
     });
   }
 
-  /** The current version, or null when Redis cannot tell: callers then read uncached. */
-  async current(): Promise<string | null> {
-    if (this.bumpOwed && !(await this.bump())) return null;
+  /**
+   * Every counter, and in the same Redis round trip the value of `alsoKey` (a cache entry;
+   * undefined when not asked, null when absent) and the result of the command `before` adds to
+   * the pipeline (the rate limit of a cache hit). Null when Redis cannot tell: callers then read
+   * uncached.
+   */
+  async current(alsoKey?: string, before?: (pipeline: ChainableCommander) => void): Promise<CurrentVersions | null> {
+    if (this.bumpOwed && !(await this.bump('content', 'figures', 'availability', 'ranking'))) return null;
     try {
-      const version = await this.redis.get(VERSION_KEY);
-      if (version !== null) return version;
-      await this.redis.set(VERSION_KEY, startValue(), 'NX');
-      return await this.redis.get(VERSION_KEY);
+      const keys = [...COUNTERS.map((counter) => KEYS[counter]), ...(alsoKey === undefined ? [] : [alsoKey])];
+      const pipeline = this.redis.pipeline();
+      before?.(pipeline);
+      const results = (await pipeline.mget(...keys).exec()) ?? [];
+      const [beforeResult] = before ? results : [];
+      const [mgetError, mgetValues] = results[results.length - 1] ?? [new Error('pipeline aborted'), null];
+      if (mgetError) throw mgetError;
+      let values = mgetValues as (string | null)[];
+      if (values.slice(0, COUNTERS.length).some((value) => value === null)) {
+        const start = this.redis.multi();
+        for (const counter of COUNTERS) start.set(KEYS[counter], startValue(), 'NX');
+        await start.exec();
+        values = await this.redis.mget(...keys);
+      }
+      const versions = Object.fromEntries(COUNTERS.map((counter, index) => [counter, values[index]])) as CatalogVersions;
+      if (COUNTERS.some((counter) => versions[counter] === null)) return null;
+      return { versions, also: alsoKey === undefined ? undefined : values[COUNTERS.length], before: beforeResult };
     } catch {
       return null;
     }
   }
 
-  /** Called after every catalog write. Never throws: the write has happened either way. */
-  async bump(): Promise<boolean> {
+  /** Called after every catalog write with what it changed. Never throws: the write has happened either way. */
+  async bump(change: CatalogChange, ...more: CatalogChange[]): Promise<boolean> {
+    const counters = new Set([change, ...more].flatMap((each) => MOVES[each]));
     try {
-      const results = await this.redis.multi().set(VERSION_KEY, startValue(), 'NX').incr(VERSION_KEY).exec();
+      const transaction = this.redis.multi();
+      for (const counter of counters) transaction.set(KEYS[counter], startValue(), 'NX').incr(KEYS[counter]);
+      const results = await transaction.exec();
       const failed = results?.find(([error]) => error);
       if (!results || failed) throw failed?.[0] ?? new Error('transaction aborted');
       this.bumpOwed = false;
@@ -58,6 +118,26 @@ export class CatalogVersion {
       return false;
     }
   }
+}
+
+/** What an answer depends on besides its content: see CatalogChange. */
+export interface CatalogDependencies {
+  availability?: boolean;
+  ranking?: boolean;
+}
+
+/**
+ * The part of a cache key that names the versions an answer depends on: the content version,
+ * and the availability and ranking versions only for answers that depend on them, so that a
+ * crossing or a rating change leaves every other cached answer in place.
+ */
+export function versionTag(versions: CatalogVersions, depends: CatalogDependencies): string {
+  return [versions.content, depends.availability ? `a${versions.availability}` : '', depends.ranking ? `r${versions.ranking}` : ''].join(':');
+}
+
+/** Did the sellable quantity cross between sold out (≤ 0) and available (> 0)? */
+export function crossesAvailability(before: number, after: number): boolean {
+  return before > 0 !== after > 0;
 }
 
 function startValue(): string {

@@ -26,7 +26,7 @@ export class CategoriesService {
     const slug = dto.slug ?? slugify(dto.name);
     if (!slug) throw new InvalidInputError('This name gives no URL slug (no Latin letters or digits); send a slug');
     const created = await this.withSlugConflictAs409(() => this.categories.create({ name: dto.name, slug }));
-    await this.catalogVersion.bump();
+    await this.catalogVersion.bump('content');
     await this.audit.record(actor, { action: 'category.created', entity: 'category', entityId: created._id, before: null, after: created });
     return created;
   }
@@ -34,7 +34,7 @@ export class CategoriesService {
   /** Creates the category unless its slug exists (seeding); an existing one is left as it is. */
   async ensure(name: string, slug: string): Promise<void> {
     const result = await this.categories.updateOne({ slug }, { $setOnInsert: { name } }, { upsert: true });
-    if (result.upsertedCount > 0) await this.catalogVersion.bump();
+    if (result.upsertedCount > 0) await this.catalogVersion.bump('content');
   }
 
   /**
@@ -60,7 +60,7 @@ export class CategoriesService {
       if (newSlug !== oldSlug) await this.moveProducts(newSlug, oldSlug);
       throw error;
     } finally {
-      await this.catalogVersion.bump();
+      await this.catalogVersion.bump('content');
     }
     // A product created with the old slug while this ran follows too.
     if (newSlug !== oldSlug) await this.moveProducts(oldSlug, newSlug);
@@ -81,7 +81,7 @@ export class CategoriesService {
       await this.categories.create({ _id: category._id, name: category.name, slug: category.slug });
       throw error;
     } finally {
-      await this.catalogVersion.bump();
+      await this.catalogVersion.bump('content');
     }
     await this.audit.record(actor, { action: 'category.deleted', entity: 'category', entityId: category._id, before: category, after: null });
   }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { CatalogCache } from './catalog-cache';
 import { CatalogVersion } from './catalog-version';
 import { ProductStore } from './products.store';
 import { Product, ProductSchema } from './schemas/product.schema';
@@ -10,7 +11,8 @@ import { Product, ProductSchema } from './schemas/product.schema';
  */
 @Module({
   imports: [MongooseModule.forFeature([{ name: Product.name, schema: ProductSchema }])],
-  providers: [ProductStore, CatalogVersion],
-  exports: [ProductStore, CatalogVersion],
+  // One catalog cache per process: the interceptors of both catalog controllers and the fast path share it.
+  providers: [ProductStore, CatalogVersion, CatalogCache],
+  exports: [ProductStore, CatalogVersion, CatalogCache],
 })
 export class ProductStoreModule {}

@@ -4,7 +4,8 @@ import type { PipelineStage, ProjectionType, QueryFilter, SortOrder, UpdateQuery
 import { Model, Types } from 'mongoose';
 import { StateConflictError } from '@app/common';
 import { searchTokensOf } from './tokenize';
-import { CatalogVersion } from './catalog-version';
+import { CatalogChange, CatalogVersion, crossesAvailability } from './catalog-version';
+import type { LiveFigures } from './catalog-figures';
 import {
   Product,
   ProductDocument,
@@ -65,10 +66,6 @@ export type ProductEdit = Partial<Pick<Product, 'title' | 'description' | 'brand
 export type ProductFilter = QueryFilter<Product>;
 type ProductUpdate = UpdateQuery<Product>;
 
-/** What a write changed, for the catalog version (see `changed`). */
-type CatalogChange = 'content' | 'stock' | 'rating';
-const BUMPS_CATALOG_VERSION: Record<CatalogChange, boolean> = { content: true, stock: true, rating: true };
-
 /** Products that can be bought now: `stock` is the sellable quantity (on hand − allocated), kept in step by InventoryService. */
 export const IN_STOCK: ProductFilter = { stock: { $gt: 0 } };
 
@@ -91,8 +88,10 @@ export function derivedFieldsOf(product: Searchable): Pick<Product, (typeof DERI
  * - the search tokens follow the searchable fields: an update that sets one of them is applied
  *   with the tokens recomputed from the merged document, conditioned on the fields still being
  *   what they were read as (a concurrent edit means another read, never stale tokens);
- * - the catalog version is bumped after every write that may have changed something, which
- *   invalidates every cached catalog read (see CatalogVersion).
+ * - the catalog versions are bumped after every write that may have changed something, by what
+ *   it changed: content invalidates every cached catalog read; stock and ratings only make the
+ *   figures laid over cached answers be read again, and invalidate the answers that depend on
+ *   them when a variant crosses between sold out and available or a rating moves (CatalogVersion).
  *
  * Writes are verbs (`allocate`, `attachImages`, `moveCategory`, …): each owns its filter, whose
  * condition is what makes it atomic, and names what it changed for the catalog version. No
@@ -144,9 +143,20 @@ export class ProductStore {
     yield* this.model.find({}).select('+stockMovements').lean<Product>().cursor();
   }
 
-  /** The catalog version (the cache key), or null when it cannot be read: then read uncached. */
-  catalogVersion(): Promise<string | null> {
-    return this.version.current();
+  /**
+   * The catalog versions (cache keys are made of them) and, in the same Redis round trip, the
+   * cache entry `alsoKey` (CatalogVersion.current); null when they cannot be read: then read uncached.
+   */
+  catalogVersions(...args: Parameters<CatalogVersion['current']>): ReturnType<CatalogVersion['current']> {
+    return this.version.current(...args);
+  }
+
+  /** The figures laid over cached catalog answers (stock, ratings, `updatedAt`) of these products, in one query. */
+  liveFigures(ids: string[]): Promise<LiveFigures[]> {
+    return this.model
+      .find({ _id: { $in: ids } }, { stock: 1, ratingSum: 1, ratingCount: 1, updatedAt: 1, 'variants._id': 1, 'variants.stock': 1 })
+      .lean<LiveFigures[]>()
+      .exec();
   }
 
   // ---- writes: catalog content ----
@@ -161,7 +171,7 @@ export class ProductStore {
    */
   async removeJustCreated(id: Types.ObjectId): Promise<void> {
     await this.model.deleteOne({ _id: id, stockAllocated: 0 }).exec();
-    await this.version.bump();
+    await this.version.bump('content');
   }
 
   /** Bulk insert (seeding); with `ordered: false` a failure still leaves the rest inserted. */
@@ -332,7 +342,8 @@ export class ProductStore {
         { strict: false },
       )
       .exec();
-    return this.changed('stock', result.matchedCount > 0);
+    // Answers gain the variant: content.
+    return this.changed('content', result.matchedCount > 0);
   }
 
   /** Up to `limit` products from before variants, as stored (with their product-level allocations). */
@@ -368,8 +379,8 @@ export class ProductStore {
 
   /** Takes `quantity` units of the variant for the order while that many are sellable; true also when the order already holds them. */
   async allocate(line: VariantRef, orderId: Types.ObjectId, quantity: number, at = new Date()): Promise<boolean> {
-    const result = await this.model
-      .updateOne(
+    const before = await this.model
+      .findOneAndUpdate(
         {
           _id: line.productId,
           status: 'active',
@@ -379,10 +390,14 @@ export class ProductStore {
           $inc: { 'variants.$[v].stock': -quantity, 'variants.$[v].stockAllocated': quantity, stock: -quantity, stockAllocated: quantity },
           $push: { 'variants.$[v].allocations': { orderId, quantity }, stockMovements: { ...movement(at, line.variantId, 'allocation', -quantity), orderId } },
         },
-        { arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
+        // 'before', not 'after': under racing writes the stand-in can answer two callers the same
+        // 'after' figures (ARCHITECTURE.md), which would hide a crossing; 'before' is exact.
+        { returnDocument: 'before', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
       )
+      .select(STOCK_FIGURES)
+      .lean<StockFigures>()
       .exec();
-    if (result.matchedCount > 0) return this.changed('stock', true);
+    if (before) return this.changed(stockChangeFrom(before, line.variantId, -quantity), true);
     return this.exists({ _id: line.productId, variants: { $elemMatch: { _id: line.variantId, 'allocations.orderId': orderId } } });
   }
 
@@ -391,18 +406,20 @@ export class ProductStore {
     // An archived variant's units do not count in the product's `stock`: which update applies
     // depends on the variant's status, and its condition says which one matched.
     for (const status of ['active', 'archived'] as const) {
-      const result = await this.model
-        .updateOne(
+      const before = await this.model
+        .findOneAndUpdate(
           { _id: line.productId, variants: { $elemMatch: { _id: line.variantId, status, 'allocations.orderId': orderId } } },
           {
             $inc: { 'variants.$[v].stock': quantity, 'variants.$[v].stockAllocated': -quantity, stock: status === 'active' ? quantity : 0, stockAllocated: -quantity },
             $pull: { 'variants.$[v].allocations': { orderId } },
             $push: { stockMovements: { ...movement(at, line.variantId, 'release', quantity), orderId } },
           },
-          { arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
+          { returnDocument: 'before', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
         )
+        .select(STOCK_FIGURES)
+        .lean<StockFigures>()
         .exec();
-      if (result.matchedCount > 0) return this.changed('stock', true);
+      if (before) return this.changed(stockChangeFrom(before, line.variantId, quantity), true);
     }
     await this.assertMigrated(line.productId);
     return false;
@@ -421,7 +438,8 @@ export class ProductStore {
         { arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
       )
       .exec();
-    if (result.matchedCount > 0) return this.changed('stock', true);
+    // Sellable is unchanged; `updatedAt` moved.
+    if (result.matchedCount > 0) return this.changed('figures', true);
     await this.assertMigrated(line.productId);
     return false;
   }
@@ -452,7 +470,7 @@ export class ProductStore {
         { returnDocument: 'after', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
       )
       .exec();
-    return this.changed('stock', updated);
+    return updated ? this.changed(stockChange(updated, line.variantId, delta), updated) : null;
   }
 
   /** A receipt (+) or write-off (−) of the variant's on-hand units; a write-off only of units nobody holds. Null when refused or missing. */
@@ -468,7 +486,7 @@ export class ProductStore {
           { returnDocument: 'after', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
         )
         .exec();
-      if (updated) return this.changed('stock', updated);
+      if (updated) return this.changed(stockChange(updated, line.variantId, delta), updated);
     }
     return null;
   }
@@ -535,13 +553,14 @@ export class ProductStore {
   }
 
   /**
-   * Bumps the catalog version after a write that happened (`outcome` truthy). What changed is
-   * named by every verb: content (titles, prices, categories, images, status) is what cached
-   * catalog answers are made of; stock and ratings are not, but until exact stock is laid over
-   * cached answers they bump it too, so that every write is visible in the very next read.
+   * Bumps the catalog versions after a write that happened (`outcome` truthy). What changed is
+   * named by every verb (CatalogChange): content (titles, prices, categories, images, status,
+   * variants added or archived) is what cached catalog answers are made of; stock and ratings
+   * are laid over cached answers (catalog-figures.ts), so their writes only move the counters
+   * that say so.
    */
   private async changed<T>(change: CatalogChange, outcome: T): Promise<T> {
-    if (outcome && BUMPS_CATALOG_VERSION[change]) await this.version.bump();
+    if (outcome) await this.version.bump(change);
     return outcome;
   }
 
@@ -572,7 +591,7 @@ export class ProductStore {
     const result = await this.model.updateOne({ _id: productId }, { $inc: { ratingSum: change.sum, ratingCount: change.count } }).exec();
     if (result.matchedCount === 0) return false;
     await this.settleRatingAverage(productId);
-    return this.changed('rating', true);
+    return this.changed('ranking', true);
   }
 
   /** Every product whose stored rating is not all zeros: what `reviews:recompute` compares. */
@@ -594,7 +613,7 @@ export class ProductStore {
         { $set: { ratingSum: exact.sum, ratingCount: exact.count, ratingAverage: ratingAverageOf(exact.sum, exact.count) } },
       )
       .exec();
-    return this.changed('rating', result.matchedCount > 0);
+    return this.changed('ranking', result.matchedCount > 0);
   }
 
   private async settleRatingAverage(productId: string | Types.ObjectId): Promise<void> {
@@ -632,6 +651,35 @@ export function ratingAverageOf(sum: number, count: number): number {
 }
 
 type SearchableSnapshot = Searchable & { _id: Types.ObjectId };
+
+/** What a stock verb reads back from its own write: the sellable quantities after it. */
+const STOCK_FIGURES = { stock: 1, 'variants._id': 1, 'variants.stock': 1 } as const;
+type StockFigures = { stock: number; variants?: { _id: Types.ObjectId; stock: number }[] };
+
+/**
+ * A stock write's change, from the quantities after it and the change `delta` of the variant's
+ * sellable units: `availability` when the variant or the product crossed between sold out and
+ * available, else only `figures`.
+ */
+function stockChange(after: StockFigures, variantId: string, delta: number): CatalogChange {
+  return stockChangeFrom(shifted(after, variantId, -delta), variantId, delta);
+}
+
+/** The same, from the quantities before the write (what racing writes read exactly). */
+function stockChangeFrom(before: StockFigures, variantId: string, delta: number): CatalogChange {
+  const variant = before.variants?.find((each) => each._id.toHexString() === variantId);
+  const crossed = (stock: number) => crossesAvailability(stock, stock + delta);
+  // A variant not found back: assume the widest change of stock.
+  return !variant || crossed(variant.stock) || crossed(before.stock) ? 'availability' : 'figures';
+}
+
+/** The figures with the variant's and the product's sellable units moved by `delta`. */
+function shifted(figures: StockFigures, variantId: string, delta: number): StockFigures {
+  return {
+    stock: figures.stock + delta,
+    variants: figures.variants?.map((each) => (each._id.toHexString() === variantId ? { ...each, stock: each.stock + delta } : each)),
+  };
+}
 
 function adjustment(variantId: string, delta: number, reason: string, by: string, at: Date): StockAdjustment {
   return { _id: new Types.ObjectId(), variantId: new Types.ObjectId(variantId), delta, reason, by: new Types.ObjectId(by), at };

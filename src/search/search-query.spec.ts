@@ -1,4 +1,4 @@
-import { normalizedTarget } from '../products/catalog-cache.interceptor';
+import { normalizedTarget } from '../products/catalog-cache';
 import { queryWords, searchFilter } from './search-query';
 import { ProductSearchQueryDto } from './dto/product-search.dto';
 

@@ -4,6 +4,7 @@ import type { Cache } from 'cache-manager';
 import { createHash } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { toProductResponse } from '../products/dto/product.dto';
+import { CatalogDependencies, versionTag } from '../products/catalog-version';
 import { ProductStore } from '../products/products.store';
 import type { Product } from '../products/schemas/product.schema';
 import type { FacetCountDto, ProductSearchQueryDto, ProductSearchResponseDto, SearchFacetsDto } from './dto/product-search.dto';
@@ -23,8 +24,8 @@ interface FilterCounts {
 }
 
 /**
- * The public product list and search. Whole answers are cached per catalog version and request
- * by CatalogCacheInterceptor; the counts of a filter are cached here per catalog version and
+ * The public product list and search. Whole answers are cached per catalog versions and request
+ * by CatalogCacheInterceptor; the counts of a filter are cached here per catalog versions and
  * filter (not page, limit or sort), so paging through one filter runs the facet aggregation once
  * and each further page only reads its items.
  */
@@ -39,7 +40,7 @@ export class SearchService {
   async search(query: ProductSearchQueryDto): Promise<ProductSearchResponseDto> {
     const words = queryWords(query.q);
     const filter = searchFilter(query, words);
-    const countsKey = await this.countsKey(filter);
+    const countsKey = await this.countsKey(filter, { availability: query.inStock === true });
     const known = countsKey === null ? undefined : await this.cachedCounts(countsKey);
 
     let items: Product[];
@@ -66,11 +67,15 @@ export class SearchService {
     };
   }
 
-  /** Null when the catalog version is unknown (Redis unreachable): then nothing is cached. */
-  private async countsKey(filter: object): Promise<string | null> {
-    const version = await this.products.catalogVersion();
-    if (version === null) return null;
-    return `catalog:${version}:search-counts:${createHash('sha1').update(JSON.stringify(filter)).digest('base64url')}`;
+  /**
+   * Keyed by the versions the counts depend on: the content, and availability for `inStock=true`
+   * (stock that does not cross sold out changes no count). Null when the versions are unknown
+   * (Redis unreachable): then nothing is cached.
+   */
+  private async countsKey(filter: object, depends: CatalogDependencies): Promise<string | null> {
+    const read = await this.products.catalogVersions();
+    if (read === null) return null;
+    return `catalog:${versionTag(read.versions, depends)}:search-counts:${createHash('sha1').update(JSON.stringify(filter)).digest('base64url')}`;
   }
 
   private async cachedCounts(key: string): Promise<FilterCounts | undefined> {

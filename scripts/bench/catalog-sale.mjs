@@ -1,0 +1,134 @@
+// The catalog-during-a-sale benchmark's client (run through scripts/bench/catalog-sale.sh, which
+// builds dist/). The listing is one anonymous category page; the buyers buy products shown on
+// it, so every sale changes what the page shows.
+import autocannon from 'autocannon';
+import { parseArgs } from 'node:util';
+import mongoose from 'mongoose';
+import { benchEnvironment, call, newRunName, registerBuyers, seedBulk, SHIPPING_ADDRESS, startApis } from './api-processes.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    buyers: { type: 'string', default: '10' },
+    products: { type: 'string', default: '2000' },
+    seconds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '50' },
+    apis: { type: 'string', default: '1' },
+  },
+});
+const BUYERS = Number(args.buyers);
+const SECONDS = Number(args.seconds);
+const ROUNDS = Number(args.rounds);
+const CONNECTIONS = Number(args.connections);
+
+const run = newRunName();
+const env = benchEnvironment(run);
+const children = [];
+
+/** What the buyers do in a loop while the listing is measured; each step's statuses are counted. */
+const LOADS = {
+  alone: null,
+  // The sale: a unit of a listed product into the cart, checkout (stock allocated), cancel (released).
+  'checkout + cancel': async (buyer, productId, tally) => {
+    tally(await call(buyer.url, 'POST', '/cart/items', buyer.token, { productId, quantity: 1 }));
+    const order = await call(buyer.url, 'POST', '/checkout', buyer.token, { shippingAddress: SHIPPING_ADDRESS });
+    tally(order);
+    if (order.status === 201) tally(await call(buyer.url, 'POST', `/orders/${order.body.id}/cancel`, buyer.token));
+    else tally(await call(buyer.url, 'DELETE', '/cart', buyer.token));
+  },
+  // The control: the same buyers, no stock taken.
+  'cart lines only': async (buyer, productId, tally) => {
+    tally(await call(buyer.url, 'POST', '/cart/items', buyer.token, { productId, quantity: 1 }));
+    tally(await call(buyer.url, 'GET', '/cart', buyer.token));
+    tally(await call(buyer.url, 'DELETE', `/cart/items/${productId}`, buyer.token));
+  },
+};
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+async function measure(listing, load, buyers, productIds) {
+  const loops = { done: 0, statuses: {} };
+  const tally = (res) => (loops.statuses[res.status] = (loops.statuses[res.status] ?? 0) + 1);
+  let running = load !== null;
+  const buying = load
+    ? Promise.all(
+        buyers.map(async (buyer, index) => {
+          for (let turn = index; running; turn += 1) {
+            await load(buyer, productIds[turn % productIds.length], tally);
+            loops.done += 1;
+          }
+        }),
+      )
+    : Promise.resolve();
+  // The buyers get going before the listing is measured.
+  if (load) await new Promise((resolve) => setTimeout(resolve, 500));
+  const result = await autocannon({ url: listing, connections: CONNECTIONS, duration: SECONDS });
+  running = false;
+  await buying;
+  return { result, loops };
+}
+
+async function main() {
+  const urls = await startApis(env, Number(args.apis), children);
+  console.log(`bench: seeding ${args.products} products`);
+  await seedBulk(env, Number(args.products));
+  const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
+
+  // The biggest category's first page, as a shopper sees it.
+  const [{ _id: category }] = await connection
+    .collection('products')
+    .aggregate([{ $match: { status: 'active' } }, { $group: { _id: '$category', n: { $sum: 1 } } }, { $sort: { n: -1 } }, { $limit: 1 }])
+    .toArray();
+  const listing = `${urls[0]}/api/v1/products?category=${encodeURIComponent(category)}&limit=20`;
+  const page = (await call(urls[0], 'GET', `/products?category=${encodeURIComponent(category)}&limit=20`)).body;
+  const productIds = page.items.filter((item) => item.stock >= BUYERS).map((item) => item.id);
+  if (productIds.length === 0) throw new Error('no product on the listed page has stock for the buyers');
+  console.log(`bench: registering ${BUYERS} buyers`);
+  const buyers = await registerBuyers(urls, run, BUYERS);
+
+  console.log(`listing: ${listing} (${page.total} products in the category, ${productIds.length} of the page's bought)`);
+  console.log(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s per scenario and round, ${ROUNDS} rounds, interleaved`);
+  for (const name of Object.keys(LOADS)) await measure(listing, LOADS[name], buyers, productIds); // warm-up, not counted
+  const results = Object.fromEntries(Object.keys(LOADS).map((name) => [name, []]));
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    for (const name of Object.keys(LOADS)) results[name].push(await measure(listing, LOADS[name], buyers, productIds));
+    process.stderr.write(`round ${round}/${ROUNDS} done\n`);
+  }
+
+  const pad = (text, width) => String(text).padEnd(width);
+  console.log(`\n${pad('listing while buyers do', 24)}${pad('req/s', 9)}${pad('per round', 20)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('non-2xx', 9)}${pad('buyer loops/s', 15)}buyer answers`);
+  const rps = {};
+  for (const [name, runs] of Object.entries(results)) {
+    const requests = runs.reduce((sum, { result }) => sum + result.requests.total, 0);
+    const seconds = runs.reduce((sum, { result }) => sum + result.duration, 0);
+    rps[name] = requests / seconds;
+    const loops = runs.reduce((sum, { loops }) => sum + loops.done, 0);
+    const statuses = {};
+    for (const { loops: each } of runs) for (const [status, count] of Object.entries(each.statuses)) statuses[status] = (statuses[status] ?? 0) + count;
+    const non2xx = runs.reduce((sum, { result }) => sum + result.non2xx + result.errors + result.timeouts, 0);
+    console.log(
+      `${pad(name === 'alone' ? '(nothing: alone)' : name, 24)}${pad(Math.round(rps[name]), 9)}${pad(runs.map(({ result }) => Math.round(result.requests.average)).join(' / '), 20)}` +
+        `${pad(median(runs.map(({ result }) => result.latency.p50)), 8)}${pad(median(runs.map(({ result }) => result.latency.p99)), 8)}${pad(non2xx, 9)}` +
+        `${pad(name === 'alone' ? '-' : (loops / seconds).toFixed(1), 15)}${Object.entries(statuses).map(([status, count]) => `${status}×${count}`).join(' ') || '-'}`,
+    );
+  }
+  console.log('');
+  for (const name of Object.keys(LOADS).filter((name) => name !== 'alone')) {
+    console.log(`${pad(`listing during ${name}`, 40)}${((100 * rps[name]) / rps.alone).toFixed(0)} % of its throughput alone`);
+  }
+
+  await connection.dropDatabase();
+  await connection.close();
+}
+
+main()
+  .catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const child of children) child.kill('SIGTERM');
+  });

@@ -1,0 +1,232 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { ChainableCommander, default as Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import type { Request } from 'express';
+import { AppConfig } from '../config/app-config';
+import { REDIS } from '../redis/redis.module';
+import { applyFigures, figuresDigest, shownProducts } from './catalog-figures';
+import { CatalogDependencies, CatalogVersions, versionTag } from './catalog-version';
+import { ProductStore } from './products.store';
+
+/**
+ * Caching of the public catalog reads (product list and search, one product, the category list),
+ * in Redis and over HTTP, keyed by the catalog versions and the normalized request:
+ *
+ * - every content write (titles, prices, categories, images, status) bumps the content version,
+ *   so a cached answer is never stale: the next read after a write sees another tag and misses;
+ * - stock is not content: stock writes and rating changes leave cached answers in place and
+ *   only move the figures version; a cached answer whose figures are older gets the live stock,
+ *   ratings and `updatedAt` of its products laid over it from one MongoDB query
+ *   (catalog-figures.ts). Answers that depend on availability (`inStock=true`) or on ratings
+ *   (sorted by rating or relevance) carry that version in their tag too, which moves only when
+ *   a product crosses between sold out and available, or a rating changes (CatalogVersion);
+ * - a hit is the stored JSON text, sent as it is (or with the figures laid over it): no
+ *   validation, no aggregation, no serialization; the answers are also kept in this process (a
+ *   bounded map), so a hit is one Redis round trip (the versions, with the stored answer in the
+ *   same MGET when this process has none);
+ * - anonymous reads carry a strong ETag (versions + request + the figures shown) and
+ *   `Cache-Control: public`; a matching If-None-Match is answered 304 with no body, also when the
+ *   request says `Cache-Control: no-cache` (as `fetch()` does);
+ * - with Redis unreachable the versions are unknown: the read goes to MongoDB uncached and says
+ *   so (`no-cache`); nothing stored before the outage is used again, because a write during the
+ *   outage is bumped as soon as Redis is back (CatalogVersion) and the counters never restart low.
+ *
+ * Only successful answers are stored and only they carry the caching headers: a 404 or 400 is
+ * computed every time. Hits of anonymous reads are served before Nest's pipeline
+ * (catalog-fast-path.ts); everything else goes through CatalogCacheInterceptor.
+ */
+/** Answers kept in process memory: at most this many, this many characters. */
+const LOCAL_ENTRIES = 1000;
+const LOCAL_CHARS = 16 * 1024 * 1024;
+/** How long an answer stays in Redis (the key is per request, the value says its versions). */
+const REDIS_TTL_MS = 60_000;
+
+/** A cached answer: its JSON text, the versions it is valid for, and its ETag. */
+export interface CachedAnswer {
+  /** The versions the content depends on (versionTag). */
+  tag: string;
+  /** The figures version its stock and ratings are as of. */
+  figures: string;
+  json: string;
+  etag: string;
+  /** Whether it shows products, whose figures are laid over it. */
+  showsProducts: boolean;
+}
+
+/** What a lookup found: nothing usable (Redis unreachable), the answer, or the key to store one under. */
+export type CatalogLookup = { kind: 'uncached' } | { kind: 'hit'; answer: CachedAnswer } | { kind: 'miss'; tag: string; figures: string };
+
+/** An answer to send: status, headers, and the body (none for a 304). */
+export interface CatalogReply {
+  status: 200 | 304;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+@Injectable()
+export class CatalogCache {
+  private readonly publicCacheControl: string;
+  /** By normalized request target; least recently used first. */
+  private readonly local = new Map<string, CachedAnswer>();
+  private localChars = 0;
+  /** Figures being read for an answer, by target, tag and figures version (withLiveFigures). */
+  private readonly refreshing = new Map<string, Promise<CachedAnswer | null>>();
+
+  constructor(
+    private readonly products: ProductStore,
+    @Inject(REDIS) private readonly redis: Redis,
+    config: AppConfig,
+  ) {
+    this.publicCacheControl = `public, max-age=${config.get('CATALOG_MAX_AGE_SECONDS')}`;
+  }
+
+  /**
+   * The cached answer to the request, up to date: one Redis round trip (the versions, the
+   * stored answer when this process has none, and the command `before` adds), plus one MongoDB
+   * query when stock or ratings changed since it was stored. `before` gets its result.
+   */
+  async lookup(target: string, query: Request['query'], before?: (pipeline: ChainableCommander) => void): Promise<{ found: CatalogLookup; before?: [Error | null, unknown] }> {
+    const depends = dependenciesOf(query);
+    const local = this.local.get(target);
+    let read = await this.products.catalogVersions(local ? undefined : answerKey(target), before);
+    const beforeResult = read?.before;
+    // This process's copy is outdated: another process may have stored the current one.
+    if (read && local && local.tag !== versionTag(read.versions, depends)) read = await this.products.catalogVersions(answerKey(target));
+    if (read === null) return { found: { kind: 'uncached' }, before: beforeResult };
+    const { versions } = read;
+    const tag = versionTag(versions, depends);
+
+    let cached = local?.tag === tag ? local : fromRedis(read.also, tag, target);
+    if (cached && cached.figures !== versions.figures) cached = await this.withLiveFigures(cached, target, versions);
+    if (!cached) return { found: { kind: 'miss', tag, figures: versions.figures }, before: beforeResult };
+    this.localSet(target, cached);
+    return { found: { kind: 'hit', answer: cached }, before: beforeResult };
+  }
+
+  /** Stores a computed answer (a miss) in this process and in Redis; the caller sends it. */
+  store(target: string, miss: { tag: string; figures: string }, body: unknown): CachedAnswer {
+    const json = JSON.stringify(body);
+    const answer: CachedAnswer = { tag: miss.tag, figures: miss.figures, json, etag: etagOf(miss.tag, target, body), showsProducts: shownProducts(body).length > 0 };
+    // Not awaited: the answer does not wait for the cache, and a cache failure is only a miss.
+    this.redis.set(answerKey(target), `${miss.tag} ${miss.figures}\n${json}`, 'PX', REDIS_TTL_MS).catch(() => undefined);
+    this.localSet(target, answer);
+    return answer;
+  }
+
+  /**
+   * The reply: an anonymous read gets the ETag and `Cache-Control: public` (304 when
+   * If-None-Match holds the tag); catalog answers are the same for everyone, but a request with
+   * credentials still must not make a shared cache store it (API.md).
+   */
+  reply(answer: CachedAnswer, request: Pick<Request, 'headers'>): CatalogReply {
+    if (request.headers.authorization !== undefined) {
+      return { status: 200, headers: { 'Cache-Control': 'private, no-cache', 'Content-Type': JSON_CONTENT_TYPE }, body: answer.json };
+    }
+    const headers = { ETag: answer.etag, 'Cache-Control': this.publicCacheControl };
+    if (ifNoneMatchHits(request.headers['if-none-match'], answer.etag)) return { status: 304, headers };
+    return { status: 200, headers: { ...headers, 'Content-Type': JSON_CONTENT_TYPE }, body: answer.json };
+  }
+
+  /**
+   * The cached answer with the current stock, ratings and `updatedAt` of its products; null when
+   * one of them is not found as shown (then it is computed again).
+   */
+  private withLiveFigures(cached: CachedAnswer, target: string, versions: CatalogVersions): Promise<CachedAnswer | null> {
+    // Concurrent reads of one answer after one stock write share one query: during a sale every
+    // write would otherwise send every request in flight to MongoDB at once.
+    const key = `${target}\n${cached.tag}\n${versions.figures}`;
+    let pending = this.refreshing.get(key);
+    if (!pending) {
+      pending = this.layFigures(cached, target, versions).finally(() => this.refreshing.delete(key));
+      this.refreshing.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async layFigures(cached: CachedAnswer, target: string, versions: CatalogVersions): Promise<CachedAnswer | null> {
+    if (!cached.showsProducts) return { ...cached, figures: versions.figures };
+    const body: unknown = JSON.parse(cached.json);
+    const ids = shownProducts(body).map((product) => product.id);
+    if (!applyFigures(body, await this.products.liveFigures(ids))) return null;
+    return { ...cached, figures: versions.figures, json: JSON.stringify(body), etag: etagOf(cached.tag, target, body) };
+  }
+
+  private localSet(target: string, answer: CachedAnswer): void {
+    const previous = this.local.get(target);
+    if (previous) {
+      this.local.delete(target);
+      this.localChars -= previous.json.length;
+    }
+    if (answer.json.length > LOCAL_CHARS) return;
+    // Most recently used last, so the least recently used is dropped first.
+    this.local.set(target, answer);
+    this.localChars += answer.json.length;
+    while (this.local.size > LOCAL_ENTRIES || this.localChars > LOCAL_CHARS) {
+      const [oldestKey, oldest] = this.local.entries().next().value!;
+      this.local.delete(oldestKey);
+      this.localChars -= oldest.json.length;
+    }
+  }
+}
+
+/** Under the deployment's key prefix (the shared client adds it). */
+function answerKey(target: string): string {
+  return `catalog:answer:${target}`;
+}
+
+/** A stored answer (`<tag> <figures>\n<json>`) if it is of the current content versions. */
+function fromRedis(stored: string | null | undefined, tag: string, target: string): CachedAnswer | null {
+  if (!stored) return null;
+  const newline = stored.indexOf('\n');
+  const [storedTag, figures] = stored.slice(0, newline).split(' ');
+  if (storedTag !== tag || figures === undefined) return null;
+  const json = stored.slice(newline + 1);
+  const body: unknown = JSON.parse(json);
+  return { tag, figures, json, etag: etagOf(tag, target, body), showsProducts: shownProducts(body).length > 0 };
+}
+
+/**
+ * What besides its content an answer depends on, from its query: `inStock=true` on
+ * availability; ordering by rating (sort `rating`, and `relevance`, the default with `q`, whose
+ * tie-break is the rating count) on ratings. Unparsed and invalid values answer 400 uncached,
+ * so this only has to err on the side of depending.
+ */
+export function dependenciesOf(query: Request['query']): CatalogDependencies {
+  const sort = query.sort;
+  return {
+    availability: query.inStock !== undefined && query.inStock !== 'false',
+    ranking: sort === 'rating' || sort === 'relevance' || (sort === undefined && query.q !== undefined),
+  };
+}
+
+/** The ETag names the content versions, the request and the figures shown. */
+function etagOf(tag: string, target: string, body: unknown): string {
+  return strongEtag(`${tag}:${target}#${figuresDigest(body)}`);
+}
+
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Path plus query with the parameters ordered by name (repeated names keep their order), left
+ * encoded as sent: two requests with the same key are parsed to the same query.
+ */
+export function normalizedTarget(originalUrl: string): string {
+  const [path, query = ''] = originalUrl.split('?', 2);
+  const pairs = query.split('&').filter((pair) => pair !== '');
+  const name = (pair: string) => pair.split('=', 1)[0];
+  pairs.sort((a, b) => (name(a) < name(b) ? -1 : name(a) > name(b) ? 1 : 0));
+  return `${path}?${pairs.join('&')}`;
+}
+
+function strongEtag(key: string): string {
+  return `"${createHash('sha1').update(key).digest('base64url')}"`;
+}
+
+/** If-None-Match compares weakly (RFC 9110 13.1.2): `W/"x"` matches `"x"`; `*` matches any. */
+function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((candidate) => {
+    const tag = candidate.trim();
+    return tag === '*' || tag.replace(/^W\//, '') === etag;
+  });
+}

@@ -1,0 +1,38 @@
+import { Types } from 'mongoose';
+import { applyFigures, figuresDigest, type LiveFigures } from './catalog-figures';
+
+describe('applyFigures', () => {
+  const id = new Types.ObjectId();
+  const variantId = new Types.ObjectId();
+  const updatedAt = new Date('2026-01-02T03:04:05.000Z');
+  const live = (fields: Partial<LiveFigures> = {}): LiveFigures => ({ _id: id, stock: 3, ratingSum: 9, ratingCount: 2, updatedAt, ...fields });
+  const shown = () => ({ id: id.toHexString(), title: 'T', stock: 7, ratingAverage: 0, ratingCount: 0, updatedAt: 'old' });
+
+  it('sets stock, ratings and updatedAt on a list and on one product, and leaves other fields alone', () => {
+    const list = { items: [shown()], total: 1 };
+    expect(applyFigures(list, [live()])).toBe(true);
+    expect(list).toEqual({ items: [{ id: id.toHexString(), title: 'T', stock: 3, ratingAverage: 4.5, ratingCount: 2, updatedAt: updatedAt.toISOString() }], total: 1 });
+    const product = shown();
+    expect(applyFigures(product, [live({ stock: -1 })])).toBe(true);
+    expect(product.stock).toBe(0);
+  });
+
+  it('sets the stock of each variant and inStock where the answer shows it', () => {
+    const product = { ...shown(), inStock: true, variants: [{ id: variantId.toHexString(), stock: 5, inStock: true }] };
+    expect(applyFigures(product, [live({ stock: 0, variants: [{ _id: variantId, stock: 0 }] })])).toBe(true);
+    expect(product).toMatchObject({ stock: 0, inStock: false, variants: [{ stock: 0, inStock: false }] });
+  });
+
+  it('refuses when a product or variant shown is not among the figures', () => {
+    expect(applyFigures({ items: [shown()] }, [])).toBe(false);
+    expect(applyFigures({ ...shown(), variants: [{ id: variantId.toHexString(), stock: 1 }] }, [live()])).toBe(false);
+  });
+
+  it('digests the figures shown, nothing for answers without products', () => {
+    const before = figuresDigest({ items: [shown()] });
+    const list = { items: [shown()] };
+    applyFigures(list, [live()]);
+    expect(figuresDigest(list)).not.toBe(before);
+    expect(figuresDigest([{ id: 'c', name: 'Audio', slug: 'audio' }])).toBe('');
+  });
+});

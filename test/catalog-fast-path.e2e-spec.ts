@@ -1,0 +1,60 @@
+import request from 'supertest';
+import { ClientThrottlerGuard } from '../src/core/client-throttler.guard';
+import { createTestApp, TestApp } from './support/test-app';
+
+/** Headers that differ between any two answers, whoever serves them. */
+const PER_ANSWER = new Set(['date', 'x-request-id', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'connection', 'keep-alive']);
+
+describe('Catalog cache hits served before the pipeline (issue 28)', () => {
+  let t: TestApp;
+  const LIMIT = 8;
+
+  beforeAll(async () => {
+    t = await createTestApp({ env: { THROTTLE_LIMIT_PER_MINUTE: String(LIMIT) } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('a hit skips the guards, answers the same bytes with the same headers, and still counts against the limit', async () => {
+    const guard = jest.spyOn(ClientThrottlerGuard.prototype, 'canActivate');
+    try {
+      const path = '/api/v1/products?limit=5&sort=price_asc';
+      const miss = await request(t.http).get(path).set('X-Request-Id', 'miss-1').expect(200);
+      expect(guard).toHaveBeenCalledTimes(1);
+      const hit = await request(t.http).get(path).set('X-Request-Id', 'hit-1').expect(200);
+      // Not through Nest's pipeline: no guard ran.
+      expect(guard).toHaveBeenCalledTimes(1);
+
+      expect(hit.text).toBe(miss.text);
+      const shared = (res: request.Response) => Object.fromEntries(Object.entries(res.headers).filter(([name]) => !PER_ANSWER.has(name)));
+      expect(shared(hit)).toEqual(shared(miss));
+      // Security headers from helmet and CORS are among them.
+      expect(hit.headers).toMatchObject({ 'x-content-type-options': 'nosniff', 'access-control-allow-origin': '*', 'cache-control': 'public, max-age=30' });
+      expect(hit.headers['x-powered-by']).toBeUndefined();
+      expect(hit.headers['x-request-id']).toBe('hit-1');
+      expect(Number(hit.headers['x-ratelimit-remaining'])).toBe(Number(miss.headers['x-ratelimit-remaining']) - 1);
+
+      const notModified = await request(t.http).get(path).set('If-None-Match', hit.headers.etag).expect(304);
+      expect(notModified.text ?? '').toBe('');
+      expect(guard).toHaveBeenCalledTimes(1);
+
+      // A request with credentials goes through the pipeline (and is never marked public).
+      const withToken = await request(t.http).get(path).set('Authorization', 'Bearer not-a-token').expect(200);
+      expect(withToken.headers['cache-control']).toMatch(/private/);
+      expect(guard).toHaveBeenCalledTimes(2);
+
+      // Hits count like any request: the limit ends them with the API's 429.
+      const statuses: number[] = [];
+      for (let i = 0; i < LIMIT; i += 1) statuses.push((await request(t.http).get(path)).status);
+      expect(statuses.filter((status) => status === 429).length).toBeGreaterThan(0);
+      const limited = await request(t.http).get(path).expect(429);
+      expect(limited.body).toEqual({ statusCode: 429, error: 'Too Many Requests', message: expect.any(String) });
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      // Requests before the limit: 4 above, then exactly LIMIT - 4 more were answered 200.
+      expect(statuses.filter((status) => status === 200)).toHaveLength(LIMIT - 4);
+    } finally {
+      guard.mockRestore();
+    }
+  });
+});
