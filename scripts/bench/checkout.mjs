@@ -92,7 +92,8 @@ async function main() {
 
   console.log(`bench: seeding ${PRODUCTS} products`);
   await new Promise((resolve, reject) => {
-    const seed = spawn(process.execPath, ['dist/src/seed/seed.js', 'bulk', '--count', String(PRODUCTS)], { env, stdio: 'ignore' });
+    // One variant per product: buyers add products by id (a product with several needs a variantId), as before variants.
+    const seed = spawn(process.execPath, ['dist/src/seed/seed.js', 'bulk', '--count', String(PRODUCTS), '--variants', '1'], { env, stdio: 'ignore' });
     seed.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`seed exited ${code}`))));
   });
   const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
