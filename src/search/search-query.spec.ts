@@ -59,9 +59,9 @@ describe('variant conditions', () => {
     expect(pipeline).toHaveLength(2);
     const facet = (pipeline[1] as unknown as { $facet: Record<string, Record<string, unknown>[]> }).$facet;
     expect(Object.keys(facet)).toEqual(['items', 'total', 'brands', 'categories', 'options']);
-    expect(facet.options[1]).toEqual({ $match: { 'variants.status': 'active', 'variants.options.Size': 'M', 'variants.stock': { $gt: 0 } } });
+    expect(facet.options[2]).toEqual({ $match: { 'variants.status': 'active', 'variants.options.Size': 'M', 'variants.stock': { $gt: 0 } } });
     const plain = (searchPipeline(query({ page: 1, limit: 20 }), queryWords(''), {})[1] as unknown as { $facet: Record<string, Record<string, unknown>[]> }).$facet;
-    expect(plain.options[1]).toEqual({ $match: { 'variants.status': 'active' } });
+    expect(plain.options[2]).toEqual({ $match: { 'variants.status': 'active' } });
   });
 });
 

@@ -106,6 +106,9 @@ function facet(field: string): PipelineStage.FacetPipelineStage[] {
 function optionFacet(query: ProductSearchQueryDto): PipelineStage.FacetPipelineStage[] {
   const conditions = variantConditions(query) ?? { status: 'active' };
   return [
+    // Only the variants go on: $unwind copies what is left of the product once per variant
+    // (its movement history grows with every sale).
+    { $project: { variants: 1 } },
     { $unwind: '$variants' },
     { $match: Object.fromEntries(Object.entries(conditions).map(([field, condition]) => [`variants.${field}`, condition])) },
     // A default variant's `{}` is not stored (Mongoose leaves empty objects out).
