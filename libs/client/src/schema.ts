@@ -1182,9 +1182,17 @@ export interface components {
             value: string;
             count: number;
         };
+        OptionFacetDto: {
+            /** @description An option name, e.g. `Size`. */
+            name: string;
+            /** @description Per value: how many products of the result have a matching variant with it. */
+            values: components["schemas"]["FacetCountDto"][];
+        };
         SearchFacetsDto: {
             brands: components["schemas"]["FacetCountDto"][];
             categories: components["schemas"]["FacetCountDto"][];
+            /** @description Option names in order; counted in products, over the variants that meet the query's variant conditions. */
+            options: components["schemas"]["OptionFacetDto"][];
         };
         ProductSearchResponseDto: {
             items: components["schemas"]["ProductResponseDto"][];
@@ -4468,6 +4476,14 @@ export interface operations {
                 page?: number;
                 /** @description Items per page. */
                 limit?: number;
+                /**
+                 * @description Option values a variant must have, e.g. `option.Size=M&option.Color=Red` (also written
+                 *     `option[Size]=M`): a product matches when ONE of its active variants has all of them and
+                 *     meets `minPrice`, `maxPrice` and `inStock` too. Option names and values are compared exactly.
+                 */
+                option?: {
+                    [key: string]: string;
+                };
                 /** @description Words to find in title, brand, category and tags (all must match; the last may be a prefix). */
                 q?: string;
                 /** @description Category slug. */

@@ -35,7 +35,7 @@ import { MAX_OPTION_VALUES, MAX_OPTIONS } from '../variants';
 
 /** Variants of one product: enough for 3 options of a dozen values that really exist together. */
 export const MAX_VARIANTS = 250;
-const OPTION_TEXT_MAX = 40;
+export const OPTION_TEXT_MAX = 40;
 
 
 /** Ten million in minor units: 100,000.00; larger prices are surely typos. */
