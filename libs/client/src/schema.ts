@@ -285,10 +285,15 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
+        /** Removes the line its `variantId` names, or the `productId` of a product with one variant. */
         delete: operations["CartController_remove"];
         options?: never;
         head?: never;
-        /** Sets a line's quantity (0 removes it); more than is sellable → 409 with `available`, more than the product's `maxPerOrder` → 409 naming it. */
+        /**
+         * Sets a line's quantity (0 removes it). The path names the line by its `variantId`, or by the
+         *     `productId` of a product with one variant. More than is sellable → 409 with `available`,
+         *     more than the variant's `maxPerOrder` → 409 naming it.
+         */
         patch: operations["CartController_update"];
         trace?: never;
     };
@@ -371,6 +376,75 @@ export interface paths {
         put?: never;
         /** Receipts (+) and write-offs (−) of units on hand, recorded with who and why; below what orders hold → 409. */
         post: operations["AdminProductsController_adjustStock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/products/{id}/variants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new variant; an option value the product does not declare → 400, a taken combination or sku → 409. */
+        post: operations["AdminProductsController_addVariant"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/products/{id}/variants/{variantId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Archives the variant: no longer sold or listed; past orders keep their copies. */
+        delete: operations["AdminProductsController_archiveVariant"];
+        options?: never;
+        head?: never;
+        /** Any of sku, price, stock (the counted quantity on hand), imageIds, status, maxPerOrder; a taken sku → 409. */
+        patch: operations["AdminProductsController_updateVariant"];
+        trace?: never;
+    };
+    "/api/v1/admin/products/{id}/variants/{variantId}/stock-adjustments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Receipts (+) and write-offs (−) of one variant's units on hand; below what orders hold → 409. */
+        post: operations["AdminProductsController_adjustVariantStock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/products/{id}/stock-movements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every allocation, release, shipment, adjustment and count of the product's variants, newest first. */
+        get: operations["AdminProductsController_stockMovements"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -462,6 +536,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orders/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An order by its number and the email it was placed with, without logging in; no payment
+         *     secrets. A wrong email answers exactly like an unknown number (404).
+         */
+        get: operations["OrderLookupController_lookup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/checkout": {
         parameters: {
             query?: never;
@@ -493,26 +587,6 @@ export interface paths {
         };
         /** The caller's orders, newest first. */
         get: operations["OrdersController_list"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/orders/lookup": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * An order by its number and the email it was placed with, without logging in; no payment
-         *     secrets. A wrong email answers exactly like an unknown number (404).
-         */
-        get: operations["OrdersController_lookup"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1002,7 +1076,15 @@ export interface components {
             role: "customer" | "admin";
         };
         CartItemResponseDto: {
+            /** @description The variant's option values, e.g. `{"Size": "M"}`; `{}` for a product sold as one thing. */
+            options: {
+                [key: string]: string;
+            };
             productId: string;
+            /** @description The variant this line holds. */
+            variantId: string;
+            /** @description The variant's sku (absent when it no longer exists). */
+            sku?: string;
             title: string;
             /** @description Current unit price, minor units. */
             price: number;
@@ -1012,7 +1094,7 @@ export interface components {
             /** @description Sellable units right now. */
             available: number;
             /**
-             * @description Set when the line blocks checkout: `unavailable` (the product was archived or removed),
+             * @description Set when the line blocks checkout: `unavailable` (the product or its variant was archived or removed),
              *     `out_of_stock`, or `insufficient_stock` (fewer units than the line asks for).
              * @enum {string}
              */
@@ -1036,6 +1118,8 @@ export interface components {
         };
         AddCartItemDto: {
             productId: string;
+            /** @description Which variant; required when the product has more than one (400 otherwise). */
+            variantId?: string;
             /** @description Units to add to the line (1–999 in the line overall). */
             quantity: number;
         };
@@ -1043,9 +1127,37 @@ export interface components {
             /** @description The line's new quantity; 0 removes it. */
             quantity: number;
         };
+        PriceRangeResponseDto: {
+            min: number;
+            max: number;
+        };
         ProductImageResponseDto: {
             id: string;
             url: string;
+        };
+        ProductOptionResponseDto: {
+            name: string;
+            values: string[];
+        };
+        VariantResponseDto: {
+            /** @description Option name → value; `{}` for a product's default variant. */
+            options: {
+                [key: string]: string;
+            };
+            id: string;
+            sku: string;
+            /** @description Minor units. */
+            price: number;
+            /** @description Sellable units (0 when archived). */
+            stock: number;
+            imageIds: string[];
+            /**
+             * @description `archived`: no longer sold or listed.
+             * @enum {string}
+             */
+            status: "active" | "archived";
+            /** @description Most units of this variant per order, when it has a limit of its own. */
+            maxPerOrder?: number;
         };
         ProductResponseDto: {
             id: string;
@@ -1056,13 +1168,19 @@ export interface components {
             /** @description Category slug. */
             category: string;
             tags: string[];
-            /** @description Minor units. */
+            /** @description Minor units: the lowest price of the active variants. */
             price: number;
+            /** @description Lowest and highest price of the active variants. */
+            priceRange: components["schemas"]["PriceRangeResponseDto"];
             /** @description Store currency, ISO 4217 lower case. */
             currency: string;
-            /** @description Sellable units: on hand minus what orders hold, never below 0. */
+            /** @description Sellable units of the active variants: on hand minus what orders hold, never below 0. */
             stock: number;
             images: components["schemas"]["ProductImageResponseDto"][];
+            /** @description The options the variants are made of (empty for a product sold as one thing). */
+            options: components["schemas"]["ProductOptionResponseDto"][];
+            /** @description Public reads list the active variants; admin reads every one. */
+            variants: components["schemas"]["VariantResponseDto"][];
             /** @description Mean rating (1–5, unrounded) of the visible reviews; 0 without any. */
             ratingAverage: number;
             /** @description How many visible reviews. */
@@ -1081,16 +1199,44 @@ export interface components {
             name: string;
             slug: string;
         };
+        ProductOptionDto: {
+            /** @description e.g. `Size` */
+            name: string;
+            /** @description e.g. `["S", "M", "L"]` */
+            values: string[];
+        };
+        CreateVariantDto: {
+            /** @description A value for every option of the product, each one it declares. */
+            options: {
+                [key: string]: string;
+            };
+            /** @description Unique in the store, compared case-insensitively. */
+            sku: string;
+            /** @description Minor units of the store currency. */
+            price: number;
+            /** @description Opening units on hand. */
+            stock: number;
+            /** @description Ids of the product's images that show this variant. */
+            imageIds?: string[];
+            /** @description Most units of this variant per order, 1–999; omitted: the product's `maxPerOrder`, then MAX_UNITS_PER_LINE. */
+            maxPerOrder?: number;
+        };
         CreateProductDto: {
             title: string;
             description: string;
             brand: string;
             /** @description Slug of an existing category. */
             category: string;
-            /** @description Price in minor units of the store currency (1999 = 19.99). */
-            price: number;
-            /** @description Units on hand: on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). In writes `stock` has always meant this; `stockOnHand` is the same count under the name admin reads give it (in reads `stock` is the sellable quantity). */
-            stock: number;
+            /** @description Price in minor units of the store currency (1999 = 19.99) of the default variant; required unless `variants` are given (then leave it out). */
+            price?: number;
+            /** @description Units on hand of the default variant, required unless `variants` are given (then leave it out): on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). In writes `stock` has always meant this; `stockOnHand` is the same count under the name admin reads give it (in reads `stock` is the sellable quantity). */
+            stock?: number;
+            /** @description The default variant's sku (without `variants`); omitted: the product's slug. */
+            sku?: string;
+            /** @description Up to 3 options (Size, Color, …), each with up to 50 values. */
+            options?: components["schemas"]["ProductOptionDto"][];
+            /** @description The variants on sale, one per combination of option values that exists; without it, `price` and `stock` make the one default variant. */
+            variants?: components["schemas"]["CreateVariantDto"][];
             /** @description The same count as `stock`, by the name admin reads give it. On update either name will do; on create `stock` stays required. Both given with different values → 400. */
             stockOnHand?: number;
             tags?: string[];
@@ -1102,6 +1248,30 @@ export interface components {
             /** @description Most units one order (and one cart line) may hold, 1–999; omitted: the store's MAX_UNITS_PER_LINE. */
             maxPerOrder?: number;
         };
+        AdminVariantResponseDto: {
+            /** @description Option name → value; `{}` for a product's default variant. */
+            options: {
+                [key: string]: string;
+            };
+            id: string;
+            sku: string;
+            /** @description Minor units. */
+            price: number;
+            /** @description Sellable units (0 when archived). */
+            stock: number;
+            imageIds: string[];
+            /**
+             * @description `archived`: no longer sold or listed.
+             * @enum {string}
+             */
+            status: "active" | "archived";
+            /** @description Most units of this variant per order, when it has a limit of its own. */
+            maxPerOrder?: number;
+            /** @description Units on the shelf. */
+            stockOnHand: number;
+            /** @description Units held by orders not shipped yet. */
+            stockAllocated: number;
+        };
         AdminProductResponseDto: {
             id: string;
             title: string;
@@ -1111,13 +1281,17 @@ export interface components {
             /** @description Category slug. */
             category: string;
             tags: string[];
-            /** @description Minor units. */
+            /** @description Minor units: the lowest price of the active variants. */
             price: number;
+            /** @description Lowest and highest price of the active variants. */
+            priceRange: components["schemas"]["PriceRangeResponseDto"];
             /** @description Store currency, ISO 4217 lower case. */
             currency: string;
-            /** @description Sellable units: on hand minus what orders hold, never below 0. */
+            /** @description Sellable units of the active variants: on hand minus what orders hold, never below 0. */
             stock: number;
             images: components["schemas"]["ProductImageResponseDto"][];
+            /** @description The options the variants are made of (empty for a product sold as one thing). */
+            options: components["schemas"]["ProductOptionResponseDto"][];
             /** @description Mean rating (1–5, unrounded) of the visible reviews; 0 without any. */
             ratingAverage: number;
             /** @description How many visible reviews. */
@@ -1134,6 +1308,8 @@ export interface components {
             stockOnHand: number;
             /** @description Units held by orders not shipped yet. */
             stockAllocated: number;
+            /** @description Every variant, archived ones too, with where its stock is. */
+            variants: components["schemas"]["AdminVariantResponseDto"][];
         };
         AdminProductListResponseDto: {
             items: components["schemas"]["AdminProductResponseDto"][];
@@ -1147,9 +1323,9 @@ export interface components {
             brand?: string;
             /** @description Slug of an existing category. */
             category?: string;
-            /** @description Price in minor units of the store currency (1999 = 19.99). */
+            /** @description Price in minor units of the store currency (1999 = 19.99) of the default variant; required unless `variants` are given (then leave it out). */
             price?: number;
-            /** @description Units on hand: on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). In writes `stock` has always meant this; `stockOnHand` is the same count under the name admin reads give it (in reads `stock` is the sellable quantity). */
+            /** @description Units on hand of the default variant, required unless `variants` are given (then leave it out): on create the opening stock, on update the counted quantity on the shelf (units orders hold are kept apart). In writes `stock` has always meant this; `stockOnHand` is the same count under the name admin reads give it (in reads `stock` is the sellable quantity). */
             stock?: number;
             /** @description The same count as `stock`, by the name admin reads give it. On update either name will do; on create `stock` stays required. Both given with different values → 400. */
             stockOnHand?: number;
@@ -1167,6 +1343,39 @@ export interface components {
             delta: number;
             /** @description Why: "delivery from supplier", "damaged in storage", … */
             reason: string;
+        };
+        UpdateVariantDto: {
+            /** @description Unique in the store, compared case-insensitively. */
+            sku?: string;
+            /** @description Minor units of the store currency. */
+            price?: number;
+            /** @description Opening units on hand. */
+            stock?: number;
+            /** @description Ids of the product's images that show this variant. */
+            imageIds?: string[];
+            /** @description Most units of this variant per order, 1–999; omitted: the product's `maxPerOrder`, then MAX_UNITS_PER_LINE. */
+            maxPerOrder?: number;
+            /**
+             * @description `archived` takes the variant out of sale (as DELETE does); `active` puts it back.
+             * @enum {string}
+             */
+            status?: "active" | "archived";
+        };
+        StockMovementResponseDto: {
+            /**
+             * @description `opening` (stock a variant started with), `allocation`, `release`, `shipment`, `adjustment`, `count`.
+             * @enum {string}
+             */
+            kind: "allocation" | "release" | "shipment" | "adjustment" | "count" | "opening";
+            /** Format: date-time */
+            at: string;
+            variantId: string;
+            /** @description Units: sellable for allocation (−) and release (+); on hand for shipment (−), adjustment, count and opening. */
+            delta: number;
+            orderId?: string;
+            /** @description The admin who made an adjustment or count. */
+            actor?: string;
+            reason?: string;
         };
         CreateCategoryDto: {
             name: string;
@@ -1202,41 +1411,16 @@ export interface components {
             /** @description Counted over the whole filtered result, not only this page. */
             facets: components["schemas"]["SearchFacetsDto"];
         };
-        ShippingAddressDto: {
-            /** @description null or an empty string clears it. */
-            line2?: string | null;
-            /** @description null or an empty string clears it. */
-            state?: string | null;
-            /** @description null clears it. */
-            phone?: string | null;
-            fullName: string;
-            line1: string;
-            city: string;
-            postalCode: string;
-            /**
-             * @description ISO 3166-1 alpha-2 country code, e.g. `DE`.
-             * @enum {string}
-             */
-            country: "AD" | "AE" | "AF" | "AG" | "AI" | "AL" | "AM" | "AO" | "AQ" | "AR" | "AS" | "AT" | "AU" | "AW" | "AX" | "AZ" | "BA" | "BB" | "BD" | "BE" | "BF" | "BG" | "BH" | "BI" | "BJ" | "BL" | "BM" | "BN" | "BO" | "BQ" | "BR" | "BS" | "BT" | "BV" | "BW" | "BY" | "BZ" | "CA" | "CC" | "CD" | "CF" | "CG" | "CH" | "CI" | "CK" | "CL" | "CM" | "CN" | "CO" | "CR" | "CU" | "CV" | "CW" | "CX" | "CY" | "CZ" | "DE" | "DJ" | "DK" | "DM" | "DO" | "DZ" | "EC" | "EE" | "EG" | "EH" | "ER" | "ES" | "ET" | "FI" | "FJ" | "FK" | "FM" | "FO" | "FR" | "GA" | "GB" | "GD" | "GE" | "GF" | "GG" | "GH" | "GI" | "GL" | "GM" | "GN" | "GP" | "GQ" | "GR" | "GS" | "GT" | "GU" | "GW" | "GY" | "HK" | "HM" | "HN" | "HR" | "HT" | "HU" | "ID" | "IE" | "IL" | "IM" | "IN" | "IO" | "IQ" | "IR" | "IS" | "IT" | "JE" | "JM" | "JO" | "JP" | "KE" | "KG" | "KH" | "KI" | "KM" | "KN" | "KP" | "KR" | "KW" | "KY" | "KZ" | "LA" | "LB" | "LC" | "LI" | "LK" | "LR" | "LS" | "LT" | "LU" | "LV" | "LY" | "MA" | "MC" | "MD" | "ME" | "MF" | "MG" | "MH" | "MK" | "ML" | "MM" | "MN" | "MO" | "MP" | "MQ" | "MR" | "MS" | "MT" | "MU" | "MV" | "MW" | "MX" | "MY" | "MZ" | "NA" | "NC" | "NE" | "NF" | "NG" | "NI" | "NL" | "NO" | "NP" | "NR" | "NU" | "NZ" | "OM" | "PA" | "PE" | "PF" | "PG" | "PH" | "PK" | "PL" | "PM" | "PN" | "PR" | "PS" | "PT" | "PW" | "PY" | "QA" | "RE" | "RO" | "RS" | "RU" | "RW" | "SA" | "SB" | "SC" | "SD" | "SE" | "SG" | "SH" | "SI" | "SJ" | "SK" | "SL" | "SM" | "SN" | "SO" | "SR" | "SS" | "ST" | "SV" | "SX" | "SY" | "SZ" | "TC" | "TD" | "TF" | "TG" | "TH" | "TJ" | "TK" | "TL" | "TM" | "TN" | "TO" | "TR" | "TT" | "TV" | "TW" | "TZ" | "UA" | "UG" | "UM" | "US" | "UY" | "UZ" | "VA" | "VC" | "VE" | "VG" | "VI" | "VN" | "VU" | "WF" | "WS" | "YE" | "YT" | "ZA" | "ZM" | "ZW";
-        };
-        CheckoutDto: {
-            /** @description An address from the caller's address book; or give `shippingAddress`. */
-            addressId?: string;
-            /** @description An address for this order only; or give `addressId`. */
-            shippingAddress?: components["schemas"]["ShippingAddressDto"];
-            /**
-             * Format: email
-             * @description A guest checkout's email (required there, refused for an account): where the order's emails go, and what a lookup names.
-             */
-            email?: string;
-            /**
-             * @description `stripe` (default); `paypal` only where PayPal is configured (PAYPAL_* settings), else 400.
-             * @enum {string}
-             */
-            paymentProvider?: "stripe" | "paypal";
-        };
         OrderLineResponseDto: {
+            /** @description The variant's option values at checkout, e.g. `{"Size": "M"}`; `{}` for a product sold as one thing. */
+            options: {
+                [key: string]: string;
+            };
             productId: string;
+            /** @description The variant sold (for orders from before variants: the product's default variant). */
+            variantId: string;
+            /** @description The variant's sku at checkout (absent on orders from before variants). */
+            sku?: string;
             title: string;
             /** @description Unit price at checkout, minor units. */
             price: number;
@@ -1258,66 +1442,12 @@ export interface components {
             /** @description ISO 3166-1 alpha-2 country code, e.g. `DE`. */
             country: string;
         };
-        OrderPaymentResponseDto: {
-            /** @description `stripe` or `paypal` */
-            provider: string;
-            /**
-             * @description `requires_payment`, `failed` (the customer may try again), `succeeded`, `refund_pending`, `refunded`.
-             * @enum {string}
-             */
-            status: "failed" | "succeeded" | "requires_payment" | "refund_pending" | "refunded";
-            /** @description Stripe's PaymentIntent. */
-            paymentIntentId?: string;
-            /** @description For Stripe.js in the customer's browser to confirm the payment. */
-            clientSecret?: string;
-            /** @description PayPal's order. */
-            paypalOrderId?: string;
-            /** @description While `pending_payment` (PayPal): where the buyer approves the payment; then POST /payments/paypal/capture. */
-            approvalUrl?: string;
-            /** @description Minor units refunded, once a refund was made. */
-            refundedAmount?: number;
-        };
         OrderHistoryEntryDto: {
             /** @enum {string} */
             status: "cancelled" | "pending_payment" | "paid" | "processing" | "shipped" | "delivered";
             /** Format: date-time */
             at: string;
             note?: string;
-        };
-        OrderResponseDto: {
-            id: string;
-            /** @description Short human-readable number, e.g. `ORD-000042`. */
-            number: string;
-            /** @description The account's id; absent on a guest's order. */
-            userId?: string;
-            /** @description Where the order's emails go: the account's email at checkout, or the guest's. */
-            email?: string;
-            /** @enum {string} */
-            status: "cancelled" | "pending_payment" | "paid" | "processing" | "shipped" | "delivered";
-            items: components["schemas"]["OrderLineResponseDto"][];
-            subtotal: number;
-            shippingTotal: number;
-            total: number;
-            currency: string;
-            shippingAddress: components["schemas"]["ShippingAddressResponseDto"];
-            payment: components["schemas"]["OrderPaymentResponseDto"];
-            trackingNumber?: string;
-            history: components["schemas"]["OrderHistoryEntryDto"][];
-            /**
-             * Format: date-time
-             * @description While `pending_payment`: the order is cancelled if unpaid by then.
-             */
-            paymentDueAt?: string;
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            updatedAt: string;
-        };
-        OrderListResponseDto: {
-            items: components["schemas"]["OrderResponseDto"][];
-            total: number;
-            page: number;
-            limit: number;
         };
         OrderLookupPaymentDto: {
             /** @description `stripe` or `paypal` */
@@ -1360,6 +1490,93 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             payment: components["schemas"]["OrderLookupPaymentDto"];
+        };
+        ShippingAddressDto: {
+            /** @description null or an empty string clears it. */
+            line2?: string | null;
+            /** @description null or an empty string clears it. */
+            state?: string | null;
+            /** @description null clears it. */
+            phone?: string | null;
+            fullName: string;
+            line1: string;
+            city: string;
+            postalCode: string;
+            /**
+             * @description ISO 3166-1 alpha-2 country code, e.g. `DE`.
+             * @enum {string}
+             */
+            country: "AD" | "AE" | "AF" | "AG" | "AI" | "AL" | "AM" | "AO" | "AQ" | "AR" | "AS" | "AT" | "AU" | "AW" | "AX" | "AZ" | "BA" | "BB" | "BD" | "BE" | "BF" | "BG" | "BH" | "BI" | "BJ" | "BL" | "BM" | "BN" | "BO" | "BQ" | "BR" | "BS" | "BT" | "BV" | "BW" | "BY" | "BZ" | "CA" | "CC" | "CD" | "CF" | "CG" | "CH" | "CI" | "CK" | "CL" | "CM" | "CN" | "CO" | "CR" | "CU" | "CV" | "CW" | "CX" | "CY" | "CZ" | "DE" | "DJ" | "DK" | "DM" | "DO" | "DZ" | "EC" | "EE" | "EG" | "EH" | "ER" | "ES" | "ET" | "FI" | "FJ" | "FK" | "FM" | "FO" | "FR" | "GA" | "GB" | "GD" | "GE" | "GF" | "GG" | "GH" | "GI" | "GL" | "GM" | "GN" | "GP" | "GQ" | "GR" | "GS" | "GT" | "GU" | "GW" | "GY" | "HK" | "HM" | "HN" | "HR" | "HT" | "HU" | "ID" | "IE" | "IL" | "IM" | "IN" | "IO" | "IQ" | "IR" | "IS" | "IT" | "JE" | "JM" | "JO" | "JP" | "KE" | "KG" | "KH" | "KI" | "KM" | "KN" | "KP" | "KR" | "KW" | "KY" | "KZ" | "LA" | "LB" | "LC" | "LI" | "LK" | "LR" | "LS" | "LT" | "LU" | "LV" | "LY" | "MA" | "MC" | "MD" | "ME" | "MF" | "MG" | "MH" | "MK" | "ML" | "MM" | "MN" | "MO" | "MP" | "MQ" | "MR" | "MS" | "MT" | "MU" | "MV" | "MW" | "MX" | "MY" | "MZ" | "NA" | "NC" | "NE" | "NF" | "NG" | "NI" | "NL" | "NO" | "NP" | "NR" | "NU" | "NZ" | "OM" | "PA" | "PE" | "PF" | "PG" | "PH" | "PK" | "PL" | "PM" | "PN" | "PR" | "PS" | "PT" | "PW" | "PY" | "QA" | "RE" | "RO" | "RS" | "RU" | "RW" | "SA" | "SB" | "SC" | "SD" | "SE" | "SG" | "SH" | "SI" | "SJ" | "SK" | "SL" | "SM" | "SN" | "SO" | "SR" | "SS" | "ST" | "SV" | "SX" | "SY" | "SZ" | "TC" | "TD" | "TF" | "TG" | "TH" | "TJ" | "TK" | "TL" | "TM" | "TN" | "TO" | "TR" | "TT" | "TV" | "TW" | "TZ" | "UA" | "UG" | "UM" | "US" | "UY" | "UZ" | "VA" | "VC" | "VE" | "VG" | "VI" | "VN" | "VU" | "WF" | "WS" | "YE" | "YT" | "ZA" | "ZM" | "ZW";
+        };
+        CheckoutDto: {
+            /** @description An address from the caller's address book; or give `shippingAddress`. */
+            addressId?: string;
+            /** @description An address for this order only; or give `addressId`. */
+            shippingAddress?: components["schemas"]["ShippingAddressDto"];
+            /**
+             * Format: email
+             * @description A guest checkout's email (required there, refused for an account): where the order's emails go, and what a lookup names.
+             */
+            email?: string;
+            /**
+             * @description `stripe` (default); `paypal` only where PayPal is configured (PAYPAL_* settings), else 400.
+             * @enum {string}
+             */
+            paymentProvider?: "stripe" | "paypal";
+        };
+        OrderPaymentResponseDto: {
+            /** @description `stripe` or `paypal` */
+            provider: string;
+            /**
+             * @description `requires_payment`, `failed` (the customer may try again), `succeeded`, `refund_pending`, `refunded`.
+             * @enum {string}
+             */
+            status: "failed" | "succeeded" | "requires_payment" | "refund_pending" | "refunded";
+            /** @description Stripe's PaymentIntent. */
+            paymentIntentId?: string;
+            /** @description For Stripe.js in the customer's browser to confirm the payment. */
+            clientSecret?: string;
+            /** @description PayPal's order. */
+            paypalOrderId?: string;
+            /** @description While `pending_payment` (PayPal): where the buyer approves the payment; then POST /payments/paypal/capture. */
+            approvalUrl?: string;
+            /** @description Minor units refunded, once a refund was made. */
+            refundedAmount?: number;
+        };
+        OrderResponseDto: {
+            id: string;
+            /** @description Short human-readable number, e.g. `ORD-000042`. */
+            number: string;
+            /** @description The account's id; absent on a guest's order. */
+            userId?: string;
+            /** @description Where the order's emails go: the account's email at checkout, or the guest's. */
+            email?: string;
+            /** @enum {string} */
+            status: "cancelled" | "pending_payment" | "paid" | "processing" | "shipped" | "delivered";
+            items: components["schemas"]["OrderLineResponseDto"][];
+            subtotal: number;
+            shippingTotal: number;
+            total: number;
+            currency: string;
+            shippingAddress: components["schemas"]["ShippingAddressResponseDto"];
+            payment: components["schemas"]["OrderPaymentResponseDto"];
+            trackingNumber?: string;
+            history: components["schemas"]["OrderHistoryEntryDto"][];
+            /**
+             * Format: date-time
+             * @description While `pending_payment`: the order is cancelled if unpaid by then.
+             */
+            paymentDueAt?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        OrderListResponseDto: {
+            items: components["schemas"]["OrderResponseDto"][];
+            total: number;
+            page: number;
+            limit: number;
         };
         ClaimOrderDto: {
             /** @description The number of a guest order placed with the account's (verified) email. */
@@ -3916,6 +4133,477 @@ export interface operations {
             };
         };
     };
+    AdminProductsController_addVariant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateVariantDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminProductResponseDto"];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Needs the role admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource, or not yours: an id in the body names none */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    AdminProductsController_archiveVariant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                variantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Needs the role admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    AdminProductsController_updateVariant: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                variantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["UpdateVariantDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminProductResponseDto"];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Needs the role admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource, or not yours: an id in the body names none */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    AdminProductsController_adjustVariantStock: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                variantId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StockAdjustmentDto"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminProductResponseDto"];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Needs the role admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    AdminProductsController_stockMovements: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StockMovementResponseDto"][];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Needs the role admin */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     AdminProductsController_uploadImages: {
         parameters: {
             query?: never;
@@ -4546,6 +5234,70 @@ export interface operations {
             };
         };
     };
+    OrderLookupController_lookup: {
+        parameters: {
+            query: {
+                /** @description The order number, e.g. `ORD-000042`. */
+                number: string;
+                /** @description The email the order was placed with (compared case-insensitively). */
+                email: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderLookupResponseDto"];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No order with this number and email (a wrong email and an unknown number answer alike) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Ten failed lookups from this client within the hour; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     OrdersController_checkout: {
         parameters: {
             query?: never;
@@ -4691,79 +5443,6 @@ export interface operations {
                 };
             };
             /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description MongoDB or Redis is unreachable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    OrdersController_lookup: {
-        parameters: {
-            query: {
-                /** @description The order number, e.g. `ORD-000042`. */
-                number: string;
-                /** @description The email the order was placed with (compared case-insensitively). */
-                email: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OrderLookupResponseDto"];
-                };
-            };
-            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No token, or an invalid or expired one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No order with this number and email (a wrong email and an unknown number answer alike) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Ten failed lookups from this client within the hour; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */
