@@ -49,6 +49,13 @@ export class CreateProductDto {
   @Length(1, 80)
   category!: string;
 
+  /** Which tax rates apply: a lower-case slug such as `standard` (default) or `reduced`. */
+  @IsOmittable()
+  @IsString()
+  @Length(1, 40)
+  @Matches(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { message: 'taxClass must be a lower-case slug, e.g. standard or reduced' })
+  taxClass?: string;
+
   /** Price in minor units of the store currency (1999 = 19.99). */
   @IsInt()
   @Min(0)
@@ -129,6 +136,8 @@ export class ProductResponseDto {
   brand!: string;
   /** Category slug. */
   category!: string;
+  /** Which tax rates apply (default `standard`). */
+  taxClass!: string;
   tags!: string[];
   /** Minor units. */
   price!: number;
@@ -168,6 +177,7 @@ export function toProductResponse(product: Product, currency: string): ProductRe
     description: product.description,
     brand: product.brand,
     category: product.category,
+    taxClass: product.taxClass ?? 'standard',
     tags: product.tags,
     price: product.price,
     currency,
