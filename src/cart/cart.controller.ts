@@ -1,10 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { ParseObjectIdPipe } from '@app/common';
 import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
 import { AlsoAnswers } from '../core/openapi-errors';
 import { CartService } from './cart.service';
-import { AddCartItemDto, CartResponseDto, UpdateCartItemDto } from './dto/cart.dto';
+import { QuoteQueryDto, QuoteResponseDto } from '../pricing/dto/quote.dto';
+import { AddCartItemDto, ApplyPromotionDto, CartResponseDto, UpdateCartItemDto } from './dto/cart.dto';
 
 @ApiTags('cart')
 @ApiBearerAuth()
@@ -48,6 +49,32 @@ export class CartController {
   @Delete('items/:productId')
   remove(@CurrentUser() user: AuthUser, @Param('productId', ParseObjectIdPipe) productId: string): Promise<CartResponseDto> {
     return this.cart.removeItem(user.id, productId);
+  }
+
+  /**
+   * The cart priced for a destination: each line's discount and tax, every total, the promotions
+   * that apply and the shipping methods eligible now; exactly what a checkout of this cart to that
+   * address would charge.
+   */
+  @Get('quote')
+  @AlsoAnswers({ 422: 'The shipping method asked for is not available for this cart and destination' })
+  quote(@CurrentUser() user: AuthUser, @Query() query: QuoteQueryDto): Promise<QuoteResponseDto> {
+    return this.cart.quote(user.id, query);
+  }
+
+  /** Enters a promotion code (case-insensitive). */
+  @Post('promotions')
+  @HttpCode(200)
+  @AlsoAnswers({
+    422: 'The code cannot apply to this cart now; `reason` says why: unknown, inactive, not_started, expired, used_up, min_subtotal or no_eligible_lines',
+  })
+  applyPromotion(@CurrentUser() user: AuthUser, @Body() dto: ApplyPromotionDto): Promise<CartResponseDto> {
+    return this.cart.applyPromotion(user.id, dto.code);
+  }
+
+  @Delete('promotions/:code')
+  removePromotion(@CurrentUser() user: AuthUser, @Param('code') code: string): Promise<CartResponseDto> {
+    return this.cart.removePromotion(user.id, code);
   }
 
   @Delete()

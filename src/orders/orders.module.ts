@@ -5,6 +5,7 @@ import { CartModule } from '../cart/cart.module';
 import { PaymentProvidersModule } from '../payment-providers/payment-providers.module';
 import { InventoryModule } from '../products/inventory.module';
 import { UsersModule } from '../users/users.module';
+import { PricingModule } from '../pricing/pricing.module';
 import { AdminOrdersController } from './admin-orders.controller';
 import { CheckoutService } from './checkout.service';
 import { OrderLifecycleModule } from './order-lifecycle.module';
@@ -27,6 +28,7 @@ import { UnpaidOrderSlots } from './unpaid-order-slots';
     PaymentProvidersModule,
     UsersModule,
     AuditLogModule,
+    PricingModule,
   ],
   controllers: [OrdersController, AdminOrdersController],
   providers: [CheckoutService, OrdersService, OrderNumbers, UnpaidOrderSlots],

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { normalizeCode } from '../pricing/quote';
 import { QueryFilter } from 'mongoose';
 import { NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
 import { AuditLog, type AuditActor } from '../audit/audit-log.service';
@@ -47,6 +48,7 @@ export class OrdersService {
     const filter: QueryFilter<Order> = {
       ...(query.status ? { status: query.status } : PLACED),
       ...(query.userId && { userId: query.userId }),
+      ...(query.promotionCode && { promotionCodes: normalizeCode(query.promotionCode) }),
       ...(Object.keys(createdAt).length > 0 && { createdAt }),
     };
     return this.page(filter, query);

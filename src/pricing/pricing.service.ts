@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { RuleViolationError } from '@app/common';
 import { AppConfig } from '../config/app-config';
-import { customerUseKey } from './promotion-uses';
+import { customerUseKey, PromotionUsedUpError } from './promotion-uses';
 import { Destination, normalizeCode, PricingLine, priceCart, PromotionRefusal, promotionRefusal, PromotionRule, Quote } from './quote';
 import { Promotion, PromotionCustomerUse } from './schemas/promotion.schema';
 import { ShippingMethod } from './schemas/shipping-method.schema';
@@ -17,6 +17,12 @@ export interface QuoteRequest {
   /** For perCustomerLimit (promotionCustomerOf); absent: not known yet. */
   customer?: string;
   shippingMethodId?: string;
+  /**
+   * Checkout: a code in the cart with no use left is a 409 naming it (the customer chose it; an
+   * order silently placed without it would charge more than they were shown). A quote just
+   * leaves it out.
+   */
+  refuseUsedUpCodes?: boolean;
 }
 
 const REFUSALS: Record<PromotionRefusal | 'unknown', string> = {
@@ -58,12 +64,15 @@ export class Pricing {
       this.shippingMethods.find({ active: true }).lean<ShippingMethod[]>(),
       this.promotions.find({ active: true, $or: [{ codeKey: { $in: codes } }, { codeKey: /^auto:/ }] }).lean<Promotion[]>(),
     ]);
+    const rules = await this.withUses(promotions, request.customer);
+    const usedUp = request.refuseUsedUpCodes && rules.find((rule) => rule.code !== undefined && rule.usedUp);
+    if (usedUp) throw new PromotionUsedUpError(usedUp);
     return priceCart({
       lines: request.lines,
       destination: { country: request.destination.country, ...(request.destination.region && { region: request.destination.region }) },
       shippingMethods: shippingMethods.map((method) => ({ ...method, id: method._id.toHexString(), ...withoutNulls(method, ['freeFrom', 'minSubtotal', 'maxSubtotal']) })),
       taxRates: taxRates.map((rate) => ({ country: rate.country, taxClass: rate.taxClass, rate: rate.rate, ...(rate.region && { region: rate.region }) })),
-      promotions: await this.withUses(promotions, request.customer),
+      promotions: rules,
       codes,
       ...(request.shippingMethodId !== undefined && { shippingMethodId: request.shippingMethodId }),
       config: {

@@ -1,4 +1,4 @@
-import { divideRounded, splitByWeights } from '@app/common';
+import { divideRounded, RuleViolationError, splitByWeights } from '@app/common';
 
 /*
  * The one pricing function (API.md, "Money: tax, shipping methods, promotions"): the cart quote
@@ -128,6 +128,8 @@ export interface Quote {
   shippingTax: number;
   taxTotal: number;
   total: number;
+  /** Whether `total` already contains `taxTotal` (PRICES_INCLUDE_TAX). */
+  pricesIncludeTax: boolean;
   promotions: AppliedPromotion[];
   /** Eligible now; empty when none is defined (flat rate) or none fits the destination. */
   shippingMethods: QuotedShippingMethod[];
@@ -137,10 +139,17 @@ export interface Quote {
   noEligibleShipping: boolean;
 }
 
-/** The customer asked for a method this cart or destination cannot use. */
-export class IneligibleShippingMethodError extends Error {
+/** The customer asked for a method this cart or destination cannot use (422). */
+export class IneligibleShippingMethodError extends RuleViolationError {
   constructor(readonly shippingMethodId: string) {
-    super(`Shipping method ${shippingMethodId} is not available for this cart and destination`);
+    super(`Shipping method ${shippingMethodId} is not available for this cart and destination`, { shippingMethodId });
+  }
+}
+
+/** Shipping methods are defined, but none fits this cart and destination (422 at checkout). */
+export class NoEligibleShippingError extends RuleViolationError {
+  constructor() {
+    super('No shipping method is available for this cart and destination');
   }
 }
 
@@ -241,6 +250,7 @@ function priceWith(input: PricingInput, promotions: PromotionRule[]): Quote {
     shippingTax,
     taxTotal,
     total,
+    pricesIncludeTax: config.pricesIncludeTax,
     // A promotion that took nothing (free shipping on an order that ships free) is not used.
     promotions: applied.filter((promotion) => promotion.discount > 0),
     shippingMethods: shipping.eligible,

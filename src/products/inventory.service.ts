@@ -17,6 +17,9 @@ export interface ProductForSale {
   id: string;
   title: string;
   price: number;
+  /** Category slug and tax class: what promotions and tax rates match on. */
+  category: string;
+  taxClass: string;
   image?: string;
   active: boolean;
   /** On hand minus allocated, never below 0. */
@@ -155,6 +158,8 @@ export function forSale(product: ProductDocument): ProductForSale {
     id: product._id.toHexString(),
     title: product.title,
     price: product.price,
+    category: product.category,
+    taxClass: product.taxClass ?? 'standard',
     image: product.images[0]?.url,
     active: product.status === 'active',
     sellable: Math.max(0, product.stock),

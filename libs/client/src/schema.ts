@@ -426,6 +426,60 @@ export interface paths {
         patch: operations["CartController_update"];
         trace?: never;
     };
+    "/api/v1/cart/quote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The cart priced for a destination: each line's discount and tax, every total, the promotions
+         *     that apply and the shipping methods eligible now; exactly what a checkout of this cart to that
+         *     address would charge.
+         */
+        get: operations["CartController_quote"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cart/promotions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enters a promotion code (case-insensitive). */
+        post: operations["CartController_applyPromotion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cart/promotions/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete: operations["CartController_removePromotion"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/checkout": {
         parameters: {
             query?: never;
@@ -1205,6 +1259,8 @@ export interface components {
             currency: string;
             /** @description False while any line has an `issue`. */
             checkoutReady: boolean;
+            /** @description Promotion codes entered (upper case); GET /cart/quote shows which apply and what they take off. */
+            promotionCodes: string[];
         };
         AddCartItemDto: {
             productId: string;
@@ -1214,6 +1270,56 @@ export interface components {
         UpdateCartItemDto: {
             /** @description The line's new quantity; 0 removes it. */
             quantity: number;
+        };
+        QuoteLineResponseDto: {
+            productId: string;
+            title: string;
+            /** @description Unit price, minor units (the cart's `price`). */
+            unitPrice: number;
+            quantity: number;
+            /** @description unitPrice × quantity. */
+            lineTotal: number;
+            /** @description The line's share of every promotion. */
+            discount: number;
+            /** @description Basis points (2000 = 20 %). */
+            taxRate: number;
+            /** @description On lineTotal − discount: added on top, or contained when PRICES_INCLUDE_TAX. */
+            tax: number;
+        };
+        AppliedPromotionResponseDto: {
+            id: string;
+            code?: string;
+            name: string;
+            /** @description What it took off goods and shipping, minor units. */
+            discount: number;
+        };
+        ShippingMethodChoiceDto: {
+            id: string;
+            name: string;
+            /** @description What it costs this cart before promotions (0 from its `freeFrom` on). */
+            price: number;
+        };
+        QuoteResponseDto: {
+            items: components["schemas"]["QuoteLineResponseDto"][];
+            subtotal: number;
+            discountTotal: number;
+            shippingDiscount: number;
+            shippingTotal: number;
+            shippingTax: number;
+            taxTotal: number;
+            total: number;
+            currency: string;
+            /** @description True when prices (and so `total`) already contain `taxTotal`. */
+            pricesIncludeTax: boolean;
+            promotions: components["schemas"]["AppliedPromotionResponseDto"][];
+            /** @description Shipping methods eligible now for this cart and destination, cheapest first. */
+            shippingMethods: components["schemas"]["ShippingMethodChoiceDto"][];
+            /** @description The method priced; absent under the flat rate (no method defined) or when none is eligible. */
+            shippingMethod?: components["schemas"]["ShippingMethodChoiceDto"];
+        };
+        ApplyPromotionDto: {
+            /** @description Compared case-insensitively. */
+            code: string;
         };
         ShippingAddressDto: {
             /** @description null or an empty string clears it. */
@@ -1237,6 +1343,8 @@ export interface components {
             addressId?: string;
             /** @description An address for this order only; or give `addressId`. */
             shippingAddress?: components["schemas"]["ShippingAddressDto"];
+            /** @description A shipping method eligible for this cart and address (else 422); absent: the cheapest eligible, or the flat rate when no method is defined. */
+            shippingMethodId?: string;
             /**
              * @description `stripe` (default); `paypal` only where PayPal is configured (PAYPAL_* settings), else 400.
              * @enum {string}
@@ -1251,6 +1359,21 @@ export interface components {
             quantity: number;
             lineTotal: number;
             image?: string;
+            /** @description The same as `price`. */
+            unitPrice: number;
+            /** @description The line's share of every promotion. */
+            discount: number;
+            /** @description Basis points. */
+            taxRate: number;
+            /** @description On lineTotal − discount: added on top, or contained when prices include tax. */
+            tax: number;
+        };
+        OrderPromotionResponseDto: {
+            id: string;
+            code?: string;
+            name: string;
+            /** @description What it took off goods and shipping. */
+            discount: number;
         };
         ShippingAddressResponseDto: {
             /** @description null or an empty string clears it. */
@@ -1301,9 +1424,23 @@ export interface components {
             status: "cancelled" | "pending_payment" | "paid" | "processing" | "shipped" | "delivered";
             items: components["schemas"]["OrderLineResponseDto"][];
             subtotal: number;
+            /** @description Σ line discounts (goods only). */
+            discountTotal: number;
+            /** @description What promotions took off shipping. */
+            shippingDiscount: number;
+            /** @description Shipping charged, after its discount. */
             shippingTotal: number;
+            shippingTax: number;
+            /** @description Σ line tax + shippingTax (contained in the prices when they include tax). */
+            taxTotal: number;
+            /** @description What the payment provider was asked for. */
             total: number;
+            /** @description True when the prices, and so `total`, contain `taxTotal`. */
+            pricesIncludeTax: boolean;
             currency: string;
+            /** @description The shipping method charged; absent under the flat rate. */
+            shippingMethod?: components["schemas"]["ShippingMethodChoiceDto"];
+            promotions: components["schemas"]["OrderPromotionResponseDto"][];
             shippingAddress: components["schemas"]["ShippingAddressResponseDto"];
             payment: components["schemas"]["OrderPaymentResponseDto"];
             trackingNumber?: string;
@@ -4513,6 +4650,250 @@ export interface operations {
             };
         };
     };
+    CartController_quote: {
+        parameters: {
+            query: {
+                /** @description Destination country, ISO 3166-1 alpha-2. */
+                country: "AD" | "AE" | "AF" | "AG" | "AI" | "AL" | "AM" | "AO" | "AQ" | "AR" | "AS" | "AT" | "AU" | "AW" | "AX" | "AZ" | "BA" | "BB" | "BD" | "BE" | "BF" | "BG" | "BH" | "BI" | "BJ" | "BL" | "BM" | "BN" | "BO" | "BQ" | "BR" | "BS" | "BT" | "BV" | "BW" | "BY" | "BZ" | "CA" | "CC" | "CD" | "CF" | "CG" | "CH" | "CI" | "CK" | "CL" | "CM" | "CN" | "CO" | "CR" | "CU" | "CV" | "CW" | "CX" | "CY" | "CZ" | "DE" | "DJ" | "DK" | "DM" | "DO" | "DZ" | "EC" | "EE" | "EG" | "EH" | "ER" | "ES" | "ET" | "FI" | "FJ" | "FK" | "FM" | "FO" | "FR" | "GA" | "GB" | "GD" | "GE" | "GF" | "GG" | "GH" | "GI" | "GL" | "GM" | "GN" | "GP" | "GQ" | "GR" | "GS" | "GT" | "GU" | "GW" | "GY" | "HK" | "HM" | "HN" | "HR" | "HT" | "HU" | "ID" | "IE" | "IL" | "IM" | "IN" | "IO" | "IQ" | "IR" | "IS" | "IT" | "JE" | "JM" | "JO" | "JP" | "KE" | "KG" | "KH" | "KI" | "KM" | "KN" | "KP" | "KR" | "KW" | "KY" | "KZ" | "LA" | "LB" | "LC" | "LI" | "LK" | "LR" | "LS" | "LT" | "LU" | "LV" | "LY" | "MA" | "MC" | "MD" | "ME" | "MF" | "MG" | "MH" | "MK" | "ML" | "MM" | "MN" | "MO" | "MP" | "MQ" | "MR" | "MS" | "MT" | "MU" | "MV" | "MW" | "MX" | "MY" | "MZ" | "NA" | "NC" | "NE" | "NF" | "NG" | "NI" | "NL" | "NO" | "NP" | "NR" | "NU" | "NZ" | "OM" | "PA" | "PE" | "PF" | "PG" | "PH" | "PK" | "PL" | "PM" | "PN" | "PR" | "PS" | "PT" | "PW" | "PY" | "QA" | "RE" | "RO" | "RS" | "RU" | "RW" | "SA" | "SB" | "SC" | "SD" | "SE" | "SG" | "SH" | "SI" | "SJ" | "SK" | "SL" | "SM" | "SN" | "SO" | "SR" | "SS" | "ST" | "SV" | "SX" | "SY" | "SZ" | "TC" | "TD" | "TF" | "TG" | "TH" | "TJ" | "TK" | "TL" | "TM" | "TN" | "TO" | "TR" | "TT" | "TV" | "TW" | "TZ" | "UA" | "UG" | "UM" | "US" | "UY" | "UZ" | "VA" | "VC" | "VE" | "VG" | "VI" | "VN" | "VU" | "WF" | "WS" | "YE" | "YT" | "ZA" | "ZM" | "ZW";
+                /** @description Destination region as addresses name it in `state` (e.g. `CA`). */
+                region?: string;
+                /** @description The method to price; absent: the cheapest eligible. Not eligible → 422. */
+                shippingMethodId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QuoteResponseDto"];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The shipping method asked for is not available for this cart and destination */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    CartController_applyPromotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApplyPromotionDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CartResponseDto"];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The code cannot apply to this cart now; `reason` says why: unknown, inactive, not_started, expired, used_up, min_subtotal or no_eligible_lines */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    CartController_removePromotion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CartResponseDto"];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No token, or an invalid or expired one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such resource, or not yours */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Conflicts with the current state: a duplicate unique value, or a rule of the resource */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     OrdersController_checkout: {
         parameters: {
             query?: never;
@@ -4564,7 +4945,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Short stock (`lines` names them, with `available`), a line above its product's units per order (`lines` with `maxPerOrder`), more than MAX_CART_LINES lines, or the same Idempotency-Key still being placed; nothing taken */
+            /** @description Short stock (`lines` names them, with `available`), a line above its product's units per order (`lines` with `maxPerOrder`), more than MAX_CART_LINES lines, the same Idempotency-Key still being placed, or a promotion with no use left (`code` names it); nothing taken */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4582,7 +4963,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description The Idempotency-Key was used before with a different cart, or the payment provider refused the payment */
+            /** @description The Idempotency-Key was used before with a different cart, the payment provider refused the payment, the shipping method asked for is not available for this cart and address, or shipping methods are defined but none is */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4841,6 +5222,8 @@ export interface operations {
                 from?: string;
                 /** @description Placed before this moment (ISO 8601). */
                 to?: string;
+                /** @description Orders that used this promotion code (case-insensitive). */
+                promotionCode?: string;
             };
             header?: never;
             path?: never;

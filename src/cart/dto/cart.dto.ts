@@ -1,4 +1,5 @@
-import { IsInt, IsMongoId, Max, Min } from 'class-validator';
+import { IsInt, IsMongoId, IsString, Length, Max, Min } from 'class-validator';
+import { Trim } from '@app/common';
 import { MAX_UNITS_PER_ORDER_LINE } from '../../products/dto/product.dto';
 
 /** The ceiling of any line; MAX_UNITS_PER_LINE and a product's `maxPerOrder` may set a lower one (409). */
@@ -50,4 +51,14 @@ export class CartResponseDto {
   currency!: string;
   /** False while any line has an `issue`. */
   checkoutReady!: boolean;
+  /** Promotion codes entered (upper case); GET /cart/quote shows which apply and what they take off. */
+  promotionCodes!: string[];
+}
+
+export class ApplyPromotionDto {
+  /** Compared case-insensitively. */
+  @Trim()
+  @IsString()
+  @Length(1, 40)
+  code!: string;
 }
