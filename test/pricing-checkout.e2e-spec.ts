@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { OrderMaintenance } from '../src/orders/order-maintenance';
 import { PromotionUsedUpError, PromotionUses } from '../src/pricing/promotion-uses';
 import { Account, bearer, registerCustomer } from './support/accounts';
-import { ADDRESS, createShopApp, Shop } from './support/shop';
+import { ADDRESS, createShopApp, paymentSucceeded, PlacedOrder, Shop } from './support/shop';
 import { anotherInstanceOf, TestApp } from './support/test-app';
 
 /** Far enough ahead that every pending order is past its payment deadline. */
@@ -262,6 +262,22 @@ describe('Prices that add up: quote, promotions and checkout (issue 24)', () => 
       expect(sameCustomer.filter(Boolean)).toHaveLength(2);
       expect((await promotionOf(perCustomer.id)).used).toBe(2);
       expect(await t.connection.collection('promotion_customer_uses').findOne({ _id: `${perCustomer.id}:user:racer` } as object)).toMatchObject({ used: 2 });
+    });
+
+    it('a shipped order keeps its use for good and leaves the list of orders that could give one back', async () => {
+      const coupon = (await request(t.http).post('/api/v1/admin/promotions').set(...bearer(admin)).send({ name: 'Ship it', code: 'SHIP-IT', type: 'fixed', value: 100 }).expect(201)).body;
+      const product = await shop.createProduct({ price: 1000, stock: 5 });
+      const buyer = await registerCustomer(t, 'shipped-use');
+      await cart(buyer).add(product.id, 1);
+      await cart(buyer).apply('ship-it').expect(200);
+      const order: PlacedOrder = (await shop.checkout(buyer).expect(201)).body;
+      const holders = async () => ((await t.connection.collection('promotions').findOne({ _id: new Types.ObjectId(coupon.id) }))?.holders ?? []).map(String);
+      expect(await holders()).toEqual([order.id]);
+      await shop.deliver(paymentSucceeded(order)).expect(200);
+      await shop.setStatus(order.id, 'processing').expect(200);
+      await shop.setStatus(order.id, 'shipped', 'TRACK-PRICING').expect(200);
+      expect(await holders()).toEqual([]);
+      expect((await promotionOf(coupon.id)).used).toBe(1);
     });
 
     it('perCustomerLimit 1: five simultaneous checkouts of one customer (both processes) → one order uses it, then the code is used up for them', async () => {

@@ -60,6 +60,19 @@ export class PromotionUses {
     );
   }
 
+  /**
+   * The order shipped: its uses can no longer be given back, so the order leaves the lists (the
+   * counts stay). Keeps `holders` to the orders still in flight instead of every order ever.
+   */
+  async settle(orderId: Types.ObjectId, held: Pick<PromotionHeld, 'id'>[], customer: string): Promise<void> {
+    await Promise.all(
+      held.map(async ({ id }) => {
+        await this.customerUses.updateOne({ _id: customerUseKey(id, customer) }, { $pull: { orders: orderId } });
+        await this.promotions.updateOne({ _id: id }, { $pull: { holders: orderId } });
+      }),
+    );
+  }
+
   /** Customer's counter first, then the promotion's; a refused promotion gives the customer's back. */
   private async takeOne(orderId: Types.ObjectId, promotionId: string, customer: string): Promise<boolean> {
     for (let attempt = 0; attempt < TAKE_ATTEMPTS; attempt += 1) {

@@ -33,7 +33,7 @@ type Runner = 'job' | 'request';
  * - OrderCancelled: the stock goes back to the shelf and the promotion uses to their promotions
  *   (PromotionUses is idempotent per order, as the stock is); money held is refunded, an unpaid payment
  *   is cancelled with the provider (a payment arriving anyway is refunded by the payment path);
- * - OrderShipped: the units leave the shelf and the allocation.
+ * - OrderShipped: the units leave the shelf and the allocation; the promotion uses become final.
  *
  * Each effect is claimed per (order, effect) through the claim helper before it starts and
  * marked done after, so the job retried, run twice, or racing the request's own run does each
@@ -83,7 +83,13 @@ export class OrderEffects {
     const order = await this.orders.findById(orderId);
     if (!order) return {};
     if (type === 'OrderShipped') {
-      return { 'ship-stock': await this.once(order, 'ship-stock', by, () => this.moveStock(order, 'shipped')) };
+      return {
+        'ship-stock': await this.once(order, 'ship-stock', by, async () => {
+          await this.moveStock(order, 'shipped');
+          // Shipped orders are never cancelled: their promotion uses are final.
+          if (order.promotions?.length) await this.promotionUses.settle(order._id, promotionsHeldBy(order), order.promotionCustomer ?? '');
+        }),
+      };
     }
     if (type !== 'OrderCancelled') return {};
     const outcomes: Partial<Record<OrderEffect, EffectOutcome>> = {

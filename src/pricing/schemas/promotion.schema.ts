@@ -60,8 +60,9 @@ export class Promotion {
   used!: number;
 
   /**
-   * The orders counted in `used`: taking and giving back are conditioned on an order being absent
-   * or present here, so each is idempotent per order (a retried effect cannot give a use back twice).
+   * The orders counted in `used` that may still give their use back: taking and giving back are
+   * conditioned on an order being absent or present here, so each is idempotent per order (a
+   * retried effect cannot give a use back twice). A shipped order leaves the list (PromotionUses.settle).
    */
   @Prop({ type: [SchemaTypes.ObjectId], default: [], select: false })
   holders!: Types.ObjectId[];
