@@ -677,7 +677,8 @@ function stockChangeFrom(before: StockFigures, variantId: string, delta: number)
 function shifted(figures: StockFigures, variantId: string, delta: number): StockFigures {
   return {
     stock: figures.stock + delta,
-    variants: figures.variants?.map((each) => (each._id.toHexString() === variantId ? { ...each, stock: each.stock + delta } : each)),
+    // Only `_id` and `stock`: the figures may be hydrated subdocuments, which a spread would not copy.
+    variants: figures.variants?.map((each) => ({ _id: each._id, stock: each._id.toHexString() === variantId ? each.stock + delta : each.stock })),
   };
 }
 
