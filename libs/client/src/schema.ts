@@ -2157,7 +2157,7 @@ export interface components {
             value?: number;
             /** @description Only these products' lines; absent: every line (within `categorySlugs`). */
             productIds?: string[];
-            /** @description Only lines of these categories; absent: every line. */
+            /** @description Only lines of these categories (slugs); absent: every line. A slug no category has matches nothing. */
             categorySlugs?: string[];
             /** @description The cart's subtotal (before discounts) must reach this, minor units. */
             minSubtotal?: number;
@@ -2193,7 +2193,7 @@ export interface components {
             value?: number;
             /** @description Only these products' lines; absent: every line (within `categorySlugs`). */
             productIds?: string[];
-            /** @description Only lines of these categories; absent: every line. */
+            /** @description Only lines of these categories (slugs); absent: every line. A slug no category has matches nothing. */
             categorySlugs?: string[];
             /** @description The cart's subtotal (before discounts) must reach this, minor units. */
             minSubtotal?: number;

@@ -7,6 +7,3 @@ export const UpperCase = () =>
     if (Array.isArray(value)) return value.map((item) => (typeof item === 'string' ? item.trim().toUpperCase() : item));
     return value;
   });
-
-/** A tax class or category: a lower-case slug. */
-export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;

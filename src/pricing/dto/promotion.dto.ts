@@ -4,7 +4,6 @@ import { IsOmittable, IsTimestamp, PaginatedResponseDto, Trim } from '@app/commo
 import { MAX_PRICE } from '../../products/dto/product.dto';
 import { PROMOTION_TYPES, type PromotionType } from '../quote';
 import type { Promotion } from '../schemas/promotion.schema';
-import { SLUG_PATTERN } from './pricing-fields';
 
 const MAX_USES = 10_000_000;
 
@@ -40,13 +39,12 @@ export class CreatePromotionDto {
   @IsMongoId({ each: true })
   productIds?: string[];
 
-  /** Only lines of these categories; absent: every line. */
+  /** Only lines of these categories (slugs); absent: every line. A slug no category has matches nothing. */
   @IsOmittable()
   @IsArray()
   @ArrayMaxSize(100)
   @ArrayUnique()
   @IsString({ each: true })
-  @Matches(SLUG_PATTERN, { each: true, message: 'categorySlugs must be category slugs' })
   categorySlugs?: string[];
 
   /** The cart's subtotal (before discounts) must reach this, minor units. */
