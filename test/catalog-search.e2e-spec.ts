@@ -151,8 +151,8 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
         for (const item of expected) tally.set(item[field], (tally.get(item[field]) ?? 0) + 1);
         return [...tally].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1));
       };
-      // Facets describe the whole filtered result, not the page of 3.
-      expect(body.facets).toEqual({ brands: counts('brand'), categories: counts('category') });
+      // Facets describe the whole filtered result, not the page of 3 (no product here has options).
+      expect(body.facets).toEqual({ brands: counts('brand'), categories: counts('category'), options: [] });
     });
   });
 

@@ -97,13 +97,19 @@ describe('Entry points as processes', () => {
   it('seeds the demo catalog once, with fetchable images, and a bulk catalog with progress', async () => {
     const demo = run('seed/seed.js', env, ['demo']);
     expect(await demo.exit).toBe(0);
-    expect(demo.output()).toMatch(/demo catalog: 35 products seeded/);
+    expect(demo.output()).toMatch(/demo catalog: 36 products seeded/);
 
     const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
     try {
       const products = connection.collection('products');
-      expect(await products.countDocuments()).toBe(35);
+      expect(await products.countDocuments()).toBe(36);
       expect(await connection.collection('categories').countDocuments()).toBe(5);
+      // Sizes and colours: a T-shirt in 3 sizes × 2 colours, boots in 4 sizes, one variant each.
+      const shirt = await products.findOne({ slug: 'merino-hiking-t-shirt' });
+      expect(shirt?.options.map((option: { name: string }) => option.name)).toEqual(['Size', 'Color']);
+      expect(new Set(shirt?.variants.map((variant: { options: object }) => JSON.stringify(variant.options))).size).toBe(6);
+      const boots = await products.findOne({ slug: 'waterproof-hiking-boots' });
+      expect(boots?.variants.map((variant: { options: { Size: string } }) => variant.options.Size)).toEqual(['40', '41', '42', '43']);
       const sample = await products.findOne({ slug: 'espresso-machine' });
       expect(sample?.searchTokens).toEqual(expect.arrayContaining(['espresso', 'machine', 'kitchen', 'coffee']));
       const image = await fetch(sample!.images[0].url);
@@ -113,13 +119,28 @@ describe('Entry points as processes', () => {
       const again = run('seed/seed.js', env, ['demo']);
       expect(await again.exit).toBe(0);
       expect(again.output()).toMatch(/nothing seeded/);
-      expect(await products.countDocuments()).toBe(35);
+      expect(await products.countDocuments()).toBe(36);
 
       const bulk = run('seed/seed.js', env, ['bulk', '--count', '2500']);
       expect(await bulk.exit).toBe(0);
       expect(bulk.output()).toMatch(/100% 2500\/2500/);
-      expect(await products.countDocuments()).toBe(35 + 2500);
-      expect(new Set(await products.distinct('slug')).size).toBe(35 + 2500);
+      expect(await products.countDocuments()).toBe(36 + 2500);
+      expect(new Set(await products.distinct('slug')).size).toBe(36 + 2500);
+      // 4 variants by default, in exactly the store's shape: sku keys, price and stock derived from them.
+      type Stored = { sku: string; skuKey: string; options: object; price: number; stock: number; stockOnHand: number; status: string };
+      for (const product of await products.find({ description: /^Synthetic/ }).limit(50).toArray()) {
+        const variants = product.variants as Stored[];
+        expect(variants).toHaveLength(4);
+        expect(new Set(variants.map((variant) => JSON.stringify(variant.options))).size).toBe(4);
+        expect(variants.every((variant) => variant.skuKey === variant.sku.toLowerCase() && variant.stock === variant.stockOnHand && variant.status === 'active')).toBe(true);
+        expect(product.price).toBe(Math.min(...variants.map((variant) => variant.price)));
+        expect(product.stock).toBe(variants.reduce((sum, variant) => sum + variant.stock, 0));
+      }
+      const single = run('seed/seed.js', env, ['bulk', '--count', '10', '--variants', '1']);
+      expect(await single.exit).toBe(0);
+      expect(await products.countDocuments({ 'variants.0': { $exists: true }, 'variants.1': { $exists: false }, description: /^Synthetic/ })).toBe(10);
+      const tooMany = run('seed/seed.js', env, ['bulk', '--count', '10', '--variants', '0']);
+      expect(await tooMany.exit).toBe(1);
 
       const bad = run('seed/seed.js', env, ['bulk', '--count', 'many']);
       expect(await bad.exit).toBe(1);

@@ -1,4 +1,5 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
 import request from 'supertest';
@@ -97,6 +98,8 @@ describe('No oversell of a variant across two API processes', () => {
     const movements = (await request(urls[0]).get(`/api/v1/admin/products/${product.id}/stock-movements`).set(...bearer(admin)).expect(200)).body;
     const placed = answers.filter((res) => res.status === 201).map((res) => res.body.id).sort();
     expect(movements.filter((movement: { kind: string }) => movement.kind === 'allocation').map((movement: { orderId: string }) => movement.orderId).sort()).toEqual(placed);
+    const verify = await promisify(execFile)(process.execPath, [join(__dirname, '..', 'dist', 'src', 'stock-verify', 'stock-verify.js')], { env: { PATH: process.env.PATH ?? '', ...env } });
+    expect(verify.stdout).toMatch(/^stock:verify: 1 products checked, 0 drifts\n$/);
     const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
     try {
       expect(await connection.collection('orders').countDocuments({ status: 'pending_payment' })).toBe(STOCK);

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import mongoose, { Types } from 'mongoose';
 import request from 'supertest';
 import { InventoryService } from '../src/products/inventory.service';
+import { ProductNotMigratedError } from '../src/products/products.store';
 import { OrderMaintenance } from '../src/orders/order-maintenance';
 import { Account, bearer, registerCustomer } from './support/accounts';
 import { ADDRESS, paymentSucceeded, PlacedOrder, Shop, createShopApp } from './support/shop';
@@ -186,5 +187,17 @@ describe('Migration of products from before variants (fixture database)', () => 
     const stored = await t.connection.collection('products').findOne({ _id: late });
     expect(stored?.variants).toHaveLength(1);
     expect(stored?.variants[0]).toMatchObject({ _id: late, sku: 'late', stock: 2, stockOnHand: 3, stockAllocated: 1 });
+  });
+
+  it('a release that reaches a product not migrated yet fails (to be retried), never counts as done', async () => {
+    const early = new Types.ObjectId();
+    const order = new Types.ObjectId();
+    await t.connection.collection('products').insertOne(legacyProduct(early, 'early', { stock: 1, stockOnHand: 3, stockAllocated: 2, allocations: [{ orderId: order, quantity: 2 }] }) as never);
+    const inventory = t.app.get(InventoryService);
+    const line = { productId: early.toHexString(), variantId: early.toHexString(), quantity: 2 };
+    await expect(inventory.release(order.toHexString(), [line])).rejects.toThrow(ProductNotMigratedError);
+    expect(await inventory.migrateToVariants()).toBe(1);
+    await inventory.release(order.toHexString(), [line]);
+    expect(await shop.adminProduct(early.toHexString())).toMatchObject({ stock: 3, stockOnHand: 3, stockAllocated: 0 });
   });
 });

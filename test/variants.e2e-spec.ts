@@ -1,6 +1,11 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Types } from 'mongoose';
 import request from 'supertest';
 import { Account, bearer, registerCustomer } from './support/accounts';
+import { Mailbox } from './support/mailbox';
 import { Shop, createShopApp } from './support/shop';
 import type { TestApp } from './support/test-app';
 
@@ -22,7 +27,7 @@ describe('Products with variants (API.md, "Variants")', () => {
   let category: string;
 
   beforeAll(async () => {
-    ({ t, admin, shop } = await createShopApp());
+    ({ t, admin, shop } = await createShopApp({ env: { RUN_WORKER_IN_API: 'true' } }));
     category = (await request(t.http).post('/api/v1/admin/categories').set(...bearer(admin)).send({ name: `Shirts ${randomBytes(2).toString('hex')}` }).expect(201)).body.slug;
   });
   afterAll(() => t?.close());
@@ -84,6 +89,7 @@ describe('Products with variants (API.md, "Variants")', () => {
 
     const addVariant = (body: object) => admins().post(`/api/v1/admin/products/${first.id}/variants`).set(...bearer(admin)).send(body);
     await addVariant({ sku: sku('new'), options: { Size: 'M', Color: 'Green' }, price: 1000, stock: 1 }).expect(400);
+    await addVariant({ sku: sku('new'), options: { Size: 'M', Color: 'Red' }, price: 1000, stock: 1, imageIds: [first.id] }).expect(400);
     await addVariant({ sku: sku('new'), options: { Size: 'S', Color: 'Red' }, price: 1000, stock: 1 }).expect(409);
     await addVariant({ sku: ` ${taken.toLowerCase()} `, options: { Size: 'M', Color: 'Red' }, price: 1000, stock: 1 }).expect(409);
     const added = (await addVariant({ sku: sku('m-red'), options: { Size: 'M', Color: 'Red' }, price: 800, stock: 4 }).expect(201)).body;
@@ -160,6 +166,8 @@ describe('Products with variants (API.md, "Variants")', () => {
       expect.objectContaining({ productId: shirt.id, variantId: red.id, sku: red.sku, options: { Size: 'M', Color: 'Red' }, title: shirt.title, price: 2500, quantity: 2, lineTotal: 5000 }),
     ]);
     expect(await adminProduct(shirt.id)).toMatchObject({ stock: 1, stockAllocated: 2 });
+    const [placedEmail] = await new Mailbox().waitForEmails(buyer.email, 1, 30_000);
+    expect(placedEmail.text).toContain(`2 x ${shirt.title} (Size: M, Color: Red) at $25.00 = $50.00`);
     expect(variantBy(await adminProduct(shirt.id), 'M', 'Blue')).toMatchObject({ stock: 0, stockOnHand: 5, stockAllocated: 0 });
 
     // Sold out: another buyer's line says so and checkout refuses it.
@@ -190,5 +198,30 @@ describe('Products with variants (API.md, "Variants")', () => {
     ]);
     expect(movements[1]).toMatchObject({ variantId: red.id, actor: admin.id, reason: 'Damaged' });
     expect(movements[0]).toMatchObject({ variantId: red.id, orderId: order.id });
+  });
+
+  it('stock:verify, run as a process, finds nothing after all of the above, then prints each drift a write from outside the store made', async () => {
+    const command = join(__dirname, '..', 'dist', 'src', 'stock-verify', 'stock-verify.js');
+    const env = { PATH: process.env.PATH ?? '', ...t.env };
+    const clean = await promisify(execFile)(process.execPath, [command], { env });
+    expect(clean.stdout).toMatch(/^stock:verify: \d+ products checked, 0 drifts\n$/);
+
+    const shirt = (await createShirt([{ sku: sku('drift'), options: { Size: 'S', Color: 'Red' }, price: 1000, stock: 4 }]).expect(201)).body;
+    await t.connection.collection('products').updateOne({ _id: new Types.ObjectId(shirt.id) }, { $inc: { 'variants.0.stockOnHand': 2 } });
+    const failed = await promisify(execFile)(process.execPath, [command], { env }).then(
+      () => null,
+      (error: { code: number; stdout: string }) => error,
+    );
+    expect(failed?.code).toBe(1);
+    const variantId = shirt.variants[0].id;
+    const lines = failed!.stdout.trim().split('\n');
+    expect(lines.pop()).toMatch(/^stock:verify: \d+ products checked, 3 drifts$/);
+    expect(lines.sort()).toEqual(
+      [
+        `drift product ${shirt.id}: product stockOnHand is 4, expected 6`,
+        `drift product ${shirt.id} variant ${variantId}: sellable (on hand − allocated) is 4, expected 6`,
+        `drift product ${shirt.id} variant ${variantId}: on hand (by movements) is 6, expected 4`,
+      ].sort(),
+    );
   });
 });

@@ -68,9 +68,9 @@ export async function startApis(env, count, children) {
   return urls;
 }
 
-export function seedBulk(env, count) {
+export function seedBulk(env, count, variants = 4) {
   return new Promise((resolve, reject) => {
-    const seed = spawn(process.execPath, ['dist/src/seed/seed.js', 'bulk', '--count', String(count)], { env, stdio: 'ignore' });
+    const seed = spawn(process.execPath, ['dist/src/seed/seed.js', 'bulk', '--count', String(count), '--variants', String(variants)], { env, stdio: 'ignore' });
     seed.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`seed exited ${code}`))));
   });
 }

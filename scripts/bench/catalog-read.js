@@ -99,6 +99,10 @@ async function main() {
   const LAYERS = { web: 'web', logging: 'web,logging', redis1: 'web,logging,redis1', redis2: 'web,logging,redis2' };
   for (const [name, layers] of Object.entries(LAYERS)) await startHelper(join(__dirname, 'nest-ceiling.js'), layerPorts[name], bodyFile, layers);
 
+  // Two option filters (seed bulk's Size × Color variants): one variant must have both, in stock.
+  const optionSearch = `${api}/products?option.Size=M&option.Color=Red&inStock=true&limit=20`;
+  const sizes = ['XS', 'S', 'M', 'L', 'XL', 'XXL'];
+  const colors = ['Black', 'White', 'Red', 'Blue', 'Green'];
   const words = ['wireless', 'compact', 'premium kettle', 'smart', 'eco', 'pro speaker', 'vintage', 'classic mug', 'ultra', 'rugged'];
   let distinct = 0;
   const scenarios = [
@@ -110,6 +114,15 @@ async function main() {
       url: api,
       path: () => `/api/v1/products?q=${encodeURIComponent(words[distinct % words.length])}&minPrice=${(distinct += 1)}&limit=20`,
     },
+    { name: 'two option filters (cache hit)', url: optionSearch },
+    {
+      name: 'two option filters (cache miss)',
+      url: api,
+      path: () => {
+        const n = (distinct += 1);
+        return `/api/v1/products?option.Size=${sizes[n % sizes.length]}&option.Color=${colors[n % colors.length]}&inStock=true&minPrice=${n}&limit=20`;
+      },
+    },
     // Another parameter makes another cache key: every request is a miss of the product read.
     { name: 'product by slug (cache miss)', url: api, path: () => `/api/v1/products/${slug}?n=${(distinct += 1)}` },
     { name: 'NestJS + Express ceiling, same bytes', url: `http://127.0.0.1:${ceilingPort}/ceiling` },
@@ -120,7 +133,10 @@ async function main() {
     { name: '  + 2 Redis round trips', url: `http://127.0.0.1:${layerPorts.redis2}/ceiling` },
   ];
 
+  const optionAnswer = await (await fetch(optionSearch)).json();
+  if (optionAnswer.total === 0) throw new Error('the two-option search finds nothing: was the catalog seeded with --variants > 1?');
   console.log(`catalog: ${total} products match the repeated search; ${hitBody.length} bytes per answer`);
+  console.log(`catalog: ${optionAnswer.total} products match the two-option search (option.Size=M&option.Color=Red&inStock=true)`);
   console.log(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s per scenario and round, ${ROUNDS} rounds, interleaved`);
   for (const scenario of scenarios) {
     const target = scenario.path ? new URL(scenario.path(), scenario.url).href : scenario.url;
@@ -168,13 +184,14 @@ async function main() {
   const ceiling = rps['NestJS + Express ceiling, same bytes'];
   const bare = rps['bare node:http, same bytes'];
   console.log('');
-  for (const name of ['search, repeated (cache hit)', 'category listing (cache hit)', 'product by slug (cache hit)']) {
+  for (const name of ['search, repeated (cache hit)', 'category listing (cache hit)', 'two option filters (cache hit)', 'product by slug (cache hit)']) {
     console.log(`${pad(name, 40)}${((100 * rps[name]) / ceiling).toFixed(0)} % of the NestJS ceiling, ${((100 * rps[name]) / bare).toFixed(0)} % of bare node:http`);
   }
   for (const name of ['ceiling + helmet, CORS', 'ceiling + helmet, CORS, pino-http', '  + 1 Redis round trip', '  + 2 Redis round trips']) {
     console.log(`${pad(name, 40)}${((100 * rps[name]) / ceiling).toFixed(0)} % of the NestJS ceiling`);
   }
   console.log(`${pad('hit / miss, search', 40)}${(rps['search, repeated (cache hit)'] / rps['distinct searches (cache miss)']).toFixed(1)} x`);
+  console.log(`${pad('hit / miss, two option filters', 40)}${(rps['two option filters (cache hit)'] / rps['two option filters (cache miss)']).toFixed(1)} x`);
   console.log(`${pad('hit / miss, product by slug', 40)}${(rps['product by slug (cache hit)'] / rps['product by slug (cache miss)']).toFixed(1)} x`);
 
   const logLines = readFileSync(apiLog, 'utf8').split('\n').filter(Boolean);

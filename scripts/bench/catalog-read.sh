@@ -5,7 +5,7 @@
 #
 #   bash scripts/bench/catalog-read.sh
 #
-# Knobs (environment): BENCH_PRODUCTS (10000), BENCH_CONNECTIONS (50), BENCH_SECONDS per
+# Knobs (environment): BENCH_PRODUCTS (10000), BENCH_VARIANTS per product (4), BENCH_CONNECTIONS (50), BENCH_SECONDS per
 # scenario and round (3), BENCH_ROUNDS (3), BENCH_PROFILE=1 (afterwards, a CPU profile of the API
 # serving the repeated search, summarised by package and function). MONGODB_URI points it at
 # another MongoDB; otherwise it uses the memory stand-in on TEST_MONGO_PORT (27018). The database
@@ -33,6 +33,6 @@ export THROTTLE_LIMIT_PER_MINUTE=10000000
 . scripts/local-env.sh
 
 npx nest build api >&2
-echo "seeding ${BENCH_PRODUCTS:-10000} products into $MONGODB_URI" >&2
-node dist/src/seed/seed.js bulk --count "${BENCH_PRODUCTS:-10000}" >&2
+echo "seeding ${BENCH_PRODUCTS:-10000} products with ${BENCH_VARIANTS:-4} variants each into $MONGODB_URI" >&2
+node dist/src/seed/seed.js bulk --count "${BENCH_PRODUCTS:-10000}" --variants "${BENCH_VARIANTS:-4}" >&2
 exec node scripts/bench/catalog-read.js

@@ -74,7 +74,8 @@ async function measure(listing, load, buyers, productIds) {
 async function main() {
   const urls = await startApis(env, Number(args.apis), children);
   console.log(`bench: seeding ${args.products} products`);
-  await seedBulk(env, Number(args.products));
+  // One variant per product: buyers add products by id, as before variants.
+  await seedBulk(env, Number(args.products), 1);
   const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
 
   // The biggest category's first page, as a shopper sees it.

@@ -29,7 +29,8 @@ async function main() {
   const urls = await startApis(env, APIS, children);
 
   console.log(`bench: seeding ${PRODUCTS} products`);
-  await seedBulk(env, PRODUCTS);
+  // One variant per product: buyers add products by id (a product with several needs a variantId), as before variants.
+  await seedBulk(env, PRODUCTS, 1);
   const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
   const products = connection.collection('products');
   const initial = new Map((await products.find({}, { projection: { stockOnHand: 1 } }).toArray()).map((p) => [p._id.toHexString(), p.stockOnHand]));

@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Public } from '@app/common';
 import { AlsoAnswers } from '../core/openapi-errors';
 import { RateLimited } from '../core/rate-limits';
+import { ApiCartToken, CartToken } from '../cart/cart-caller.decorator';
 import { toUserResponse, UserResponseDto } from '../users/dto/user.dto';
 import { UsersService } from '../users/users.service';
 import { AuthService } from './auth.service';
@@ -20,6 +21,10 @@ import {
 import { EmailVerificationService } from './email-verification/email-verification.service';
 import { PasswordResetService } from './password-reset/password-reset.service';
 
+const MERGES_CART =
+  'A guest cart to take over: its lines join the account\'s cart (summed per line, capped at what is sellable, a capped line ' +
+  'flagged `cappedAtMerge`) and the token stops working; an unknown or already used token merges nothing';
+
 @ApiTags('auth')
 @Controller('auth')
 export class AuthController {
@@ -34,8 +39,9 @@ export class AuthController {
   @Public()
   @Post('register')
   @RateLimited('register')
-  register(@Body() dto: RegisterDto): Promise<AuthResponseDto> {
-    return this.auth.register(dto);
+  @ApiCartToken(MERGES_CART)
+  register(@Body() dto: RegisterDto, @CartToken() cartToken?: string): Promise<AuthResponseDto> {
+    return this.auth.register(dto, cartToken);
   }
 
   @Public()
@@ -43,8 +49,9 @@ export class AuthController {
   @RateLimited('login')
   @AlsoAnswers({ 401: 'Invalid email or password' })
   @HttpCode(200)
-  login(@Body() dto: LoginDto, @Ip() ip: string): Promise<AuthResponseDto> {
-    return this.auth.login(dto, ip);
+  @ApiCartToken(MERGES_CART)
+  login(@Body() dto: LoginDto, @Ip() ip: string, @CartToken() cartToken?: string): Promise<AuthResponseDto> {
+    return this.auth.login(dto, ip, cartToken);
   }
 
   /** Exchanges a refresh token for a new pair; the presented token stops working. */

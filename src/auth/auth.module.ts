@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
 import { AppConfig } from '../config/app-config';
+import { CartModule } from '../cart/cart.module';
 import { UsersModule } from '../users/users.module';
 import { AdminBootstrapService } from './admin-bootstrap.service';
 import { AuthController } from './auth.controller';
@@ -28,6 +29,7 @@ import { TokensService } from './tokens.service';
       }),
     }),
     UsersModule,
+    CartModule,
     SessionsModule,
     PasswordResetModule,
     EmailVerificationModule,

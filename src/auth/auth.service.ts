@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { BusyError, NotAuthenticatedError } from '@app/common';
+import { CartService } from '../cart/cart.service';
 import { toUserResponse } from '../users/dto/user.dto';
 import { UserDocument } from '../users/schemas/user.schema';
 import { normalizeEmail, UsersService } from '../users/users.service';
@@ -19,28 +20,36 @@ export class AuthService {
     private readonly tokens: TokensService,
     private readonly attempts: LoginAttemptsService,
     private readonly verification: EmailVerificationService,
+    private readonly cart: CartService,
   ) {}
 
-  async register(dto: RegisterDto): Promise<AuthResponseDto> {
+  /** With a guest cart token, the guest cart becomes the new account's cart (CartService.mergeGuestCart). */
+  async register(dto: RegisterDto, cartToken?: string): Promise<AuthResponseDto> {
     const user = await this.users.create({
       email: dto.email,
       name: dto.name,
       passwordHash: await this.hasher.hash(dto.password),
     });
     await this.verification.send(user.id);
-    return this.startSession(user, await this.sessions.generation(user.id));
+    const signedIn = await this.startSession(user, await this.sessions.generation(user.id));
+    if (cartToken) await this.cart.mergeGuestCart(cartToken, user.id);
+    return signedIn;
   }
 
   /** Unknown email and wrong password are the same 401, in about the same time. */
-  async login(dto: LoginDto, ip: string): Promise<AuthResponseDto> {
+  /** With a guest cart token, a successful login merges the guest cart into the account's. */
+  async login(dto: LoginDto, ip: string, cartToken?: string): Promise<AuthResponseDto> {
     const email = normalizeEmail(dto.email);
     const attempt = await this.attempts.reserve(email, ip);
+    let signedIn: AuthResponseDto;
     try {
-      return await this.checkAndSignIn(email, dto.password, attempt);
+      signedIn = await this.checkAndSignIn(email, dto.password, attempt);
     } catch (error) {
       if (error instanceof BusyError) await this.attempts.notChecked(attempt);
       throw error;
     }
+    if (cartToken) await this.cart.mergeGuestCart(cartToken, signedIn.user.id);
+    return signedIn;
   }
 
   private async checkAndSignIn(email: string, password: string, attempt: LoginAttempt): Promise<AuthResponseDto> {

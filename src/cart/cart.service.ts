@@ -1,11 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
+import { randomBytes } from 'node:crypto';
 import { Model, Types } from 'mongoose';
-import { InvalidInputError, StateConflictError, isDuplicateKeyError, NotFoundError } from '@app/common';
+import { InvalidInputError, NotAuthenticatedError, StateConflictError, isDuplicateKeyError, NotFoundError } from '@app/common';
+import { sha256 } from '../access/sessions.service';
 import { AppConfig } from '../config/app-config';
 import { InventoryService, ProductForSale, StockLine, VariantForSale } from '../products/inventory.service';
 import { InsufficientStockError } from '../products/stock.errors';
-import { lineTotal } from '../pricing/order-totals';
+import { Pricing } from '../pricing/pricing.service';
+import { promotionCustomerOf } from '../pricing/promotion-uses';
+import { normalizeCode } from '../pricing/quote';
+import { QuoteQueryDto, QuoteResponseDto, toQuoteResponse } from '../pricing/dto/quote.dto';
+import { pricingLinesOf } from './cart-pricing';
 import { CartFullError, PerOrderLimitError, unitLimitOf } from './cart-limits';
 import { CartItemResponseDto, CartLineIssue, CartResponseDto, MAX_LINE_QUANTITY } from './dto/cart.dto';
 import { Cart, CartLine } from './schemas/cart.schema';
@@ -13,9 +19,30 @@ import { Cart, CartLine } from './schemas/cart.schema';
 /** Re-reads after a concurrent change of the same cart before giving up with 409. */
 const WRITE_ATTEMPTS = 5;
 
-/** A cart's lines and the version they were read at. */
+/** Who asks for a cart: an account, or a guest by the `X-Cart-Token` they carry (neither: nobody yet). */
+export interface CartCaller {
+  userId?: string;
+  cartToken?: string;
+}
+
+/** The cart a request works on (its owner id: the account's, or a guest cart's own), and a token just issued for it. */
+export interface CartOwner {
+  ownerId: string;
+  newToken?: string;
+}
+
+/**
+ * Whether two lines hold the same thing. Every comparison of lines across carts (the merge) goes
+ * through here, so that keying lines by variant is a change of this one function.
+ */
+export function sameLine(a: Pick<CartLine, 'productId' | 'variantId'>, b: Pick<CartLine, 'productId' | 'variantId'>): boolean {
+  return variantIdOf(a) === variantIdOf(b);
+}
+
+/** A cart's lines, its promotion codes, and the version they were read at. */
 export interface CartSnapshot {
   lines: StockLine[];
+  codes: string[];
   version: number;
 }
 
@@ -29,11 +56,45 @@ export class CartService {
   constructor(
     @InjectModel(Cart.name) private readonly carts: Model<Cart>,
     private readonly inventory: InventoryService,
+    private readonly pricing: Pricing,
     private readonly config: AppConfig,
   ) {}
 
   async view(userId: string): Promise<CartResponseDto> {
-    return this.render((await this.read(userId)).items);
+    const cart = await this.read(userId);
+    return this.render(cart.items, cart.codes);
+  }
+
+  /**
+   * Adds a promotion code to the cart after checking it applies to the cart now (else 422 with
+   * the reason). Whether it still applies is decided again by every quote and by checkout.
+   */
+  async applyPromotion(userId: string, code: string): Promise<CartResponseDto> {
+    const cart = await this.snapshot(userId);
+    const products = await this.inventory.forSale(cart.lines.map((line) => line.productId));
+    await this.pricing.assertApplicable(code, pricingLinesOf(cart.lines, products), promotionCustomerOf({ userId }));
+    await this.carts.updateOne({ userId }, { $addToSet: { promotionCodes: normalizeCode(code) }, $inc: { version: 1 } });
+    return this.view(userId);
+  }
+
+  async removePromotion(userId: string, code: string): Promise<CartResponseDto> {
+    await this.carts.updateOne({ userId }, { $pull: { promotionCodes: normalizeCode(code) }, $inc: { version: 1 } });
+    return this.view(userId);
+  }
+
+  /** The cart priced for a destination: exactly what a checkout of it there would charge. */
+  async quote(userId: string, query: QuoteQueryDto): Promise<QuoteResponseDto> {
+    const cart = await this.snapshot(userId);
+    const products = await this.inventory.forSale(cart.lines.map((line) => line.productId));
+    const quote = await this.pricing.quote({
+      lines: pricingLinesOf(cart.lines, products),
+      destination: { country: query.country, ...(query.region && { region: query.region }) },
+      codes: cart.codes,
+      customer: promotionCustomerOf({ userId }),
+      ...(query.shippingMethodId && { shippingMethodId: query.shippingMethodId }),
+    });
+    const titles = new Map([...products.values()].map((product) => [product.id, product.title]));
+    return toQuoteResponse(quote, titles, this.config.get('STORE_CURRENCY'));
   }
 
   /**
@@ -79,7 +140,7 @@ export class CartService {
   }
 
   async clear(userId: string): Promise<void> {
-    await this.carts.updateOne({ userId }, { $set: { items: [] }, $inc: { version: 1 } });
+    await this.carts.updateOne({ userId }, { $set: { items: [], promotionCodes: [] }, $inc: { version: 1 } });
   }
 
   /** What checkout orders: the lines, and the version to empty the cart at afterwards. */
@@ -87,25 +148,114 @@ export class CartService {
     const cart = await this.read(userId);
     return {
       lines: cart.items.map((line) => ({ productId: line.productId.toHexString(), variantId: variantIdOf(line), quantity: line.quantity })),
+      codes: cart.codes,
       version: cart.version,
     };
   }
 
   /** Empties the cart after a checkout, unless it changed while the checkout ran (those lines stay). */
   async clearIfUnchanged(userId: string, version: number): Promise<void> {
-    await this.carts.updateOne({ userId, version }, { $set: { items: [] }, $inc: { version: 1 } });
+    await this.carts.updateOne({ userId, version }, { $set: { items: [], promotionCodes: [] }, $inc: { version: 1 } });
   }
 
-  private async read(userId: string): Promise<{ items: CartLine[]; version: number; exists: boolean }> {
+  /**
+   * The cart the caller works on: the account's, else the live guest cart its token names (404
+   * when unknown, expired or merged). With `open`, a caller without either gets a new guest cart
+   * and its token (the first anonymous add); without, such a caller is not authenticated (401).
+   */
+  async ownerFor(caller: CartCaller, { open = false } = {}): Promise<CartOwner> {
+    if (caller.userId) return { ownerId: caller.userId };
+    if (caller.cartToken) return { ownerId: await this.guestCartOwner(caller.cartToken) };
+    if (open) return this.openGuestCart();
+    throw new NotAuthenticatedError('Log in, or send the X-Cart-Token of your cart');
+  }
+
+  /**
+   * A new, empty guest cart behind a random 256-bit token. Only the token's SHA-256 is stored: a
+   * copy of the database opens nobody's cart. The cart lives GUEST_CART_TTL_DAYS after its last use.
+   */
+  private async openGuestCart(): Promise<CartOwner> {
+    const token = randomBytes(32).toString('base64url');
+    const ownerId = new Types.ObjectId();
+    await this.carts.create({ userId: ownerId, guestTokenHash: sha256(token), guestExpiresAt: this.guestExpiry(), items: [], version: 1 });
+    return { ownerId: ownerId.toHexString(), newToken: token };
+  }
+
+  /** The owner id of the live guest cart the token names, its life extended (it is in use). */
+  private async guestCartOwner(token: string): Promise<string> {
+    const cart = await this.carts
+      .findOneAndUpdate(
+        { guestTokenHash: sha256(token), guestExpiresAt: { $gt: new Date() } },
+        { $set: { guestExpiresAt: this.guestExpiry() } },
+        { projection: { userId: 1 } },
+      )
+      .lean();
+    if (!cart) throw new NotFoundError('This cart token is unknown, expired, or its cart was merged into an account');
+    return cart.userId.toHexString();
+  }
+
+  private guestExpiry(): Date {
+    return new Date(Date.now() + this.config.get('GUEST_CART_TTL_DAYS') * 86_400_000);
+  }
+
+  /**
+   * Moves a guest cart into the account's (login or registration with its token). The token is
+   * consumed in the same conditional write that marks the guest cart merged, so of two logins
+   * racing with one token exactly one gets its lines, and a repeated login changes nothing. Then
+   * the lines are added to the account's cart: summed per line, capped at what is sellable (and
+   * the per-order limits), a capped line flagged. An unknown or used token merges nothing.
+   */
+  async mergeGuestCart(token: string, userId: string): Promise<void> {
+    const consumed = await this.carts
+      .findOneAndUpdate(
+        { guestTokenHash: sha256(token), guestExpiresAt: { $gt: new Date() } },
+        // The version too: a change of the guest cart racing this one fails and re-reads instead
+        // of landing in a cart already merged.
+        { $unset: { guestTokenHash: 1 }, $set: { mergedInto: new Types.ObjectId(userId) }, $inc: { version: 1 } },
+        { returnDocument: 'before' },
+      )
+      .lean();
+    if (!consumed || consumed.items.length === 0) return;
+    await this.change(userId, (items) => this.mergeLines(items, consumed.items));
+  }
+
+  /** The account's lines with the guest's added (see mergeGuestCart); a guest line nothing of which is sellable is left out. */
+  private async mergeLines(account: CartLine[], guest: CartLine[]): Promise<CartLine[]> {
+    const products = await this.inventory.forSale([...account, ...guest].map((line) => line.productId.toHexString()));
+    const storeLimit = this.config.get('MAX_UNITS_PER_LINE');
+    const maxLines = this.config.get('MAX_CART_LINES');
+    const merged = [...account];
+    for (const line of guest) {
+      const product = products.get(line.productId.toHexString());
+      const variant = product?.active ? product.variants.find((candidate) => candidate.id === variantIdOf(line)) : undefined;
+      const limit = variant?.active ? Math.min(variant.sellable, unitLimitOf(variant, storeLimit), MAX_LINE_QUANTITY) : 0;
+      const index = merged.findIndex((existing) => sameLine(existing, line));
+      const had = index >= 0 ? merged[index].quantity : 0;
+      const wanted = had + line.quantity;
+      // Never below what the account's line already held: the merge adds, it does not take away.
+      const quantity = Math.max(had, Math.min(wanted, limit));
+      const mergedLine: CartLine = {
+        productId: line.productId,
+        ...(line.variantId && { variantId: line.variantId }),
+        quantity,
+        ...(quantity < wanted && { cappedAtMerge: true }),
+      };
+      if (index >= 0) merged[index] = mergedLine;
+      else if (quantity > 0 && merged.length < maxLines) merged.push(mergedLine);
+    }
+    return merged;
+  }
+
+  private async read(userId: string): Promise<{ items: CartLine[]; codes: string[]; version: number; exists: boolean }> {
     const cart = await this.carts.findOne({ userId }).lean();
-    return cart ? { items: cart.items, version: cart.version, exists: true } : { items: [], version: 0, exists: false };
+    return cart ? { items: cart.items, codes: cart.promotionCodes ?? [], version: cart.version, exists: true } : { items: [], codes: [], version: 0, exists: false };
   }
 
   private async change(userId: string, edit: (items: CartLine[]) => Promise<CartLine[]>): Promise<CartResponseDto> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt += 1) {
       const cart = await this.read(userId);
       const items = await edit(cart.items);
-      if (await this.write(userId, cart, items)) return this.render(items);
+      if (await this.write(userId, cart, items)) return this.render(items, cart.codes);
     }
     throw new StateConflictError('The cart kept changing; try again');
   }
@@ -155,7 +305,7 @@ export class CartService {
   }
 
   /** Current titles, prices and stock; lines that would block checkout say why. */
-  private async render(items: CartLine[]): Promise<CartResponseDto> {
+  private async render(items: CartLine[], promotionCodes: string[]): Promise<CartResponseDto> {
     const products = await this.inventory.forSale(items.map((line) => line.productId.toHexString()));
     const lines = items.map((line) => {
       const product = products.get(line.productId.toHexString());
@@ -166,12 +316,13 @@ export class CartService {
       subtotal: lines.reduce((sum, line) => sum + line.lineTotal, 0),
       currency: this.config.get('STORE_CURRENCY'),
       checkoutReady: lines.every((line) => line.issue === undefined),
+      promotionCodes,
     };
   }
 }
 
 /** The variant a line holds: lines from before variants hold the default one, whose id is the product's. */
-export function variantIdOf(line: CartLine): string {
+export function variantIdOf(line: Pick<CartLine, 'productId' | 'variantId'>): string {
   return (line.variantId ?? line.productId).toHexString();
 }
 
@@ -198,10 +349,11 @@ function renderLine(line: CartLine, product: ProductForSale | undefined, variant
     title: product?.title ?? 'Unavailable product',
     price,
     quantity: line.quantity,
-    lineTotal: lineTotal({ price, quantity: line.quantity }),
+    lineTotal: price * line.quantity,
     ...((variant?.image ?? product?.image) && { image: variant?.image ?? product?.image }),
     available,
     ...(issue && { issue }),
+    ...(line.cappedAtMerge && { cappedAtMerge: true }),
   };
 }
 

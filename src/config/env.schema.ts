@@ -182,6 +182,12 @@ export class EnvironmentVariables {
   @Max(10000)
   UNVERIFIED_ORDER_EMAILS_PER_HOUR: number = 5;
 
+  /** Days an anonymous cart (X-Cart-Token) lives after its last use. */
+  @IsInt()
+  @Min(1)
+  @Max(365)
+  GUEST_CART_TTL_DAYS: number = 30;
+
   /** How long browsers and shared caches may reuse an anonymous catalog read (Cache-Control max-age). */
   @IsInt()
   @Min(0)
@@ -341,7 +347,15 @@ export class EnvironmentVariables {
   @Max(999)
   MAX_UNITS_PER_LINE: number = 999;
 
-  /** Flat shipping fee in minor units. */
+  /**
+   * True: catalog prices include tax (the quote shows the tax they contain); false (default): tax
+   * is added on top. Tax rates are set by admins per destination and tax class.
+   */
+  @Transform(toBoolean)
+  @IsBoolean()
+  PRICES_INCLUDE_TAX: boolean = false;
+
+  /** Flat shipping fee in minor units, charged while no shipping method is defined. */
   @IsInt()
   @Min(0)
   @Max(1_000_000)

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
-import { InvalidInputError, isDuplicateKeyError } from '@app/common';
+import { InvalidInputError, isDuplicateKeyError, NotAuthenticatedError } from '@app/common';
+import { sha256 } from '../access/sessions.service';
+import type { AuthUser } from '../access/current-user.decorator';
 import { CartFullError, OverLimitLine, PerOrderLimitError, unitLimitOf } from '../cart/cart-limits';
 import { CartService } from '../cart/cart.service';
 import { AppConfig } from '../config/app-config';
@@ -14,7 +16,11 @@ import { CheckoutDto } from './dto/order.dto';
 import { OrderLifecycle } from './order-lifecycle.service';
 import { OrderRecord, OrderStore } from './order.store';
 import { OrderNumbers } from './order-numbers';
-import { lineTotal, orderTotals } from '../pricing/order-totals';
+import { pricingLinesOf } from '../cart/cart-pricing';
+import { quoteTotals } from '../pricing/dto/quote.dto';
+import { Pricing } from '../pricing/pricing.service';
+import { promotionCustomerOf, PromotionUses } from '../pricing/promotion-uses';
+import { NoEligibleShippingError, normalizeCode, Quote } from '../pricing/quote';
 import { CheckoutInProgressError, EmptyCartError, IdempotencyKeyReusedError } from './orders.errors';
 import { OrderLine, ShippingAddress } from './schemas/order.schema';
 import { UnpaidOrderSlots } from './unpaid-order-slots';
@@ -25,16 +31,30 @@ const REPLAY_POLL_MS = 100;
 /** A replay whose first request failed (and gave its claim up) tries itself this often. */
 const CLAIM_ATTEMPTS = 3;
 
-/** Who checks out: an account, by its id and email. */
-export interface Customer {
-  userId: string;
+/** Who asks to check out: an account, or a guest by the cart token they carry. */
+export interface CheckoutCaller {
+  user?: Pick<AuthUser, 'id' | 'email'>;
+  cartToken?: string;
+}
+
+/**
+ * Who checks out: an account (its own cart), or a guest (the cart their token names, and the
+ * email they give). `cartOwnerId` keys the cart and scopes the Idempotency-Key.
+ */
+interface Customer {
+  userId?: string;
+  cartOwnerId: string;
   email: string;
 }
 
 interface CheckoutRequest {
-  userId: string;
+  userId?: string;
+  cartOwnerId: string;
   email: string;
   lines: StockLine[];
+  /** Promotion codes in the cart. */
+  codes: string[];
+  shippingMethodId?: string;
   cartVersion: number;
   address: ShippingAddress;
   provider: string;
@@ -63,14 +83,17 @@ export class CheckoutService {
     private readonly lifecycle: OrderLifecycle,
     private readonly numbers: OrderNumbers,
     private readonly unpaidOrders: UnpaidOrderSlots,
+    private readonly pricing: Pricing,
+    private readonly promotionUses: PromotionUses,
     private readonly config: AppConfig,
   ) {}
 
-  async checkout(customer: Customer, dto: CheckoutDto, idempotencyKey?: string): Promise<OrderRecord> {
-    const { userId } = customer;
+  async checkout(caller: CheckoutCaller, dto: CheckoutDto, idempotencyKey?: string): Promise<OrderRecord> {
+    const customer = await this.customerOf(caller, dto);
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
       const request = await this.describe(customer, dto);
-      const scope = idempotencyKey ? `${userId}:${idempotencyKey}` : undefined;
+      // Per account, or for a guest per cart token (the cart's owner id).
+      const scope = idempotencyKey ? `${customer.cartOwnerId}:${idempotencyKey}` : undefined;
       if (scope) {
         const earlier = await this.orders.findByIdempotencyScope(scope);
         if (earlier) {
@@ -86,17 +109,36 @@ export class CheckoutService {
     throw new CheckoutInProgressError();
   }
 
+  /**
+   * An account checks out its cart under its email; a guest needs the cart token and gives an
+   * email (an address book is an account's). A guest's email that has an account is allowed: the
+   * order stays no account's until that account, verified, claims it.
+   */
+  private async customerOf({ user, cartToken }: CheckoutCaller, dto: CheckoutDto): Promise<Customer> {
+    if (user) {
+      if (dto.email !== undefined) throw new InvalidInputError('email is for guest checkout; an account\'s orders go to its own email');
+      return { userId: user.id, cartOwnerId: user.id, email: user.email };
+    }
+    if (!cartToken) throw new NotAuthenticatedError('Log in, or send the X-Cart-Token of your cart');
+    if (dto.email === undefined) throw new InvalidInputError('A guest checkout needs an email');
+    if (dto.addressId !== undefined) throw new InvalidInputError('A guest checkout gives shippingAddress, not addressId');
+    const { ownerId } = await this.cart.ownerFor({ cartToken });
+    return { cartOwnerId: ownerId, email: dto.email };
+  }
+
   /** The cart and address as they are now, and their fingerprint. */
-  private async describe({ userId, email }: Customer, dto: CheckoutDto): Promise<CheckoutRequest> {
+  private async describe({ userId, cartOwnerId, email }: Customer, dto: CheckoutDto): Promise<CheckoutRequest> {
     if ((dto.addressId === undefined) === (dto.shippingAddress === undefined)) {
       throw new InvalidInputError('Give either addressId or shippingAddress');
     }
-    const address = dto.addressId ? toPostalAddress(await this.addresses.get(userId, dto.addressId)) : toPostalAddress(dto.shippingAddress!);
+    const address = dto.addressId ? toPostalAddress(await this.addresses.get(userId!, dto.addressId)) : toPostalAddress(dto.shippingAddress!);
     const provider = this.payments.get(dto.paymentProvider ?? DEFAULT_PAYMENT_PROVIDER).name;
-    const { lines, version } = await this.cart.snapshot(userId);
+    const { lines, codes, version } = await this.cart.snapshot(cartOwnerId);
     const sorted = [...lines].sort((a, b) => a.productId.localeCompare(b.productId) || a.variantId.localeCompare(b.variantId));
-    const hash = createHash('sha256').update(JSON.stringify({ lines: sorted, address, provider })).digest('hex');
-    return { userId, email, lines: sorted, cartVersion: version, address, provider, hash };
+    const shippingMethodId = dto.shippingMethodId;
+    const fingerprint = { lines: sorted, address, provider, ...(codes.length > 0 && { codes: [...codes].sort() }), ...(shippingMethodId && { shippingMethodId }) };
+    const hash = createHash('sha256').update(JSON.stringify(fingerprint)).digest('hex');
+    return { userId, cartOwnerId, email, lines: sorted, codes, ...(shippingMethodId && { shippingMethodId }), cartVersion: version, address, provider, hash };
   }
 
   /**
@@ -136,26 +178,41 @@ export class CheckoutService {
     });
     if (short.length > 0) throw new OutOfStockError(short.map((line) => shortLineOf(line, products.get(line.productId))));
 
-    const items: OrderLine[] = request.lines.map((line) => {
-      const product = products.get(line.productId)!;
-      const variant = variantOf(line)!;
+    // The same pricing as GET /cart/quote: every line is for sale here (checked above), so the
+    // quote's lines are the request's, in its order.
+    // perCustomerLimit counts the account, or for a guest the email (API.md).
+    const customer = promotionCustomerOf(request.userId ? { userId: request.userId } : { email: request.email });
+    const quote = await this.pricing.quote({
+      lines: pricingLinesOf(request.lines, products),
+      destination: { country: request.address.country, ...(request.address.state && { region: request.address.state }) },
+      codes: request.codes,
+      customer,
+      ...(request.shippingMethodId && { shippingMethodId: request.shippingMethodId }),
+      refuseUsedUpCodes: true,
+    });
+    if (quote.noEligibleShipping) throw new NoEligibleShippingError();
+    const items: OrderLine[] = quote.lines.map((line, index) => {
+      // The quote's lines are the request's, in its order (every line is for sale, checked above).
+      const stockLine = request.lines[index];
+      const product = products.get(stockLine.productId)!;
+      const variant = variantOf(stockLine)!;
       const image = variant.image ?? product.image;
       return {
-        productId: new Types.ObjectId(line.productId),
-        variantId: new Types.ObjectId(line.variantId),
+        productId: new Types.ObjectId(stockLine.productId),
+        variantId: new Types.ObjectId(stockLine.variantId),
         sku: variant.sku,
         options: variant.options,
         title: product.title,
-        price: variant.price,
+        price: line.unitPrice,
         quantity: line.quantity,
-        lineTotal: lineTotal({ price: variant.price, quantity: line.quantity }),
+        lineTotal: line.lineTotal,
         ...(image && { image }),
+        discount: line.discount,
+        taxRate: line.taxRate,
+        tax: line.tax,
       };
     });
-    const totals = orderTotals(items, {
-      flatRate: this.config.get('SHIPPING_FLAT_RATE'),
-      freeFrom: this.config.get('FREE_SHIPPING_THRESHOLD'),
-    });
+    const totals = quoteTotals(quote);
     const orderId = new Types.ObjectId();
     const number = await this.numbers.next();
     let order: OrderRecord;
@@ -163,10 +220,11 @@ export class CheckoutService {
       order = await this.orders.place({
         _id: orderId,
         number,
-        userId: new Types.ObjectId(request.userId),
+        ...(request.userId && { userId: new Types.ObjectId(request.userId) }),
         email: request.email,
         items,
         ...totals,
+        ...orderPromotionsOf(quote, customer),
         currency: this.config.get('STORE_CURRENCY'),
         shippingAddress: request.address,
         payment: { provider: request.provider },
@@ -179,8 +237,9 @@ export class CheckoutService {
     }
     // After the key is ours (a retry with the same key waits for this order instead of being
     // refused) and before any stock is taken: at MAX_UNPAID_ORDERS the unplaced order goes.
+    const slotHolders = unpaidSlotHoldersOf(request);
     try {
-      await this.unpaidOrders.claim(request.userId, orderId);
+      await this.claimUnpaidSlots(slotHolders, orderId);
     } catch (error) {
       await this.orders.discardPlacing(orderId);
       throw error;
@@ -189,6 +248,8 @@ export class CheckoutService {
     let placed: OrderRecord;
     try {
       await this.inventory.allocate(orderId.toHexString(), request.lines);
+      // In the step that takes the stock, and given back with it (abandonPlacing) on any failure.
+      await this.promotionUses.take(orderId, quote.promotions, customer);
       const intent = await this.payments.get(request.provider).createIntent({
         orderId: orderId.toHexString(),
         orderNumber: number,
@@ -204,10 +265,46 @@ export class CheckoutService {
       });
     } catch (error) {
       await this.lifecycle.abandonPlacing(order);
-      await this.unpaidOrders.release(request.userId, orderId);
+      await Promise.all(slotHolders.map((holder) => this.unpaidOrders.release(holder, orderId)));
       throw error;
     }
-    await this.cart.clearIfUnchanged(request.userId, request.cartVersion);
+    await this.cart.clearIfUnchanged(request.cartOwnerId, request.cartVersion);
     return placed;
   }
+
+  /** One MAX_UNPAID_ORDERS slot from each holder, or none (the ones taken given back). */
+  private async claimUnpaidSlots(holders: string[], orderId: Types.ObjectId): Promise<void> {
+    const claimed: string[] = [];
+    try {
+      for (const holder of holders) {
+        await this.unpaidOrders.claim(holder, orderId);
+        claimed.push(holder);
+      }
+    } catch (error) {
+      await Promise.all(claimed.map((holder) => this.unpaidOrders.release(holder, orderId)));
+      throw error;
+    }
+  }
+}
+
+/**
+ * Whose MAX_UNPAID_ORDERS an order counts against: the account's; for a guest, both the cart
+ * token's (its cart's owner id) and the email's, so that neither new carts nor new addresses
+ * lift the cap. The email's holder is an id derived from its hash (slots are keyed by ids).
+ */
+function unpaidSlotHoldersOf(request: Pick<CheckoutRequest, 'userId' | 'cartOwnerId' | 'email'>): string[] {
+  if (request.userId) return [request.userId];
+  return [request.cartOwnerId, sha256(`guest-email:${request.email}`).slice(0, 24)];
+}
+
+/** What the order copies of the quote's promotions and shipping method. */
+function orderPromotionsOf(quote: Quote, customer: string) {
+  return {
+    ...(quote.shippingMethod && { shippingMethod: quote.shippingMethod }),
+    promotions: quote.promotions.map(({ id, code, name, discount }) => ({ promotionId: id, ...(code !== undefined && { code }), name, discount })),
+    ...(quote.promotions.length > 0 && {
+      promotionCodes: quote.promotions.flatMap((promotion) => (promotion.code === undefined ? [] : [normalizeCode(promotion.code)])),
+      promotionCustomer: customer,
+    }),
+  };
 }

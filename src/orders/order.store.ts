@@ -4,7 +4,7 @@ import { Model, QueryFilter, Types } from 'mongoose';
 import { isObjectIdString, StateConflictError } from '@app/common';
 import type { StockLine } from '../products/inventory.service';
 import type { OrderEventType } from './events/order-events';
-import type { OrderActor, OrderTransition } from './order-state';
+import type { OrderActor, OrderStatus, OrderTransition } from './order-state';
 import { paymentStepTo } from './payment-state';
 import { Order, OutboxEntry, Payment, PaymentFailure, PaymentStatus } from './schemas/order.schema';
 
@@ -15,7 +15,10 @@ export type OrderRecord = Order;
 export type NewOrder = Pick<
   Order,
   '_id' | 'number' | 'userId' | 'email' | 'items' | 'subtotal' | 'shippingTotal' | 'total' | 'currency' | 'shippingAddress' | 'idempotencyScope' | 'requestHash'
-> & { payment: Pick<Payment, 'provider'> };
+> &
+  Partial<Pick<Order, 'discountTotal' | 'shippingDiscount' | 'shippingTax' | 'taxTotal' | 'pricesIncludeTax' | 'shippingMethod' | 'promotions' | 'promotionCodes' | 'promotionCustomer'>> & {
+    payment: Pick<Payment, 'provider'>;
+  };
 
 /** Fields a transition may set in the same write as the status. */
 export interface TransitionFields {
@@ -31,6 +34,8 @@ export interface TransitionChange {
 }
 
 const PLACED = { status: { $ne: 'placing' } } as const;
+/** Statuses in which an order's units are allocated (until shipped, cancelled or expired). */
+const HOLDING_STATUSES: OrderStatus[] = ['pending_payment', 'paid', 'processing'];
 
 /**
  * The only writer of the `orders` collection (ARCHITECTURE.md: one owner per collection). Writes
@@ -79,6 +84,11 @@ export class OrderStore {
       this.model.countDocuments(filter).exec(),
     ]);
     return { items, total };
+  }
+
+  /** Placed orders not yet paid, shipped, cancelled or expired whose stock is still held: each of their lines is allocated. */
+  async *holdingStock(): AsyncGenerator<Pick<Order, '_id' | 'number' | 'items'>> {
+    yield* this.model.find({ inventory: 'held', status: { $in: HOLDING_STATUSES } }, { number: 1, items: 1 }).lean<Pick<Order, '_id' | 'number' | 'items'>>().cursor();
   }
 
   async hasDelivered(userId: string, productId: string): Promise<boolean> {
@@ -236,6 +246,11 @@ export function stockLinesOf(order: OrderRecord): StockLine[] {
     variantId: (line.variantId ?? line.productId).toHexString(),
     quantity: line.quantity,
   }));
+}
+
+/** The promotions whose uses the order holds (PromotionUses gives them back). */
+export function promotionsHeldBy(order: OrderRecord): { id: string }[] {
+  return (order.promotions ?? []).map((promotion) => ({ id: promotion.promotionId }));
 }
 
 export function outboxEntry(type: OrderEventType, at: Date, sequence?: number): OutboxEntry {

@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Ip, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
-import { mapPage, PaginationQueryDto, ParseObjectIdPipe, Public } from '@app/common';
+import { GuestAllowed, mapPage, PaginationQueryDto, ParseObjectIdPipe, Public } from '@app/common';
+import { ApiCartToken, CartToken } from '../cart/cart-caller.decorator';
 import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
 import { AlsoAnswers } from '../core/openapi-errors';
 import { CheckoutService } from './checkout.service';
@@ -8,10 +9,7 @@ import {
   CheckoutDto,
   ClaimOrderDto,
   OrderListResponseDto,
-  OrderLookupQueryDto,
-  OrderLookupResponseDto,
   OrderResponseDto,
-  toOrderLookupResponse,
   toOrderResponse,
 } from './dto/order.dto';
 import { IDEMPOTENCY_KEY_PATTERN, IdempotencyKey } from './idempotency-key.decorator';
@@ -33,45 +31,35 @@ export class OrdersController {
    * `Retry-After`; nothing taken either way.
    */
   @Post('checkout')
+  @GuestAllowed()
+  @ApiCartToken('A guest checkout: the cart this token names, with `email` and `shippingAddress` in the body; ignored when Authorization is sent')
   @AlsoAnswers({
     409: 'Short stock (`lines` names them, with `available`), a line above its product\'s units per order (`lines` with `maxPerOrder`), ' +
-      'more than MAX_CART_LINES lines, or the same Idempotency-Key still being placed; nothing taken',
-    422: 'The Idempotency-Key was used before with a different cart, or the payment provider refused the payment',
+      'more than MAX_CART_LINES lines, the same Idempotency-Key still being placed, or a promotion with no use left (`code` names it); nothing taken',
+    422: 'The Idempotency-Key was used before with a different cart, the payment provider refused the payment, ' +
+      'the shipping method asked for is not available for this cart and address, or shipping methods are defined but none is',
     429: 'The customer already holds MAX_UNPAID_ORDERS (default 3) unpaid orders: pay or cancel one, or retry after `Retry-After` ' +
       'seconds (when the first reaches its payment deadline); nothing taken. Or the per-client rate limit.',
   })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
-    description: 'Same key from the same user → the same order, stock taken once',
+    description: 'Same key from the same user (a guest: the same cart token) → the same order, stock taken once',
     schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN },
   })
   async checkout(
-    @CurrentUser() user: AuthUser,
+    @CurrentUser() user: AuthUser | undefined,
+    @CartToken() cartToken: string | undefined,
     @Body() dto: CheckoutDto,
     @IdempotencyKey() idempotencyKey?: string,
   ): Promise<OrderResponseDto> {
-    return toOrderResponse(await this.checkoutService.checkout({ userId: user.id, email: user.email }, dto, idempotencyKey));
+    return toOrderResponse(await this.checkoutService.checkout({ user, cartToken }, dto, idempotencyKey));
   }
 
   /** The caller's orders, newest first. */
   @Get('orders')
   async list(@CurrentUser() user: AuthUser, @Query() query: PaginationQueryDto): Promise<OrderListResponseDto> {
     return mapPage(await this.orders.listOwn(user.id, query), toOrderResponse);
-  }
-
-  /**
-   * An order by its number and the email it was placed with, without logging in; no payment
-   * secrets. A wrong email answers exactly like an unknown number (404).
-   */
-  @Public()
-  @Get('orders/lookup')
-  @AlsoAnswers({
-    404: 'No order with this number and email (a wrong email and an unknown number answer alike)',
-    429: 'Ten failed lookups from this client within the hour; retry after `Retry-After` seconds',
-  })
-  async lookup(@Query() query: OrderLookupQueryDto, @Ip() ip: string): Promise<OrderLookupResponseDto> {
-    return toOrderLookupResponse(await this.orders.lookup(query.number, query.email, ip));
   }
 
   /** Takes a guest order placed with the account's email into the account; the email must be verified (else 404). */

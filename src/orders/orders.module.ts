@@ -5,10 +5,12 @@ import { CartModule } from '../cart/cart.module';
 import { PaymentProvidersModule } from '../payment-providers/payment-providers.module';
 import { InventoryModule } from '../products/inventory.module';
 import { UsersModule } from '../users/users.module';
+import { PricingModule } from '../pricing/pricing.module';
 import { AdminOrdersController } from './admin-orders.controller';
 import { CheckoutService } from './checkout.service';
 import { OrderLifecycleModule } from './order-lifecycle.module';
 import { OrderNumbers } from './order-numbers';
+import { OrderLookupController } from './order-lookup.controller';
 import { OrdersController } from './orders.controller';
 import { OrdersService } from './orders.service';
 import { Counter, CounterSchema } from './schemas/counter.schema';
@@ -27,8 +29,10 @@ import { UnpaidOrderSlots } from './unpaid-order-slots';
     PaymentProvidersModule,
     UsersModule,
     AuditLogModule,
+    PricingModule,
   ],
-  controllers: [OrdersController, AdminOrdersController],
+  // The lookup first: its static path `orders/lookup` must be routed before `orders/:id`.
+  controllers: [OrderLookupController, OrdersController, AdminOrdersController],
   providers: [CheckoutService, OrdersService, OrderNumbers, UnpaidOrderSlots],
   exports: [OrderLifecycleModule, OrdersService],
 })

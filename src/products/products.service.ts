@@ -33,7 +33,10 @@ export class ProductsService {
       throw new InvalidInputError('Give either variants, or price and stock (and sku) of the one default variant');
     }
     assertOptionsWellFormed(options);
-    for (const variant of variants ?? []) assertVariantOptions(options, variant.options);
+    for (const variant of variants ?? []) {
+      assertVariantOptions(options, variant.options);
+      if (variant.imageIds?.length) throw new InvalidInputError('A new product has no images yet: tie images to a variant once they are uploaded');
+    }
     if (variants) assertDistinctVariants(variants);
     for (const taken of [...(variants ?? []).map((variant) => variant.sku), ...(sku ? [sku] : [])]) {
       if (await this.products.skuTaken(taken)) throw new SkuTakenError(taken);
@@ -121,6 +124,7 @@ export class ProductsService {
     for (let attempt = 0; attempt < VARIANT_WRITE_ATTEMPTS; attempt += 1) {
       const product = await this.getAny(id);
       assertVariantOptions(product.options ?? [], dto.options);
+      assertImagesOf(product, dto.imageIds);
       assertDistinctVariants([...product.variants, dto]);
       let updated: ProductDocument | null;
       try {
@@ -145,7 +149,9 @@ export class ProductsService {
   async updateVariant(id: string, variantId: string, dto: UpdateVariantDto, actor: AuditActor): Promise<ProductDocument> {
     const { stock, imageIds, ...rest } = dto;
     const edit: VariantEdit = { ...rest, ...(imageIds && { imageIds: imageIds.map((image) => new Types.ObjectId(image)) }) };
-    const before = variantOf(await this.getAny(id), variantId, 'the variant');
+    const product = await this.getAny(id);
+    const before = variantOf(product, variantId, 'the variant');
+    assertImagesOf(product, imageIds);
     if (stock !== undefined) await this.inventory.setOnHand(id, variantId, stock, actor.id);
     const updated = Object.keys(edit).length > 0 ? await this.reviseVariant(id, variantId, edit) : await this.getAny(id);
     const after = variantOf(updated, variantId, 'the variant');
@@ -222,6 +228,12 @@ function newVariantOf(dto: CreateVariantDto): NewVariant {
     ...(dto.imageIds && { imageIds: dto.imageIds.map((image) => new Types.ObjectId(image)) }),
     ...(dto.maxPerOrder !== undefined && { maxPerOrder: dto.maxPerOrder }),
   };
+}
+
+/** A variant shows images of its own product only (400 otherwise). */
+function assertImagesOf(product: ProductDocument, imageIds: string[] | undefined): void {
+  const unknown = (imageIds ?? []).filter((imageId) => !product.images.some((image) => image._id.equals(imageId)));
+  if (unknown.length > 0) throw new InvalidInputError(`Not images of this product: ${unknown.join(', ')}`);
 }
 
 /** The store-wide sku index refused the write. */

@@ -138,6 +138,11 @@ export class ProductStore {
     return this.model.aggregate<T>(pipeline).exec();
   }
 
+  /** Every product with its stock movements, as stored, one at a time (what `stock:verify` checks). */
+  async *withStockMovements(): AsyncGenerator<Product> {
+    yield* this.model.find({}).select('+stockMovements').lean<Product>().cursor();
+  }
+
   /**
    * The catalog versions (cache keys are made of them) and, in the same Redis round trip, the
    * cache entry `alsoKey` (CatalogVersion.current); null when they cannot be read: then read uncached.
@@ -374,7 +379,7 @@ export class ProductStore {
 
   /** Takes `quantity` units of the variant for the order while that many are sellable; true also when the order already holds them. */
   async allocate(line: VariantRef, orderId: Types.ObjectId, quantity: number, at = new Date()): Promise<boolean> {
-    const after = await this.model
+    const before = await this.model
       .findOneAndUpdate(
         {
           _id: line.productId,
@@ -385,12 +390,14 @@ export class ProductStore {
           $inc: { 'variants.$[v].stock': -quantity, 'variants.$[v].stockAllocated': quantity, stock: -quantity, stockAllocated: quantity },
           $push: { 'variants.$[v].allocations': { orderId, quantity }, stockMovements: { ...movement(at, line.variantId, 'allocation', -quantity), orderId } },
         },
-        { returnDocument: 'after', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
+        // 'before', not 'after': under racing writes the stand-in can answer two callers the same
+        // 'after' figures (ARCHITECTURE.md), which would hide a crossing; 'before' is exact.
+        { returnDocument: 'before', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
       )
       .select(STOCK_FIGURES)
       .lean<StockFigures>()
       .exec();
-    if (after) return this.changed(stockChange(after, line.variantId, -quantity), true);
+    if (before) return this.changed(stockChangeFrom(before, line.variantId, -quantity), true);
     return this.exists({ _id: line.productId, variants: { $elemMatch: { _id: line.variantId, 'allocations.orderId': orderId } } });
   }
 
@@ -399,7 +406,7 @@ export class ProductStore {
     // An archived variant's units do not count in the product's `stock`: which update applies
     // depends on the variant's status, and its condition says which one matched.
     for (const status of ['active', 'archived'] as const) {
-      const after = await this.model
+      const before = await this.model
         .findOneAndUpdate(
           { _id: line.productId, variants: { $elemMatch: { _id: line.variantId, status, 'allocations.orderId': orderId } } },
           {
@@ -407,13 +414,14 @@ export class ProductStore {
             $pull: { 'variants.$[v].allocations': { orderId } },
             $push: { stockMovements: { ...movement(at, line.variantId, 'release', quantity), orderId } },
           },
-          { returnDocument: 'after', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
+          { returnDocument: 'before', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
         )
         .select(STOCK_FIGURES)
         .lean<StockFigures>()
         .exec();
-      if (after) return this.changed(stockChange(after, line.variantId, quantity), true);
+      if (before) return this.changed(stockChangeFrom(before, line.variantId, quantity), true);
     }
+    await this.assertMigrated(line.productId);
     return false;
   }
 
@@ -431,7 +439,18 @@ export class ProductStore {
       )
       .exec();
     // Sellable is unchanged; `updatedAt` moved.
-    return this.changed('figures', result.matchedCount > 0);
+    if (result.matchedCount > 0) return this.changed('figures', true);
+    await this.assertMigrated(line.productId);
+    return false;
+  }
+
+  /**
+   * A product from before variants that the API has not migrated yet (a worker of the new
+   * version can run before the API did): its allocation is still on the product, so "nothing to
+   * release or ship" would be wrong and final. Thrown, so that the effect is retried later.
+   */
+  private async assertMigrated(productId: string): Promise<void> {
+    if (await this.exists({ _id: productId, variants: { $exists: false } })) throw new ProductNotMigratedError(productId);
   }
 
   /**
@@ -606,6 +625,13 @@ export class ProductStore {
   }
 }
 
+export class ProductNotMigratedError extends Error {
+  constructor(productId: string) {
+    super(`Product ${productId} has no variants yet: the API migrates it at start-up; try again then`);
+    this.name = 'ProductNotMigratedError';
+  }
+}
+
 /** A change to (or the value of) a rating aggregate: the sum of the ratings and how many. */
 export interface RatingAggregate {
   sum: number;
@@ -636,10 +662,24 @@ type StockFigures = { stock: number; variants?: { _id: Types.ObjectId; stock: nu
  * available, else only `figures`.
  */
 function stockChange(after: StockFigures, variantId: string, delta: number): CatalogChange {
-  const variant = after.variants?.find((each) => each._id.toHexString() === variantId);
-  const crossed = (stock: number) => crossesAvailability(stock - delta, stock);
+  return stockChangeFrom(shifted(after, variantId, -delta), variantId, delta);
+}
+
+/** The same, from the quantities before the write (what racing writes read exactly). */
+function stockChangeFrom(before: StockFigures, variantId: string, delta: number): CatalogChange {
+  const variant = before.variants?.find((each) => each._id.toHexString() === variantId);
+  const crossed = (stock: number) => crossesAvailability(stock, stock + delta);
   // A variant not found back: assume the widest change of stock.
-  return !variant || crossed(variant.stock) || crossed(after.stock) ? 'availability' : 'figures';
+  return !variant || crossed(variant.stock) || crossed(before.stock) ? 'availability' : 'figures';
+}
+
+/** The figures with the variant's and the product's sellable units moved by `delta`. */
+function shifted(figures: StockFigures, variantId: string, delta: number): StockFigures {
+  return {
+    stock: figures.stock + delta,
+    // Only `_id` and `stock`: the figures may be hydrated subdocuments, which a spread would not copy.
+    variants: figures.variants?.map((each) => ({ _id: each._id, stock: each._id.toHexString() === variantId ? each.stock + delta : each.stock })),
+  };
 }
 
 function adjustment(variantId: string, delta: number, reason: string, by: string, at: Date): StockAdjustment {

@@ -21,7 +21,29 @@ function escapeRegex(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Only active products; every filter of the query, ANDed. */
+/**
+ * What one variant must satisfy at once for its product to match (API.md, Variants): active, all
+ * the option values asked for, the price range, in stock. Null when the query asks nothing of
+ * variants. Field names relative to the variant, as `$elemMatch` and the option facet use them.
+ */
+export function variantConditions(query: ProductSearchQueryDto): Record<string, unknown> | null {
+  // In name order: the same filters make the same filter (and the same counts cache key).
+  const options = Object.entries(query.option ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const priced = query.minPrice !== undefined || query.maxPrice !== undefined;
+  if (options.length === 0 && !priced && !query.inStock) return null;
+  const conditions: Record<string, unknown> = { status: 'active' };
+  // Names are validated (no '.', no leading '$': OPTION_NAME_PATTERN), so each is one path segment.
+  for (const [name, value] of options) conditions[`options.${name}`] = value;
+  if (priced) conditions.price = { ...(query.minPrice !== undefined && { $gte: query.minPrice }), ...(query.maxPrice !== undefined && { $lte: query.maxPrice }) };
+  if (query.inStock) conditions.stock = { $gt: 0 };
+  return conditions;
+}
+
+/**
+ * Only active products; every filter of the query, ANDed. Option values, price range and stock
+ * are conditions on ONE variant (`$elemMatch`): a product whose M is blue and whose red is S is
+ * no M-Red, and one whose only in-stock variant costs too much is not in stock at that price.
+ */
 export function searchFilter(query: ProductSearchQueryDto, words: QueryWords): ProductFilter {
   if (query.minPrice !== undefined && query.maxPrice !== undefined && query.maxPrice < query.minPrice) {
     throw new InvalidInputError('maxPrice must not be below minPrice');
@@ -31,10 +53,12 @@ export function searchFilter(query: ProductSearchQueryDto, words: QueryWords): P
   if (words.prefix) and.push({ searchTokens: { $regex: `^${escapeRegex(words.prefix)}` } });
   if (query.category) and.push({ category: query.category });
   if (query.brand) and.push({ brand: query.brand });
-  if (query.minPrice !== undefined || query.maxPrice !== undefined) {
-    and.push({ price: { ...(query.minPrice !== undefined && { $gte: query.minPrice }), ...(query.maxPrice !== undefined && { $lte: query.maxPrice }) } });
-  }
+  // Implied by the variant conditions (the product's price is its lowest active one, its stock
+  // their sum), and on indexed or top-level fields: a server can narrow with them first.
+  if (query.maxPrice !== undefined) and.push({ price: { $lte: query.maxPrice } });
   if (query.inStock) and.push(IN_STOCK);
+  const variant = variantConditions(query);
+  if (variant) and.push({ variants: { $elemMatch: variant } });
   return { $and: and };
 }
 
@@ -73,6 +97,31 @@ function facet(field: string): PipelineStage.FacetPipelineStage[] {
   return [{ $group: { _id: `$${field}`, count: { $sum: 1 } } }, { $sort: { count: -1, _id: 1 } }];
 }
 
+/**
+ * Per option name, per value: how many products of the filtered set have a variant with it that
+ * meets the query's variant conditions (so a size sold out under `inStock=true` is not counted).
+ * Each product counts once per value, however many of its variants carry it. Names in order,
+ * values most frequent first, ties by value.
+ */
+function optionFacet(query: ProductSearchQueryDto): PipelineStage.FacetPipelineStage[] {
+  const conditions = variantConditions(query) ?? { status: 'active' };
+  return [
+    // Only the variants go on: $unwind copies what is left of the product once per variant
+    // (its movement history grows with every sale).
+    { $project: { variants: 1 } },
+    { $unwind: '$variants' },
+    { $match: Object.fromEntries(Object.entries(conditions).map(([field, condition]) => [`variants.${field}`, condition])) },
+    // A default variant's `{}` is not stored (Mongoose leaves empty objects out).
+    { $project: { pairs: { $objectToArray: { $ifNull: ['$variants.options', {}] } } } },
+    { $unwind: '$pairs' },
+    { $group: { _id: { product: '$_id', name: '$pairs.k', value: '$pairs.v' } } },
+    { $group: { _id: { name: '$_id.name', value: '$_id.value' }, count: { $sum: 1 } } },
+    { $sort: { count: -1, '_id.value': 1 } },
+    { $group: { _id: '$_id.name', values: { $push: { value: '$_id.value', count: '$count' } } } },
+    { $sort: { _id: 1 } },
+  ];
+}
+
 /** The page of a filtered set: its items in the requested order. */
 function pageStages(query: ProductSearchQueryDto, words: QueryWords): PipelineStage.FacetPipelineStage[] {
   const sort = effectiveSort(query, words);
@@ -85,13 +134,21 @@ function pageStages(query: ProductSearchQueryDto, words: QueryWords): PipelineSt
 }
 
 /**
- * One aggregation, one round trip: the page, the total and both facets, all over the same
+ * One aggregation, one round trip: the page, the total and the facets, all over the same
  * filtered set. For the first page asked of a filter; the counts do not depend on the page.
  */
 export function searchPipeline(query: ProductSearchQueryDto, words: QueryWords, filter: ProductFilter): PipelineStage[] {
   return [
     { $match: filter },
-    { $facet: { items: pageStages(query, words), total: [{ $count: 'count' }], brands: facet('brand'), categories: facet('category') } },
+    {
+      $facet: {
+        items: pageStages(query, words),
+        total: [{ $count: 'count' }],
+        brands: facet('brand'),
+        categories: facet('category'),
+        options: optionFacet(query),
+      },
+    },
   ];
 }
 

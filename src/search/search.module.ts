@@ -1,5 +1,6 @@
-import { Module } from '@nestjs/common';
+import { MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import { ProductStoreModule } from '../products/product-store.module';
+import { OptionFiltersMiddleware } from './option-filters.middleware';
 import { SearchController } from './search.controller';
 import { SearchService } from './search.service';
 
@@ -8,4 +9,8 @@ import { SearchService } from './search.service';
   controllers: [SearchController],
   providers: [SearchService],
 })
-export class SearchModule {}
+export class SearchModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(OptionFiltersMiddleware).forRoutes({ path: 'products', method: RequestMethod.GET });
+  }
+}

@@ -15,6 +15,7 @@ interface FacetResult {
   total: { count: number }[];
   brands: { _id: string; count: number }[];
   categories: { _id: string; count: number }[];
+  options: { _id: string; values: FacetCountDto[] }[];
 }
 
 /** What a filter matches, whatever the page: the total and the facets. */
@@ -53,7 +54,14 @@ export class SearchService {
       const [result] = await this.products.aggregate<FacetResult>(searchPipeline(query, words, filter));
       const facetCounts = (rows: FacetResult['brands']): FacetCountDto[] => rows.map((row) => ({ value: row._id, count: row.count }));
       items = result.items;
-      counts = { total: result.total[0]?.count ?? 0, facets: { brands: facetCounts(result.brands), categories: facetCounts(result.categories) } };
+      counts = {
+        total: result.total[0]?.count ?? 0,
+        facets: {
+          brands: facetCounts(result.brands),
+          categories: facetCounts(result.categories),
+          options: result.options.map((option) => ({ name: option._id, values: option.values })),
+        },
+      };
       // Not awaited: a cache failure only costs the next page a facet aggregation.
       if (countsKey !== null) this.cache.set(countsKey, JSON.stringify(counts)).catch(() => undefined);
     }

@@ -4,7 +4,15 @@ export interface DemoCategory {
   slug: string;
   colour: [number, number, number];
   brands: string[];
-  items: { title: string; price: number; tags: string[] }[];
+  items: DemoItem[];
+}
+
+/** A product of the demo; with `options`, sold in every combination of their values (one variant each). */
+export interface DemoItem {
+  title: string;
+  price: number;
+  tags: string[];
+  options?: { name: string; values: string[] }[];
 }
 
 export const DEMO_CATALOG: DemoCategory[] = [
@@ -49,8 +57,17 @@ export const DEMO_CATALOG: DemoCategory[] = [
       { title: 'Trekking Poles', price: 6900, tags: ['hiking', 'carbon'] },
       { title: 'Insulated Water Bottle', price: 2900, tags: ['hiking'] },
       { title: 'Headlamp 400 Lumen', price: 3500, tags: ['camping', 'rechargeable'] },
-      { title: 'Waterproof Hiking Boots', price: 15900, tags: ['hiking', 'waterproof'] },
+      { title: 'Waterproof Hiking Boots', price: 15900, tags: ['hiking', 'waterproof'], options: [{ name: 'Size', values: ['40', '41', '42', '43'] }] },
       { title: 'Camping Stove', price: 5900, tags: ['camping', 'cooking'] },
+      {
+        title: 'Merino Hiking T-Shirt',
+        price: 4900,
+        tags: ['hiking', 'merino'],
+        options: [
+          { name: 'Size', values: ['S', 'M', 'L'] },
+          { name: 'Color', values: ['Black', 'Sand'] },
+        ],
+      },
     ],
   },
   {

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsMongoId, Max, Min } from 'class-validator';
-import { IsOmittable } from '@app/common';
+import { IsInt, IsMongoId, IsString, Length, Max, Min } from 'class-validator';
+import { IsOmittable, Trim } from '@app/common';
 import { MAX_UNITS_PER_ORDER_LINE } from '../../products/dto/product.dto';
 
 /** The ceiling of any line; MAX_UNITS_PER_LINE and a product's `maxPerOrder` may set a lower one (409). */
@@ -55,6 +55,8 @@ export class CartItemResponseDto {
    * `out_of_stock`, or `insufficient_stock` (fewer units than the line asks for).
    */
   issue?: CartLineIssue;
+  /** True when merging a guest cart wanted more units than were sellable: the line holds what was. */
+  cappedAtMerge?: boolean;
 }
 
 export class CartResponseDto {
@@ -64,4 +66,20 @@ export class CartResponseDto {
   currency!: string;
   /** False while any line has an `issue`. */
   checkoutReady!: boolean;
+  /**
+   * Only on the answer that opened an anonymous cart (also in the `X-Cart-Token` header): send it
+   * as `X-Cart-Token` with every cart request, checkout, and the login or registration that should
+   * take the cart over.
+   */
+  cartToken?: string;
+  /** Promotion codes entered (upper case); GET /cart/quote shows which apply and what they take off. */
+  promotionCodes!: string[];
+}
+
+export class ApplyPromotionDto {
+  /** Compared case-insensitively. */
+  @Trim()
+  @IsString()
+  @Length(1, 40)
+  code!: string;
 }

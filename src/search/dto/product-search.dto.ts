@@ -1,7 +1,9 @@
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { ApiProperty } from '@nestjs/swagger';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min, ValidateBy } from 'class-validator';
 import { PaginationQueryDto, Trim } from '@app/common';
-import { MAX_PRICE, ProductResponseDto } from '../../products/dto/product.dto';
+import { MAX_PRICE, OPTION_TEXT_MAX, ProductResponseDto } from '../../products/dto/product.dto';
+import { MAX_OPTIONS } from '../../products/variants';
 
 export const SEARCH_SORTS = ['relevance', 'newest', 'price_asc', 'price_desc', 'rating'] as const;
 export type SearchSort = (typeof SEARCH_SORTS)[number];
@@ -13,6 +15,52 @@ const toBoolean = ({ obj, key }: { obj: Record<string, unknown>; key: string }) 
   if (raw === 'false') return false;
   return raw;
 };
+
+/**
+ * Option names a filter can name: one path segment of a variant's `options` (no '.', no leading
+ * '$', no NUL, which BSON field names cannot hold), which is also what the query string can
+ * carry as `option.<Name>`.
+ */
+export const OPTION_NAME_PATTERN = /^[^.$\0][^.\0]*$/;
+
+/**
+ * What is wrong with the `option` filters (name → value, folded from `option.<Name>=<value>` by
+ * OptionFiltersMiddleware), or null: an object of at most MAX_OPTIONS names, each given once,
+ * each name and value 1–OPTION_TEXT_MAX characters.
+ */
+export function optionFiltersProblem(value: unknown): string | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'option filters are written option.<Name>=<value>';
+  const entries = Object.entries(value);
+  if (entries.length > MAX_OPTIONS) return `at most ${MAX_OPTIONS} option filters (a product has at most ${MAX_OPTIONS} options)`;
+  for (const [name, text] of entries) {
+    const length = [...name].length;
+    if (length < 1 || length > OPTION_TEXT_MAX || !OPTION_NAME_PATTERN.test(name)) {
+      return `option name "${name}" must be 1–${OPTION_TEXT_MAX} characters, without "." or NUL and not starting with "$"`;
+    }
+    if (Array.isArray(text)) return `option.${name} is given more than once`;
+    if (typeof text !== 'string' || [...text].length < 1 || [...text].length > OPTION_TEXT_MAX) {
+      return `option.${name} must be a value of 1–${OPTION_TEXT_MAX} characters`;
+    }
+  }
+  return null;
+}
+
+function IsOptionFilters() {
+  return ValidateBy({
+    name: 'isOptionFilters',
+    validator: {
+      validate: (value: unknown) => optionFiltersProblem(value) === null,
+      defaultMessage: (args) => optionFiltersProblem(args?.value) ?? 'option filters are written option.<Name>=<value>',
+    },
+  });
+}
+
+/** Documented as OpenAPI's deepObject (`option[Size]=M`), the form a schema can state; the dotted form is in the description. */
+const OPTION_FILTERS_SCHEMA = {
+  type: 'object',
+  additionalProperties: { type: 'string', minLength: 1, maxLength: OPTION_TEXT_MAX },
+  maxProperties: MAX_OPTIONS,
+} as const;
 
 export class ProductSearchQueryDto extends PaginationQueryDto {
   /** Words to find in title, brand, category and tags (all must match; the last may be a prefix). */
@@ -58,6 +106,16 @@ export class ProductSearchQueryDto extends PaginationQueryDto {
   @IsBoolean()
   inStock?: boolean;
 
+  /**
+   * Option values a variant must have, e.g. `option.Size=M&option.Color=Red` (also written
+   * `option[Size]=M`): a product matches when ONE of its active variants has all of them and
+   * meets `minPrice`, `maxPrice` and `inStock` too. Option names and values are compared exactly.
+   */
+  @ApiProperty(OPTION_FILTERS_SCHEMA)
+  @IsOptional()
+  @IsOptionFilters()
+  option?: Record<string, string>;
+
   /** `relevance` is the default with `q`, `newest` without. */
   @IsOptional()
   @IsIn(SEARCH_SORTS)
@@ -69,9 +127,18 @@ export class FacetCountDto {
   count!: number;
 }
 
+export class OptionFacetDto {
+  /** An option name, e.g. `Size`. */
+  name!: string;
+  /** Per value: how many products of the result have a matching variant with it. */
+  values!: FacetCountDto[];
+}
+
 export class SearchFacetsDto {
   brands!: FacetCountDto[];
   categories!: FacetCountDto[];
+  /** Option names in order; counted in products, over the variants that meet the query's variant conditions. */
+  options!: OptionFacetDto[];
 }
 
 export class ProductSearchResponseDto {
