@@ -36,6 +36,8 @@ describe('HTTP app on the real stack', () => {
       'post /api/v1/auth/refresh',
       'post /api/v1/auth/password/forgot',
       'post /api/v1/auth/password/reset',
+      'post /api/v1/auth/email/verify',
+      'get /api/v1/orders/lookup',
       'get /api/v1/products',
       'get /api/v1/products/{idOrSlug}',
       'get /api/v1/categories',

@@ -55,12 +55,13 @@ const REFUSED_BY_DESIGN: Array<[operations: string, why: string]> = [
   ['^POST /api/v1/payments(/paypal)?/webhook$', 'an event without the provider signature'],
   ['^POST /api/v1/payments/paypal/capture$', 'PayPal is not configured in this run (PaypalController)'],
   ['^POST /api/v1/auth/password/reset$', 'the token is the secret from the reset e-mail'],
+  ['^POST /api/v1/auth/email/verify$', 'the token is the secret from the verification e-mail'],
   ['^(POST|PATCH) /api/v1/admin/categories', 'a name without Latin letters or digits and no slug gives no URL slug'],
   ['^(POST|PATCH) /api/v1/admin/products(/\\{id\\})?$', 'the category slug names no category'],
   ['^GET /api/v1/products$', 'maxPrice below minPrice'],
   [`^GET (${pagedLists().join('|')})$`, 'page × limit above 10000 (lists end 10,000 items deep)'],
   ['^POST /api/v1/me/addresses$', 'the address book is full (20)'],
-  ['^POST /api/v1/checkout$', 'addressId and shippingAddress together, or neither'],
+  ['^POST /api/v1/checkout$', 'addressId and shippingAddress together, or neither; a guest without email, an account with one'],
   ['^POST /api/v1/admin/products/\\{id\\}/images$', 'a file is a JPEG, PNG or WebP by its content, which a schema cannot say'],
 ];
 

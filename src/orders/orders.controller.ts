@@ -1,6 +1,6 @@
-import { Body, Controller, Get, HttpCode, Ip, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
-import { GuestAllowed, mapPage, PaginationQueryDto, ParseObjectIdPipe, Public } from '@app/common';
+import { GuestAllowed, mapPage, PaginationQueryDto, ParseObjectIdPipe } from '@app/common';
 import { ApiCartToken, CartToken } from '../cart/cart-caller.decorator';
 import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
 import { AlsoAnswers } from '../core/openapi-errors';
@@ -9,10 +9,7 @@ import {
   CheckoutDto,
   ClaimOrderDto,
   OrderListResponseDto,
-  OrderLookupQueryDto,
-  OrderLookupResponseDto,
   OrderResponseDto,
-  toOrderLookupResponse,
   toOrderResponse,
 } from './dto/order.dto';
 import { IDEMPOTENCY_KEY_PATTERN, IdempotencyKey } from './idempotency-key.decorator';
@@ -62,20 +59,6 @@ export class OrdersController {
   @Get('orders')
   async list(@CurrentUser() user: AuthUser, @Query() query: PaginationQueryDto): Promise<OrderListResponseDto> {
     return mapPage(await this.orders.listOwn(user.id, query), toOrderResponse);
-  }
-
-  /**
-   * An order by its number and the email it was placed with, without logging in; no payment
-   * secrets. A wrong email answers exactly like an unknown number (404).
-   */
-  @Public()
-  @Get('orders/lookup')
-  @AlsoAnswers({
-    404: 'No order with this number and email (a wrong email and an unknown number answer alike)',
-    429: 'Ten failed lookups from this client within the hour; retry after `Retry-After` seconds',
-  })
-  async lookup(@Query() query: OrderLookupQueryDto, @Ip() ip: string): Promise<OrderLookupResponseDto> {
-    return toOrderLookupResponse(await this.orders.lookup(query.number, query.email, ip));
   }
 
   /** Takes a guest order placed with the account's email into the account; the email must be verified (else 404). */

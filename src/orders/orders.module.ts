@@ -9,6 +9,7 @@ import { AdminOrdersController } from './admin-orders.controller';
 import { CheckoutService } from './checkout.service';
 import { OrderLifecycleModule } from './order-lifecycle.module';
 import { OrderNumbers } from './order-numbers';
+import { OrderLookupController } from './order-lookup.controller';
 import { OrdersController } from './orders.controller';
 import { OrdersService } from './orders.service';
 import { Counter, CounterSchema } from './schemas/counter.schema';
@@ -28,7 +29,7 @@ import { UnpaidOrderSlots } from './unpaid-order-slots';
     UsersModule,
     AuditLogModule,
   ],
-  controllers: [OrdersController, AdminOrdersController],
+  controllers: [OrderLookupController, OrdersController, AdminOrdersController],
   providers: [CheckoutService, OrdersService, OrderNumbers, UnpaidOrderSlots],
   exports: [OrderLifecycleModule, OrdersService],
 })

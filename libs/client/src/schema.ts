@@ -462,6 +462,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orders/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An order by its number and the email it was placed with, without logging in; no payment
+         *     secrets. A wrong email answers exactly like an unknown number (404).
+         */
+        get: operations["OrderLookupController_lookup"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/checkout": {
         parameters: {
             query?: never;
@@ -493,26 +513,6 @@ export interface paths {
         };
         /** The caller's orders, newest first. */
         get: operations["OrdersController_list"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/orders/lookup": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * An order by its number and the email it was placed with, without logging in; no payment
-         *     secrets. A wrong email answers exactly like an unknown number (404).
-         */
-        get: operations["OrdersController_lookup"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1194,39 +1194,6 @@ export interface components {
             /** @description Counted over the whole filtered result, not only this page. */
             facets: components["schemas"]["SearchFacetsDto"];
         };
-        ShippingAddressDto: {
-            /** @description null or an empty string clears it. */
-            line2?: string | null;
-            /** @description null or an empty string clears it. */
-            state?: string | null;
-            /** @description null clears it. */
-            phone?: string | null;
-            fullName: string;
-            line1: string;
-            city: string;
-            postalCode: string;
-            /**
-             * @description ISO 3166-1 alpha-2 country code, e.g. `DE`.
-             * @enum {string}
-             */
-            country: "AD" | "AE" | "AF" | "AG" | "AI" | "AL" | "AM" | "AO" | "AQ" | "AR" | "AS" | "AT" | "AU" | "AW" | "AX" | "AZ" | "BA" | "BB" | "BD" | "BE" | "BF" | "BG" | "BH" | "BI" | "BJ" | "BL" | "BM" | "BN" | "BO" | "BQ" | "BR" | "BS" | "BT" | "BV" | "BW" | "BY" | "BZ" | "CA" | "CC" | "CD" | "CF" | "CG" | "CH" | "CI" | "CK" | "CL" | "CM" | "CN" | "CO" | "CR" | "CU" | "CV" | "CW" | "CX" | "CY" | "CZ" | "DE" | "DJ" | "DK" | "DM" | "DO" | "DZ" | "EC" | "EE" | "EG" | "EH" | "ER" | "ES" | "ET" | "FI" | "FJ" | "FK" | "FM" | "FO" | "FR" | "GA" | "GB" | "GD" | "GE" | "GF" | "GG" | "GH" | "GI" | "GL" | "GM" | "GN" | "GP" | "GQ" | "GR" | "GS" | "GT" | "GU" | "GW" | "GY" | "HK" | "HM" | "HN" | "HR" | "HT" | "HU" | "ID" | "IE" | "IL" | "IM" | "IN" | "IO" | "IQ" | "IR" | "IS" | "IT" | "JE" | "JM" | "JO" | "JP" | "KE" | "KG" | "KH" | "KI" | "KM" | "KN" | "KP" | "KR" | "KW" | "KY" | "KZ" | "LA" | "LB" | "LC" | "LI" | "LK" | "LR" | "LS" | "LT" | "LU" | "LV" | "LY" | "MA" | "MC" | "MD" | "ME" | "MF" | "MG" | "MH" | "MK" | "ML" | "MM" | "MN" | "MO" | "MP" | "MQ" | "MR" | "MS" | "MT" | "MU" | "MV" | "MW" | "MX" | "MY" | "MZ" | "NA" | "NC" | "NE" | "NF" | "NG" | "NI" | "NL" | "NO" | "NP" | "NR" | "NU" | "NZ" | "OM" | "PA" | "PE" | "PF" | "PG" | "PH" | "PK" | "PL" | "PM" | "PN" | "PR" | "PS" | "PT" | "PW" | "PY" | "QA" | "RE" | "RO" | "RS" | "RU" | "RW" | "SA" | "SB" | "SC" | "SD" | "SE" | "SG" | "SH" | "SI" | "SJ" | "SK" | "SL" | "SM" | "SN" | "SO" | "SR" | "SS" | "ST" | "SV" | "SX" | "SY" | "SZ" | "TC" | "TD" | "TF" | "TG" | "TH" | "TJ" | "TK" | "TL" | "TM" | "TN" | "TO" | "TR" | "TT" | "TV" | "TW" | "TZ" | "UA" | "UG" | "UM" | "US" | "UY" | "UZ" | "VA" | "VC" | "VE" | "VG" | "VI" | "VN" | "VU" | "WF" | "WS" | "YE" | "YT" | "ZA" | "ZM" | "ZW";
-        };
-        CheckoutDto: {
-            /** @description An address from the caller's address book; or give `shippingAddress`. */
-            addressId?: string;
-            /** @description An address for this order only; or give `addressId`. */
-            shippingAddress?: components["schemas"]["ShippingAddressDto"];
-            /**
-             * Format: email
-             * @description A guest checkout's email (required there, refused for an account): where the order's emails go, and what a lookup names.
-             */
-            email?: string;
-            /**
-             * @description `stripe` (default); `paypal` only where PayPal is configured (PAYPAL_* settings), else 400.
-             * @enum {string}
-             */
-            paymentProvider?: "stripe" | "paypal";
-        };
         OrderLineResponseDto: {
             productId: string;
             title: string;
@@ -1250,66 +1217,12 @@ export interface components {
             /** @description ISO 3166-1 alpha-2 country code, e.g. `DE`. */
             country: string;
         };
-        OrderPaymentResponseDto: {
-            /** @description `stripe` or `paypal` */
-            provider: string;
-            /**
-             * @description `requires_payment`, `failed` (the customer may try again), `succeeded`, `refund_pending`, `refunded`.
-             * @enum {string}
-             */
-            status: "failed" | "succeeded" | "requires_payment" | "refund_pending" | "refunded";
-            /** @description Stripe's PaymentIntent. */
-            paymentIntentId?: string;
-            /** @description For Stripe.js in the customer's browser to confirm the payment. */
-            clientSecret?: string;
-            /** @description PayPal's order. */
-            paypalOrderId?: string;
-            /** @description While `pending_payment` (PayPal): where the buyer approves the payment; then POST /payments/paypal/capture. */
-            approvalUrl?: string;
-            /** @description Minor units refunded, once a refund was made. */
-            refundedAmount?: number;
-        };
         OrderHistoryEntryDto: {
             /** @enum {string} */
             status: "cancelled" | "pending_payment" | "paid" | "processing" | "shipped" | "delivered";
             /** Format: date-time */
             at: string;
             note?: string;
-        };
-        OrderResponseDto: {
-            id: string;
-            /** @description Short human-readable number, e.g. `ORD-000042`. */
-            number: string;
-            /** @description The account's id; absent on a guest's order. */
-            userId?: string;
-            /** @description Where the order's emails go: the account's email at checkout, or the guest's. */
-            email?: string;
-            /** @enum {string} */
-            status: "cancelled" | "pending_payment" | "paid" | "processing" | "shipped" | "delivered";
-            items: components["schemas"]["OrderLineResponseDto"][];
-            subtotal: number;
-            shippingTotal: number;
-            total: number;
-            currency: string;
-            shippingAddress: components["schemas"]["ShippingAddressResponseDto"];
-            payment: components["schemas"]["OrderPaymentResponseDto"];
-            trackingNumber?: string;
-            history: components["schemas"]["OrderHistoryEntryDto"][];
-            /**
-             * Format: date-time
-             * @description While `pending_payment`: the order is cancelled if unpaid by then.
-             */
-            paymentDueAt?: string;
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            updatedAt: string;
-        };
-        OrderListResponseDto: {
-            items: components["schemas"]["OrderResponseDto"][];
-            total: number;
-            page: number;
-            limit: number;
         };
         OrderLookupPaymentDto: {
             /** @description `stripe` or `paypal` */
@@ -1352,6 +1265,93 @@ export interface components {
             /** Format: date-time */
             updatedAt: string;
             payment: components["schemas"]["OrderLookupPaymentDto"];
+        };
+        ShippingAddressDto: {
+            /** @description null or an empty string clears it. */
+            line2?: string | null;
+            /** @description null or an empty string clears it. */
+            state?: string | null;
+            /** @description null clears it. */
+            phone?: string | null;
+            fullName: string;
+            line1: string;
+            city: string;
+            postalCode: string;
+            /**
+             * @description ISO 3166-1 alpha-2 country code, e.g. `DE`.
+             * @enum {string}
+             */
+            country: "AD" | "AE" | "AF" | "AG" | "AI" | "AL" | "AM" | "AO" | "AQ" | "AR" | "AS" | "AT" | "AU" | "AW" | "AX" | "AZ" | "BA" | "BB" | "BD" | "BE" | "BF" | "BG" | "BH" | "BI" | "BJ" | "BL" | "BM" | "BN" | "BO" | "BQ" | "BR" | "BS" | "BT" | "BV" | "BW" | "BY" | "BZ" | "CA" | "CC" | "CD" | "CF" | "CG" | "CH" | "CI" | "CK" | "CL" | "CM" | "CN" | "CO" | "CR" | "CU" | "CV" | "CW" | "CX" | "CY" | "CZ" | "DE" | "DJ" | "DK" | "DM" | "DO" | "DZ" | "EC" | "EE" | "EG" | "EH" | "ER" | "ES" | "ET" | "FI" | "FJ" | "FK" | "FM" | "FO" | "FR" | "GA" | "GB" | "GD" | "GE" | "GF" | "GG" | "GH" | "GI" | "GL" | "GM" | "GN" | "GP" | "GQ" | "GR" | "GS" | "GT" | "GU" | "GW" | "GY" | "HK" | "HM" | "HN" | "HR" | "HT" | "HU" | "ID" | "IE" | "IL" | "IM" | "IN" | "IO" | "IQ" | "IR" | "IS" | "IT" | "JE" | "JM" | "JO" | "JP" | "KE" | "KG" | "KH" | "KI" | "KM" | "KN" | "KP" | "KR" | "KW" | "KY" | "KZ" | "LA" | "LB" | "LC" | "LI" | "LK" | "LR" | "LS" | "LT" | "LU" | "LV" | "LY" | "MA" | "MC" | "MD" | "ME" | "MF" | "MG" | "MH" | "MK" | "ML" | "MM" | "MN" | "MO" | "MP" | "MQ" | "MR" | "MS" | "MT" | "MU" | "MV" | "MW" | "MX" | "MY" | "MZ" | "NA" | "NC" | "NE" | "NF" | "NG" | "NI" | "NL" | "NO" | "NP" | "NR" | "NU" | "NZ" | "OM" | "PA" | "PE" | "PF" | "PG" | "PH" | "PK" | "PL" | "PM" | "PN" | "PR" | "PS" | "PT" | "PW" | "PY" | "QA" | "RE" | "RO" | "RS" | "RU" | "RW" | "SA" | "SB" | "SC" | "SD" | "SE" | "SG" | "SH" | "SI" | "SJ" | "SK" | "SL" | "SM" | "SN" | "SO" | "SR" | "SS" | "ST" | "SV" | "SX" | "SY" | "SZ" | "TC" | "TD" | "TF" | "TG" | "TH" | "TJ" | "TK" | "TL" | "TM" | "TN" | "TO" | "TR" | "TT" | "TV" | "TW" | "TZ" | "UA" | "UG" | "UM" | "US" | "UY" | "UZ" | "VA" | "VC" | "VE" | "VG" | "VI" | "VN" | "VU" | "WF" | "WS" | "YE" | "YT" | "ZA" | "ZM" | "ZW";
+        };
+        CheckoutDto: {
+            /** @description An address from the caller's address book; or give `shippingAddress`. */
+            addressId?: string;
+            /** @description An address for this order only; or give `addressId`. */
+            shippingAddress?: components["schemas"]["ShippingAddressDto"];
+            /**
+             * Format: email
+             * @description A guest checkout's email (required there, refused for an account): where the order's emails go, and what a lookup names.
+             */
+            email?: string;
+            /**
+             * @description `stripe` (default); `paypal` only where PayPal is configured (PAYPAL_* settings), else 400.
+             * @enum {string}
+             */
+            paymentProvider?: "stripe" | "paypal";
+        };
+        OrderPaymentResponseDto: {
+            /** @description `stripe` or `paypal` */
+            provider: string;
+            /**
+             * @description `requires_payment`, `failed` (the customer may try again), `succeeded`, `refund_pending`, `refunded`.
+             * @enum {string}
+             */
+            status: "failed" | "succeeded" | "requires_payment" | "refund_pending" | "refunded";
+            /** @description Stripe's PaymentIntent. */
+            paymentIntentId?: string;
+            /** @description For Stripe.js in the customer's browser to confirm the payment. */
+            clientSecret?: string;
+            /** @description PayPal's order. */
+            paypalOrderId?: string;
+            /** @description While `pending_payment` (PayPal): where the buyer approves the payment; then POST /payments/paypal/capture. */
+            approvalUrl?: string;
+            /** @description Minor units refunded, once a refund was made. */
+            refundedAmount?: number;
+        };
+        OrderResponseDto: {
+            id: string;
+            /** @description Short human-readable number, e.g. `ORD-000042`. */
+            number: string;
+            /** @description The account's id; absent on a guest's order. */
+            userId?: string;
+            /** @description Where the order's emails go: the account's email at checkout, or the guest's. */
+            email?: string;
+            /** @enum {string} */
+            status: "cancelled" | "pending_payment" | "paid" | "processing" | "shipped" | "delivered";
+            items: components["schemas"]["OrderLineResponseDto"][];
+            subtotal: number;
+            shippingTotal: number;
+            total: number;
+            currency: string;
+            shippingAddress: components["schemas"]["ShippingAddressResponseDto"];
+            payment: components["schemas"]["OrderPaymentResponseDto"];
+            trackingNumber?: string;
+            history: components["schemas"]["OrderHistoryEntryDto"][];
+            /**
+             * Format: date-time
+             * @description While `pending_payment`: the order is cancelled if unpaid by then.
+             */
+            paymentDueAt?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        OrderListResponseDto: {
+            items: components["schemas"]["OrderResponseDto"][];
+            total: number;
+            page: number;
+            limit: number;
         };
         ClaimOrderDto: {
             /** @description The number of a guest order placed with the account's (verified) email. */
@@ -4530,6 +4530,70 @@ export interface operations {
             };
         };
     };
+    OrderLookupController_lookup: {
+        parameters: {
+            query: {
+                /** @description The order number, e.g. `ORD-000042`. */
+                number: string;
+                /** @description The email the order was placed with (compared case-insensitively). */
+                email: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrderLookupResponseDto"];
+                };
+            };
+            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No order with this number and email (a wrong email and an unknown number answer alike) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Ten failed lookups from this client within the hour; retry after `Retry-After` seconds */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description MongoDB or Redis is unreachable; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     OrdersController_checkout: {
         parameters: {
             query?: never;
@@ -4675,79 +4739,6 @@ export interface operations {
                 };
             };
             /** @description Rate limited: at most THROTTLE_LIMIT_PER_MINUTE (default 300) requests per minute per client (an IPv6 /64 or an IPv4 address), counted over all routes together. */
-            429: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After": number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description MongoDB or Redis is unreachable; try again shortly */
-            503: {
-                headers: {
-                    /** @description Seconds to wait before trying again */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    OrdersController_lookup: {
-        parameters: {
-            query: {
-                /** @description The order number, e.g. `ORD-000042`. */
-                number: string;
-                /** @description The email the order was placed with (compared case-insensitively). */
-                email: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["OrderLookupResponseDto"];
-                };
-            };
-            /** @description Invalid input: a field breaks a rule, an id is malformed, or the JSON is */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No token, or an invalid or expired one */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No order with this number and email (a wrong email and an unknown number answer alike) */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Ten failed lookups from this client within the hour; retry after `Retry-After` seconds */
             429: {
                 headers: {
                     /** @description Seconds to wait before trying again */

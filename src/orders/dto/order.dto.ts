@@ -35,13 +35,11 @@ export class CheckoutDto {
   paymentProvider?: string;
 }
 
-/** An order number as the shop prints it. */
-const ORDER_NUMBER = /^[A-Za-z0-9-]{1,40}$/;
-
 export class OrderLookupQueryDto {
   /** The order number, e.g. `ORD-000042`. */
-  @Trim()
-  @Matches(ORDER_NUMBER, { message: 'number must be an order number' })
+  @IsString()
+  @Length(1, 40)
+  @Matches(/^[A-Za-z0-9-]+$/, { message: 'number must be an order number' })
   number!: string;
 
   /** The email the order was placed with (compared case-insensitively). */
@@ -53,8 +51,9 @@ export class OrderLookupQueryDto {
 
 export class ClaimOrderDto {
   /** The number of a guest order placed with the account's (verified) email. */
-  @Trim()
-  @Matches(ORDER_NUMBER, { message: 'number must be an order number' })
+  @IsString()
+  @Length(1, 40)
+  @Matches(/^[A-Za-z0-9-]+$/, { message: 'number must be an order number' })
   number!: string;
 }
 
