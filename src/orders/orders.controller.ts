@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
-import { GuestAllowed, mapPage, PaginationQueryDto, ParseObjectIdPipe, Public } from '@app/common';
+import { GuestAllowed, mapPage, PaginationQueryDto, ParseObjectIdPipe } from '@app/common';
 import { ApiCartToken, CartToken } from '../cart/cart-caller.decorator';
 import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
 import { AlsoAnswers } from '../core/openapi-errors';

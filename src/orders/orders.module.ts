@@ -31,7 +31,6 @@ import { UnpaidOrderSlots } from './unpaid-order-slots';
     AuditLogModule,
     PricingModule,
   ],
-  // The lookup first: its static path `orders/lookup` must be routed before `orders/:id`.
   controllers: [OrderLookupController, OrdersController, AdminOrdersController],
   providers: [CheckoutService, OrdersService, OrderNumbers, UnpaidOrderSlots],
   exports: [OrderLifecycleModule, OrdersService],

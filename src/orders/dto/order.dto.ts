@@ -43,9 +43,9 @@ export class CheckoutDto {
 
 export class OrderLookupQueryDto {
   /** The order number, e.g. `ORD-000042`. */
-  @Trim()
-  // A regex literal here (not a shared constant) so that the Swagger plugin documents it as `pattern`.
-  @Matches(/^[A-Za-z0-9-]{1,40}$/, { message: 'number must be an order number' })
+  @IsString()
+  @Length(1, 40)
+  @Matches(/^[A-Za-z0-9-]+$/, { message: 'number must be an order number' })
   number!: string;
 
   /** The email the order was placed with (compared case-insensitively). */
@@ -57,9 +57,9 @@ export class OrderLookupQueryDto {
 
 export class ClaimOrderDto {
   /** The number of a guest order placed with the account's (verified) email. */
-  @Trim()
-  // A regex literal here (not a shared constant) so that the Swagger plugin documents it as `pattern`.
-  @Matches(/^[A-Za-z0-9-]{1,40}$/, { message: 'number must be an order number' })
+  @IsString()
+  @Length(1, 40)
+  @Matches(/^[A-Za-z0-9-]+$/, { message: 'number must be an order number' })
   number!: string;
 }
 
