@@ -10,6 +10,13 @@ import { catalogFastPath, recordStaticHeaders } from './products/catalog-fast-pa
 import { completeOpenApiDocument } from './core/openapi-document';
 import { routeArgumentsOf } from './core/openapi-routes';
 
+/**
+ * Answer headers a browser page on another origin may read (CORS exposes only a few by default):
+ * a guest's new cart token, when to retry after a 429, the catalog's ETag, and the request id to
+ * quote in a support ticket.
+ */
+const EXPOSED_HEADERS = ['X-Cart-Token', 'Retry-After', 'ETag', 'X-Request-Id'];
+
 export const API_PREFIX = 'api/v1';
 
 /** Options every HTTP app instance is created with (main.ts and the e2e tests alike). */
@@ -42,11 +49,12 @@ export function configureHttpApp(app: INestApplication): INestApplication {
   // headers helmet and CORS would have added (what enableCors() adds to a GET).
   const corsOnGet = (_request: unknown, response: ServerResponse, next: () => void) => {
     response.setHeader('Access-Control-Allow-Origin', '*');
+    response.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS.join(','));
     next();
   };
   app.use(catalogFastPath(app.get(CatalogCache), app.get(AppConfig), recordStaticHeaders(securityHeaders, corsOnGet)));
   app.use(securityHeaders);
-  app.enableCors();
+  app.enableCors({ exposedHeaders: EXPOSED_HEADERS });
 
   const document = completeOpenApiDocument(SwaggerModule.createDocument(app, openApiConfig()), API_PREFIX, routeArgumentsOf(app));
   SwaggerModule.setup('docs', app, document, {

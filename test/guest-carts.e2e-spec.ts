@@ -38,6 +38,9 @@ describe('Guest carts', () => {
     const res = await guestAdd(product.id, 2).expect(200);
     const token = res.body.cartToken as string;
     expect(res.headers['x-cart-token']).toBe(token);
+    // A shop front on another origin can read it (CORS exposes the header).
+    const crossOrigin = await guestAdd(product.id, 1).set('Origin', 'https://shop.example').expect(200);
+    expect(crossOrigin.headers['access-control-expose-headers']).toContain('X-Cart-Token');
     // 256 random bits, base64url.
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(res.body.items).toEqual([expect.objectContaining({ productId: product.id, quantity: 2, lineTotal: 1400 })]);
