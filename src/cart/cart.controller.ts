@@ -78,7 +78,7 @@ export class CartController {
    * address would charge.
    */
   @Get('quote')
-  @AlsoAnswers({ 422: 'The shipping method asked for is not available for this cart and destination' })
+  @AlsoAnswers({ 404: UNKNOWN_TOKEN, 422: 'The shipping method asked for is not available for this cart and destination' })
   async quote(@CartCaller() caller: Caller, @Query() query: QuoteQueryDto): Promise<QuoteResponseDto> {
     return this.cart.quote((await this.cart.ownerFor(caller)).ownerId, query);
   }
@@ -87,6 +87,7 @@ export class CartController {
   @Post('promotions')
   @HttpCode(200)
   @AlsoAnswers({
+    404: UNKNOWN_TOKEN,
     422: 'The code cannot apply to this cart now; `reason` says why: unknown, inactive, not_started, expired, used_up, min_subtotal or no_eligible_lines',
   })
   async applyPromotion(@CartCaller() caller: Caller, @Body() dto: ApplyPromotionDto): Promise<CartResponseDto> {
@@ -94,6 +95,7 @@ export class CartController {
   }
 
   @Delete('promotions/:code')
+  @AlsoAnswers({ 404: UNKNOWN_TOKEN })
   async removePromotion(@CartCaller() caller: Caller, @Param('code') code: string): Promise<CartResponseDto> {
     return this.cart.removePromotion((await this.cart.ownerFor(caller)).ownerId, code);
   }

@@ -4004,6 +4004,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description The X-Cart-Token is unknown, expired, or its cart was merged into an account */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description The shipping method asked for is not available for this cart and destination */
             422: {
                 headers: {
@@ -4072,6 +4081,15 @@ export interface operations {
             };
             /** @description No token, or an invalid or expired one */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The X-Cart-Token is unknown, expired, or its cart was merged into an account */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4170,7 +4188,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No such resource, or not yours */
+            /** @description The X-Cart-Token is unknown, expired, or its cart was merged into an account */
             404: {
                 headers: {
                     [name: string]: unknown;
