@@ -65,6 +65,8 @@ async function checkoutFor(buyers, sellable, seconds) {
   return { latencies, counts, elapsed: (Date.now() - started) / 1000 };
 }
 
+const rate = (phase) => (phase.counts.placed / phase.elapsed).toFixed(1);
+
 /** The phases of one kind as one: latencies pooled, counts and time added up. */
 function merged(phases) {
   const counts = { placed: 0, priced: 0, outOfStock: 0, cartShort: 0, other: 0, serverErrors: 0 };
@@ -102,15 +104,15 @@ async function main() {
     const promotion = await call(urls[0], 'POST', '/admin/promotions', admin.body.accessToken, { name: 'Bench ten off', type: 'percentage', value: 1000, active: false });
     if (promotion.status !== 201) throw new Error(`promotion: ${promotion.status}`);
     for (let round = 0; round < ROUNDS; round += 1) {
-      console.log(`bench: round ${round + 1}/${ROUNDS}, plain`);
       phases.plain.push(await checkoutFor(buyers, sellable, SECONDS));
-      console.log(`bench: round ${round + 1}/${ROUNDS}, priced (tax rate for ${SHIPPING_ADDRESS.country}, an automatic 10 % promotion)`);
-      const rate = await call(urls[0], 'POST', '/admin/tax-rates', admin.body.accessToken, { country: SHIPPING_ADDRESS.country, rate: 1900, name: 'Bench VAT' });
+      console.log(`bench: round ${round + 1}/${ROUNDS}, plain: ${rate(phases.plain.at(-1))} orders/s`);
+      const taxRate = await call(urls[0], 'POST', '/admin/tax-rates', admin.body.accessToken, { country: SHIPPING_ADDRESS.country, rate: 1900, name: 'Bench VAT' });
       const on = await call(urls[0], 'PATCH', `/admin/promotions/${promotion.body.id}`, admin.body.accessToken, { active: true });
-      if (rate.status !== 201 || on.status !== 200) throw new Error(`pricing setup: tax rate ${rate.status}, promotion ${on.status}`);
+      if (taxRate.status !== 201 || on.status !== 200) throw new Error(`pricing setup: tax rate ${taxRate.status}, promotion ${on.status}`);
       phases.priced.push(await checkoutFor(buyers, sellable, SECONDS));
+      console.log(`bench: round ${round + 1}/${ROUNDS}, priced (tax rate for ${SHIPPING_ADDRESS.country}, an automatic 10 % promotion): ${rate(phases.priced.at(-1))} orders/s`);
       const off = await call(urls[0], 'PATCH', `/admin/promotions/${promotion.body.id}`, admin.body.accessToken, { active: false });
-      const gone = await call(urls[0], 'DELETE', `/admin/tax-rates/${rate.body.id}`, admin.body.accessToken);
+      const gone = await call(urls[0], 'DELETE', `/admin/tax-rates/${taxRate.body.id}`, admin.body.accessToken);
       if (off.status !== 200 || gone.status >= 300) throw new Error(`pricing teardown: promotion ${off.status}, tax rate ${gone.status}`);
     }
     elapsedTotal = [...phases.plain, ...phases.priced].reduce((sum, phase) => sum + phase.elapsed, 0);
@@ -139,7 +141,7 @@ async function main() {
 
   const line = (label, kind) =>
     console.log(
-      `  ${label}  ${kind.counts.placed} orders in ${kind.elapsed.toFixed(1)} s (${(kind.counts.placed / kind.elapsed).toFixed(1)} orders/s), checkout p50 ${percentile(kind.latencies, 50).toFixed(0)} ms, p99 ${percentile(kind.latencies, 99).toFixed(0)} ms (${kind.latencies.length} checkouts)`,
+      `  ${label}  ${kind.counts.placed} orders in ${kind.elapsed.toFixed(1)} s (${rate(kind)} orders/s), checkout p50 ${percentile(kind.latencies, 50).toFixed(0)} ms, p99 ${percentile(kind.latencies, 99).toFixed(0)} ms (${kind.latencies.length} checkouts)`,
     );
   console.log('');
   console.log(`checkout benchmark: ${BUYERS} buyers, ${PRODUCTS} products, ${APIS} API process(es), ${elapsedTotal.toFixed(1)} s${PRICING ? `, ${ROUNDS} round(s) of ${SECONDS} s plain + ${SECONDS} s priced` : ''}`);
