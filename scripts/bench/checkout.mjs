@@ -9,12 +9,17 @@ const { values: args } = parseArgs({
     products: { type: 'string', default: '1000' },
     seconds: { type: 'string', default: '20' },
     apis: { type: 'string', default: '2' },
+    // Plain checkouts and checkouts with a tax rate and an automatic promotion, alternating.
+    pricing: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '2' },
   },
 });
 const BUYERS = Number(args.buyers);
 const PRODUCTS = Number(args.products);
 const SECONDS = Number(args.seconds);
 const APIS = Number(args.apis);
+const PRICING = args.pricing;
+const ROUNDS = Number(args.rounds);
 
 const run = newRunName();
 const env = benchEnvironment(run);
@@ -25,24 +30,11 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function main() {
-  const urls = await startApis(env, APIS, children);
-
-  console.log(`bench: seeding ${PRODUCTS} products`);
-  // One variant per product: buyers add products by id (a product with several needs a variantId), as before variants.
-  await seedBulk(env, PRODUCTS, 1);
-  const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
-  const products = connection.collection('products');
-  const initial = new Map((await products.find({}, { projection: { stockOnHand: 1 } }).toArray()).map((p) => [p._id.toHexString(), p.stockOnHand]));
-  const sellable = [...initial].filter(([, stock]) => stock > 0).map(([id]) => id);
-
-  console.log(`bench: registering ${BUYERS} buyers`);
-  const buyers = await registerBuyers(urls, run, BUYERS);
-
-  console.log(`bench: ${BUYERS} buyers checking out for ${SECONDS} s through ${APIS} API process(es)`);
+/** Every buyer adds to their cart and checks out until `seconds` have passed; what happened. */
+async function checkoutFor(buyers, sellable, seconds) {
   const latencies = [];
-  const counts = { placed: 0, outOfStock: 0, cartShort: 0, other: 0, serverErrors: 0 };
-  const deadline = Date.now() + SECONDS * 1000;
+  const counts = { placed: 0, priced: 0, outOfStock: 0, cartShort: 0, other: 0, serverErrors: 0 };
+  const deadline = Date.now() + seconds * 1000;
   const started = Date.now();
   await Promise.all(
     buyers.map(async (buyer) => {
@@ -59,8 +51,10 @@ async function main() {
         const before = performance.now();
         const res = await call(buyer.url, 'POST', '/checkout', buyer.token, { shippingAddress: SHIPPING_ADDRESS });
         latencies.push(performance.now() - before);
-        if (res.status === 201) counts.placed += 1;
-        else if (res.status === 409) {
+        if (res.status === 201) {
+          counts.placed += 1;
+          if (res.body.taxTotal > 0 && res.body.promotions.length > 0) counts.priced += 1;
+        } else if (res.status === 409) {
           counts.outOfStock += 1;
           await call(buyer.url, 'DELETE', '/cart', buyer.token);
         } else if (res.status >= 500) counts.serverErrors += 1;
@@ -68,8 +62,64 @@ async function main() {
       }
     }),
   );
-  const elapsed = (Date.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
+  return { latencies, counts, elapsed: (Date.now() - started) / 1000 };
+}
+
+const rate = (phase) => (phase.counts.placed / phase.elapsed).toFixed(1);
+
+/** The phases of one kind as one: latencies pooled, counts and time added up. */
+function merged(phases) {
+  const counts = { placed: 0, priced: 0, outOfStock: 0, cartShort: 0, other: 0, serverErrors: 0 };
+  for (const phase of phases) for (const key of Object.keys(counts)) counts[key] += phase.counts[key];
+  const latencies = phases.flatMap((phase) => phase.latencies).sort((a, b) => a - b);
+  return { counts, latencies, elapsed: phases.reduce((sum, phase) => sum + phase.elapsed, 0) };
+}
+
+async function main() {
+  const urls = await startApis(env, APIS, children);
+
+  console.log(`bench: seeding ${PRODUCTS} products`);
+  // One variant per product: buyers add products by id (a product with several needs a variantId), as before variants.
+  await seedBulk(env, PRODUCTS, 1);
+  const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
+  const products = connection.collection('products');
+  const initial = new Map((await products.find({}, { projection: { stockOnHand: 1 } }).toArray()).map((p) => [p._id.toHexString(), p.stockOnHand]));
+  const sellable = [...initial].filter(([, stock]) => stock > 0).map(([id]) => id);
+
+  console.log(`bench: registering ${BUYERS} buyers`);
+  const buyers = await registerBuyers(urls, run, BUYERS);
+
+  console.log(`bench: ${BUYERS} buyers checking out for ${PRICING ? `${ROUNDS} × (${SECONDS} s plain + ${SECONDS} s priced)` : `${SECONDS} s`} through ${APIS} API process(es)`);
+  const phases = { plain: [], priced: [] };
+  let elapsedTotal;
+
+  if (!PRICING) {
+    const result = await checkoutFor(buyers, sellable, SECONDS);
+    elapsedTotal = result.elapsed;
+    phases.plain.push(result);
+  } else {
+    // Plain and priced phases alternate in the same run, so the machine's noise falls on both alike.
+    const admin = await call(urls[0], 'POST', '/auth/login', undefined, { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD });
+    if (admin.status !== 200) throw new Error(`admin login: ${admin.status}`);
+    const promotion = await call(urls[0], 'POST', '/admin/promotions', admin.body.accessToken, { name: 'Bench ten off', type: 'percentage', value: 1000, active: false });
+    if (promotion.status !== 201) throw new Error(`promotion: ${promotion.status}`);
+    for (let round = 0; round < ROUNDS; round += 1) {
+      phases.plain.push(await checkoutFor(buyers, sellable, SECONDS));
+      console.log(`bench: round ${round + 1}/${ROUNDS}, plain: ${rate(phases.plain.at(-1))} orders/s`);
+      const taxRate = await call(urls[0], 'POST', '/admin/tax-rates', admin.body.accessToken, { country: SHIPPING_ADDRESS.country, rate: 1900, name: 'Bench VAT' });
+      const on = await call(urls[0], 'PATCH', `/admin/promotions/${promotion.body.id}`, admin.body.accessToken, { active: true });
+      if (taxRate.status !== 201 || on.status !== 200) throw new Error(`pricing setup: tax rate ${taxRate.status}, promotion ${on.status}`);
+      phases.priced.push(await checkoutFor(buyers, sellable, SECONDS));
+      console.log(`bench: round ${round + 1}/${ROUNDS}, priced (tax rate for ${SHIPPING_ADDRESS.country}, an automatic 10 % promotion): ${rate(phases.priced.at(-1))} orders/s`);
+      const off = await call(urls[0], 'PATCH', `/admin/promotions/${promotion.body.id}`, admin.body.accessToken, { active: false });
+      const gone = await call(urls[0], 'DELETE', `/admin/tax-rates/${taxRate.body.id}`, admin.body.accessToken);
+      if (off.status !== 200 || gone.status >= 300) throw new Error(`pricing teardown: promotion ${off.status}, tax rate ${gone.status}`);
+    }
+    elapsedTotal = [...phases.plain, ...phases.priced].reduce((sum, phase) => sum + phase.elapsed, 0);
+  }
+  const plain = merged(phases.plain);
+  const priced = merged(phases.priced);
+  const counts = merged([...phases.plain, ...phases.priced]).counts;
 
   // Invariants: per product, units held by placed orders + sellable = the initial stock.
   const orders = await connection.collection('orders').find({}, { projection: { status: 1, items: 1 } }).toArray();
@@ -89,17 +139,27 @@ async function main() {
   }
   const placing = orders.filter((order) => order.status === 'placing').length;
 
+  const line = (label, kind) =>
+    console.log(
+      `  ${label}  ${kind.counts.placed} orders in ${kind.elapsed.toFixed(1)} s (${rate(kind)} orders/s), checkout p50 ${percentile(kind.latencies, 50).toFixed(0)} ms, p99 ${percentile(kind.latencies, 99).toFixed(0)} ms (${kind.latencies.length} checkouts)`,
+    );
   console.log('');
-  console.log(`checkout benchmark: ${BUYERS} buyers, ${PRODUCTS} products, ${APIS} API process(es), ${elapsed.toFixed(1)} s`);
-  console.log(`  orders placed     ${counts.placed}  (${(counts.placed / elapsed).toFixed(1)} orders/s)`);
-  console.log(`  checkout latency  p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms (${latencies.length} checkouts)`);
+  console.log(`checkout benchmark: ${BUYERS} buyers, ${PRODUCTS} products, ${APIS} API process(es), ${elapsedTotal.toFixed(1)} s${PRICING ? `, ${ROUNDS} round(s) of ${SECONDS} s plain + ${SECONDS} s priced` : ''}`);
+  line(PRICING ? 'plain  ' : 'orders ', plain);
+  if (PRICING) {
+    line('priced ', priced);
+    console.log(`  with tax + promo  ${priced.counts.priced} of ${priced.counts.placed} priced orders, ${plain.counts.priced} of ${plain.counts.placed} plain ones`);
+    console.log(`  priced / plain    ${(priced.counts.placed / priced.elapsed / (plain.counts.placed / plain.elapsed)).toFixed(2)} of the orders/s`);
+  }
   console.log(`  refused           ${counts.outOfStock} checkout 409, ${counts.cartShort} cart 409, ${counts.other} other 4xx, ${counts.serverErrors} 5xx`);
   console.log(`  invariants        ${violations.length === 0 && placing === 0 ? 'hold' : 'VIOLATED'}: sold + sellable = initial for all ${initial.size} products, none negative, ${placing} unfinished checkouts`);
   for (const violation of violations.slice(0, 20)) console.log(`    ${violation}`);
 
   await connection.dropDatabase();
   await connection.close();
-  if (violations.length > 0 || placing > 0 || counts.serverErrors > 0) process.exitCode = 1;
+  // A priced order without the tax or the promotion (or a plain one with them) means the phases measured something else.
+  const pricedAsMeant = priced.counts.priced === priced.counts.placed && plain.counts.priced === 0;
+  if (violations.length > 0 || placing > 0 || counts.serverErrors > 0 || !pricedAsMeant) process.exitCode = 1;
 }
 
 main()

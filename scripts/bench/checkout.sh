@@ -4,6 +4,7 @@
 # invariants checked afterwards. Numbers only; nothing here is a pass/fail timing test.
 #
 #   npm run bench:checkout [-- --buyers 50 --products 1000 --seconds 20 --apis 2]
+#   npm run bench:checkout -- --pricing [--rounds 2]   # plain and priced (tax + promotion) phases alternating
 #
 # Uses the local stack (MongoDB stand-in on TEST_MONGO_PORT, Redis, stripe-mock) and its own
 # database and Redis prefix, dropped afterwards.
