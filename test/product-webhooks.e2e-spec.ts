@@ -1,9 +1,12 @@
+import { Types } from 'mongoose';
 import request from 'supertest';
 import { Account, bearer, registerCustomer } from './support/accounts';
 import { createShopApp, Shop } from './support/shop';
 import type { TestApp } from './support/test-app';
 import { waitFor } from './support/wait';
 import { Received, Receiver } from './support/webhook-receiver';
+import { ProductOutboxRelay } from '../src/products/outbox/product-outbox-relay';
+import { ProductStore } from '../src/products/products.store';
 
 interface Delivery {
   id: string;
@@ -96,6 +99,32 @@ describe('Outgoing webhooks: product events and stock.low', () => {
     await delivered(hook.id, 2);
     expect(aboutProduct(path, id).map((item) => item.body.type)).toEqual(['product.created']);
     expect(aboutProduct(path, marker).map((item) => item.body.type)).toEqual(['product.created']);
+  });
+
+  it('an event whose relay did not run (a crash after the write) stays in the outbox and the sweep delivers it, once', async () => {
+    const path = '/swept';
+    const hook = await endpoint(path, PRODUCT_EVENTS);
+    const store = t.app.get(ProductStore);
+    const relay = t.app.get(ProductOutboxRelay);
+    store.onEventsRecorded(async () => undefined); // the process "dies" between the write and the hand-over
+    let id: string;
+    try {
+      ({ id } = await shop.createProduct());
+    } finally {
+      store.onEventsRecorded((productId) => relay.afterWrite(productId));
+    }
+    const outbox = async () => (await t.connection.collection('products').findOne({ _id: new Types.ObjectId(id) }))!.outbox as unknown[];
+    expect(await outbox()).toHaveLength(1);
+    // Within the grace period the sweep leaves it to the relay of the write.
+    expect(await relay.sweep(new Date())).toBe(0);
+    const later = new Date(Date.now() + 60_000);
+    expect(await relay.sweep(later)).toBe(1);
+    expect(await outbox()).toHaveLength(0);
+    expect(await relay.sweep(later)).toBe(0);
+
+    const [delivery] = await delivered(hook.id, 1);
+    expect(aboutProduct(path, id)).toHaveLength(1);
+    expect(aboutProduct(path, id)[0].body).toMatchObject({ id: delivery.eventId, type: 'product.created', sequence: 1 });
   });
 
   /** `count` customers each put one unit in a cart, then all check out at once; the answers' statuses. */

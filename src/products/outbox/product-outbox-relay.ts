@@ -78,10 +78,15 @@ export class ProductOutboxRelay implements OnModuleInit {
     return pending.length;
   }
 
-  /** `products-maintenance`, every 30 s: hands over events recorded before the grace period that no relay took. */
+  /** `products-maintenance`, every 30 s (its schedule is in the job registry). */
   @OnJob('products-maintenance')
-  async sweep(): Promise<number> {
-    const cutoff = new Date(Date.now() - SWEEP_GRACE_MS);
+  async run(): Promise<number> {
+    return this.sweep(new Date());
+  }
+
+  /** Hands over events recorded before the grace period (before `now`) that no relay took. */
+  async sweep(now: Date): Promise<number> {
+    const cutoff = new Date(now.getTime() - SWEEP_GRACE_MS);
     let handed = 0;
     for (const productId of await this.products.withStaleOutbox(cutoff, SWEEP_BATCH)) handed += await this.relay(productId);
     if (handed > 0) this.logger.log(`Sweeper handed over ${handed} product event(s) the relay had missed`);
