@@ -80,6 +80,22 @@ describe('Outgoing webhooks: product events and stock.low', () => {
     expect(new Set(deliveries.map((item) => item.eventId))).toEqual(new Set([...got.map((item) => item.body.id), aboutProduct(path, marker)[0].body.id]));
   });
 
+  it('concurrent edits of one product each send one product.updated, numbered 2…6 without gaps or repeats', async () => {
+    const path = '/racing-edits';
+    const hook = await endpoint(path, ['product.created', 'product.updated']);
+    const { id } = await shop.createProduct();
+    const answers = await Promise.all(
+      [1, 2, 3, 4, 5].map((n) => request(t.http).patch(`/api/v1/admin/products/${id}`).set(...bearer(admin)).send({ description: `Edit ${n}` })),
+    );
+    expect(answers.map((res) => res.status)).toEqual([200, 200, 200, 200, 200]);
+
+    await delivered(hook.id, 6);
+    const got = bySequence(aboutProduct(path, id));
+    expect(got.map((item) => item.body.sequence)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(got.map((item) => item.body.type)).toEqual(['product.created', ...Array(5).fill('product.updated')]);
+    expect(new Set(got.map((item) => item.body.id)).size).toBe(6);
+  });
+
   it('a product write that fails (400, 409) delivers nothing', async () => {
     const path = '/refused';
     const { id: other } = await shop.createProduct();
