@@ -21,6 +21,7 @@ import { PaymentWebhooksModule } from './payments/payment-webhooks.module';
 import { ReviewsModule } from './reviews/reviews.module';
 import { AuditModule } from './audit/audit.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
+import { PricingAdminModule } from './pricing/pricing-admin.module';
 
 /** The HTTP API: every domain module with its controllers, on top of the shared core. */
 @Module({
@@ -43,6 +44,7 @@ import { WebhooksModule } from './webhooks/webhooks.module';
     ReviewsModule,
     AuditModule,
     WebhooksModule,
+    PricingAdminModule,
   ],
   providers: [
     { provide: APP_GUARD, useClass: ClientThrottlerGuard },

@@ -90,7 +90,7 @@ describe('Cart, checkout and the order lifecycle (MongoDB, Redis, stripe-mock)',
       await request(t.http).patch(`/api/v1/cart/items/${product.id}`).set(...bearer(buyer)).send({ quantity: 1 }).expect(404);
       await request(t.http).delete(`/api/v1/cart/items/${product.id}`).set(...bearer(buyer)).expect(404);
       await request(t.http).get('/api/v1/cart').expect(401);
-      expect((await request(t.http).get('/api/v1/cart').set(...bearer(buyer)).expect(200)).body).toEqual({ items: [], subtotal: 0, currency: 'usd', checkoutReady: true });
+      expect((await request(t.http).get('/api/v1/cart').set(...bearer(buyer)).expect(200)).body).toEqual({ items: [], subtotal: 0, currency: 'usd', checkoutReady: true, promotionCodes: [] });
     });
 
     it('adds to a line, answers 409 with the available quantity when short, sets, removes and clears', async () => {

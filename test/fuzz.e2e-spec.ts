@@ -62,7 +62,9 @@ const REFUSED_BY_DESIGN: Array<[operations: string, why: string]> = [
   ['^GET /api/v1/products$', 'maxPrice below minPrice; an option name empty, with "." or NUL, or starting with "$" (OpenAPI 3.0 cannot state property names)'],
   [`^GET (${pagedLists().join('|')})$`, 'page × limit above 10000 (lists end 10,000 items deep)'],
   ['^POST /api/v1/me/addresses$', 'the address book is full (20)'],
-  ['^POST /api/v1/checkout$', 'addressId and shippingAddress together, or neither'],
+  ['^POST /api/v1/checkout$', 'addressId and shippingAddress together, or neither; a guest without email, an account with one'],
+  ['^(POST|PATCH) /api/v1/admin/promotions(/\\{id\\})?$', 'a value that does not fit the type (a percentage over 100 %, a fixed 0), or an end not after the start'],
+  ['^(POST|PATCH) /api/v1/admin/shipping-methods(/\\{id\\})?$', 'maxSubtotal below minSubtotal'],
   ['^POST /api/v1/admin/products/\\{id\\}/images$', 'a file is a JPEG, PNG or WebP by its content, which a schema cannot say'],
 ];
 

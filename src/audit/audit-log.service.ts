@@ -12,7 +12,7 @@ export interface AuditActor {
   email: string;
 }
 
-export type AuditedEntity = 'product' | 'category' | 'order' | 'user' | 'review' | 'webhook';
+export type AuditedEntity = 'product' | 'category' | 'order' | 'user' | 'review' | 'webhook' | 'promotion' | 'taxRate' | 'shippingMethod';
 
 export interface AuditChange {
   action: string;

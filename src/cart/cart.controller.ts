@@ -1,11 +1,12 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { GuestAllowed, ParseObjectIdPipe } from '@app/common';
 import type { Response } from 'express';
 import { AlsoAnswers } from '../core/openapi-errors';
 import { ApiCartToken, CART_TOKEN_HEADER, CartCaller } from './cart-caller.decorator';
 import { type CartCaller as Caller, CartService } from './cart.service';
-import { AddCartItemDto, CartResponseDto, UpdateCartItemDto } from './dto/cart.dto';
+import { QuoteQueryDto, QuoteResponseDto } from '../pricing/dto/quote.dto';
+import { AddCartItemDto, ApplyPromotionDto, CartResponseDto, UpdateCartItemDto } from './dto/cart.dto';
 
 const UNKNOWN_TOKEN = 'The X-Cart-Token is unknown, expired, or its cart was merged into an account';
 
@@ -69,6 +70,32 @@ export class CartController {
   @AlsoAnswers({ 404: `${UNKNOWN_TOKEN}; or the line is not in the cart` })
   async remove(@CartCaller() caller: Caller, @Param('productId', ParseObjectIdPipe) productId: string): Promise<CartResponseDto> {
     return this.cart.removeItem((await this.cart.ownerFor(caller)).ownerId, productId);
+  }
+
+  /**
+   * The cart priced for a destination: each line's discount and tax, every total, the promotions
+   * that apply and the shipping methods eligible now; exactly what a checkout of this cart to that
+   * address would charge.
+   */
+  @Get('quote')
+  @AlsoAnswers({ 422: 'The shipping method asked for is not available for this cart and destination' })
+  async quote(@CartCaller() caller: Caller, @Query() query: QuoteQueryDto): Promise<QuoteResponseDto> {
+    return this.cart.quote((await this.cart.ownerFor(caller)).ownerId, query);
+  }
+
+  /** Enters a promotion code (case-insensitive). */
+  @Post('promotions')
+  @HttpCode(200)
+  @AlsoAnswers({
+    422: 'The code cannot apply to this cart now; `reason` says why: unknown, inactive, not_started, expired, used_up, min_subtotal or no_eligible_lines',
+  })
+  async applyPromotion(@CartCaller() caller: Caller, @Body() dto: ApplyPromotionDto): Promise<CartResponseDto> {
+    return this.cart.applyPromotion((await this.cart.ownerFor(caller)).ownerId, dto.code);
+  }
+
+  @Delete('promotions/:code')
+  async removePromotion(@CartCaller() caller: Caller, @Param('code') code: string): Promise<CartResponseDto> {
+    return this.cart.removePromotion((await this.cart.ownerFor(caller)).ownerId, code);
   }
 
   @Delete()

@@ -7,7 +7,11 @@ import { sha256 } from '../access/sessions.service';
 import { AppConfig } from '../config/app-config';
 import { InventoryService, ProductForSale, StockLine, VariantForSale } from '../products/inventory.service';
 import { InsufficientStockError } from '../products/stock.errors';
-import { lineTotal } from '../pricing/order-totals';
+import { Pricing } from '../pricing/pricing.service';
+import { promotionCustomerOf } from '../pricing/promotion-uses';
+import { normalizeCode } from '../pricing/quote';
+import { QuoteQueryDto, QuoteResponseDto, toQuoteResponse } from '../pricing/dto/quote.dto';
+import { pricingLinesOf } from './cart-pricing';
 import { CartFullError, PerOrderLimitError, unitLimitOf } from './cart-limits';
 import { CartItemResponseDto, CartLineIssue, CartResponseDto, MAX_LINE_QUANTITY } from './dto/cart.dto';
 import { Cart, CartLine } from './schemas/cart.schema';
@@ -35,9 +39,10 @@ export function sameLine(a: Pick<CartLine, 'productId' | 'variantId'>, b: Pick<C
   return variantIdOf(a) === variantIdOf(b);
 }
 
-/** A cart's lines and the version they were read at. */
+/** A cart's lines, its promotion codes, and the version they were read at. */
 export interface CartSnapshot {
   lines: StockLine[];
+  codes: string[];
   version: number;
 }
 
@@ -51,11 +56,45 @@ export class CartService {
   constructor(
     @InjectModel(Cart.name) private readonly carts: Model<Cart>,
     private readonly inventory: InventoryService,
+    private readonly pricing: Pricing,
     private readonly config: AppConfig,
   ) {}
 
   async view(userId: string): Promise<CartResponseDto> {
-    return this.render((await this.read(userId)).items);
+    const cart = await this.read(userId);
+    return this.render(cart.items, cart.codes);
+  }
+
+  /**
+   * Adds a promotion code to the cart after checking it applies to the cart now (else 422 with
+   * the reason). Whether it still applies is decided again by every quote and by checkout.
+   */
+  async applyPromotion(userId: string, code: string): Promise<CartResponseDto> {
+    const cart = await this.snapshot(userId);
+    const products = await this.inventory.forSale(cart.lines.map((line) => line.productId));
+    await this.pricing.assertApplicable(code, pricingLinesOf(cart.lines, products), promotionCustomerOf({ userId }));
+    await this.carts.updateOne({ userId }, { $addToSet: { promotionCodes: normalizeCode(code) }, $inc: { version: 1 } });
+    return this.view(userId);
+  }
+
+  async removePromotion(userId: string, code: string): Promise<CartResponseDto> {
+    await this.carts.updateOne({ userId }, { $pull: { promotionCodes: normalizeCode(code) }, $inc: { version: 1 } });
+    return this.view(userId);
+  }
+
+  /** The cart priced for a destination: exactly what a checkout of it there would charge. */
+  async quote(userId: string, query: QuoteQueryDto): Promise<QuoteResponseDto> {
+    const cart = await this.snapshot(userId);
+    const products = await this.inventory.forSale(cart.lines.map((line) => line.productId));
+    const quote = await this.pricing.quote({
+      lines: pricingLinesOf(cart.lines, products),
+      destination: { country: query.country, ...(query.region && { region: query.region }) },
+      codes: cart.codes,
+      customer: promotionCustomerOf({ userId }),
+      ...(query.shippingMethodId && { shippingMethodId: query.shippingMethodId }),
+    });
+    const titles = new Map([...products.values()].map((product) => [product.id, product.title]));
+    return toQuoteResponse(quote, titles, this.config.get('STORE_CURRENCY'));
   }
 
   /**
@@ -101,7 +140,7 @@ export class CartService {
   }
 
   async clear(userId: string): Promise<void> {
-    await this.carts.updateOne({ userId }, { $set: { items: [] }, $inc: { version: 1 } });
+    await this.carts.updateOne({ userId }, { $set: { items: [], promotionCodes: [] }, $inc: { version: 1 } });
   }
 
   /** What checkout orders: the lines, and the version to empty the cart at afterwards. */
@@ -109,13 +148,14 @@ export class CartService {
     const cart = await this.read(userId);
     return {
       lines: cart.items.map((line) => ({ productId: line.productId.toHexString(), variantId: variantIdOf(line), quantity: line.quantity })),
+      codes: cart.codes,
       version: cart.version,
     };
   }
 
   /** Empties the cart after a checkout, unless it changed while the checkout ran (those lines stay). */
   async clearIfUnchanged(userId: string, version: number): Promise<void> {
-    await this.carts.updateOne({ userId, version }, { $set: { items: [] }, $inc: { version: 1 } });
+    await this.carts.updateOne({ userId, version }, { $set: { items: [], promotionCodes: [] }, $inc: { version: 1 } });
   }
 
   /**
@@ -206,16 +246,16 @@ export class CartService {
     return merged;
   }
 
-  private async read(userId: string): Promise<{ items: CartLine[]; version: number; exists: boolean }> {
+  private async read(userId: string): Promise<{ items: CartLine[]; codes: string[]; version: number; exists: boolean }> {
     const cart = await this.carts.findOne({ userId }).lean();
-    return cart ? { items: cart.items, version: cart.version, exists: true } : { items: [], version: 0, exists: false };
+    return cart ? { items: cart.items, codes: cart.promotionCodes ?? [], version: cart.version, exists: true } : { items: [], codes: [], version: 0, exists: false };
   }
 
   private async change(userId: string, edit: (items: CartLine[]) => Promise<CartLine[]>): Promise<CartResponseDto> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt += 1) {
       const cart = await this.read(userId);
       const items = await edit(cart.items);
-      if (await this.write(userId, cart, items)) return this.render(items);
+      if (await this.write(userId, cart, items)) return this.render(items, cart.codes);
     }
     throw new StateConflictError('The cart kept changing; try again');
   }
@@ -265,7 +305,7 @@ export class CartService {
   }
 
   /** Current titles, prices and stock; lines that would block checkout say why. */
-  private async render(items: CartLine[]): Promise<CartResponseDto> {
+  private async render(items: CartLine[], promotionCodes: string[]): Promise<CartResponseDto> {
     const products = await this.inventory.forSale(items.map((line) => line.productId.toHexString()));
     const lines = items.map((line) => {
       const product = products.get(line.productId.toHexString());
@@ -276,6 +316,7 @@ export class CartService {
       subtotal: lines.reduce((sum, line) => sum + line.lineTotal, 0),
       currency: this.config.get('STORE_CURRENCY'),
       checkoutReady: lines.every((line) => line.issue === undefined),
+      promotionCodes,
     };
   }
 }
@@ -308,7 +349,7 @@ function renderLine(line: CartLine, product: ProductForSale | undefined, variant
     title: product?.title ?? 'Unavailable product',
     price,
     quantity: line.quantity,
-    lineTotal: lineTotal({ price, quantity: line.quantity }),
+    lineTotal: price * line.quantity,
     ...((variant?.image ?? product?.image) && { image: variant?.image ?? product?.image }),
     available,
     ...(issue && { issue }),

@@ -347,7 +347,15 @@ export class EnvironmentVariables {
   @Max(999)
   MAX_UNITS_PER_LINE: number = 999;
 
-  /** Flat shipping fee in minor units. */
+  /**
+   * True: catalog prices include tax (the quote shows the tax they contain); false (default): tax
+   * is added on top. Tax rates are set by admins per destination and tax class.
+   */
+  @Transform(toBoolean)
+  @IsBoolean()
+  PRICES_INCLUDE_TAX: boolean = false;
+
+  /** Flat shipping fee in minor units, charged while no shipping method is defined. */
   @IsInt()
   @Min(0)
   @Max(1_000_000)

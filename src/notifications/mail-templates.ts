@@ -14,7 +14,12 @@ export interface TemplateContexts {
   'order-placed': OrderEmailContext & {
     lines: { title: string; quantity: number; unitPrice: string; lineTotal: string }[];
     subtotal: string;
+    /** Present when promotions took something off the goods. */
+    discount?: string;
     shipping: string;
+    /** Present when the order carries tax; `taxIncluded` when the prices contain it. */
+    tax?: string;
+    taxIncluded?: boolean;
   };
   'order-paid': OrderEmailContext;
   'order-shipped': OrderEmailContext & { trackingNumber: string | null };

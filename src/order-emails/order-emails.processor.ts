@@ -101,7 +101,9 @@ export class OrderEmailsProcessor {
             ...base,
             lines: order.items.map((line) => ({ title: lineTitle(line), quantity: line.quantity, unitPrice: money(line.price), lineTotal: money(line.lineTotal) })),
             subtotal: money(order.subtotal),
+            ...(order.discountTotal && { discount: money(order.discountTotal) }),
             shipping: money(order.shippingTotal),
+            ...(order.taxTotal && { tax: money(order.taxTotal), taxIncluded: order.pricesIncludeTax === true }),
           },
           to,
         );

@@ -16,7 +16,11 @@ import { CheckoutDto } from './dto/order.dto';
 import { OrderLifecycle } from './order-lifecycle.service';
 import { OrderRecord, OrderStore } from './order.store';
 import { OrderNumbers } from './order-numbers';
-import { lineTotal, orderTotals } from '../pricing/order-totals';
+import { pricingLinesOf } from '../cart/cart-pricing';
+import { quoteTotals } from '../pricing/dto/quote.dto';
+import { Pricing } from '../pricing/pricing.service';
+import { promotionCustomerOf, PromotionUses } from '../pricing/promotion-uses';
+import { NoEligibleShippingError, normalizeCode, Quote } from '../pricing/quote';
 import { CheckoutInProgressError, EmptyCartError, IdempotencyKeyReusedError } from './orders.errors';
 import { OrderLine, ShippingAddress } from './schemas/order.schema';
 import { UnpaidOrderSlots } from './unpaid-order-slots';
@@ -48,6 +52,9 @@ interface CheckoutRequest {
   cartOwnerId: string;
   email: string;
   lines: StockLine[];
+  /** Promotion codes in the cart. */
+  codes: string[];
+  shippingMethodId?: string;
   cartVersion: number;
   address: ShippingAddress;
   provider: string;
@@ -76,6 +83,8 @@ export class CheckoutService {
     private readonly lifecycle: OrderLifecycle,
     private readonly numbers: OrderNumbers,
     private readonly unpaidOrders: UnpaidOrderSlots,
+    private readonly pricing: Pricing,
+    private readonly promotionUses: PromotionUses,
     private readonly config: AppConfig,
   ) {}
 
@@ -124,10 +133,12 @@ export class CheckoutService {
     }
     const address = dto.addressId ? toPostalAddress(await this.addresses.get(userId!, dto.addressId)) : toPostalAddress(dto.shippingAddress!);
     const provider = this.payments.get(dto.paymentProvider ?? DEFAULT_PAYMENT_PROVIDER).name;
-    const { lines, version } = await this.cart.snapshot(cartOwnerId);
+    const { lines, codes, version } = await this.cart.snapshot(cartOwnerId);
     const sorted = [...lines].sort((a, b) => a.productId.localeCompare(b.productId) || a.variantId.localeCompare(b.variantId));
-    const hash = createHash('sha256').update(JSON.stringify({ lines: sorted, address, provider })).digest('hex');
-    return { userId, cartOwnerId, email, lines: sorted, cartVersion: version, address, provider, hash };
+    const shippingMethodId = dto.shippingMethodId;
+    const fingerprint = { lines: sorted, address, provider, ...(codes.length > 0 && { codes: [...codes].sort() }), ...(shippingMethodId && { shippingMethodId }) };
+    const hash = createHash('sha256').update(JSON.stringify(fingerprint)).digest('hex');
+    return { userId, cartOwnerId, email, lines: sorted, codes, ...(shippingMethodId && { shippingMethodId }), cartVersion: version, address, provider, hash };
   }
 
   /**
@@ -167,26 +178,41 @@ export class CheckoutService {
     });
     if (short.length > 0) throw new OutOfStockError(short.map((line) => shortLineOf(line, products.get(line.productId))));
 
-    const items: OrderLine[] = request.lines.map((line) => {
-      const product = products.get(line.productId)!;
-      const variant = variantOf(line)!;
+    // The same pricing as GET /cart/quote: every line is for sale here (checked above), so the
+    // quote's lines are the request's, in its order.
+    // perCustomerLimit counts the account, or for a guest the email (API.md).
+    const customer = promotionCustomerOf(request.userId ? { userId: request.userId } : { email: request.email });
+    const quote = await this.pricing.quote({
+      lines: pricingLinesOf(request.lines, products),
+      destination: { country: request.address.country, ...(request.address.state && { region: request.address.state }) },
+      codes: request.codes,
+      customer,
+      ...(request.shippingMethodId && { shippingMethodId: request.shippingMethodId }),
+      refuseUsedUpCodes: true,
+    });
+    if (quote.noEligibleShipping) throw new NoEligibleShippingError();
+    const items: OrderLine[] = quote.lines.map((line, index) => {
+      // The quote's lines are the request's, in its order (every line is for sale, checked above).
+      const stockLine = request.lines[index];
+      const product = products.get(stockLine.productId)!;
+      const variant = variantOf(stockLine)!;
       const image = variant.image ?? product.image;
       return {
-        productId: new Types.ObjectId(line.productId),
-        variantId: new Types.ObjectId(line.variantId),
+        productId: new Types.ObjectId(stockLine.productId),
+        variantId: new Types.ObjectId(stockLine.variantId),
         sku: variant.sku,
         options: variant.options,
         title: product.title,
-        price: variant.price,
+        price: line.unitPrice,
         quantity: line.quantity,
-        lineTotal: lineTotal({ price: variant.price, quantity: line.quantity }),
+        lineTotal: line.lineTotal,
         ...(image && { image }),
+        discount: line.discount,
+        taxRate: line.taxRate,
+        tax: line.tax,
       };
     });
-    const totals = orderTotals(items, {
-      flatRate: this.config.get('SHIPPING_FLAT_RATE'),
-      freeFrom: this.config.get('FREE_SHIPPING_THRESHOLD'),
-    });
+    const totals = quoteTotals(quote);
     const orderId = new Types.ObjectId();
     const number = await this.numbers.next();
     let order: OrderRecord;
@@ -198,6 +224,7 @@ export class CheckoutService {
         email: request.email,
         items,
         ...totals,
+        ...orderPromotionsOf(quote, customer),
         currency: this.config.get('STORE_CURRENCY'),
         shippingAddress: request.address,
         payment: { provider: request.provider },
@@ -221,6 +248,8 @@ export class CheckoutService {
     let placed: OrderRecord;
     try {
       await this.inventory.allocate(orderId.toHexString(), request.lines);
+      // In the step that takes the stock, and given back with it (abandonPlacing) on any failure.
+      await this.promotionUses.take(orderId, quote.promotions, customer);
       const intent = await this.payments.get(request.provider).createIntent({
         orderId: orderId.toHexString(),
         orderNumber: number,
@@ -266,4 +295,16 @@ export class CheckoutService {
 function unpaidSlotHoldersOf(request: Pick<CheckoutRequest, 'userId' | 'cartOwnerId' | 'email'>): string[] {
   if (request.userId) return [request.userId];
   return [request.cartOwnerId, sha256(`guest-email:${request.email}`).slice(0, 24)];
+}
+
+/** What the order copies of the quote's promotions and shipping method. */
+function orderPromotionsOf(quote: Quote, customer: string) {
+  return {
+    ...(quote.shippingMethod && { shippingMethod: quote.shippingMethod }),
+    promotions: quote.promotions.map(({ id, code, name, discount }) => ({ promotionId: id, ...(code !== undefined && { code }), name, discount })),
+    ...(quote.promotions.length > 0 && {
+      promotionCodes: quote.promotions.flatMap((promotion) => (promotion.code === undefined ? [] : [normalizeCode(promotion.code)])),
+      promotionCustomer: customer,
+    }),
+  };
 }

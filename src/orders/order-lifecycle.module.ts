@@ -3,6 +3,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { JobsModule } from '../jobs/jobs.module';
 import { PaymentProvidersModule } from '../payment-providers/payment-providers.module';
 import { InventoryModule } from '../products/inventory.module';
+import { PricingModule } from '../pricing/pricing.module';
 import { OrderEffects } from './effects/order-effects';
 import { OrderLifecycle } from './order-lifecycle.service';
 import { OrderStore } from './order.store';
@@ -26,6 +27,7 @@ import { Order, OrderSchema } from './schemas/order.schema';
     JobsModule.forFeature(['orders-maintenance', 'order-event', 'order-effects', 'webhook-fanout']),
     InventoryModule,
     PaymentProvidersModule,
+    PricingModule,
   ],
   providers: [OrderStore, OrderLifecycle, OrderEffects, OutboxRelay, OrderMaintenance],
   exports: [OrderStore, OrderLifecycle, OutboxRelay, OrderMaintenance],

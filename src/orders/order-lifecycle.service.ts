@@ -3,9 +3,10 @@ import { Types } from 'mongoose';
 import { StateConflictError, isObjectIdString, NotFoundError } from '@app/common';
 import { InventoryService } from '../products/inventory.service';
 import { PaymentEvent } from '../payment-providers/payment-provider';
+import { PromotionUses } from '../pricing/promotion-uses';
 import { OrderEffects } from './effects/order-effects';
 import { findTransition, OrderActor, OrderStatus } from './order-state';
-import { OrderRecord, OrderStore, stockLinesOf, TransitionChange } from './order.store';
+import { OrderRecord, OrderStore, promotionsHeldBy, stockLinesOf, TransitionChange } from './order.store';
 import { EVENTS_WITH_EFFECTS } from './events/order-events';
 import { IllegalTransitionError } from './orders.errors';
 import { OutboxRelay } from './outbox/outbox-relay';
@@ -36,6 +37,7 @@ export class OrderLifecycle {
     private readonly relay: OutboxRelay,
     private readonly inventory: InventoryService,
     private readonly effects: OrderEffects,
+    private readonly promotionUses: PromotionUses,
   ) {}
 
   /** The order as stored, for readers outside the orders module (the order emails); never writes. */
@@ -148,6 +150,7 @@ export class OrderLifecycle {
     const current = await this.orders.findById(order._id);
     if (current && current.status !== 'placing') return;
     await this.inventory.release(order._id.toHexString(), stockLinesOf(order));
+    await this.promotionUses.giveBack(order._id, promotionsHeldBy(order), order.promotionCustomer ?? '');
     await this.orders.discardPlacing(order._id);
   }
 }

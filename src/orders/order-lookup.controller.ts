@@ -6,8 +6,8 @@ import { OrderLookupQueryDto, OrderLookupResponseDto, toOrderLookupResponse } fr
 import { OrdersService } from './orders.service';
 
 /**
- * The one order route that needs no login. Apart from OrdersController because that one's
- * routes carry the bearer lock in the OpenAPI document, and this one must not.
+ * The one order route without login (guests). Its own controller, without the bearer lock of the
+ * others; registered before OrdersController so that `orders/lookup` is not read as `orders/:id`.
  */
 @ApiTags('orders')
 @Controller()

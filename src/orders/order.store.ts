@@ -15,7 +15,10 @@ export type OrderRecord = Order;
 export type NewOrder = Pick<
   Order,
   '_id' | 'number' | 'userId' | 'email' | 'items' | 'subtotal' | 'shippingTotal' | 'total' | 'currency' | 'shippingAddress' | 'idempotencyScope' | 'requestHash'
-> & { payment: Pick<Payment, 'provider'> };
+> &
+  Partial<Pick<Order, 'discountTotal' | 'shippingDiscount' | 'shippingTax' | 'taxTotal' | 'pricesIncludeTax' | 'shippingMethod' | 'promotions' | 'promotionCodes' | 'promotionCustomer'>> & {
+    payment: Pick<Payment, 'provider'>;
+  };
 
 /** Fields a transition may set in the same write as the status. */
 export interface TransitionFields {
@@ -243,6 +246,11 @@ export function stockLinesOf(order: OrderRecord): StockLine[] {
     variantId: (line.variantId ?? line.productId).toHexString(),
     quantity: line.quantity,
   }));
+}
+
+/** The promotions whose uses the order holds (PromotionUses gives them back). */
+export function promotionsHeldBy(order: OrderRecord): { id: string }[] {
+  return (order.promotions ?? []).map((promotion) => ({ id: promotion.promotionId }));
 }
 
 export function outboxEntry(type: OrderEventType, at: Date, sequence?: number): OutboxEntry {

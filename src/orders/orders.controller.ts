@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
-import { GuestAllowed, mapPage, PaginationQueryDto, ParseObjectIdPipe, Public } from '@app/common';
+import { GuestAllowed, mapPage, PaginationQueryDto, ParseObjectIdPipe } from '@app/common';
 import { ApiCartToken, CartToken } from '../cart/cart-caller.decorator';
 import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
 import { AlsoAnswers } from '../core/openapi-errors';
@@ -35,8 +35,9 @@ export class OrdersController {
   @ApiCartToken('A guest checkout: the cart this token names, with `email` and `shippingAddress` in the body; ignored when Authorization is sent')
   @AlsoAnswers({
     409: 'Short stock (`lines` names them, with `available`), a line above its product\'s units per order (`lines` with `maxPerOrder`), ' +
-      'more than MAX_CART_LINES lines, or the same Idempotency-Key still being placed; nothing taken',
-    422: 'The Idempotency-Key was used before with a different cart, or the payment provider refused the payment',
+      'more than MAX_CART_LINES lines, the same Idempotency-Key still being placed, or a promotion with no use left (`code` names it); nothing taken',
+    422: 'The Idempotency-Key was used before with a different cart, the payment provider refused the payment, ' +
+      'the shipping method asked for is not available for this cart and address, or shipping methods are defined but none is',
     429: 'The customer already holds MAX_UNPAID_ORDERS (default 3) unpaid orders: pay or cancel one, or retry after `Retry-After` ' +
       'seconds (when the first reaches its payment deadline); nothing taken. Or the per-client rate limit.',
   })

@@ -5,6 +5,7 @@ import { CartModule } from '../cart/cart.module';
 import { PaymentProvidersModule } from '../payment-providers/payment-providers.module';
 import { InventoryModule } from '../products/inventory.module';
 import { UsersModule } from '../users/users.module';
+import { PricingModule } from '../pricing/pricing.module';
 import { AdminOrdersController } from './admin-orders.controller';
 import { CheckoutService } from './checkout.service';
 import { OrderLifecycleModule } from './order-lifecycle.module';
@@ -28,8 +29,8 @@ import { UnpaidOrderSlots } from './unpaid-order-slots';
     PaymentProvidersModule,
     UsersModule,
     AuditLogModule,
+    PricingModule,
   ],
-  // The lookup first: its static path `orders/lookup` must be routed before `orders/:id`.
   controllers: [OrderLookupController, OrdersController, AdminOrdersController],
   providers: [CheckoutService, OrdersService, OrderNumbers, UnpaidOrderSlots],
   exports: [OrderLifecycleModule, OrdersService],

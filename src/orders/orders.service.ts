@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
+import { normalizeCode } from '../pricing/quote';
 import { QueryFilter } from 'mongoose';
 import { LimitReachedError, NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
 import { AuditLog, type AuditActor } from '../audit/audit-log.service';
@@ -84,6 +85,7 @@ export class OrdersService {
     const filter: QueryFilter<Order> = {
       ...(query.status ? { status: query.status } : PLACED),
       ...(query.userId && { userId: query.userId }),
+      ...(query.promotionCode && { promotionCodes: normalizeCode(query.promotionCode) }),
       ...(Object.keys(createdAt).length > 0 && { createdAt }),
     };
     return this.page(filter, query);

@@ -34,6 +34,9 @@ export interface VariantForSale {
 export interface ProductForSale {
   id: string;
   title: string;
+  /** Category slug and tax class: what promotions and tax rates match on. */
+  category: string;
+  taxClass: string;
   image?: string;
   active: boolean;
   variants: VariantForSale[];
@@ -210,6 +213,8 @@ export function forSale(product: ProductDocument): ProductForSale {
   return {
     id: product._id.toHexString(),
     title: product.title,
+    category: product.category,
+    taxClass: product.taxClass ?? 'standard',
     ...(product.images[0] && { image: product.images[0].url }),
     active,
     variants: product.variants.map((variant) => {

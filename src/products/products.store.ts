@@ -817,7 +817,7 @@ function stockChangeFrom(before: StockFigures, variantId: string, delta: number)
 function shifted(figures: StockFigures, variantId: string, delta: number): StockFigures {
   return {
     stock: figures.stock + delta,
-    // Named fields, not a spread: the figures may be a hydrated document, whose spread loses `_id`.
+    // Only `_id` and `stock`: the figures may be hydrated subdocuments, which a spread would not copy.
     variants: figures.variants?.map((each) => ({ _id: each._id, stock: each._id.toHexString() === variantId ? each.stock + delta : each.stock })),
   };
 }

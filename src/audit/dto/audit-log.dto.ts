@@ -3,7 +3,7 @@ import { IsIn, IsMongoId, IsOptional, IsString, MaxLength } from 'class-validato
 import { IsTimestamp, PaginatedResponseDto, PaginationQueryDto } from '@app/common';
 import type { AuditEntry } from '../schemas/audit-entry.schema';
 
-export const AUDITED_ENTITIES = ['product', 'category', 'order', 'user', 'review', 'webhook'] as const;
+export const AUDITED_ENTITIES = ['product', 'category', 'order', 'user', 'review', 'webhook', 'promotion', 'taxRate', 'shippingMethod'] as const;
 
 export class AuditLogQueryDto extends PaginationQueryDto {
   @IsOptional()

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsMongoId, Max, Min } from 'class-validator';
-import { IsOmittable } from '@app/common';
+import { IsInt, IsMongoId, IsString, Length, Max, Min } from 'class-validator';
+import { IsOmittable, Trim } from '@app/common';
 import { MAX_UNITS_PER_ORDER_LINE } from '../../products/dto/product.dto';
 
 /** The ceiling of any line; MAX_UNITS_PER_LINE and a product's `maxPerOrder` may set a lower one (409). */
@@ -72,4 +72,14 @@ export class CartResponseDto {
    * take the cart over.
    */
   cartToken?: string;
+  /** Promotion codes entered (upper case); GET /cart/quote shows which apply and what they take off. */
+  promotionCodes!: string[];
+}
+
+export class ApplyPromotionDto {
+  /** Compared case-insensitively. */
+  @Trim()
+  @IsString()
+  @Length(1, 40)
+  code!: string;
 }

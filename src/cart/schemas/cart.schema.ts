@@ -47,6 +47,10 @@ export class Cart {
   @Prop({ type: [CartLineSchema], default: [] })
   items!: CartLine[];
 
+  /** Promotion codes the customer entered, normalized (trimmed, upper case); priced by the quote. */
+  @Prop({ type: [String], default: [] })
+  promotionCodes!: string[];
+
   /**
    * Bumped by every change; each write is conditioned on the version it read, so two tabs
    * editing one cart cannot lose each other's lines, and checkout empties only the cart it

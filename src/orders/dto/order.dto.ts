@@ -4,6 +4,7 @@ import { IsEmail, IsIn, IsMongoId, IsOptional, IsString, Length, Matches, MaxLen
 import { IsTimestamp, NormalizeEmail, PaginatedResponseDto, PaginationQueryDto, Trim } from '@app/common';
 import { PAYMENT_PROVIDER_NAMES } from '../../payment-providers/payment-provider';
 import { AddressResponseDto, CreateAddressDto } from '../../users/dto/address.dto';
+import { ShippingMethodChoiceDto } from '../../pricing/dto/quote.dto';
 import { VISIBLE_ORDER_STATUSES, type VisibleOrderStatus } from '../order-state';
 import type { Order } from '../schemas/order.schema';
 import type { PaymentStatus } from '../schemas/order.schema';
@@ -29,6 +30,11 @@ export class CheckoutDto {
   @MaxLength(254)
   email?: string;
 
+  /** A shipping method eligible for this cart and address (else 422); absent: the cheapest eligible, or the flat rate when no method is defined. */
+  @IsOptional()
+  @IsMongoId()
+  shippingMethodId?: string;
+
   /** `stripe` (default); `paypal` only where PayPal is configured (PAYPAL_* settings), else 400. */
   @IsOptional()
   @IsIn(PAYMENT_PROVIDER_NAMES)
@@ -37,9 +43,9 @@ export class CheckoutDto {
 
 export class OrderLookupQueryDto {
   /** The order number, e.g. `ORD-000042`. */
-  @Trim()
-  // A regex literal here (not a shared constant) so that the Swagger plugin documents it as `pattern`.
-  @Matches(/^[A-Za-z0-9-]{1,40}$/, { message: 'number must be an order number' })
+  @IsString()
+  @Length(1, 40)
+  @Matches(/^[A-Za-z0-9-]+$/, { message: 'number must be an order number' })
   number!: string;
 
   /** The email the order was placed with (compared case-insensitively). */
@@ -51,9 +57,9 @@ export class OrderLookupQueryDto {
 
 export class ClaimOrderDto {
   /** The number of a guest order placed with the account's (verified) email. */
-  @Trim()
-  // A regex literal here (not a shared constant) so that the Swagger plugin documents it as `pattern`.
-  @Matches(/^[A-Za-z0-9-]{1,40}$/, { message: 'number must be an order number' })
+  @IsString()
+  @Length(1, 40)
+  @Matches(/^[A-Za-z0-9-]+$/, { message: 'number must be an order number' })
   number!: string;
 }
 
@@ -89,6 +95,12 @@ export class AdminOrderListQueryDto extends PaginationQueryDto {
   @IsOptional()
   @IsTimestamp()
   to?: string;
+
+  /** Orders that used this promotion code (case-insensitive). */
+  @IsOptional()
+  @IsString()
+  @Length(1, 40)
+  promotionCode?: string;
 }
 
 export class OrderLineResponseDto {
@@ -106,6 +118,22 @@ export class OrderLineResponseDto {
   quantity!: number;
   lineTotal!: number;
   image?: string;
+  /** The same as `price`. */
+  unitPrice!: number;
+  /** The line's share of every promotion. */
+  discount!: number;
+  /** Basis points. */
+  taxRate!: number;
+  /** On lineTotal − discount: added on top, or contained when prices include tax. */
+  tax!: number;
+}
+
+export class OrderPromotionResponseDto {
+  id!: string;
+  code?: string;
+  name!: string;
+  /** What it took off goods and shipping. */
+  discount!: number;
 }
 
 export class ShippingAddressResponseDto extends OmitType(AddressResponseDto, ['id', 'isDefault'] as const) {}
@@ -144,9 +172,23 @@ export class OrderResponseDto {
   status!: VisibleOrderStatus;
   items!: OrderLineResponseDto[];
   subtotal!: number;
+  /** Σ line discounts (goods only). */
+  discountTotal!: number;
+  /** What promotions took off shipping. */
+  shippingDiscount!: number;
+  /** Shipping charged, after its discount. */
   shippingTotal!: number;
+  shippingTax!: number;
+  /** Σ line tax + shippingTax (contained in the prices when they include tax). */
+  taxTotal!: number;
+  /** What the payment provider was asked for. */
   total!: number;
+  /** True when the prices, and so `total`, contain `taxTotal`. */
+  pricesIncludeTax!: boolean;
   currency!: string;
+  /** The shipping method charged; absent under the flat rate. */
+  shippingMethod?: ShippingMethodChoiceDto;
+  promotions!: OrderPromotionResponseDto[];
   shippingAddress!: ShippingAddressResponseDto;
   payment!: OrderPaymentResponseDto;
   trackingNumber?: string;
@@ -191,11 +233,27 @@ export function toOrderResponse(order: Order): OrderResponseDto {
       quantity: line.quantity,
       lineTotal: line.lineTotal,
       ...(line.image && { image: line.image }),
+      unitPrice: line.price,
+      discount: line.discount ?? 0,
+      taxRate: line.taxRate ?? 0,
+      tax: line.tax ?? 0,
     })),
     subtotal: order.subtotal,
+    discountTotal: order.discountTotal ?? 0,
+    shippingDiscount: order.shippingDiscount ?? 0,
     shippingTotal: order.shippingTotal,
+    shippingTax: order.shippingTax ?? 0,
+    taxTotal: order.taxTotal ?? 0,
     total: order.total,
+    pricesIncludeTax: order.pricesIncludeTax ?? false,
     currency: order.currency,
+    ...(order.shippingMethod && { shippingMethod: { id: order.shippingMethod.id, name: order.shippingMethod.name, price: order.shippingMethod.price } }),
+    promotions: (order.promotions ?? []).map((promotion) => ({
+      id: promotion.promotionId,
+      ...(promotion.code !== undefined && { code: promotion.code }),
+      name: promotion.name,
+      discount: promotion.discount,
+    })),
     shippingAddress: { ...order.shippingAddress },
     payment: {
       provider: payment.provider,

@@ -6,12 +6,13 @@ import { OnJob } from '../../jobs/on-job.decorator';
 import { PaymentProviders } from '../../payment-providers/payment-providers';
 import { InventoryService } from '../../products/inventory.service';
 import type { OrderEventJob } from '../events/order-events';
-import { OrderRecord, OrderStore, stockLinesOf } from '../order.store';
+import { PromotionUses } from '../../pricing/promotion-uses';
+import { OrderRecord, OrderStore, promotionsHeldBy, stockLinesOf } from '../order.store';
 import { OutboxRelay } from '../outbox/outbox-relay';
 import { MONEY_HELD } from '../payment-state';
 import { OrderEffectRecord } from '../schemas/order-effect-record.schema';
 
-export type OrderEffect = 'release-stock' | 'ship-stock' | 'refund' | 'cancel-intent';
+export type OrderEffect = 'release-stock' | 'release-promotions' | 'ship-stock' | 'refund' | 'cancel-intent';
 export type EffectOutcome = 'done' | 'already-done' | 'in-progress';
 
 /**
@@ -29,9 +30,10 @@ type Runner = 'job' | 'request';
  * transition records its event in the order's outbox; the relay hands it to the `orders` queue
  * as an `order-effects` job, and this handler does the effects:
  *
- * - OrderCancelled: the stock goes back to the shelf; money held is refunded, an unpaid payment
+ * - OrderCancelled: the stock goes back to the shelf and the promotion uses to their promotions
+ *   (PromotionUses is idempotent per order, as the stock is); money held is refunded, an unpaid payment
  *   is cancelled with the provider (a payment arriving anyway is refunded by the payment path);
- * - OrderShipped: the units leave the shelf and the allocation.
+ * - OrderShipped: the units leave the shelf and the allocation; the promotion uses become final.
  *
  * Each effect is claimed per (order, effect) through the claim helper before it starts and
  * marked done after, so the job retried, run twice, or racing the request's own run does each
@@ -49,6 +51,7 @@ export class OrderEffects {
     private readonly inventory: InventoryService,
     private readonly payments: PaymentProviders,
     private readonly relay: OutboxRelay,
+    private readonly promotionUses: PromotionUses,
   ) {
     this.claims = new Claims(records, { key: '_id', state: 'state', claimed: 'running', done: 'done' });
   }
@@ -80,12 +83,23 @@ export class OrderEffects {
     const order = await this.orders.findById(orderId);
     if (!order) return {};
     if (type === 'OrderShipped') {
-      return { 'ship-stock': await this.once(order, 'ship-stock', by, () => this.moveStock(order, 'shipped')) };
+      return {
+        'ship-stock': await this.once(order, 'ship-stock', by, async () => {
+          await this.moveStock(order, 'shipped');
+          // Shipped orders are never cancelled: their promotion uses are final.
+          if (order.promotions?.length) await this.promotionUses.settle(order._id, promotionsHeldBy(order), order.promotionCustomer ?? '');
+        }),
+      };
     }
     if (type !== 'OrderCancelled') return {};
     const outcomes: Partial<Record<OrderEffect, EffectOutcome>> = {
       'release-stock': await this.once(order, 'release-stock', by, () => this.moveStock(order, 'released')),
     };
+    if (order.promotions?.length) {
+      outcomes['release-promotions'] = await this.once(order, 'release-promotions', by, () =>
+        this.promotionUses.giveBack(order._id, promotionsHeldBy(order), order.promotionCustomer ?? ''),
+      );
+    }
     // Read when the effect runs: a payment that arrived meanwhile is money held, to be refunded.
     const { payment } = (await this.orders.findById(orderId)) ?? order;
     if (MONEY_HELD.includes(payment.status)) {

@@ -36,8 +36,35 @@ export class OrderLine {
 
   @Prop()
   image?: string;
+
+  /** The line's share of every promotion (what refunds of the line rely on); absent before pricing. */
+  @Prop() discount?: number;
+  /** Basis points. */
+  @Prop() taxRate?: number;
+  @Prop() tax?: number;
 }
 const OrderLineSchema = SchemaFactory.createForClass(OrderLine);
+
+/** The shipping method charged, copied at checkout. */
+@Schema({ _id: false })
+export class OrderShippingMethod {
+  @Prop({ required: true }) id!: string;
+  @Prop({ required: true }) name!: string;
+  /** What it cost this cart before promotions. */
+  @Prop({ required: true }) price!: number;
+}
+const OrderShippingMethodSchema = SchemaFactory.createForClass(OrderShippingMethod);
+
+/** A promotion the order used, copied at checkout; its use is held until the order is cancelled or expires. */
+@Schema({ _id: false })
+export class OrderPromotion {
+  @Prop({ required: true }) promotionId!: string;
+  @Prop() code?: string;
+  @Prop({ required: true }) name!: string;
+  /** Off goods and shipping, minor units. */
+  @Prop({ required: true }) discount!: number;
+}
+const OrderPromotionSchema = SchemaFactory.createForClass(OrderPromotion);
 
 /** Where the order goes: a copy of a postal address, so later address book edits never change it. */
 @Schema({ _id: false })
@@ -154,6 +181,27 @@ export class Order {
   @Prop({ required: true }) subtotal!: number;
   @Prop({ required: true }) shippingTotal!: number;
   @Prop({ required: true }) total!: number;
+  // The quote's other amounts (API.md, "Money"); absent on orders placed before pricing (read as 0).
+  @Prop() discountTotal?: number;
+  @Prop() shippingDiscount?: number;
+  @Prop() shippingTax?: number;
+  @Prop() taxTotal?: number;
+  /** `total` contains `taxTotal` (PRICES_INCLUDE_TAX when the order was placed). */
+  @Prop() pricesIncludeTax?: boolean;
+
+  @Prop({ type: OrderShippingMethodSchema })
+  shippingMethod?: OrderShippingMethod;
+
+  @Prop({ type: [OrderPromotionSchema], default: [] })
+  promotions!: OrderPromotion[];
+
+  /** Upper-case codes of `promotions`, for the admin's filter (codes compare case-insensitively). */
+  @Prop({ type: [String], default: undefined })
+  promotionCodes?: string[];
+
+  /** Whose uses the promotions are (perCustomerLimit; promotionCustomerOf): given back to them. */
+  @Prop()
+  promotionCustomer?: string;
   @Prop({ required: true }) currency!: string;
 
   @Prop({ type: ShippingAddressSchema, required: true })
@@ -202,3 +250,4 @@ OrderSchema.index({ userId: 1, createdAt: -1 });
 OrderSchema.index({ status: 1, createdAt: -1 });
 OrderSchema.index({ status: 1, paymentDueAt: 1 });
 OrderSchema.index({ 'outbox.at': 1 });
+OrderSchema.index({ promotionCodes: 1, createdAt: -1 });

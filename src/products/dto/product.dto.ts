@@ -168,6 +168,13 @@ export class CreateProductDto {
   @Length(1, 80)
   category!: string;
 
+  /** Which tax rates apply: a lower-case slug such as `standard` (default) or `reduced`. */
+  @IsOmittable()
+  @IsString()
+  @Length(1, 40)
+  @Matches(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { message: 'taxClass must be a lower-case slug, e.g. standard or reduced' })
+  taxClass?: string;
+
   /** Price in minor units of the store currency (1999 = 19.99) of the default variant; required unless `variants` are given (then leave it out). */
   @ValidateIf((dto: CreateProductDto, value: unknown) => dto.variants === undefined || value !== undefined)
   @IsInt()
@@ -311,6 +318,8 @@ export class ProductResponseDto {
   brand!: string;
   /** Category slug. */
   category!: string;
+  /** Which tax rates apply (default `standard`). */
+  taxClass!: string;
   tags!: string[];
   /** Minor units: the lowest price of the active variants. */
   price!: number;
@@ -358,6 +367,7 @@ export function toProductResponse(product: Product, currency: string): ProductRe
     description: product.description,
     brand: product.brand,
     category: product.category,
+    taxClass: product.taxClass ?? 'standard',
     tags: product.tags,
     price: product.price,
     priceRange: { min: product.priceRange?.min ?? product.price, max: product.priceRange?.max ?? product.price },

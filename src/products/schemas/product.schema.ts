@@ -214,6 +214,10 @@ export class Product {
   @Prop({ required: true, index: true })
   category!: string;
 
+  /** Which tax rates apply (API.md, "Money"); products from before tax classes read as `standard`. */
+  @Prop({ default: 'standard' })
+  taxClass?: string;
+
   @Prop({ type: [String], default: [] })
   tags!: string[];
 

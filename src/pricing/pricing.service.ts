@@ -1,0 +1,121 @@
+import { Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { Model } from 'mongoose';
+import { RuleViolationError } from '@app/common';
+import { AppConfig } from '../config/app-config';
+import { customerUseKey, PromotionUsedUpError } from './promotion-uses';
+import { Destination, normalizeCode, PricingLine, priceCart, PromotionRefusal, promotionRefusal, PromotionRule, Quote } from './quote';
+import { Promotion, PromotionCustomerUse } from './schemas/promotion.schema';
+import { ShippingMethod } from './schemas/shipping-method.schema';
+import { TaxRate } from './schemas/tax-rate.schema';
+
+export interface QuoteRequest {
+  lines: PricingLine[];
+  destination: Destination;
+  /** Codes in the cart. */
+  codes: string[];
+  /** For perCustomerLimit (promotionCustomerOf); absent: not known yet. */
+  customer?: string;
+  shippingMethodId?: string;
+  /**
+   * Checkout: a code in the cart with no use left is a 409 naming it (the customer chose it; an
+   * order silently placed without it would charge more than they were shown). A quote just
+   * leaves it out.
+   */
+  refuseUsedUpCodes?: boolean;
+}
+
+const REFUSALS: Record<PromotionRefusal | 'unknown', string> = {
+  unknown: 'This code is unknown',
+  inactive: 'This promotion is not active',
+  not_started: 'This promotion has not started yet',
+  expired: 'This promotion has expired',
+  used_up: 'This promotion is used up',
+  min_subtotal: 'The cart is below this promotion\'s minimum subtotal',
+  no_eligible_lines: 'No line of this cart is eligible for this promotion',
+};
+
+/** A code the cart cannot take (422): `reason` says why. */
+export class PromotionRefusedError extends RuleViolationError {
+  constructor(reason: PromotionRefusal | 'unknown') {
+    super(REFUSALS[reason], { reason });
+  }
+}
+
+/**
+ * Reads what pricing needs (rates for the destination, shipping methods, the promotions that
+ * could apply with how many uses they have left) and hands it to the one pure function,
+ * `priceCart`: the cart quote and checkout both come through here.
+ */
+@Injectable()
+export class Pricing {
+  constructor(
+    @InjectModel(TaxRate.name) private readonly taxRates: Model<TaxRate>,
+    @InjectModel(ShippingMethod.name) private readonly shippingMethods: Model<ShippingMethod>,
+    @InjectModel(Promotion.name) private readonly promotions: Model<Promotion>,
+    @InjectModel(PromotionCustomerUse.name) private readonly customerUses: Model<PromotionCustomerUse>,
+    private readonly config: AppConfig,
+  ) {}
+
+  async quote(request: QuoteRequest, now = new Date()): Promise<Quote> {
+    const codes = request.codes.map(normalizeCode);
+    const [taxRates, shippingMethods, promotions] = await Promise.all([
+      this.taxRates.find({ country: request.destination.country }).lean<TaxRate[]>(),
+      this.shippingMethods.find({ active: true }).lean<ShippingMethod[]>(),
+      this.promotions.find({ active: true, $or: [{ codeKey: { $in: codes } }, { codeKey: /^auto:/ }] }).lean<Promotion[]>(),
+    ]);
+    const rules = await this.withUses(promotions, request.customer);
+    const usedUp = request.refuseUsedUpCodes && rules.find((rule) => rule.code !== undefined && rule.usedUp);
+    if (usedUp) throw new PromotionUsedUpError(usedUp);
+    return priceCart({
+      lines: request.lines,
+      destination: { country: request.destination.country, ...(request.destination.region && { region: request.destination.region }) },
+      shippingMethods: shippingMethods.map((method) => ({ ...method, id: method._id.toHexString(), ...withoutNulls(method, ['freeFrom', 'minSubtotal', 'maxSubtotal']) })),
+      taxRates: taxRates.map((rate) => ({ country: rate.country, taxClass: rate.taxClass, rate: rate.rate, ...(rate.region && { region: rate.region }) })),
+      promotions: rules,
+      codes,
+      ...(request.shippingMethodId !== undefined && { shippingMethodId: request.shippingMethodId }),
+      config: {
+        pricesIncludeTax: this.config.get('PRICES_INCLUDE_TAX'),
+        flatShipping: { rate: this.config.get('SHIPPING_FLAT_RATE'), freeFrom: this.config.get('FREE_SHIPPING_THRESHOLD') },
+      },
+      now,
+    });
+  }
+
+  /** Whether a code can go into this cart now; throws PromotionRefusedError with the reason. */
+  async assertApplicable(code: string, lines: PricingLine[], customer: string | undefined, now = new Date()): Promise<void> {
+    const promotion = await this.promotions.findOne({ codeKey: normalizeCode(code) }).lean<Promotion>();
+    if (!promotion) throw new PromotionRefusedError('unknown');
+    const [rule] = await this.withUses([promotion], customer);
+    const refusal = promotionRefusal(rule, lines, now);
+    if (refusal) throw new PromotionRefusedError(refusal);
+  }
+
+  /** The promotions as pricing rules, `usedUp` when no use is left for the store or for this customer. */
+  private async withUses(promotions: Promotion[], customer: string | undefined): Promise<PromotionRule[]> {
+    const limited = customer ? promotions.filter((promotion) => promotion.perCustomerLimit) : [];
+    const uses = limited.length
+      ? await this.customerUses.find({ _id: { $in: limited.map((promotion) => customerUseKey(promotion._id.toHexString(), customer!)) } }).lean<PromotionCustomerUse[]>()
+      : [];
+    const usedBy = new Map(uses.map((use) => [use._id, use.used]));
+    return promotions.map((promotion) => {
+      const id = promotion._id.toHexString();
+      const customerUsed = customer ? (usedBy.get(customerUseKey(id, customer)) ?? 0) : 0;
+      return {
+        id,
+        name: promotion.name,
+        type: promotion.type,
+        value: promotion.value,
+        combinable: promotion.combinable,
+        active: promotion.active,
+        ...withoutNulls(promotion, ['code', 'productIds', 'categorySlugs', 'minSubtotal', 'startsAt', 'endsAt']),
+        usedUp: (promotion.usageLimit != null && promotion.used >= promotion.usageLimit) || (promotion.perCustomerLimit != null && customerUsed >= promotion.perCustomerLimit),
+      };
+    });
+  }
+}
+
+function withoutNulls<T extends object, K extends keyof T>(record: T, keys: K[]): Partial<Pick<T, K>> {
+  return Object.fromEntries(keys.filter((key) => record[key] !== undefined && record[key] !== null).map((key) => [key, record[key]])) as Partial<Pick<T, K>>;
+}
