@@ -679,9 +679,14 @@ export class ProductStore {
     return outcome;
   }
 
-  /** After a write that recorded an event on product `productId` (unset: none was): the relay hands it over. */
+  /**
+   * After a write that recorded an event on product `productId` (unset: none was): the relay
+   * hands it over. Not awaited: the answer must not wait for Redis (in an outage the queue's add
+   * waits for it to come back, and catalog writes go on); the event is safe in the outbox, and
+   * the relay logs a failure and leaves it to the sweep.
+   */
   private async recorded<T>(productId: Types.ObjectId | undefined, outcome: T): Promise<T> {
-    if (productId && outcome && this.relay) await this.relay(productId);
+    if (productId && outcome && this.relay) void this.relay(productId);
     return outcome;
   }
 
