@@ -405,6 +405,11 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(3650)
   WEBHOOK_LOG_DAYS: number = 30;
+
+  /** A variant whose sellable stock falls to or below this sends one `stock.low` webhook per crossing. */
+  @IsInt()
+  @Min(0)
+  LOW_STOCK_THRESHOLD: number = 5;
   /**
    * Private bucket of the database backups. Never the image bucket: that one is publicly
    * readable, and a backup holds every customer's data.

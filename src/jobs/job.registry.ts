@@ -2,6 +2,7 @@ import type { JobOptions } from 'bull';
 import type { EnvironmentVariables } from '../config/env.schema';
 import type { EmailVerificationJob, PasswordResetJob } from '../notifications/mail.types';
 import type { OrderEventJob, OrderWebhookJob } from '../orders/events/order-events';
+import type { ProductWebhookJob } from '../products/outbox/product-outbox-relay';
 
 /** Every Bull queue of the application. Named here and nowhere else. */
 export const QUEUE_NAMES = ['mail', 'orders', 'backups', 'webhooks'] as const;
@@ -28,8 +29,10 @@ export interface JobPayloads {
    * orders past their deadline, give back the stock of checkouts that died. No payload.
    */
   'orders-maintenance': Record<string, never>;
-  /** One order event → one delivery per active endpoint subscribed to it (webhooks/). */
-  'webhook-fanout': OrderWebhookJob;
+  /** Every 30 s (ProductOutboxRelay): hand over product events a crash left in an outbox. No payload. */
+  'products-maintenance': Record<string, never>;
+  /** One order or product event → one delivery per active endpoint subscribed to it (webhooks/). */
+  'webhook-fanout': OrderWebhookJob | ProductWebhookJob;
   /** One attempt to send a delivery; retried with backoff up to WEBHOOK_MAX_ATTEMPTS. */
   'webhook-delivery': { deliveryId: string };
   /** Every hour (WebhookLogPruning): deletes deliveries older than WEBHOOK_LOG_DAYS. No payload. */
@@ -75,6 +78,7 @@ export const JOBS: { readonly [N in JobName]: JobDefinition } = {
   'order-effects': { queue: 'orders', concurrency: 2 },
   'orders-maintenance': { queue: 'orders', concurrency: 1, schedule: { everyMs: 30_000 } },
   // Their own queue: a slow receiver (up to 10 s per attempt) never holds a slot order effects need.
+  'products-maintenance': { queue: 'webhooks', concurrency: 1, schedule: { everyMs: 30_000 } },
   'webhook-fanout': { queue: 'webhooks', concurrency: 2 },
   'webhook-delivery': { queue: 'webhooks', concurrency: 8 },
   'webhook-log-prune': { queue: 'webhooks', concurrency: 1, schedule: { everyMs: 3_600_000 } },

@@ -3,13 +3,16 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { PipelineStage, ProjectionType, QueryFilter, SortOrder, UpdateQuery } from 'mongoose';
 import { Model, Types } from 'mongoose';
 import { StateConflictError } from '@app/common';
+import { AppConfig } from '../config/app-config';
 import { searchTokensOf } from './tokenize';
 import { CatalogChange, CatalogVersion, crossesAvailability } from './catalog-version';
 import type { LiveFigures } from './catalog-figures';
 import {
   Product,
   ProductDocument,
+  ProductEventType,
   ProductImage,
+  ProductOutboxEntry,
   ProductVariant,
   StockAdjustment,
   StockAllocation,
@@ -26,11 +29,13 @@ const DERIVED_FIELDS = ['searchTokens', 'titleTokens'] as const;
 
 /** Fields the store derives from the variants, in the same write. */
 type FROM_VARIANTS = 'price' | 'priceRange' | 'stock' | 'stockOnHand' | 'stockAllocated' | 'variantsRevision' | 'stockMovements' | 'stockAdjustments';
+/** Fields the store writes with the events it records. */
+type EVENT_FIELDS = 'outbox' | 'eventSequence';
 
 /** What a caller gives to create a product; the store adds the derived fields (tokens, price, stock). */
 export type NewProduct = Omit<
   Product,
-  '_id' | 'createdAt' | 'updatedAt' | (typeof DERIVED_FIELDS)[number] | 'images' | 'ratingAverage' | 'ratingCount' | 'ratingSum' | 'variants' | FROM_VARIANTS
+  '_id' | 'createdAt' | 'updatedAt' | (typeof DERIVED_FIELDS)[number] | 'images' | 'ratingAverage' | 'ratingCount' | 'ratingSum' | 'variants' | FROM_VARIANTS | EVENT_FIELDS
 > &
   Partial<Pick<Product, '_id' | 'images'>> & { variants: NewVariant[] };
 
@@ -99,10 +104,22 @@ export function derivedFieldsOf(product: Searchable): Pick<Product, (typeof DERI
  */
 @Injectable()
 export class ProductStore {
+  /** Hands recorded events to the webhook queue (ProductOutboxRelay registers it); unset in CLI processes. */
+  private relay?: (productId: Types.ObjectId) => Promise<void>;
+
   constructor(
     @InjectModel(Product.name) private readonly model: Model<Product>,
     private readonly version: CatalogVersion,
+    private readonly config: AppConfig,
   ) {}
+
+  /**
+   * The relay to call after a write that recorded an event. Without one (a CLI process) the
+   * events wait in the outbox for the worker's sweep.
+   */
+  onEventsRecorded(relay: (productId: Types.ObjectId) => Promise<void>): void {
+    this.relay = relay;
+  }
 
   // ---- reads ----
 
@@ -159,10 +176,46 @@ export class ProductStore {
       .exec();
   }
 
+  // ---- the outbox (events relayed to webhooks) ----
+
+  /**
+   * The events waiting in the product's outbox, each with its `sequence`. Every write that pushes
+   * an event adds 1 to `eventSequence` in the same update, and the relay removes only events it
+   * read, all of them, so the outbox always holds the product's last `outbox.length` events in
+   * order: the sequence of each follows from its place, read in one consistent document read.
+   */
+  async pendingEvents(productId: Types.ObjectId): Promise<PendingProductEvent[]> {
+    const product = await this.model
+      .findById(productId, { outbox: 1, eventSequence: 1 })
+      .select('+outbox +eventSequence')
+      .lean<Pick<Product, 'outbox' | 'eventSequence'>>()
+      .exec();
+    const outbox = product?.outbox ?? [];
+    const first = (product?.eventSequence ?? outbox.length) - outbox.length + 1;
+    return outbox.map((entry, index) => ({ ...entry, sequence: first + index }));
+  }
+
+  /** The events were handed to the queue: they leave the outbox. */
+  async markEventsRelayed(productId: Types.ObjectId, eventIds: string[]): Promise<void> {
+    await this.model.updateOne({ _id: productId }, { $pull: { outbox: { eventId: { $in: eventIds } } } }).exec();
+  }
+
+  /** Ids of products holding events recorded before `cutoff` (no relay took them: a crash, an outage). */
+  async withStaleOutbox(cutoff: Date, limit: number): Promise<Types.ObjectId[]> {
+    const stale = await this.model.find({ 'outbox.at': { $lt: cutoff } }, { _id: 1 }).limit(limit).lean().exec();
+    return stale.map((product) => product._id);
+  }
+
   // ---- writes: catalog content ----
+  //
+  // Each content verb records its event (product.created, product.updated, product.deleted) in
+  // the product's outbox in the same write as the change, so an event exists exactly when the
+  // change happened; a refused or conflicting write records nothing. Stock verbs record none,
+  // except `stock.low` once per crossing of LOW_STOCK_THRESHOLD.
 
   async create(fields: NewProduct): Promise<ProductDocument> {
-    return this.changed('content', await this.model.create(openProduct(fields)));
+    const created = await this.model.create({ ...openProduct(fields), outbox: [eventEntry('product.created')], eventSequence: 1 });
+    return this.recorded(created._id, await this.changed('content', created));
   }
 
   /**
@@ -174,7 +227,7 @@ export class ProductStore {
     await this.version.bump('content');
   }
 
-  /** Bulk insert (seeding); with `ordered: false` a failure still leaves the rest inserted. */
+  /** Bulk insert (seeding); with `ordered: false` a failure still leaves the rest inserted. No events: nobody subscribed to an empty shop. */
   async createMany(list: NewProduct[]): Promise<void> {
     try {
       await this.model.insertMany(
@@ -188,18 +241,25 @@ export class ProductStore {
 
   /** Sets the given descriptive fields in one atomic write; null when the product does not exist. */
   async edit(productId: string, fields: ProductEdit): Promise<ProductDocument | null> {
-    return this.changed('content', await this.findOneAndUpdate({ _id: productId }, { $set: fields }));
+    const updated = await this.findOneAndUpdate({ _id: productId }, withEvent({ $set: fields }, 'product.updated'));
+    return this.recorded(updated?._id, await this.changed('content', updated));
   }
 
-  /** Takes the product out of public reads; false when it does not exist. */
+  /**
+   * Takes the product out of public reads; false when it does not exist. `product.deleted` is
+   * recorded by the write that archives it: archiving it again changes nothing and records nothing.
+   */
   async archive(productId: string): Promise<boolean> {
-    const result = await this.model.updateOne({ _id: productId }, { $set: { status: 'archived' } }, { runValidators: true }).exec();
-    return this.changed('content', result.matchedCount > 0);
+    const result = await this.model
+      .updateOne({ _id: productId, status: { $ne: 'archived' } }, withEvent({ $set: { status: 'archived' } }, 'product.deleted'), { runValidators: true })
+      .exec();
+    if (result.matchedCount > 0) return this.recorded(new Types.ObjectId(productId), await this.changed('content', true));
+    return this.exists({ _id: productId });
   }
 
-  /** Moves every product of one category to another; returns how many moved. */
+  /** Moves every product of one category to another, each with its product.updated event; returns how many moved. */
   async moveCategory(fromSlug: string, toSlug: string): Promise<number> {
-    return this.changed('content', await this.updateMany({ category: fromSlug }, { $set: { category: toSlug } }));
+    return this.changed('content', await this.updateMany({ category: fromSlug }, { $set: { category: toSlug } }, 'product.updated'));
   }
 
   /**
@@ -215,22 +275,25 @@ export class ProductStore {
           // Room for all of them: the array has no element at the index that would overflow.
           [`images.${maxImages - images.length}`]: { $exists: false },
         },
-        { $push: { images: { $each: images } } },
+        withEvent({ $push: { images: { $each: images } } }, 'product.updated'),
         { returnDocument: 'after', runValidators: true },
       )
       .exec();
-    return this.changed('content', updated);
+    return this.recorded(updated?._id, await this.changed('content', updated));
   }
 
   /** Removes one image; returns the product as it was before (to find the image's key), null when product or image is missing. */
   async removeImage(productId: string, imageId: string): Promise<ProductDocument | null> {
     const before = await this.model
-      .findOneAndUpdate({ _id: productId, 'images._id': imageId }, { $pull: { images: { _id: imageId } } }, { returnDocument: 'before' })
+      .findOneAndUpdate({ _id: productId, 'images._id': imageId }, withEvent({ $pull: { images: { _id: imageId } } }, 'product.updated'), { returnDocument: 'before' })
       .exec();
-    return this.changed('content', before);
+    return this.recorded(before?._id, await this.changed('content', before));
   }
 
-  /** Empties the image list of an archived product; the product as it was before, null when it is missing or not archived. */
+  /**
+   * Empties the image list of an archived product; the product as it was before, null when it is
+   * missing or not archived. No event: receivers were told it is deleted.
+   */
   async removeImagesOfArchived(productId: string): Promise<ProductDocument | null> {
     const before = await this.model.findOneAndUpdate({ _id: productId, status: 'archived' }, { $set: { images: [] } }, { returnDocument: 'before' }).exec();
     return this.changed('content', before);
@@ -250,15 +313,18 @@ export class ProductStore {
     const updated = await this.model
       .findOneAndUpdate(
         { _id: seen._id, variantsRevision: seen.variantsRevision ?? 0 },
-        {
-          $push: { variants: variant, stockMovements: movement(at, variant._id, 'opening', variant.stockOnHand) },
-          $set: prices,
-          $inc: { variantsRevision: 1, stock, stockOnHand: variant.stockOnHand },
-        },
+        withEvent(
+          {
+            $push: { variants: variant, stockMovements: movement(at, variant._id, 'opening', variant.stockOnHand) },
+            $set: prices,
+            $inc: { variantsRevision: 1, stock, stockOnHand: variant.stockOnHand },
+          },
+          'product.updated',
+        ),
         { returnDocument: 'after', runValidators: true },
       )
       .exec();
-    return this.changed('content', updated);
+    return this.recorded(updated?._id, await this.changed('content', updated));
   }
 
   /**
@@ -286,11 +352,11 @@ export class ProductStore {
           variantsRevision: seen.variantsRevision ?? 0,
           ...(statusMoves && { variants: { $elemMatch: { _id: variantId, stock: current.stock } } }),
         },
-        { $set: set, $inc: { variantsRevision: 1, stock: stockDelta } },
+        withEvent({ $set: set, $inc: { variantsRevision: 1, stock: stockDelta } }, 'product.updated'),
         { returnDocument: 'after', runValidators: true, arrayFilters: [{ 'v._id': variantId }] },
       )
       .exec();
-    return this.changed('content', updated);
+    return this.recorded(updated?._id, await this.changed('content', updated));
   }
 
   /**
@@ -397,7 +463,10 @@ export class ProductStore {
       .select(STOCK_FIGURES)
       .lean<StockFigures>()
       .exec();
-    if (before) return this.changed(stockChangeFrom(before, line.variantId, -quantity), true);
+    if (before) {
+      await this.followLowStock(line, sellableOf(before, line.variantId), -quantity);
+      return this.changed(stockChangeFrom(before, line.variantId, -quantity), true);
+    }
     return this.exists({ _id: line.productId, variants: { $elemMatch: { _id: line.variantId, 'allocations.orderId': orderId } } });
   }
 
@@ -419,7 +488,10 @@ export class ProductStore {
         .select(STOCK_FIGURES)
         .lean<StockFigures>()
         .exec();
-      if (before) return this.changed(stockChangeFrom(before, line.variantId, quantity), true);
+      if (before) {
+        await this.followLowStock(line, sellableOf(before, line.variantId), quantity);
+        return this.changed(stockChangeFrom(before, line.variantId, quantity), true);
+      }
     }
     await this.assertMigrated(line.productId);
     return false;
@@ -470,7 +542,9 @@ export class ProductStore {
         { returnDocument: 'after', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
       )
       .exec();
-    return updated ? this.changed(stockChange(updated, line.variantId, delta), updated) : null;
+    if (!updated) return null;
+    await this.followLowStock(line, sellableOf(updated, line.variantId, -delta), delta);
+    return this.changed(stockChange(updated, line.variantId, delta), updated);
   }
 
   /** A receipt (+) or write-off (−) of the variant's on-hand units; a write-off only of units nobody holds. Null when refused or missing. */
@@ -486,9 +560,45 @@ export class ProductStore {
           { returnDocument: 'after', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
         )
         .exec();
-      if (updated) return this.changed(stockChange(updated, line.variantId, delta), updated);
+      if (updated) {
+        await this.followLowStock(line, sellableOf(updated, line.variantId, -delta), delta);
+        return this.changed(stockChange(updated, line.variantId, delta), updated);
+      }
     }
     return null;
+  }
+
+  /**
+   * `stock.low`, once per crossing: a write that took the variant's sellable stock from above
+   * LOW_STOCK_THRESHOLD to or below it records the event with a second write conditioned on the
+   * variant's `lowStockSignalled` flag being unset, setting it; a write that brought it back
+   * above clears the flag (conditioned on the stock still being above). `before` is the
+   * variant's sellable stock before the write that moved it by `delta`: from 'before' figures it
+   * is exact under racing sales, so exactly one of them sees the crossing.
+   */
+  private async followLowStock(line: VariantRef, before: number | undefined, delta: number): Promise<void> {
+    if (before === undefined) return;
+    const threshold = this.config.get('LOW_STOCK_THRESHOLD');
+    const after = before + delta;
+    const variantId = new Types.ObjectId(line.variantId);
+    if (before > threshold && after <= threshold) {
+      const result = await this.model
+        .updateOne(
+          { _id: line.productId, variants: { $elemMatch: { _id: variantId, lowStockSignalled: { $ne: true } } } },
+          withEvent({ $set: { 'variants.$[v].lowStockSignalled': true } }, 'stock.low', { variantId, stock: after }),
+          { arrayFilters: [{ 'v._id': variantId }] },
+        )
+        .exec();
+      await this.recorded(result.matchedCount > 0 ? new Types.ObjectId(line.productId) : undefined, true);
+    } else if (before <= threshold && after > threshold) {
+      await this.model
+        .updateOne(
+          { _id: line.productId, variants: { $elemMatch: { _id: variantId, lowStockSignalled: true, stock: { $gt: threshold } } } },
+          { $set: { 'variants.$[v].lowStockSignalled': false } },
+          { arrayFilters: [{ 'v._id': variantId }] },
+        )
+        .exec();
+    }
   }
 
   /** The product's stock movements, oldest first. */
@@ -523,9 +633,11 @@ export class ProductStore {
    * searchable field, each product is written with its own tokens and its own condition, and
    * products edited meanwhile are read again on the next pass.
    */
-  private async updateMany(filter: ProductFilter, update: ProductUpdate): Promise<number> {
+  private async updateMany(filter: ProductFilter, update: ProductUpdate, event: ProductEventType): Promise<number> {
     const searchable = searchableSetOf(update);
     if (!searchable) {
+      // One update for many products would give them one event id: record per product instead.
+      if (event) throw new Error('ProductStore.updateMany records events only through the per-product path');
       const result = await this.model.updateMany(filter, update, { runValidators: true }).exec();
       return result.matchedCount;
     }
@@ -538,9 +650,12 @@ export class ProductStore {
           await Promise.all(
             pending.slice(start, start + PARALLEL_WRITES).map(async (current) => {
               const result = await this.model
-                .updateOne(conditionOn(filter, current), withTokens(update, { ...pickSearchable(current), ...searchable }), { runValidators: true })
+                .updateOne(conditionOn(filter, current), withEvent(withTokens(update, { ...pickSearchable(current), ...searchable }), event), { runValidators: true })
                 .exec();
-              if (result.matchedCount > 0) done.push(current._id);
+              if (result.matchedCount > 0) {
+                done.push(current._id);
+                await this.recorded(current._id, true);
+              }
             }),
           );
         }
@@ -561,6 +676,17 @@ export class ProductStore {
    */
   private async changed<T>(change: CatalogChange, outcome: T): Promise<T> {
     if (outcome) await this.version.bump(change);
+    return outcome;
+  }
+
+  /**
+   * After a write that recorded an event on product `productId` (unset: none was): the relay
+   * hands it over. Not awaited: the answer must not wait for Redis (in an outage the queue's add
+   * waits for it to come back, and catalog writes go on); the event is safe in the outbox, and
+   * the relay logs a failure and leaves it to the sweep.
+   */
+  private async recorded<T>(productId: Types.ObjectId | undefined, outcome: T): Promise<T> {
+    if (productId && outcome && this.relay) void this.relay(productId);
     return outcome;
   }
 
@@ -652,6 +778,25 @@ export function ratingAverageOf(sum: number, count: number): number {
 
 type SearchableSnapshot = Searchable & { _id: Types.ObjectId };
 
+/** An event waiting in a product's outbox, with its place among the product's events. */
+export type PendingProductEvent = ProductOutboxEntry & { sequence: number };
+
+/** A new outbox entry: a fresh id, the time, and what `stock.low` carries. */
+function eventEntry(type: ProductEventType, extra: Pick<ProductOutboxEntry, 'variantId' | 'stock'> = {}): ProductOutboxEntry {
+  return { eventId: new Types.ObjectId().toHexString(), type, at: new Date(), ...extra };
+}
+
+/** The update that also records event `type`: its entry pushed and the product's event count moved (see pendingEvents). */
+function withEvent(update: ProductUpdate, type: ProductEventType, extra?: Pick<ProductOutboxEntry, 'variantId' | 'stock'>): ProductUpdate {
+  return { ...update, $push: { ...update.$push, outbox: eventEntry(type, extra) }, $inc: { ...update.$inc, eventSequence: 1 } };
+}
+
+/** The variant's sellable stock in these figures, moved by `shift` (to go from 'after' figures back to before); undefined when absent. */
+function sellableOf(figures: StockFigures, variantId: string, shift = 0): number | undefined {
+  const variant = figures.variants?.find((each) => each._id.toHexString() === variantId);
+  return variant ? variant.stock + shift : undefined;
+}
+
 /** What a stock verb reads back from its own write: the sellable quantities after it. */
 const STOCK_FIGURES = { stock: 1, 'variants._id': 1, 'variants.stock': 1 } as const;
 type StockFigures = { stock: number; variants?: { _id: Types.ObjectId; stock: number }[] };
@@ -709,7 +854,7 @@ function openVariant(fields: NewVariant): ProductVariant {
 }
 
 /** A new product with everything the store derives: tokens, variants' keys, price, price range and stock sums. */
-function openProduct(fields: NewProduct): Omit<Product, 'createdAt' | 'updatedAt' | 'ratingAverage' | 'ratingCount' | 'ratingSum' | 'images'> & Partial<Pick<Product, 'images'>> {
+function openProduct(fields: NewProduct): Omit<Product, 'createdAt' | 'updatedAt' | 'ratingAverage' | 'ratingCount' | 'ratingSum' | 'images' | EVENT_FIELDS> & Partial<Pick<Product, 'images'>> {
   const variants = fields.variants.map(openVariant);
   const firstPrice = variants[0]?.price ?? 0;
   const at = new Date();

@@ -7,6 +7,9 @@ import { JobQueue } from '../jobs/job-queue';
 import { OnJob } from '../jobs/on-job.decorator';
 import type { OrderEventType, OrderWebhookJob } from '../orders/events/order-events';
 import { OrderLifecycle, type OrderRecord } from '../orders/order-lifecycle.service';
+import { toProductResponse } from '../products/dto/product.dto';
+import type { ProductWebhookJob } from '../products/outbox/product-outbox-relay';
+import { ProductStore } from '../products/products.store';
 import { WebhookDelivery } from './schemas/webhook-delivery.schema';
 import { WebhookEndpoint } from './schemas/webhook-endpoint.schema';
 import type { WebhookEventType } from './webhook-events';
@@ -40,26 +43,45 @@ export class WebhookDeliveries {
     @InjectModel(WebhookEndpoint.name) private readonly endpoints: Model<WebhookEndpoint>,
     @InjectModel(WebhookDelivery.name) private readonly deliveries: Model<WebhookDelivery>,
     private readonly orders: OrderLifecycle,
+    private readonly products: ProductStore,
     private readonly jobs: JobQueue,
     private readonly config: AppConfig,
   ) {}
 
   @OnJob('webhook-fanout')
-  async fanOut(event: OrderWebhookJob): Promise<number> {
-    const type = ORDER_EVENT_NAMES[event.type];
+  async fanOut(event: OrderWebhookJob | ProductWebhookJob): Promise<number> {
+    const type = 'productId' in event ? event.type : ORDER_EVENT_NAMES[event.type];
     const endpoints = await this.endpoints.find({ active: true, events: type }, { _id: 1 }).lean<Pick<WebhookEndpoint, '_id'>[]>();
     if (endpoints.length === 0) return 0;
-    const order = await this.orders.read(event.orderId);
-    if (!order) {
-      this.logger.warn(`Order ${event.orderId} of event ${event.eventId} not found; no webhook`);
+    const data = 'productId' in event ? await this.productData(event) : await this.orderData(event);
+    if (!data) {
+      this.logger.warn(`The ${'productId' in event ? 'product' : 'order'} of event ${event.eventId} is gone; no webhook`);
       return 0;
     }
-    const body = JSON.stringify({ id: event.eventId, type, createdAt: event.at, sequence: event.sequence, data: orderData(order) });
+    const body = JSON.stringify({ id: event.eventId, type, createdAt: event.at, sequence: event.sequence, data });
     for (const endpoint of endpoints) {
       const delivery = await this.deliveryFor(event.eventId, endpoint._id, type, body);
       await this.queueAttempt(delivery._id, `webhook-delivery:${delivery._id.toHexString()}`, this.config.get('WEBHOOK_MAX_ATTEMPTS'));
     }
     return endpoints.length;
+  }
+
+  private async orderData(event: OrderWebhookJob): Promise<Record<string, unknown> | null> {
+    const order = await this.orders.read(event.orderId);
+    return order && orderData(order);
+  }
+
+  /**
+   * The product as the public catalog shows it now (the body is fixed by the first fan-out), or
+   * for `stock.low` the variant with its stock at the crossing; null when the product was taken
+   * back (a create undone).
+   */
+  private async productData(event: ProductWebhookJob): Promise<Record<string, unknown> | null> {
+    const product = await this.products.findById(event.productId);
+    if (!product) return null;
+    if (event.type !== 'stock.low') return { ...toProductResponse(product, this.config.get('STORE_CURRENCY')) };
+    const variant = product.variants.find((each) => each._id.toHexString() === event.variantId);
+    return { productId: event.productId, variantId: event.variantId, sku: variant?.sku, stock: event.stock, threshold: this.config.get('LOW_STOCK_THRESHOLD') };
   }
 
   /** The delivery of this event to this endpoint: made by the first fan-out, found by any later one. */

@@ -1,7 +1,7 @@
 /**
  * The event names an endpoint can subscribe to (API.md, "Outgoing webhooks and audit log").
- * Order events are sent now; product events and `stock.low` are accepted in subscriptions as the
- * contract names them and start arriving with the slices that produce them.
+ * Order events come from the order outbox, product events and `stock.low` from the product
+ * outbox (ProductStore records them, ProductOutboxRelay hands them over).
  */
 export const WEBHOOK_EVENTS = [
   'order.placed',

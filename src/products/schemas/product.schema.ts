@@ -94,8 +94,40 @@ export class ProductVariant {
   /** Most units of this variant per order; unset: the product's `maxPerOrder`, then MAX_UNITS_PER_LINE. */
   @Prop({ min: 1 })
   maxPerOrder?: number;
+
+  /**
+   * Set by the write that recorded this variant's `stock.low` event, cleared when its sellable
+   * stock is back above LOW_STOCK_THRESHOLD: one event per crossing however many sales race.
+   */
+  @Prop()
+  lowStockSignalled?: boolean;
 }
 export const ProductVariantSchema = SchemaFactory.createForClass(ProductVariant);
+
+/** The product events webhooks send (API.md): their public names. */
+export const PRODUCT_EVENT_TYPES = ['product.created', 'product.updated', 'product.deleted', 'stock.low'] as const;
+export type ProductEventType = (typeof PRODUCT_EVENT_TYPES)[number];
+
+@Schema({ _id: false })
+export class ProductOutboxEntry {
+  /** ObjectId hex: unique, and part of the job id and the delivery's key. */
+  @Prop({ required: true })
+  eventId!: string;
+
+  @Prop({ type: String, required: true, enum: PRODUCT_EVENT_TYPES })
+  type!: ProductEventType;
+
+  @Prop({ required: true })
+  at!: Date;
+
+  /** `stock.low`: the variant and its sellable stock right after the sale that crossed the threshold. */
+  @Prop({ type: SchemaTypes.ObjectId })
+  variantId?: Types.ObjectId;
+
+  @Prop()
+  stock?: number;
+}
+export const ProductOutboxEntrySchema = SchemaFactory.createForClass(ProductOutboxEntry);
 
 /** What moved a variant's stock, recorded by the same conditional update that moved it. */
 export const STOCK_MOVEMENT_KINDS = ['allocation', 'release', 'shipment', 'adjustment', 'count', 'opening'] as const;
@@ -242,6 +274,21 @@ export class Product {
   images!: ProductImage[];
 
   /**
+   * Events recorded by the write that made them (ProductStore), waiting for the relay to hand
+   * them to the webhook queue; relayed ones leave, so the list stays short.
+   */
+  @Prop({ type: [ProductOutboxEntrySchema], default: [], select: false })
+  outbox!: ProductOutboxEntry[];
+
+  /**
+   * How many events the product has recorded: every write that pushes to `outbox` adds 1 in the
+   * same update, so the outbox always holds the last `outbox.length` events and each entry's
+   * `sequence` follows from its place (ProductStore.pendingEvents).
+   */
+  @Prop({ select: false })
+  eventSequence?: number;
+
+  /**
    * Most units of this product one order (and one cart line) may hold, set by an admin for the
    * items people hoard; unset means MAX_UNITS_PER_LINE.
    */
@@ -284,3 +331,5 @@ export class Product {
 export type ProductDocument = HydratedDocument<Product>;
 export const ProductSchema = SchemaFactory.createForClass(Product);
 ProductSchema.index({ status: 1, createdAt: -1 });
+/** The sweeper finds events no relay took (ProductOutboxRelay). */
+ProductSchema.index({ 'outbox.at': 1 });
