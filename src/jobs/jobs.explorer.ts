@@ -47,6 +47,12 @@ export class JobsExplorer implements OnModuleInit, OnApplicationBootstrap, Befor
   }
 
   onModuleInit(): void {
+    // Without an 'error' listener a lost Redis connection would crash the process. Attached
+    // before anything here can refuse the start-up: a queue closed while it still connects (a
+    // start-up refused and closed at once) emits 'error' too, which would surface unhandled.
+    for (const name of QUEUE_NAMES) {
+      this.queue(name).on('error', (error) => this.logger.warn(`Queue ${name} error: ${error.message}`));
+    }
     const declared = new Set<JobName>();
     const found: FoundHandler<RunJob>[] = [];
     for (const wrapper of this.discovery.getProviders()) {
@@ -66,10 +72,6 @@ export class JobsExplorer implements OnModuleInit, OnApplicationBootstrap, Befor
   }
 
   onApplicationBootstrap(): void {
-    for (const name of QUEUE_NAMES) {
-      // Without an 'error' listener a lost Redis connection would crash the process.
-      this.queue(name).on('error', (error) => this.logger.warn(`Queue ${name} error: ${error.message}`));
-    }
     if (!this.gate.runsJobs) return;
     for (const [job, handler] of this.handlers) {
       const { queue, concurrency } = JOBS[job];
