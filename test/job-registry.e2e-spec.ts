@@ -1,11 +1,14 @@
 import { Injectable, Module, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { getQueueToken } from '@nestjs/bull';
 import { getConnectionToken } from '@nestjs/mongoose';
+import type { Queue } from 'bull';
 import type { Connection } from 'mongoose';
 import type * as AppModuleFile from '../src/app.module';
 import type * as BackupScheduleFile from '../src/backups/backup.schedule';
 import type * as WorkerModuleFile from '../src/worker.module';
 import { JobsExplorer } from '../src/jobs/jobs.explorer';
+import { QUEUE_NAMES } from '../src/jobs/job.registry';
 import { OnJob } from '../src/jobs/on-job.decorator';
 import type * as OrderEmailsProcessorFile from '../src/order-emails/order-emails.processor';
 import { testEnvironment } from './support/test-env';
@@ -40,6 +43,10 @@ describe('Job registry at start-up', () => {
     } catch (error) {
       return (error as Error).message;
     } finally {
+      // Let the queues finish connecting before closing them: a Bull queue closed while its
+      // Redis connections are still being set up leaves their pending commands to reject
+      // ("Connection is closed") after the suite, under a loaded machine.
+      await Promise.all(QUEUE_NAMES.map((name) => app.get<Queue>(getQueueToken(name), { strict: false }).isReady().catch(() => undefined)));
       await app.close().catch(() => undefined);
     }
     throw new Error('expected the start-up to fail');

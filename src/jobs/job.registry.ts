@@ -2,7 +2,7 @@ import type { JobOptions } from 'bull';
 import type { EnvironmentVariables } from '../config/env.schema';
 import type { EmailVerificationJob, PasswordResetJob } from '../notifications/mail.types';
 import type { OrderEventJob, OrderWebhookJob } from '../orders/events/order-events';
-import type { ProductWebhookJob } from '../products/outbox/product-outbox-relay';
+import type { ProductWebhookJob } from '../products/outbox/product-webhook-job';
 
 /** Every Bull queue of the application. Named here and nowhere else. */
 export const QUEUE_NAMES = ['mail', 'orders', 'backups', 'webhooks'] as const;

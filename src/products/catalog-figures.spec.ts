@@ -1,5 +1,6 @@
 import { Types } from 'mongoose';
-import { applyFigures, figuresDigest, type LiveFigures } from './catalog-figures';
+import { applyFigures, figuresDigest } from './catalog-figures';
+import type { LiveFigures } from './products.store';
 
 describe('applyFigures', () => {
   const id = new Types.ObjectId();

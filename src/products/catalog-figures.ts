@@ -1,21 +1,12 @@
-import type { Types } from 'mongoose';
-import { ratingAverageOf } from './products.store';
+import { type LiveFigures, ratingAverageOf } from './products.store';
 
-/**
+/*
  * Stock is not content (ARCHITECTURE.md): a cached catalog answer is kept while only stock
  * figures or ratings change, and these fields of its products are laid over it, read exactly
  * from MongoDB in one query for the answer's products. Products with variants carry a `stock`
  * per variant (by `_id` in the document, `id` in the answer); products without have none.
  * ProductStore.liveFigures reads them.
  */
-export interface LiveFigures {
-  _id: Types.ObjectId;
-  stock: number;
-  ratingSum?: number;
-  ratingCount?: number;
-  updatedAt: Date;
-  variants?: { _id: Types.ObjectId; stock: number }[];
-}
 
 /** A product as it appears in a catalog answer (ProductResponseDto), only the fields touched here. */
 interface ShownProduct {

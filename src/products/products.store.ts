@@ -6,7 +6,6 @@ import { StateConflictError } from '@app/common';
 import { AppConfig } from '../config/app-config';
 import { searchTokensOf } from './tokenize';
 import { CatalogChange, CatalogVersion, crossesAvailability } from './catalog-version';
-import type { LiveFigures } from './catalog-figures';
 import {
   Product,
   ProductDocument,
@@ -61,6 +60,16 @@ export interface LegacyProduct {
   stockOnHand?: number;
   stockAllocated?: number;
   allocations?: StockAllocation[];
+}
+
+/** The figures laid over cached catalog answers (catalog-figures.ts), as read by `liveFigures`. */
+export interface LiveFigures {
+  _id: Types.ObjectId;
+  stock: number;
+  ratingSum?: number;
+  ratingCount?: number;
+  updatedAt: Date;
+  variants?: { _id: Types.ObjectId; stock: number }[];
 }
 
 export const SKU_INDEX = 'variants.skuKey_1';

@@ -8,7 +8,7 @@ import { OnJob } from '../jobs/on-job.decorator';
 import type { OrderEventType, OrderWebhookJob } from '../orders/events/order-events';
 import { OrderLifecycle, type OrderRecord } from '../orders/order-lifecycle.service';
 import { toProductResponse } from '../products/dto/product.dto';
-import type { ProductWebhookJob } from '../products/outbox/product-outbox-relay';
+import type { ProductWebhookJob } from '../products/outbox/product-webhook-job';
 import { ProductStore } from '../products/products.store';
 import { WebhookDelivery } from './schemas/webhook-delivery.schema';
 import { WebhookEndpoint } from './schemas/webhook-endpoint.schema';
