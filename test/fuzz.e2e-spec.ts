@@ -59,6 +59,7 @@ const REFUSED_BY_DESIGN: Array<[operations: string, why: string]> = [
   ['^(POST|PATCH) /api/v1/admin/categories', 'a name without Latin letters or digits and no slug gives no URL slug'],
   ['^(POST|PATCH) /api/v1/admin/products(/\\{id\\})?$', 'the category slug names no category; on create, variants beside price and stock, with option values the options do not declare, or with images'],
   ['^POST /api/v1/admin/products/\\{id\\}/variants$', 'an option name or value the product does not declare (API.md: 400), or an image of another product'],
+  ['^PATCH /api/v1/admin/products/\\{id\\}/variants/\\{variantId\\}$', 'an image of another product'],
   ['^GET /api/v1/products$', 'maxPrice below minPrice; an option name empty, with "." or NUL, or starting with "$" (OpenAPI 3.0 cannot state property names)'],
   [`^GET (${pagedLists().join('|')})$`, 'page × limit above 10000 (lists end 10,000 items deep)'],
   ['^POST /api/v1/me/addresses$', 'the address book is full (20)'],

@@ -9,6 +9,7 @@ const HOUSEKEEPING = new Set(['hello', 'isMaster', 'ismaster', 'ping', 'endSessi
  * driver's command monitoring. The app must run with MONGODB_MONITOR_COMMANDS=true.
  */
 export async function dbCommandsDuring(connection: Connection, action: () => Promise<unknown>): Promise<string[]> {
+  await productRelaysSettled(connection);
   const commands: string[] = [];
   const client = connection.getClient();
   const listener = (event: CommandStartedEvent) => {
@@ -37,4 +38,17 @@ export async function aggregationsDuring(connection: Connection, action: () => P
     client.off('commandStarted', listener);
   }
   return pipelines;
+}
+
+/**
+ * A product write hands its recorded events to the queue after it answers (ProductOutboxRelay,
+ * not awaited): its read and its removal of the events would be counted against whatever runs
+ * next. Waits (up to 5 s: with Redis away they stay for the sweeper) until no product holds one.
+ */
+async function productRelaysSettled(connection: Connection): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    if ((await connection.collection('products').countDocuments({ 'outbox.0': { $exists: true } })) === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
