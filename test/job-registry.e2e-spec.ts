@@ -68,14 +68,33 @@ describe('Job registry at start-up', () => {
 
   afterAll(async () => {
     const app = await boot(WorkerModule);
+    await connected(app);
     await app.get<Connection>(getConnectionToken()).dropDatabase();
     await app.close();
   });
+
+  /**
+   * Waits until every Redis connection the app's queues opened is up: a Bull queue closed while
+   * its connections are still being set up leaves rejected commands behind ("Connection is
+   * closed"), which surface unhandled after the test.
+   */
+  async function connected(app: { get: (token: string, options: { strict: boolean }) => unknown }): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    for (const name of QUEUE_NAMES) {
+      const queue = app.get(getQueueToken(name), { strict: false }) as Queue & { clients: { status: string }[] };
+      await queue.isReady();
+      while (queue.clients.some((client) => client.status !== 'ready') && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+  }
 
   it('the worker declares and handles every job the API declares', async () => {
     const api = await boot(AppModule);
     const worker = await boot(WorkerModule);
     try {
+      await connected(api);
+      await connected(worker);
       expect(worker.get(JobsExplorer).declaredJobs()).toEqual(expect.arrayContaining(api.get(JobsExplorer).declaredJobs()));
       expect(worker.get(JobsExplorer).declaredJobs()).toEqual(expect.arrayContaining(['order-event', 'order-effects', 'password-reset']));
       // The scheduled jobs are in the registry like any other; only the worker takes backups.
