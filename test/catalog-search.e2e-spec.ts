@@ -243,6 +243,24 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
       expect(await dbCommandsDuring(t.connection, () => get(query).set('If-None-Match', res!.headers.etag).expect(304))).toEqual([]);
     });
 
+    it('concurrent misses of one search after a content write run it once; other searches still run their own', async () => {
+      await store.edit(active[0].id, { description: 'A sale starts, nothing cached.' });
+      const query = '/products?category=audio&sort=price_asc&limit=5';
+      const other = '/products?category=kitchen&sort=price_asc&limit=5';
+      let answers: request.Response[] = [];
+      const commands = await dbCommandsDuring(t.connection, async () => {
+        answers = await Promise.all([...Array.from({ length: 20 }, () => get(query)), ...Array.from({ length: 5 }, () => get(other))]);
+      });
+      expect(commands).toEqual(['aggregate', 'aggregate']);
+      const first = answers.slice(0, 20);
+      expect(first.map((res) => res.status)).toEqual(Array(20).fill(200));
+      expect(new Set(first.map((res) => res.text)).size).toBe(1);
+      expect(new Set(first.map((res) => res.headers.etag)).size).toBe(1);
+      expect(new Set(answers.slice(20).map((res) => res.text)).size).toBe(1);
+      expect((first[0].body as { items: Item[] }).items.every((item) => item.category === 'audio')).toBe(true);
+      expect((answers[20].body as { items: Item[] }).items.every((item) => item.category === 'kitchen')).toBe(true);
+    });
+
     it('paging through one filter computes its facets once; each further page reads only its items', async () => {
       await store.edit(active[0].id, { description: 'Yet another version, nothing cached.' });
       const kitchen = active.filter((item) => item.category === 'kitchen');

@@ -1,11 +1,11 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { map, Observable, of } from 'rxjs';
+import { lastValueFrom, Observable, of } from 'rxjs';
 import { CatalogCache, CatalogReply, normalizedTarget } from './catalog-cache';
 
 /**
  * The public catalog reads through the cache (CatalogCache): a hit is sent as stored, a miss
- * runs the handler and stores its answer. Anonymous hits usually never get here: the fast path
+ * runs the handler (once for concurrent misses of the same request) and stores its answer. Anonymous hits usually never get here: the fast path
  * serves them before Nest's pipeline (catalog-fast-path.ts).
  */
 @Injectable()
@@ -22,7 +22,9 @@ export class CatalogCacheInterceptor implements NestInterceptor {
       return next.handle();
     }
     if (found.kind === 'hit') return of(send(request, response, this.cache.reply(found.answer, request)));
-    return next.handle().pipe(map((body: unknown) => send(request, response, this.cache.reply(this.cache.store(target, found, body), request))));
+    // Concurrent misses of this request in this process wait for one computation (computeOnce).
+    const answer = await this.cache.computeOnce(target, found, () => lastValueFrom(next.handle()));
+    return of(send(request, response, this.cache.reply(answer, request)));
   }
 }
 

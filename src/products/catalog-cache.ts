@@ -5,7 +5,7 @@ import type { Request } from 'express';
 import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
 import { applyFigures, figuresDigest, shownProducts } from './catalog-figures';
-import { CatalogDependencies, CatalogVersions, versionTag } from './catalog-version';
+import { CatalogDependencies, versionTag } from './catalog-version';
 import { ProductStore } from './products.store';
 
 /**
@@ -71,6 +71,8 @@ export class CatalogCache {
   private localChars = 0;
   /** Figures being read for an answer, by target, tag and figures version (withLiveFigures). */
   private readonly refreshing = new Map<string, Promise<CachedAnswer | null>>();
+  /** Misses being computed in this process, by target and content tag (computeOnce). */
+  private readonly computing = new Map<string, Promise<CachedAnswer>>();
 
   constructor(
     private readonly products: ProductStore,
@@ -97,10 +99,40 @@ export class CatalogCache {
     const tag = versionTag(versions, depends);
 
     let cached = local?.tag === tag ? local : fromRedis(read.also, tag, target);
-    if (cached && cached.figures !== versions.figures) cached = await this.withLiveFigures(cached, target, versions);
+    if (cached && cached.figures !== versions.figures) cached = await this.withLiveFigures(cached, target, versions.figures);
     if (!cached) return { found: { kind: 'miss', tag, figures: versions.figures }, before: beforeResult };
     this.localSet(target, cached);
     return { found: { kind: 'hit', answer: cached }, before: beforeResult };
+  }
+
+  /**
+   * The answer to a miss, computed by `compute` and stored, once per process for concurrent
+   * misses of one request under one content tag: a content write makes every cached answer
+   * unreachable at once, and during a sale every request in flight for a popular listing would
+   * otherwise run the same aggregation at the same moment. A request joining a computation that
+   * started under older figures gets the live figures laid over its answer (as a hit would), so
+   * what it shows is never older than what its own lookup saw. A failure (a 400, an outage) is
+   * every waiting request's failure, as it would have been theirs computed alone.
+   */
+  async computeOnce(target: string, miss: { tag: string; figures: string }, compute: () => Promise<unknown>): Promise<CachedAnswer> {
+    const key = `${target}\n${miss.tag}`;
+    // A computation that finished while this request's lookup was on its way left its answer here.
+    const local = this.local.get(target);
+    const pending = this.computing.get(key) ?? (local?.tag === miss.tag ? Promise.resolve(local) : undefined);
+    if (!pending) {
+      const computed = compute().then((body) => this.store(target, miss, body));
+      this.computing.set(key, computed);
+      // Removed whether it succeeds or fails; the waiting requests hold the promise itself.
+      computed.then(
+        () => this.computing.delete(key),
+        () => this.computing.delete(key),
+      );
+      return computed;
+    }
+    const answer = await pending;
+    if (answer.figures === miss.figures) return answer;
+    // A product no longer as shown: this request computes its own answer.
+    return (await this.withLiveFigures(answer, target, miss.figures)) ?? this.store(target, miss, await compute());
   }
 
   /** Stores a computed answer (a miss) in this process and in Redis; the caller sends it. */
@@ -131,24 +163,24 @@ export class CatalogCache {
    * The cached answer with the current stock, ratings and `updatedAt` of its products; null when
    * one of them is not found as shown (then it is computed again).
    */
-  private withLiveFigures(cached: CachedAnswer, target: string, versions: CatalogVersions): Promise<CachedAnswer | null> {
+  private withLiveFigures(cached: CachedAnswer, target: string, figures: string): Promise<CachedAnswer | null> {
     // Concurrent reads of one answer after one stock write share one query: during a sale every
     // write would otherwise send every request in flight to MongoDB at once.
-    const key = `${target}\n${cached.tag}\n${versions.figures}`;
+    const key = `${target}\n${cached.tag}\n${figures}`;
     let pending = this.refreshing.get(key);
     if (!pending) {
-      pending = this.layFigures(cached, target, versions).finally(() => this.refreshing.delete(key));
+      pending = this.layFigures(cached, target, figures).finally(() => this.refreshing.delete(key));
       this.refreshing.set(key, pending);
     }
     return pending;
   }
 
-  private async layFigures(cached: CachedAnswer, target: string, versions: CatalogVersions): Promise<CachedAnswer | null> {
-    if (!cached.showsProducts) return { ...cached, figures: versions.figures };
+  private async layFigures(cached: CachedAnswer, target: string, figures: string): Promise<CachedAnswer | null> {
+    if (!cached.showsProducts) return { ...cached, figures };
     const body: unknown = JSON.parse(cached.json);
     const ids = shownProducts(body).map((product) => product.id);
     if (!applyFigures(body, await this.products.liveFigures(ids))) return null;
-    return { ...cached, figures: versions.figures, json: JSON.stringify(body), etag: etagOf(cached.tag, target, body) };
+    return { ...cached, figures, json: JSON.stringify(body), etag: etagOf(cached.tag, target, body) };
   }
 
   private localSet(target: string, answer: CachedAnswer): void {
