@@ -1,12 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import mongoose from 'mongoose';
 import request from 'supertest';
-import { Account, uniqueEmail } from './support/accounts';
+import { Account, registerCustomer } from './support/accounts';
 import { PAYPAL_TEST_ENV } from './support/paypal';
 import { ADDRESS, Shop, SHOP_ADMIN } from './support/shop';
+import { ApiProcesses, startApis } from './support/node-process';
 import { testEnvironment } from './support/test-env';
-import { freePort, waitFor } from './support/wait';
 
 /**
  * No oversell the way the shop scales out: two API processes started from the built app
@@ -14,41 +12,25 @@ import { freePort, waitFor } from './support/wait';
  * last 10 units at the same moment, half through each process, and half of them paying with
  * PayPal (the local test double), half with Stripe.
  */
-const MAIN = join(__dirname, '..', 'dist', 'src', 'main.js');
 const BUYERS = 50;
 const STOCK = 10;
 
 describe('No oversell across two API processes', () => {
   const env: Record<string, string> = { ...testEnvironment(PAYPAL_TEST_ENV), ADMIN_EMAIL: SHOP_ADMIN.email, ADMIN_PASSWORD: SHOP_ADMIN.password };
-  const processes: { child: ChildProcess; exit: Promise<unknown> }[] = [];
-  const urls: string[] = [];
+  let apis: ApiProcesses;
+  let urls: string[];
 
   beforeAll(async () => {
-    for (let index = 0; index < 2; index += 1) {
-      const port = await freePort();
-      const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) }, stdio: 'ignore' });
-      processes.push({ child, exit: new Promise((resolve) => child.once('exit', resolve)) });
-      urls.push(`http://127.0.0.1:${port}`);
-    }
-    for (const url of urls) {
-      await waitFor(async () => (await fetch(`${url}/health`).catch(() => null))?.status === 200, `the API at ${url}`, 60_000);
-    }
+    apis = await startApis(2, env);
+    urls = apis.urls;
   }, 90_000);
 
   afterAll(async () => {
-    for (const { child } of processes) if (child.exitCode === null) child.kill('SIGTERM');
-    await Promise.all(processes.map(({ exit }) => exit));
+    await apis?.stop();
     const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
     await connection.dropDatabase();
     await connection.close();
   });
-
-  const register = async (url: string, tag: string): Promise<Account> => {
-    const email = uniqueEmail(tag);
-    const password = 'correct horse battery';
-    const res = await request(url).post('/api/v1/auth/register').send({ email, password, name: tag }).expect(201);
-    return { id: res.body.user.id, email, password, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken };
-  };
 
   it(`stock ${STOCK}, ${BUYERS} buyers at once → exactly ${STOCK} orders, ${BUYERS - STOCK} × 409, no 5xx`, async () => {
     const adminLogin = await request(urls[0]).post('/api/v1/auth/login').send(SHOP_ADMIN).expect(200);
@@ -58,7 +40,7 @@ describe('No oversell across two API processes', () => {
 
     const buyers: Account[] = [];
     for (let start = 0; start < BUYERS; start += 10) {
-      buyers.push(...(await Promise.all(Array.from({ length: 10 }, (_, index) => register(urls[(start + index) % 2], `oversell-${start + index}`)))));
+      buyers.push(...(await Promise.all(Array.from({ length: 10 }, (_, index) => registerCustomer(urls[(start + index) % 2], `oversell-${start + index}`)))));
     }
     await Promise.all(buyers.map((buyer, index) => shops[index % 2].addToCart(buyer, product.id, 1).expect(200)));
 

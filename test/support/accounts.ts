@@ -17,13 +17,13 @@ export function uniqueEmail(tag = 'user'): string {
 }
 
 /**
- * Registers a fresh customer through the API and returns its credentials and tokens. The tag
- * starts the email address and is the account name unless `name` says otherwise.
+ * Registers a fresh customer through the API (the test app, or an API process by its URL) and
+ * returns its credentials and tokens. The tag starts the email address and is the account name unless `name` says otherwise.
  */
-export async function registerCustomer(t: TestApp, tag = 'customer', name = tag): Promise<Account> {
+export async function registerCustomer(at: TestApp | string, tag = 'customer', name = tag): Promise<Account> {
   const email = uniqueEmail(tag);
   const password = 'correct horse battery';
-  const res = await request(t.http).post('/api/v1/auth/register').send({ email, password, name }).expect(201);
+  const res = await request(typeof at === 'string' ? at : at.http).post('/api/v1/auth/register').send({ email, password, name }).expect(201);
   return { id: res.body.user.id, email, password, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken };
 }
 

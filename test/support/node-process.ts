@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { freePort, waitFor } from './wait';
 
 /**
  * The built entry points as real processes (scripts/test.sh runs `nest build` first), each
@@ -37,4 +38,41 @@ export function runBuilt(script: string, env: Record<string, string>, args: stri
 
 export function killProcessesLeftRunning(): void {
   for (const child of started.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+/** API processes started from the built app on free ports, all answering /health. */
+export interface ApiProcesses {
+  urls: string[];
+  /** SIGTERM to each, resolved once all have exited. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `count` API processes on the same stack, the way the shop scales out: for proofs that a rule
+ * holds across processes (stock, promotion uses, idempotency). A process that does not come up
+ * fails the caller with its output.
+ */
+export async function startApis(count: number, env: Record<string, string>): Promise<ApiProcesses> {
+  const runs: NodeRun[] = [];
+  const urls: string[] = [];
+  const stop = async () => {
+    for (const { child } of runs) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await Promise.all(runs.map(({ exit }) => exit));
+  };
+  for (let index = 0; index < count; index += 1) {
+    const port = await freePort();
+    runs.push(runBuilt('main.js', { ...env, PORT: String(port) }));
+    urls.push(`http://127.0.0.1:${port}`);
+  }
+  try {
+    for (const [index, url] of urls.entries()) {
+      await waitFor(async () => (await fetch(`${url}/health`).catch(() => null))?.status === 200, `the API at ${url}`, 60_000).catch((error: Error) => {
+        throw new Error(`${error.message}\n${runs[index].output()}`);
+      });
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { urls, stop };
 }
