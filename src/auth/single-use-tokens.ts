@@ -45,3 +45,13 @@ export class SingleUseTokens {
     return `${this.kind}-user:${userId}`;
   }
 }
+
+/**
+ * The front end's page for a token sent by email, with the token in the fragment, which browsers
+ * never send to a server: it stays out of the front end's access logs and Referer headers.
+ */
+export function tokenLink(publicUrl: string, path: string, token: string): string {
+  const link = new URL(path, publicUrl);
+  link.hash = new URLSearchParams({ token }).toString();
+  return link.toString();
+}

@@ -7,6 +7,7 @@ import { MailTemplates } from '../../notifications/mail-templates';
 import { MailerService } from '../../notifications/mailer.service';
 import type { EmailVerificationJob } from '../../notifications/mail.types';
 import { UsersService } from '../../users/users.service';
+import { tokenLink } from '../single-use-tokens';
 import { VerificationTokens } from './verification-tokens';
 
 export type EmailVerificationOutcome = 'sent' | 'already-sent' | 'no-account' | 'already-verified';
@@ -39,10 +40,8 @@ export class EmailVerificationProcessor {
     // The token is issued only once this job holds the email's claim: a retry issues nothing.
     return this.mailer.sendOnce(String(job.id), async () => {
       const token = await this.tokens.issue(user.id);
-      const link = new URL('/verify-email', this.publicUrl);
-      // In the fragment, which browsers never send to a server (as for password reset).
-      link.hash = new URLSearchParams({ token }).toString();
-      return this.templates.render('email-verification', { link: link.toString(), ttlHours: this.ttlHours, token }, user.email);
+      const link = tokenLink(this.publicUrl, '/verify-email', token);
+      return this.templates.render('email-verification', { link, ttlHours: this.ttlHours, token }, user.email);
     });
   }
 }

@@ -9,11 +9,11 @@ import type { PasswordResetJob } from '../../notifications/mail.types';
 import { withinHourlyAllowance } from '../../redis/hourly-limits';
 import { REDIS } from '../../redis/redis.module';
 import { UsersService } from '../../users/users.service';
+import { tokenLink } from '../single-use-tokens';
 import { ResetTokens } from './reset-tokens';
 
 /** Reset emails per account per hour; more requests are dropped silently (no mail bombing). */
 export const MAX_RESET_EMAILS_PER_HOUR = 3;
-
 
 export type PasswordResetOutcome = 'sent' | 'already-sent' | 'no-account' | 'rate-limited';
 
@@ -49,11 +49,8 @@ export class PasswordResetProcessor {
     // already went out issues nothing.
     return this.mailer.sendOnce(jobId, async () => {
       const token = await this.tokens.issue(user.id);
-      const link = new URL('/reset-password', this.publicUrl);
-      // In the fragment, which browsers never send to a server: the token stays out of the
-      // front end's access logs and Referer headers.
-      link.hash = new URLSearchParams({ token }).toString();
-      return this.templates.render('password-reset', { link: link.toString(), ttlMinutes: this.ttlMinutes, token }, user.email);
+      const link = tokenLink(this.publicUrl, '/reset-password', token);
+      return this.templates.render('password-reset', { link, ttlMinutes: this.ttlMinutes, token }, user.email);
     });
   }
 
