@@ -71,6 +71,27 @@ describe('Products with variants (API.md, "Variants")', () => {
     expect((await request(t.http).get(`/api/v1/products/${created.id}`).expect(200)).body.variants).toHaveLength(2);
   });
 
+  it('refuses option names that a variant key or a search filter could not carry (400); a name with spaces is found by search', async () => {
+    for (const name of ['Fit.Type', '$size', 'Size[EU]', 'Cup]']) {
+      const res = await admins()
+        .post('/api/v1/admin/products')
+        .set(...bearer(admin))
+        .send({ title: 'Odd option', description: 'x', brand: 'x', category, options: [{ name, values: ['A'] }], variants: [{ sku: sku('odd'), options: { [name]: 'A' }, price: 100, stock: 1 }] })
+        .expect(400);
+      expect(JSON.stringify(res.body.message)).toContain('option name');
+    }
+    const shoe = (
+      await admins()
+        .post('/api/v1/admin/products')
+        .set(...bearer(admin))
+        .send({ title: `Clog ${randomBytes(2).toString('hex')}`, description: 'Wood.', brand: 'Clogs', category, options: [{ name: 'Shoe Size', values: ['40', '41'] }], variants: [{ sku: sku('clog-40'), options: { 'Shoe Size': '40' }, price: 3000, stock: 2 }] })
+        .expect(201)
+    ).body;
+    const found = (await request(t.http).get(`/api/v1/products?category=${category}&option.Shoe%20Size=40`).expect(200)).body;
+    expect(found.items.map((item: { id: string }) => item.id)).toEqual([shoe.id]);
+    expect((await request(t.http).get(`/api/v1/products?category=${category}&option[Shoe%20Size]=41`).expect(200)).body.total).toBe(0);
+  });
+
   it('refuses undeclared option values (400), a second variant of one combination and a taken sku, any case (409)', async () => {
     const taken = sku('TAKEN');
     const first = (await createShirt([{ sku: taken, options: { Size: 'S', Color: 'Red' }, price: 1000, stock: 1 }]).expect(201)).body;

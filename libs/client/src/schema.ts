@@ -1408,7 +1408,11 @@ export interface components {
             slug: string;
         };
         ProductOptionDto: {
-            /** @description e.g. `Size` */
+            /**
+             * @description e.g. `Size`. Without `.`, `$`, `[` or `]`: the name is a key of each variant's option values
+             *     and of the search filter `option.<Name>=` / `option[Name]=`, where those characters would
+             *     name something else.
+             */
             name: string;
             /** @description e.g. `["S", "M", "L"]` */
             values: string[];

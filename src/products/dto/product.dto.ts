@@ -83,10 +83,15 @@ function IsOptionValues() {
 const OPTION_VALUES_SCHEMA = { type: 'object', additionalProperties: { type: 'string', minLength: 1, maxLength: OPTION_TEXT_MAX }, maxProperties: MAX_OPTIONS } as const;
 
 export class ProductOptionDto {
-  /** e.g. `Size` */
+  /**
+   * e.g. `Size`. Without `.`, `$`, `[` or `]`: the name is a key of each variant's option values
+   * and of the search filter `option.<Name>=` / `option[Name]=`, where those characters would
+   * name something else.
+   */
   @Trim()
   @IsString()
   @Length(1, OPTION_TEXT_MAX)
+  @Matches(/^[^.$[\]]+$/, { message: 'an option name cannot contain ".", "$", "[" or "]"' })
   name!: string;
 
   /** e.g. `["S", "M", "L"]` */
