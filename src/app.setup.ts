@@ -9,6 +9,7 @@ import { CatalogCache } from './products/catalog-cache';
 import { catalogFastPath, recordStaticHeaders } from './products/catalog-fast-path';
 import { completeOpenApiDocument } from './core/openapi-document';
 import { routeArgumentsOf } from './core/openapi-routes';
+import { CART_TOKEN_HEADER, CART_TOKEN_SECURITY } from './cart/cart-caller.decorator';
 
 /**
  * Answer headers a browser page on another origin may read (CORS exposes only a few by default):
@@ -70,5 +71,6 @@ export function openApiConfig() {
     .setDescription('REST API of the shop and its admin panel. Money is in minor units (cents).')
     .setVersion('1.0')
     .addBearerAuth()
+    .addApiKey({ type: 'apiKey', in: 'header', name: CART_TOKEN_HEADER, description: 'A guest cart\'s token, from the answer that opened the cart' }, CART_TOKEN_SECURITY)
     .build();
 }

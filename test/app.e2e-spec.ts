@@ -53,6 +53,14 @@ describe('HTTP app on the real stack', () => {
       const locked = (operation.security ?? []).some((requirement) => 'bearer' in requirement);
       expect({ route, locked }).toEqual({ route, locked: !publicRoutes.has(route) });
     }
+    // Guests reach their cart and checkout with the cart token instead of a login; the first add needs neither.
+    const guestAccess = operations.filter(({ operation }) => (operation.security ?? []).some((requirement) => 'cartToken' in requirement)).map(({ route }) => route);
+    expect(guestAccess.sort()).toEqual(
+      operations.filter(({ route }) => route.includes(' /api/v1/cart') || route === 'post /api/v1/checkout').map(({ route }) => route).sort(),
+    );
+    const open = operations.filter(({ operation }) => (operation.security ?? []).some((requirement) => Object.keys(requirement).length === 0)).map(({ route }) => route);
+    expect(open).toEqual(['post /api/v1/cart/items']);
+    expect(doc.components.securitySchemes.cartToken).toMatchObject({ type: 'apiKey', in: 'header', name: 'X-Cart-Token' });
     expect(doc.paths['/api/v1/auth/register'].post.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/RegisterDto');
     expect(doc.components.schemas.RegisterDto.properties.password).toMatchObject({ minLength: 8 });
     // `price` and `stock` are required only without `variants` (a rule across fields, enforced by validation).

@@ -1,5 +1,5 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import { ApiHeader } from '@nestjs/swagger';
+import { ApiHeader, ApiSecurity } from '@nestjs/swagger';
 import { InvalidInputError } from '@app/common';
 import type { Request } from 'express';
 import type { AuthUser } from '../access/current-user.decorator';
@@ -27,6 +27,19 @@ export const CartCaller = createParamDecorator((_data: unknown, context: Executi
 /** Documents the header on a route that takes it. */
 export const ApiCartToken = (description: string) =>
   ApiHeader({ name: CART_TOKEN_HEADER, required: false, description, schema: { type: 'string', pattern: CART_TOKEN_PATTERN } });
+
+/** The OpenAPI security scheme of the guest cart token (an API key in the `X-Cart-Token` header). */
+export const CART_TOKEN_SECURITY = 'cartToken';
+
+/**
+ * Documents a `@GuestAllowed()` route's (or controller's) access: a login (the bearer lock) or a
+ * guest cart's token, as alternatives, so that a client generated from the document lets guests
+ * call it.
+ */
+export const ApiGuestAccess = () => ApiSecurity(CART_TOKEN_SECURITY);
+
+/** Beside ApiGuestAccess: the route also takes neither (the first add opens a guest cart). */
+export const ApiOpensGuestCart = () => ApiSecurity({});
 
 /** The optional `X-Cart-Token` alone (login and registration take the guest cart over with it). */
 export const CartToken = createParamDecorator((_data: unknown, context: ExecutionContext): string | undefined =>

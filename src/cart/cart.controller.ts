@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { GuestAllowed, ParseObjectIdPipe } from '@app/common';
 import type { Response } from 'express';
 import { AlsoAnswers } from '../core/openapi-errors';
-import { ApiCartToken, CART_TOKEN_HEADER, CartCaller } from './cart-caller.decorator';
+import { ApiCartToken, ApiGuestAccess, ApiOpensGuestCart, CART_TOKEN_HEADER, CartCaller } from './cart-caller.decorator';
 import { type CartCaller as Caller, CartService } from './cart.service';
 import { QuoteQueryDto, QuoteResponseDto } from '../pricing/dto/quote.dto';
 import { AddCartItemDto, ApplyPromotionDto, CartResponseDto, UpdateCartItemDto } from './dto/cart.dto';
@@ -12,6 +12,7 @@ const UNKNOWN_TOKEN = 'The X-Cart-Token is unknown, expired, or its cart was mer
 
 /** Accounts send `Authorization`; guests send the `X-Cart-Token` their first add was answered with. */
 @ApiTags('cart')
+@ApiGuestAccess()
 @ApiBearerAuth()
 @ApiCartToken('A guest cart\'s token (routes then need no login); ignored when Authorization is sent')
 @GuestAllowed()
@@ -33,6 +34,7 @@ export class CartController {
    * `X-Cart-Token` header and as `cartToken`.
    */
   @Post('items')
+  @ApiOpensGuestCart()
   @HttpCode(200)
   @AlsoAnswers({
     404: `${UNKNOWN_TOKEN}; or no such product`,

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiTags } from '@nestjs/swagger';
 import { GuestAllowed, mapPage, PaginationQueryDto, ParseObjectIdPipe } from '@app/common';
-import { ApiCartToken, CartToken } from '../cart/cart-caller.decorator';
+import { ApiCartToken, ApiGuestAccess, CartToken } from '../cart/cart-caller.decorator';
 import { type AuthUser, CurrentUser } from '../access/current-user.decorator';
 import { AlsoAnswers } from '../core/openapi-errors';
 import { CheckoutService } from './checkout.service';
@@ -32,6 +32,7 @@ export class OrdersController {
    */
   @Post('checkout')
   @GuestAllowed()
+  @ApiGuestAccess()
   @ApiCartToken('A guest checkout: the cart this token names, with `email` and `shippingAddress` in the body; ignored when Authorization is sent')
   @AlsoAnswers({
     409: 'Short stock (`lines` names them, with `available`), a line above its product\'s units per order (`lines` with `maxPerOrder`), ' +
