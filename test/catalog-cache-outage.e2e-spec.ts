@@ -50,6 +50,7 @@ describe('Catalog reads through a Redis outage', () => {
     for (const path of paths) {
       const res = await get(path).expect(200);
       expect(res.headers['cache-control']).toBe('no-cache');
+      expect(res.headers['cache-status']).toBe('shop-api; fwd=bypass; detail=cache-unavailable');
     }
     // Admin routes need Redis (sessions); a writer such as a checkout goes through the store.
     const stored = (await t.app.get(ProductStore).findById(product.id))!;

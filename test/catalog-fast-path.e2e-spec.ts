@@ -2,8 +2,8 @@ import request from 'supertest';
 import { ClientThrottlerGuard } from '../src/core/client-throttler.guard';
 import { createTestApp, TestApp } from './support/test-app';
 
-/** Headers that differ between any two answers, whoever serves them. */
-const PER_ANSWER = new Set(['date', 'x-request-id', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'connection', 'keep-alive']);
+/** Headers that differ between any two answers, whoever serves them (Cache-Status says which did). */
+const PER_ANSWER = new Set(['date', 'x-request-id', 'x-ratelimit-remaining', 'x-ratelimit-reset', 'connection', 'keep-alive', 'cache-status']);
 
 describe('Catalog cache hits served before the pipeline (issue 28)', () => {
   let t: TestApp;
@@ -27,6 +27,7 @@ describe('Catalog cache hits served before the pipeline (issue 28)', () => {
       expect(guard).toHaveBeenCalledTimes(1);
 
       expect(hit.text).toBe(miss.text);
+      expect([miss.headers['cache-status'], hit.headers['cache-status']]).toEqual(['shop-api; fwd=miss; stored', 'shop-api; hit']);
       const shared = (res: request.Response) => Object.fromEntries(Object.entries(res.headers).filter(([name]) => !PER_ANSWER.has(name)));
       expect(shared(hit)).toEqual(shared(miss));
       // Security headers from helmet and CORS are among them.

@@ -237,7 +237,10 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
       const query = '/products?q=wireless&category=audio&inStock=true&sort=price_desc&limit=5';
       let res: request.Response | undefined;
       expect(await dbCommandsDuring(t.connection, async () => (res = await get(query).expect(200)))).toEqual(['aggregate']);
-      expect(await dbCommandsDuring(t.connection, () => get(query).expect(200))).toEqual([]);
+      expect(res!.headers['cache-status']).toBe('shop-api; fwd=miss; stored');
+      let repeat: request.Response | undefined;
+      expect(await dbCommandsDuring(t.connection, async () => (repeat = await get(query).expect(200)))).toEqual([]);
+      expect(repeat!.headers['cache-status']).toBe('shop-api; hit');
       // Parameters in another order are the same query.
       expect(await dbCommandsDuring(t.connection, () => get('/products?limit=5&sort=price_desc&inStock=true&category=audio&q=wireless').expect(200))).toEqual([]);
       expect(await dbCommandsDuring(t.connection, () => get(query).set('If-None-Match', res!.headers.etag).expect(304))).toEqual([]);
@@ -259,6 +262,11 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
       expect(new Set(answers.slice(20).map((res) => res.text)).size).toBe(1);
       expect((first[0].body as { items: Item[] }).items.every((item) => item.category === 'audio')).toBe(true);
       expect((answers[20].body as { items: Item[] }).items.every((item) => item.category === 'kitchen')).toBe(true);
+      // One computed and stored it; the rest waited for it, or came late enough to find it stored.
+      const outcomes = first.map((res) => res.headers['cache-status']);
+      expect(outcomes.filter((status) => status === 'shop-api; fwd=miss; stored')).toHaveLength(1);
+      expect(outcomes.filter((status) => status === 'shop-api; fwd=miss; collapsed').length).toBeGreaterThan(0);
+      expect(outcomes.every((status) => ['shop-api; fwd=miss; stored', 'shop-api; fwd=miss; collapsed', 'shop-api; hit'].includes(status))).toBe(true);
     });
 
     it('paging through one filter computes its facets once; each further page reads only its items', async () => {
@@ -453,6 +461,7 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
         // One query for the page's stock; the listing itself (an aggregation) is not run again.
         expect(await dbCommandsDuring(t.connection, async () => (after = await get(`/products?${query}`).set('If-None-Match', etag).expect(200)))).toEqual(['find']);
         expect(stockIn(after!.body)).toBe(target.stock - 2);
+        expect(after!.headers['cache-status']).toBe('shop-api; hit; detail=figures');
         expect(after!.headers.etag).not.toBe(etag);
         expect(stockIn(after!.body)).toBe(after!.body.items.find((item: Item) => item.id === target.id).variants[0].stock);
         expect({ ...after!.body, items: after!.body.items.map(withoutFigures) }).toEqual({ ...before, items: before.items.map(withoutFigures) });

@@ -44,6 +44,27 @@ const LOADS = {
   },
 };
 
+/** The outcome a catalog answer's Cache-Status header names (src/products/catalog-cache.ts). */
+function outcomeOf(cacheStatus) {
+  if (!cacheStatus) return 'none';
+  if (cacheStatus.includes('detail=figures')) return 'hit+figures';
+  if (cacheStatus.includes('; hit')) return 'hit';
+  if (cacheStatus.includes('collapsed')) return 'miss, waited';
+  if (cacheStatus.includes('fwd=miss')) return 'miss';
+  return 'bypass';
+}
+
+/** Counts the listing's answers by Cache-Status, read from the headers of every answer autocannon gets. */
+function countOutcomes(outcomes) {
+  return (client) =>
+    client.on('headers', ({ headers }) => {
+      let status;
+      for (let index = 0; index < headers.length; index += 2) if (String(headers[index]).toLowerCase() === 'cache-status') status = String(headers[index + 1]);
+      const outcome = outcomeOf(status);
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    });
+}
+
 function median(values) {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -51,6 +72,7 @@ function median(values) {
 
 async function measure(listing, load, buyers, productIds) {
   const loops = { done: 0, statuses: {} };
+  const outcomes = {};
   const tally = (res) => (loops.statuses[res.status] = (loops.statuses[res.status] ?? 0) + 1);
   let running = load !== null;
   const buying = load
@@ -65,10 +87,10 @@ async function measure(listing, load, buyers, productIds) {
     : Promise.resolve();
   // The buyers get going before the listing is measured.
   if (load) await new Promise((resolve) => setTimeout(resolve, 500));
-  const result = await autocannon({ url: listing, connections: CONNECTIONS, duration: SECONDS });
+  const result = await autocannon({ url: listing, connections: CONNECTIONS, duration: SECONDS, setupClient: countOutcomes(outcomes) });
   running = false;
   await buying;
-  return { result, loops };
+  return { result, loops, outcomes };
 }
 
 async function main() {
@@ -114,6 +136,17 @@ async function main() {
       `${pad(name === 'alone' ? '(nothing: alone)' : name, 24)}${pad(Math.round(rps[name]), 9)}${pad(runs.map(({ result }) => Math.round(result.requests.average)).join(' / '), 20)}` +
         `${pad(median(runs.map(({ result }) => result.latency.p50)), 8)}${pad(median(runs.map(({ result }) => result.latency.p99)), 8)}${pad(non2xx, 9)}` +
         `${pad(name === 'alone' ? '-' : (loops / seconds).toFixed(1), 15)}${Object.entries(statuses).map(([status, count]) => `${status}×${count}`).join(' ') || '-'}`,
+    );
+  }
+  console.log('\nthe listing\'s answers by Cache-Status (hit: as stored; hit+figures: live stock laid over; miss: computed; miss, waited: joined another\'s computation)');
+  for (const [name, runs] of Object.entries(results)) {
+    const outcomes = {};
+    for (const { outcomes: each } of runs) for (const [outcome, count] of Object.entries(each)) outcomes[outcome] = (outcomes[outcome] ?? 0) + count;
+    const total = Object.values(outcomes).reduce((sum, count) => sum + count, 0);
+    const share = (outcome) => `${outcome} ${((100 * (outcomes[outcome] ?? 0)) / Math.max(1, total)).toFixed(1)} %`;
+    const hits = (outcomes.hit ?? 0) + (outcomes['hit+figures'] ?? 0);
+    console.log(
+      `${pad(name === 'alone' ? '(nothing: alone)' : name, 24)}cache hits ${((100 * hits) / Math.max(1, total)).toFixed(1)} % (${['hit', 'hit+figures', 'miss', 'miss, waited', 'bypass', 'none'].filter((outcome) => outcomes[outcome]).map(share).join(', ')})`,
     );
   }
   console.log('');

@@ -1,7 +1,7 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { lastValueFrom, Observable, of } from 'rxjs';
-import { CatalogCache, CatalogReply, normalizedTarget } from './catalog-cache';
+import { CACHE_STATUS_HEADER, CatalogCache, cacheStatusOf, CatalogReply, normalizedTarget } from './catalog-cache';
 
 /**
  * The public catalog reads through the cache (CatalogCache): a hit is sent as stored, a miss
@@ -19,12 +19,13 @@ export class CatalogCacheInterceptor implements NestInterceptor {
     const { found } = await this.cache.lookup(target, request.query);
     if (found.kind === 'uncached') {
       response.setHeader('Cache-Control', 'no-cache');
+      response.setHeader(CACHE_STATUS_HEADER, cacheStatusOf('bypass'));
       return next.handle();
     }
-    if (found.kind === 'hit') return of(send(request, response, this.cache.reply(found.answer, request)));
+    if (found.kind === 'hit') return of(send(request, response, this.cache.reply(found.answer, request, found.outcome)));
     // Concurrent misses of this request in this process wait for one computation (computeOnce).
-    const answer = await this.cache.computeOnce(target, found, () => lastValueFrom(next.handle()));
-    return of(send(request, response, this.cache.reply(answer, request)));
+    const { answer, outcome } = await this.cache.computeOnce(target, found, () => lastValueFrom(next.handle()));
+    return of(send(request, response, this.cache.reply(answer, request, outcome)));
   }
 }
 

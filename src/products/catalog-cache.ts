@@ -53,8 +53,35 @@ export interface CachedAnswer {
   showsProducts: boolean;
 }
 
+/**
+ * How an answer was come by, sent as the `Cache-Status` header (RFC 9211), so that operators and
+ * the sale benchmark can tell what share of reads the cache answered:
+ * - `hit`: the stored answer as it was;
+ * - `figures`: a hit with the live stock and ratings laid over it (a sale moved them);
+ * - `stored`: a miss, computed and stored;
+ * - `collapsed`: a miss that waited for another request's computation (computeOnce);
+ * - `bypass`: Redis unreachable, computed uncached.
+ */
+export type CacheOutcome = 'hit' | 'figures' | 'stored' | 'collapsed' | 'bypass';
+
+const CACHE_STATUS: Record<CacheOutcome, string> = {
+  hit: 'shop-api; hit',
+  figures: 'shop-api; hit; detail=figures',
+  stored: 'shop-api; fwd=miss; stored',
+  collapsed: 'shop-api; fwd=miss; collapsed',
+  bypass: 'shop-api; fwd=bypass; detail=cache-unavailable',
+};
+export const CACHE_STATUS_HEADER = 'Cache-Status';
+
+export function cacheStatusOf(outcome: CacheOutcome): string {
+  return CACHE_STATUS[outcome];
+}
+
 /** What a lookup found: nothing usable (Redis unreachable), the answer, or the key to store one under. */
-export type CatalogLookup = { kind: 'uncached' } | { kind: 'hit'; answer: CachedAnswer } | { kind: 'miss'; tag: string; figures: string };
+export type CatalogLookup =
+  | { kind: 'uncached' }
+  | { kind: 'hit'; answer: CachedAnswer; outcome: Extract<CacheOutcome, 'hit' | 'figures'> }
+  | { kind: 'miss'; tag: string; figures: string };
 
 /** An answer to send: status, headers, and the body (none for a 304). */
 export interface CatalogReply {
@@ -99,10 +126,11 @@ export class CatalogCache {
     const tag = versionTag(versions, depends);
 
     let cached = local?.tag === tag ? local : fromRedis(read.also, tag, target);
-    if (cached && cached.figures !== versions.figures) cached = await this.withLiveFigures(cached, target, versions.figures);
+    const refreshed = cached !== null && cached.figures !== versions.figures;
+    if (refreshed) cached = await this.withLiveFigures(cached!, target, versions.figures);
     if (!cached) return { found: { kind: 'miss', tag, figures: versions.figures }, before: beforeResult };
     this.localSet(target, cached);
-    return { found: { kind: 'hit', answer: cached }, before: beforeResult };
+    return { found: { kind: 'hit', answer: cached, outcome: refreshed ? 'figures' : 'hit' }, before: beforeResult };
   }
 
   /**
@@ -114,7 +142,11 @@ export class CatalogCache {
    * what it shows is never older than what its own lookup saw. A failure (a 400, an outage) is
    * every waiting request's failure, as it would have been theirs computed alone.
    */
-  async computeOnce(target: string, miss: { tag: string; figures: string }, compute: () => Promise<unknown>): Promise<CachedAnswer> {
+  async computeOnce(
+    target: string,
+    miss: { tag: string; figures: string },
+    compute: () => Promise<unknown>,
+  ): Promise<{ answer: CachedAnswer; outcome: Extract<CacheOutcome, 'stored' | 'collapsed'> }> {
     const key = `${target}\n${miss.tag}`;
     // A computation that finished while this request's lookup was on its way left its answer here.
     const local = this.local.get(target);
@@ -127,12 +159,13 @@ export class CatalogCache {
         () => this.computing.delete(key),
         () => this.computing.delete(key),
       );
-      return computed;
+      return { answer: await computed, outcome: 'stored' };
     }
     const answer = await pending;
-    if (answer.figures === miss.figures) return answer;
+    if (answer.figures === miss.figures) return { answer, outcome: 'collapsed' };
+    const refreshed = await this.withLiveFigures(answer, target, miss.figures);
     // A product no longer as shown: this request computes its own answer.
-    return (await this.withLiveFigures(answer, target, miss.figures)) ?? this.store(target, miss, await compute());
+    return refreshed ? { answer: refreshed, outcome: 'collapsed' } : { answer: this.store(target, miss, await compute()), outcome: 'stored' };
   }
 
   /** Stores a computed answer (a miss) in this process and in Redis; the caller sends it. */
@@ -150,11 +183,12 @@ export class CatalogCache {
    * If-None-Match holds the tag); catalog answers are the same for everyone, but a request with
    * credentials still must not make a shared cache store it (API.md).
    */
-  reply(answer: CachedAnswer, request: Pick<Request, 'headers'>): CatalogReply {
+  reply(answer: CachedAnswer, request: Pick<Request, 'headers'>, outcome: CacheOutcome): CatalogReply {
+    const cacheStatus = { [CACHE_STATUS_HEADER]: CACHE_STATUS[outcome] };
     if (request.headers.authorization !== undefined) {
-      return { status: 200, headers: { 'Cache-Control': 'private, no-cache', 'Content-Type': JSON_CONTENT_TYPE }, body: answer.json };
+      return { status: 200, headers: { ...cacheStatus, 'Cache-Control': 'private, no-cache', 'Content-Type': JSON_CONTENT_TYPE }, body: answer.json };
     }
-    const headers = { ETag: answer.etag, 'Cache-Control': this.publicCacheControl };
+    const headers = { ...cacheStatus, ETag: answer.etag, 'Cache-Control': this.publicCacheControl };
     if (ifNoneMatchHits(request.headers['if-none-match'], answer.etag)) return { status: 304, headers };
     return { status: 200, headers: { ...headers, 'Content-Type': JSON_CONTENT_TYPE }, body: answer.json };
   }

@@ -52,7 +52,7 @@ export function catalogFastPath(cache: CatalogCache, config: AppConfig, security
     if (found.kind !== 'hit') return next();
 
     hits += 1;
-    const reply = cache.reply(found.answer, request);
+    const reply = cache.reply(found.answer, request, found.outcome);
     securityHeaders.apply(response);
     response.setHeader(REQUEST_ID_HEADER, requestIdOf(request));
     for (const [name, value] of Object.entries(reply.headers)) response.setHeader(name, value);
