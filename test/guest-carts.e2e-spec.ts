@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Types } from 'mongoose';
 import request from 'supertest';
 import { Account, bearer, registerCustomer, uniqueEmail } from './support/accounts';
 import { createShopApp, Shop } from './support/shop';
@@ -114,6 +115,31 @@ describe('Guest carts', () => {
       ),
     );
     expect(logins.map((res) => res.status)).toEqual(Array(6).fill(200));
+    expect(quantities(await accountCart(buyer))).toEqual({ [product.id]: 3 });
+  });
+
+  it('a login retried after a merge stopped between its two writes finishes it, once; another account cannot take it', async () => {
+    const product = await shop.createProduct({ stock: 20 });
+    const buyer = await registerCustomer(t, 'merge-resume');
+    const stranger = await registerCustomer(t, 'merge-stranger');
+    await shop.addToCart(buyer, product.id, 1).expect(200);
+    const token = await guestCartWith([[product.id, 2]]);
+    // What the first write of a merge does (the token consumed for this account); then the process died.
+    const consumed = await t.connection
+      .collection('carts')
+      .updateOne({ guestTokenHash: createHash('sha256').update(token).digest('hex') }, { $set: { mergedInto: new Types.ObjectId(buyer.id) }, $inc: { version: 1 } });
+    expect(consumed.modifiedCount).toBe(1);
+    await guestCart(token).expect(404);
+    expect(quantities(await accountCart(buyer))).toEqual({ [product.id]: 1 });
+
+    await request(t.http).post('/api/v1/auth/login').set('X-Cart-Token', token).send({ email: stranger.email, password: stranger.password }).expect(200);
+    expect((await accountCart(stranger)).items).toEqual([]);
+    const retries = await Promise.all(
+      Array.from({ length: 4 }, () => request(t.http).post('/api/v1/auth/login').set('X-Cart-Token', token).send({ email: buyer.email, password: buyer.password })),
+    );
+    expect(retries.map((res) => res.status)).toEqual(Array(4).fill(200));
+    expect(quantities(await accountCart(buyer))).toEqual({ [product.id]: 3 });
+    await request(t.http).post('/api/v1/auth/login').set('X-Cart-Token', token).send({ email: buyer.email, password: buyer.password }).expect(200);
     expect(quantities(await accountCart(buyer))).toEqual({ [product.id]: 3 });
   });
 

@@ -18,6 +18,8 @@ import { Cart, CartLine } from './schemas/cart.schema';
 
 /** Re-reads after a concurrent change of the same cart before giving up with 409. */
 const WRITE_ATTEMPTS = 5;
+/** Guest carts an account cart remembers having merged (mergedFrom). */
+const MERGED_FROM_KEPT = 20;
 
 /** Who asks for a cart: an account, or a guest by the `X-Cart-Token` they carry (neither: nobody yet). */
 export interface CartCaller {
@@ -185,7 +187,7 @@ export class CartService {
   private async guestCartOwner(token: string): Promise<string> {
     const cart = await this.carts
       .findOneAndUpdate(
-        { guestTokenHash: sha256(token), guestExpiresAt: { $gt: new Date() } },
+        { guestTokenHash: sha256(token), guestExpiresAt: { $gt: new Date() }, mergedInto: { $exists: false } },
         { $set: { guestExpiresAt: this.guestExpiry() } },
         { projection: { userId: 1 } },
       )
@@ -200,23 +202,30 @@ export class CartService {
 
   /**
    * Moves a guest cart into the account's (login or registration with its token). The token is
-   * consumed in the same conditional write that marks the guest cart merged, so of two logins
-   * racing with one token exactly one gets its lines, and a repeated login changes nothing. Then
-   * the lines are added to the account's cart: summed per line, capped at what is sellable (and
-   * the per-order limits), a capped line flagged. An unknown or used token merges nothing.
+   * consumed by the conditional write that marks the guest cart merged into this account (from
+   * then on it opens no cart); then its lines are added to the account's cart: summed per line,
+   * capped at what is sellable (and the per-order limits), a capped line flagged. That second
+   * write also records the guest cart in the account cart's `mergedFrom`, and is conditioned on
+   * it not being there: so of logins racing with one token the lines land once, a repeated
+   * login changes nothing, and a login retried after a merge that stopped between the two
+   * writes (a crash, a failed request) finishes it instead of losing the guest's lines. A token
+   * that is unknown, expired or merged into another account merges nothing.
    */
   async mergeGuestCart(token: string, userId: string): Promise<void> {
-    const consumed = await this.carts
-      .findOneAndUpdate(
-        { guestTokenHash: sha256(token), guestExpiresAt: { $gt: new Date() } },
-        // The version too: a change of the guest cart racing this one fails and re-reads instead
-        // of landing in a cart already merged.
-        { $unset: { guestTokenHash: 1 }, $set: { mergedInto: new Types.ObjectId(userId) }, $inc: { version: 1 } },
-        { returnDocument: 'before' },
-      )
-      .lean();
-    if (!consumed || consumed.items.length === 0) return;
-    await this.change(userId, (items) => this.mergeLines(items, consumed.items));
+    const account = new Types.ObjectId(userId);
+    const tokenHash = sha256(token);
+    const guest =
+      (await this.carts
+        .findOneAndUpdate(
+          { guestTokenHash: tokenHash, guestExpiresAt: { $gt: new Date() }, mergedInto: { $exists: false } },
+          // The version too: a change of the guest cart racing this one fails and re-reads instead
+          // of landing in a cart already merged.
+          { $set: { mergedInto: account }, $inc: { version: 1 } },
+          { returnDocument: 'after' },
+        )
+        .lean()) ?? (await this.carts.findOne({ guestTokenHash: tokenHash, mergedInto: account }).lean());
+    if (!guest || guest.items.length === 0) return;
+    await this.change(userId, (items) => this.mergeLines(items, guest.items), guest._id);
   }
 
   /** The account's lines with the guest's added (see mergeGuestCart); a guest line nothing of which is sellable is left out. */
@@ -246,27 +255,35 @@ export class CartService {
     return merged;
   }
 
-  private async read(userId: string): Promise<{ items: CartLine[]; codes: string[]; version: number; exists: boolean }> {
+  private async read(userId: string): Promise<{ items: CartLine[]; codes: string[]; version: number; exists: boolean; mergedFrom: Types.ObjectId[] }> {
     const cart = await this.carts.findOne({ userId }).lean();
-    return cart ? { items: cart.items, codes: cart.promotionCodes ?? [], version: cart.version, exists: true } : { items: [], codes: [], version: 0, exists: false };
+    return cart
+      ? { items: cart.items, codes: cart.promotionCodes ?? [], version: cart.version, exists: true, mergedFrom: cart.mergedFrom ?? [] }
+      : { items: [], codes: [], version: 0, exists: false, mergedFrom: [] };
   }
 
-  private async change(userId: string, edit: (items: CartLine[]) => Promise<CartLine[]>): Promise<CartResponseDto> {
+  /** `mergedFrom`: the change adds a guest cart's lines, once (mergeGuestCart). */
+  private async change(userId: string, edit: (items: CartLine[]) => Promise<CartLine[]>, mergedFrom?: Types.ObjectId): Promise<CartResponseDto> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt += 1) {
       const cart = await this.read(userId);
+      if (mergedFrom && cart.mergedFrom.some((id) => id.equals(mergedFrom))) return this.render(cart.items, cart.codes);
       const items = await edit(cart.items);
-      if (await this.write(userId, cart, items)) return this.render(items, cart.codes);
+      if (await this.write(userId, cart, items, mergedFrom)) return this.render(items, cart.codes);
     }
     throw new StateConflictError('The cart kept changing; try again');
   }
 
-  private async write(userId: string, read: { version: number; exists: boolean }, items: CartLine[]): Promise<boolean> {
+  private async write(userId: string, read: { version: number; exists: boolean }, items: CartLine[], mergedFrom?: Types.ObjectId): Promise<boolean> {
     if (read.exists) {
-      const result = await this.carts.updateOne({ userId, version: read.version }, { $set: { items }, $inc: { version: 1 } });
+      const result = await this.carts.updateOne(
+        { userId, version: read.version },
+        // The latest few are enough: a merge is finished again within moments, by a retried login.
+        { $set: { items }, $inc: { version: 1 }, ...(mergedFrom && { $push: { mergedFrom: { $each: [mergedFrom], $slice: -MERGED_FROM_KEPT } } }) },
+      );
       return result.modifiedCount === 1;
     }
     try {
-      await this.carts.create({ userId, items, version: 1 });
+      await this.carts.create({ userId, items, version: 1, ...(mergedFrom && { mergedFrom: [mergedFrom] }) });
       return true;
     } catch (error) {
       // Another request created the cart first: read it and apply the change on top.

@@ -44,6 +44,14 @@ export class Cart {
   @Prop({ type: SchemaTypes.ObjectId })
   mergedInto?: Types.ObjectId;
 
+  /**
+   * An account cart: the guest carts whose lines it took (the latest few), added in the same write
+   * as their lines, so that a merge finished again (after a crash between consuming the token and
+   * adding the lines) adds them once.
+   */
+  @Prop({ type: [SchemaTypes.ObjectId], default: undefined })
+  mergedFrom?: Types.ObjectId[];
+
   @Prop({ type: [CartLineSchema], default: [] })
   items!: CartLine[];
 
