@@ -157,6 +157,25 @@ describe('GET /products with option filters: one variant meets every variant-lev
     expect(titles(await search('option.Size=M&option.Color=Red&minPrice=2600'))).toEqual(['Epsilon Tee']);
   });
 
+  it.each([
+    { option: { Size: 'M' } },
+    { option: { Color: 'Red' }, inStock: true },
+    { minPrice: 1000, maxPrice: 2000 },
+    { minPrice: 1200 },
+    {},
+  ] as Asked[])('%j sorted by price: by the lowest price among the variants that match, both ways', async (asked) => {
+    const priceOf = (product: Fixture) =>
+      Math.min(...product.variants.filter((spec) => (Object.keys(asked).length === 0 ? !spec.archived : meets(spec, asked))).map((spec) => spec.price));
+    const matching = fixture.filter((product) => product.variants.some((spec) => meets(spec, asked)));
+    const byId = (a: Fixture, b: Fixture) => (ids.get(a.title)!.id < ids.get(b.title)!.id ? -1 : 1);
+    const ascending = [...matching].sort((a, b) => priceOf(a) - priceOf(b) || byId(a, b)).map((product) => product.title);
+    const descending = [...matching].sort((a, b) => priceOf(b) - priceOf(a) || byId(a, b)).map((product) => product.title);
+    const query = queryOf(asked);
+    const order = async (sort: string) => ((await get(`/products?${query}${query ? '&' : ''}sort=${sort}&limit=100`).expect(200)).body as Answer).items.map((item) => item.title);
+    expect(await order('price_asc')).toEqual(ascending);
+    expect(await order('price_desc')).toEqual(descending);
+  });
+
   const cases: Asked[] = [
     {},
     { option: { Size: 'M', Color: 'Red' } },

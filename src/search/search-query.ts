@@ -40,6 +40,23 @@ export function variantConditions(query: ProductSearchQueryDto): Record<string, 
 }
 
 /**
+ * The same conditions as variantConditions, as an aggregation expression on the variant `$$v`:
+ * for ordering by the price of the variants that match.
+ */
+function variantMatchExpression(conditions: Record<string, unknown>): Record<string, unknown> {
+  const terms: unknown[] = [];
+  for (const [field, condition] of Object.entries(conditions)) {
+    const path = `$$v.${field}`;
+    if (condition !== null && typeof condition === 'object') {
+      for (const [operator, operand] of Object.entries(condition)) terms.push({ [operator]: [path, operand] });
+    } else {
+      terms.push({ $eq: [path, condition] });
+    }
+  }
+  return { $and: terms };
+}
+
+/**
  * Only active products; every filter of the query, ANDed. Option values, price range and stock
  * are conditions on ONE variant (`$elemMatch`): a product whose M is blue and whose red is S is
  * no M-Red, and one whose only in-stock variant costs too much is not in stock at that price.
@@ -63,6 +80,8 @@ export function searchFilter(query: ProductSearchQueryDto, words: QueryWords): P
 }
 
 export const SCORE_FIELD = '_score';
+/** The lowest price among the variants that meet the query's variant conditions (price sorts with them). */
+const MATCH_PRICE_FIELD = '_matchPrice';
 
 /**
  * How many query words the title holds (the prefix counts when a title word starts with it):
@@ -122,12 +141,24 @@ function optionFacet(query: ProductSearchQueryDto): PipelineStage.FacetPipelineS
   ];
 }
 
-/** The page of a filtered set: its items in the requested order. */
+/**
+ * The page of a filtered set: its items in the requested order. A price sort with variant
+ * conditions (options, a price range, in stock) orders by the lowest price among the variants
+ * that meet them, the price the shopper asked about: a product whose size M costs 25.00 sorts at
+ * 25.00 under `option.Size=M`, not at the 9.00 of its size S. Without conditions that is the
+ * product's own price (its lowest active one).
+ */
 function pageStages(query: ProductSearchQueryDto, words: QueryWords): PipelineStage.FacetPipelineStage[] {
   const sort = effectiveSort(query, words);
+  const conditions = sort === 'price_asc' || sort === 'price_desc' ? variantConditions(query) : null;
+  const matchPrice = conditions && {
+    $addFields: {
+      [MATCH_PRICE_FIELD]: { $min: { $map: { input: { $filter: { input: '$variants', as: 'v', cond: variantMatchExpression(conditions) } }, as: 'v', in: '$$v.price' } } },
+    },
+  };
   return [
     ...(sort === 'relevance' ? [{ $addFields: { [SCORE_FIELD]: titleScore(words) } }] : []),
-    { $sort: SORTS[sort] },
+    ...(matchPrice ? [matchPrice, { $sort: { [MATCH_PRICE_FIELD]: SORTS[sort].price, _id: 1 } } as PipelineStage.Sort] : [{ $sort: SORTS[sort] }]),
     { $skip: (query.page - 1) * query.limit },
     { $limit: query.limit },
   ];
