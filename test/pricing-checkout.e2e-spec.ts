@@ -5,6 +5,7 @@ import { PaymentProviders } from '../src/payment-providers/payment-providers';
 import { PromotionUsedUpError, PromotionUses } from '../src/pricing/promotion-uses';
 import { Account, bearer, registerCustomer } from './support/accounts';
 import { ADDRESS, createShopApp, paymentSucceeded, PlacedOrder, Shop } from './support/shop';
+import { dbCommandsDuring } from './support/db-commands';
 import { anotherInstanceOf, TestApp } from './support/test-app';
 
 /** Far enough ahead that every pending order is past its payment deadline. */
@@ -38,7 +39,8 @@ describe('Prices that add up: quote, promotions and checkout (issue 24)', () => 
   let express: { id: string };
 
   beforeAll(async () => {
-    ({ t, admin, shop } = await createShopApp());
+    // Commands monitored: the test of what a promotion adds to a checkout counts them.
+    ({ t, admin, shop } = await createShopApp({ env: { MONGODB_MONITOR_COMMANDS: 'true' } }));
     const post = (path: string, body: object) => request(t.http).post(`/api/v1/admin/${path}`).set(...bearer(admin)).send(body).expect(201);
     for (const rate of [
       { country: 'DE', rate: 1900, name: 'MwSt' },
@@ -66,6 +68,18 @@ describe('Prices that add up: quote, promotions and checkout (issue 24)', () => 
     add: (productId: string, quantity: number) => shop.addToCart(buyer, productId, quantity).expect(200),
     apply: (code: string) => request(t.http).post('/api/v1/cart/promotions').set(...bearer(buyer)).send({ code }),
     quote: (query: string) => request(t.http).get(`/api/v1/cart/quote?${query}`).set(...bearer(buyer)),
+  });
+
+  it('a checkout with a promotion sends two database commands more than one without: the guarded $inc and the use record (no read of the limits, no list)', async () => {
+    const [plainBuyer, pricedBuyer] = [await registerCustomer(t, 'commands-plain'), await registerCustomer(t, 'commands-priced')];
+    await cart(plainBuyer).add(products[0].id, 1);
+    await cart(pricedBuyer).add(products[0].id, 1);
+    await cart(pricedBuyer).apply('TENOFF').expect(200);
+    const plain = await dbCommandsDuring(t.connection, () => shop.checkout(plainBuyer).expect(201));
+    let promotions: { code?: string }[] = [];
+    const priced = await dbCommandsDuring(t.connection, async () => ({ promotions } = (await shop.checkout(pricedBuyer).expect(201)).body));
+    expect(promotions.map((promotion) => promotion.code)).toEqual(['TENOFF']);
+    expect([...priced].sort()).toEqual([...plain, 'update', 'insert'].sort());
   });
 
   it('3 × 1999 at 19 % and 1 × 1005 at 7 % to Germany: the quote, worked by hand, is what checkout charges', async () => {
