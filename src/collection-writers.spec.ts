@@ -3,9 +3,10 @@ import { join, relative } from 'node:path';
 
 /**
  * One writer per collection (ARCHITECTURE.md): products, orders and users are written only by
- * their store, which owns the model and offers named verbs. This reads every source file and
- * fails when any other file calls a write method on that collection's model (injected, opened
- * from a connection, or the raw collection) or saves one of its documents.
+ * their store, which owns the model and offers named verbs, and promotion uses (with the
+ * customers' counters) only by PromotionUses. This reads every source file and fails when any
+ * other file calls a write method on that collection's model (injected, opened from a
+ * connection, or the raw collection) or saves one of its documents.
  */
 const WRITE_METHODS = [
   'create', 'insertMany', 'insertOne', 'updateOne', 'updateMany', 'findOneAndUpdate', 'findByIdAndUpdate', 'findOneAndReplace',
@@ -23,6 +24,9 @@ const COLLECTIONS: Collection[] = [
   { model: 'Product', collection: 'products', owner: 'products/products.store.ts' },
   { model: 'Order', collection: 'orders', owner: 'orders/order.store.ts' },
   { model: 'User', collection: 'users', owner: 'users/users.service.ts' },
+  // Promotion uses and the customers' counters: taken and given back only by PromotionUses.
+  { model: 'PromotionUse', collection: 'promotion_uses', owner: 'pricing/promotion-uses.ts' },
+  { model: 'PromotionCustomerUse', collection: 'promotion_customer_uses', owner: 'pricing/promotion-uses.ts' },
 ];
 
 /** `path: method` for every write of `collection` in `source`. */
@@ -45,7 +49,7 @@ export function writesOf(source: string, { model, collection }: Collection): str
   return found;
 }
 
-describe('each of products, orders and users has one writer', () => {
+describe('each of products, orders, users and promotion uses has one writer', () => {
   const srcRoot = __dirname;
   const files = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>

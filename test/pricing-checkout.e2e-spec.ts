@@ -5,6 +5,7 @@ import { PaymentProviders } from '../src/payment-providers/payment-providers';
 import { PromotionUsedUpError, PromotionUses } from '../src/pricing/promotion-uses';
 import { Account, bearer, registerCustomer } from './support/accounts';
 import { ADDRESS, createShopApp, paymentSucceeded, PlacedOrder, Shop } from './support/shop';
+import { dbCommandsDuring } from './support/db-commands';
 import { anotherInstanceOf, TestApp } from './support/test-app';
 
 /** Far enough ahead that every pending order is past its payment deadline. */
@@ -38,7 +39,8 @@ describe('Prices that add up: quote, promotions and checkout (issue 24)', () => 
   let express: { id: string };
 
   beforeAll(async () => {
-    ({ t, admin, shop } = await createShopApp());
+    // Commands monitored: the test of what a promotion adds to a checkout counts them.
+    ({ t, admin, shop } = await createShopApp({ env: { MONGODB_MONITOR_COMMANDS: 'true' } }));
     const post = (path: string, body: object) => request(t.http).post(`/api/v1/admin/${path}`).set(...bearer(admin)).send(body).expect(201);
     for (const rate of [
       { country: 'DE', rate: 1900, name: 'MwSt' },
@@ -66,6 +68,18 @@ describe('Prices that add up: quote, promotions and checkout (issue 24)', () => 
     add: (productId: string, quantity: number) => shop.addToCart(buyer, productId, quantity).expect(200),
     apply: (code: string) => request(t.http).post('/api/v1/cart/promotions').set(...bearer(buyer)).send({ code }),
     quote: (query: string) => request(t.http).get(`/api/v1/cart/quote?${query}`).set(...bearer(buyer)),
+  });
+
+  it('a checkout with a promotion sends two database commands more than one without: the guarded $inc and the use record (no read of the limits, no list)', async () => {
+    const [plainBuyer, pricedBuyer] = [await registerCustomer(t, 'commands-plain'), await registerCustomer(t, 'commands-priced')];
+    await cart(plainBuyer).add(products[0].id, 1);
+    await cart(pricedBuyer).add(products[0].id, 1);
+    await cart(pricedBuyer).apply('TENOFF').expect(200);
+    const plain = await dbCommandsDuring(t.connection, () => shop.checkout(plainBuyer).expect(201));
+    let promotions: { code?: string }[] = [];
+    const priced = await dbCommandsDuring(t.connection, async () => ({ promotions } = (await shop.checkout(pricedBuyer).expect(201)).body));
+    expect(promotions.map((promotion) => promotion.code)).toEqual(['TENOFF']);
+    expect([...priced].sort()).toEqual([...plain, 'update', 'insert'].sort());
   });
 
   it('3 × 1999 at 19 % and 1 × 1005 at 7 % to Germany: the quote, worked by hand, is what checkout charges', async () => {
@@ -241,53 +255,143 @@ describe('Prices that add up: quote, promotions and checkout (issue 24)', () => 
       expect((await promotionOf(coupon.id)).used).toBe(5);
     });
 
+    const uses = () => t.connection.collection('promotion_uses');
+    const customerCounter = (promotionId: string, customer: string) => t.connection.collection('promotion_customer_uses').findOne({ _id: `${promotionId}:${customer}` } as object);
+    const refusedAsUsedUp = (error: unknown) => (error instanceof PromotionUsedUpError ? false : Promise.reject(error));
+
     it('the guards themselves: 50 racing takes on usageLimit 5 → exactly 5; one customer racing on perCustomerLimit 2 → exactly 2; repeated give-backs return each use once', async () => {
       const create = (body: object) => request(t.http).post('/api/v1/admin/promotions').set(...bearer(admin)).send({ type: 'fixed', value: 100, ...body }).expect(201);
       const limited = (await create({ name: 'Five', code: 'RACE-FIVE', usageLimit: 5 })).body;
       const perCustomer = (await create({ name: 'Two each', code: 'RACE-TWO', perCustomerLimit: 2 })).body;
-      const uses = t.app.get(PromotionUses);
       const [one, other] = [t.app.get(PromotionUses), second.app.get(PromotionUses)];
       const orders = Array.from({ length: 50 }, () => new Types.ObjectId());
       const outcomes = await Promise.all(
         orders.map((orderId, index) =>
-          (index % 2 === 0 ? one : other).take(orderId, [{ id: limited.id, code: 'RACE-FIVE', name: 'Five' }], `user:${index}`).then(
-            () => true,
-            (error: unknown) => (error instanceof PromotionUsedUpError ? false : Promise.reject(error)),
-          ),
+          (index % 2 === 0 ? one : other).take(orderId, [{ id: limited.id, code: 'RACE-FIVE', name: 'Five', usageLimit: 5 }], `user:${index}`).then(() => true, refusedAsUsedUp),
         ),
       );
       expect(outcomes.filter(Boolean)).toHaveLength(5);
       expect((await promotionOf(limited.id)).used).toBe(5);
       const holders = orders.filter((_, index) => outcomes[index]);
-      await Promise.all([...holders, ...holders].map((orderId) => uses.giveBack(orderId, [{ id: limited.id }], 'anyone')));
+      expect((await uses().find({ _id: { $regex: `^${limited.id}:` } } as object).toArray()).map((use) => use._id).sort()).toEqual(holders.map((orderId) => `${limited.id}:${orderId.toHexString()}`).sort());
+      // Each holder gives back three times at once, from both processes.
+      await Promise.all([...holders, ...holders, ...holders].map((orderId, index) => (index % 2 === 0 ? one : other).giveBack(orderId, [{ id: limited.id }], 'anyone')));
       expect((await promotionOf(limited.id)).used).toBe(0);
+      expect(await uses().countDocuments({ _id: { $regex: `^${limited.id}:` } } as object)).toBe(0);
 
+      const racerOrders = Array.from({ length: 10 }, () => new Types.ObjectId());
       const sameCustomer = await Promise.all(
-        Array.from({ length: 10 }, (_, index) =>
-          (index % 2 === 0 ? one : other).take(new Types.ObjectId(), [{ id: perCustomer.id, code: 'RACE-TWO', name: 'Two each' }], 'user:racer').then(
-            () => true,
-            () => false,
-          ),
+        racerOrders.map((orderId, index) =>
+          (index % 2 === 0 ? one : other).take(orderId, [{ id: perCustomer.id, code: 'RACE-TWO', name: 'Two each', perCustomerLimit: 2 }], 'user:racer').then(() => true, refusedAsUsedUp),
         ),
       );
       expect(sameCustomer.filter(Boolean)).toHaveLength(2);
       expect((await promotionOf(perCustomer.id)).used).toBe(2);
-      expect(await t.connection.collection('promotion_customer_uses').findOne({ _id: `${perCustomer.id}:user:racer` } as object)).toMatchObject({ used: 2 });
+      expect(await customerCounter(perCustomer.id, 'user:racer')).toMatchObject({ used: 2 });
+      // Given back (repeatedly, racing) → the customer has both uses again; a third take then still stops at 2.
+      const racers = racerOrders.filter((_, index) => sameCustomer[index]);
+      await Promise.all([...racers, ...racers].map((orderId, index) => (index % 2 === 0 ? one : other).giveBack(orderId, [{ id: perCustomer.id }], 'user:racer')));
+      expect(await customerCounter(perCustomer.id, 'user:racer')).toMatchObject({ used: 0 });
+      expect((await promotionOf(perCustomer.id)).used).toBe(0);
+      const again = await Promise.all(
+        Array.from({ length: 6 }, (_, index) =>
+          (index % 2 === 0 ? one : other).take(new Types.ObjectId(), [{ id: perCustomer.id, code: 'RACE-TWO', name: 'Two each', perCustomerLimit: 2 }], 'user:racer').then(() => true, refusedAsUsedUp),
+        ),
+      );
+      expect(again.filter(Boolean)).toHaveLength(2);
+      expect(await customerCounter(perCustomer.id, 'user:racer')).toMatchObject({ used: 2 });
     });
 
-    it('a shipped order keeps its use for good and leaves the list of orders that could give one back', async () => {
+    it('a take repeated for the same order (at once, from both processes, then again) holds one use', async () => {
+      const coupon = (await request(t.http).post('/api/v1/admin/promotions').set(...bearer(admin)).send({ name: 'Once per order', code: 'ONCE-ORDER', type: 'fixed', value: 100, usageLimit: 3, perCustomerLimit: 3 }).expect(201)).body;
+      const [one, other] = [t.app.get(PromotionUses), second.app.get(PromotionUses)];
+      const orderId = new Types.ObjectId();
+      const held = [{ id: coupon.id, code: 'ONCE-ORDER', name: 'Once per order', usageLimit: 3, perCustomerLimit: 3 }];
+      // While the racing takes' counters are up before their records are refused, one may find the
+      // limit reached: refused, which gives back nothing of the use the order holds.
+      const outcomes = await Promise.all(Array.from({ length: 6 }, (_, index) => (index % 2 === 0 ? one : other).take(orderId, held, 'user:repeater').then(() => true, refusedAsUsedUp)));
+      expect(outcomes.filter(Boolean).length).toBeGreaterThan(0);
+      await one.take(orderId, held, 'user:repeater');
+      expect((await promotionOf(coupon.id)).used).toBe(1);
+      expect(await customerCounter(coupon.id, 'user:repeater')).toMatchObject({ used: 1 });
+      expect(await uses().findOne({ _id: `${coupon.id}:${orderId.toHexString()}` } as object)).toMatchObject({ customer: 'user:repeater' });
+      await Promise.all([one.giveBack(orderId, held, 'user:repeater'), other.giveBack(orderId, held, 'user:repeater')]);
+      expect((await promotionOf(coupon.id)).used).toBe(0);
+      expect(await customerCounter(coupon.id, 'user:repeater')).toMatchObject({ used: 0 });
+    });
+
+    it('limits as the quote read them: a take against a limit the admin changed meanwhile follows the new limit', async () => {
+      const create = (body: object) => request(t.http).post('/api/v1/admin/promotions').set(...bearer(admin)).send({ type: 'fixed', value: 100, ...body }).expect(201);
+      const patch = (id: string, body: object) => request(t.http).patch(`/api/v1/admin/promotions/${id}`).set(...bearer(admin)).send(body).expect(200);
+      const taker = t.app.get(PromotionUses);
+      const lowered = (await create({ name: 'Lowered', code: 'LOWERED', usageLimit: 5 })).body;
+      const asRead = [{ id: lowered.id, code: 'LOWERED', name: 'Lowered', usageLimit: 5 }];
+      await taker.take(new Types.ObjectId(), asRead, 'user:a');
+      await taker.take(new Types.ObjectId(), asRead, 'user:b');
+      await patch(lowered.id, { usageLimit: 2 });
+      await expect(taker.take(new Types.ObjectId(), asRead, 'user:c')).rejects.toBeInstanceOf(PromotionUsedUpError);
+      expect((await promotionOf(lowered.id)).used).toBe(2);
+
+      const raised = (await create({ name: 'Raised', code: 'RAISED', usageLimit: 1 })).body;
+      await taker.take(new Types.ObjectId(), [{ id: raised.id, code: 'RAISED', name: 'Raised', usageLimit: 1 }], 'user:a');
+      await patch(raised.id, { usageLimit: 3 });
+      await taker.take(new Types.ObjectId(), [{ id: raised.id, code: 'RAISED', name: 'Raised', usageLimit: 1 }], 'user:b');
+      expect((await promotionOf(raised.id)).used).toBe(2);
+
+      // perCustomerLimit lowered from 3 to 1 after the customer's first use: a take as read before is refused.
+      const perCustomer = (await create({ name: 'Fewer each', code: 'FEWER-EACH', perCustomerLimit: 3 })).body;
+      const perCustomerAsRead = [{ id: perCustomer.id, code: 'FEWER-EACH', name: 'Fewer each', perCustomerLimit: 3 }];
+      await taker.take(new Types.ObjectId(), perCustomerAsRead, 'user:a');
+      await patch(perCustomer.id, { perCustomerLimit: 1 });
+      await expect(taker.take(new Types.ObjectId(), perCustomerAsRead, 'user:a')).rejects.toBeInstanceOf(PromotionUsedUpError);
+      expect(await customerCounter(perCustomer.id, 'user:a')).toMatchObject({ used: 1 });
+      expect((await promotionOf(perCustomer.id)).used).toBe(1);
+      // A limit set where none was read (the quote saw none): the take follows it too.
+      await patch(perCustomer.id, { usageLimit: 1 });
+      await expect(taker.take(new Types.ObjectId(), [{ id: perCustomer.id, code: 'FEWER-EACH', name: 'Fewer each' }], 'user:b')).rejects.toBeInstanceOf(PromotionUsedUpError);
+      expect((await promotionOf(perCustomer.id)).used).toBe(1);
+    });
+
+    it('an order that took its use the old way (listed in holders and in the customer\'s orders) gives it back once, and settles', async () => {
+      const coupon = (await request(t.http).post('/api/v1/admin/promotions').set(...bearer(admin)).send({ name: 'Old shape', code: 'OLD-SHAPE', type: 'fixed', value: 100, usageLimit: 3, perCustomerLimit: 1 }).expect(201)).body;
+      const [given, shipped] = [new Types.ObjectId(), new Types.ObjectId()];
+      // As the version before use records wrote it: counted, and the orders listed.
+      await t.connection.collection('promotions').updateOne({ _id: new Types.ObjectId(coupon.id) }, { $set: { used: 2, holders: [given, shipped] } });
+      await t.connection.collection('promotion_customer_uses').insertMany([
+        { _id: `${coupon.id}:user:old-given`, used: 1, orders: [given] },
+        { _id: `${coupon.id}:user:old-shipped`, used: 1, orders: [shipped] },
+      ] as object[]);
+      const [one, other] = [t.app.get(PromotionUses), second.app.get(PromotionUses)];
+      await Promise.all(Array.from({ length: 4 }, (_, index) => (index % 2 === 0 ? one : other).giveBack(given, [{ id: coupon.id }], 'user:old-given')));
+      await one.settle(shipped, [{ id: coupon.id }], 'user:old-shipped');
+      await other.giveBack(shipped, [{ id: coupon.id }], 'user:old-shipped');
+      const promotion = await t.connection.collection('promotions').findOne({ _id: new Types.ObjectId(coupon.id) });
+      expect(promotion).toMatchObject({ used: 1, holders: [] });
+      expect(await customerCounter(coupon.id, 'user:old-given')).toMatchObject({ used: 0, orders: [] });
+      expect(await customerCounter(coupon.id, 'user:old-shipped')).toMatchObject({ used: 1, orders: [] });
+      // New takes go on from the counts: one more fits under usageLimit 3, the customer whose use came back has it again.
+      await one.take(new Types.ObjectId(), [{ id: coupon.id, code: 'OLD-SHAPE', name: 'Old shape', usageLimit: 3, perCustomerLimit: 1 }], 'user:old-given');
+      await expect(one.take(new Types.ObjectId(), [{ id: coupon.id, code: 'OLD-SHAPE', name: 'Old shape', usageLimit: 3, perCustomerLimit: 1 }], 'user:old-shipped')).rejects.toBeInstanceOf(PromotionUsedUpError);
+      expect((await promotionOf(coupon.id)).used).toBe(2);
+    });
+
+    it('a shipped order keeps its use for good: its use record is settled and a give-back afterwards changes nothing', async () => {
       const coupon = (await request(t.http).post('/api/v1/admin/promotions').set(...bearer(admin)).send({ name: 'Ship it', code: 'SHIP-IT', type: 'fixed', value: 100 }).expect(201)).body;
       const product = await shop.createProduct({ price: 1000, stock: 5 });
       const buyer = await registerCustomer(t, 'shipped-use');
       await cart(buyer).add(product.id, 1);
       await cart(buyer).apply('ship-it').expect(200);
       const order: PlacedOrder = (await shop.checkout(buyer).expect(201)).body;
-      const holders = async () => ((await t.connection.collection('promotions').findOne({ _id: new Types.ObjectId(coupon.id) }))?.holders ?? []).map(String);
-      expect(await holders()).toEqual([order.id]);
+      const record = () => uses().findOne({ _id: `${coupon.id}:${order.id}` } as object);
+      expect(await record()).toMatchObject({ takenAt: expect.any(Date) });
+      expect((await record())?.settled).toBeUndefined();
+      // No list grows with the orders.
+      expect(await t.connection.collection('promotions').findOne({ _id: new Types.ObjectId(coupon.id) })).not.toHaveProperty('holders');
       await shop.deliver(paymentSucceeded(order)).expect(200);
       await shop.setStatus(order.id, 'processing').expect(200);
       await shop.setStatus(order.id, 'shipped', 'TRACK-PRICING').expect(200);
-      expect(await holders()).toEqual([]);
+      expect(await record()).toMatchObject({ settled: true });
+      await t.app.get(PromotionUses).giveBack(new Types.ObjectId(order.id), [{ id: coupon.id }], 'anyone');
       expect((await promotionOf(coupon.id)).used).toBe(1);
     });
 

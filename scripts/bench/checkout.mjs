@@ -1,4 +1,6 @@
 // The checkout benchmark's client (run through scripts/bench/checkout.sh, which builds dist/).
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
 import { benchEnvironment, call, newRunName, registerBuyers, seedBulk, SHIPPING_ADDRESS, startApis } from './api-processes.mjs';
@@ -12,6 +14,8 @@ const { values: args } = parseArgs({
     // Plain checkouts and checkouts with a tax rate and an automatic promotion, alternating.
     pricing: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '2' },
+    // With --pricing: plain and priced buyers at the same time (half each) instead of alternating phases.
+    'side-by-side': { type: 'boolean', default: false },
   },
 });
 const BUYERS = Number(args.buyers);
@@ -20,10 +24,30 @@ const SECONDS = Number(args.seconds);
 const APIS = Number(args.apis);
 const PRICING = args.pricing;
 const ROUNDS = Number(args.rounds);
+const SIDE_BY_SIDE = PRICING && args['side-by-side'];
+/** Where side-by-side plain buyers ship: a country without a tax rate. */
+const PLAIN_ADDRESS = { ...SHIPPING_ADDRESS, city: 'Wien', postalCode: '1010', country: 'AT' };
 
 const run = newRunName();
 const env = benchEnvironment(run);
 const children = [];
+
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/**
+ * CPU seconds (user + system) the API processes have used so far. Unlike orders/s, the CPU an
+ * order costs is the run's own: other work on a shared machine slows it but does not add to it.
+ */
+function apiCpuSeconds() {
+  let ticks = 0;
+  for (const child of children) {
+    // /proc/<pid>/stat: fields 14 and 15 (utime, stime), counted after the command name's closing parenthesis.
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / CLOCK_TICKS;
+}
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
@@ -31,11 +55,12 @@ function percentile(sorted, p) {
 }
 
 /** Every buyer adds to their cart and checks out until `seconds` have passed; what happened. */
-async function checkoutFor(buyers, sellable, seconds) {
+async function checkoutFor(buyers, sellable, seconds, address = SHIPPING_ADDRESS) {
   const latencies = [];
   const counts = { placed: 0, priced: 0, outOfStock: 0, cartShort: 0, other: 0, serverErrors: 0 };
   const deadline = Date.now() + seconds * 1000;
   const started = Date.now();
+  const cpuBefore = apiCpuSeconds();
   await Promise.all(
     buyers.map(async (buyer) => {
       while (Date.now() < deadline) {
@@ -49,7 +74,7 @@ async function checkoutFor(buyers, sellable, seconds) {
           continue;
         }
         const before = performance.now();
-        const res = await call(buyer.url, 'POST', '/checkout', buyer.token, { shippingAddress: SHIPPING_ADDRESS });
+        const res = await call(buyer.url, 'POST', '/checkout', buyer.token, { shippingAddress: address });
         latencies.push(performance.now() - before);
         if (res.status === 201) {
           counts.placed += 1;
@@ -62,17 +87,19 @@ async function checkoutFor(buyers, sellable, seconds) {
       }
     }),
   );
-  return { latencies, counts, elapsed: (Date.now() - started) / 1000 };
+  return { latencies, counts, elapsed: (Date.now() - started) / 1000, cpu: apiCpuSeconds() - cpuBefore, buyers: buyers.length };
 }
 
 const rate = (phase) => (phase.counts.placed / phase.elapsed).toFixed(1);
+/** API-process CPU milliseconds per order placed. */
+const cpuPerOrder = (phase) => ((phase.cpu * 1000) / Math.max(1, phase.counts.placed)).toFixed(1);
 
 /** The phases of one kind as one: latencies pooled, counts and time added up. */
 function merged(phases) {
   const counts = { placed: 0, priced: 0, outOfStock: 0, cartShort: 0, other: 0, serverErrors: 0 };
   for (const phase of phases) for (const key of Object.keys(counts)) counts[key] += phase.counts[key];
   const latencies = phases.flatMap((phase) => phase.latencies).sort((a, b) => a - b);
-  return { counts, latencies, elapsed: phases.reduce((sum, phase) => sum + phase.elapsed, 0) };
+  return { counts, latencies, elapsed: phases.reduce((sum, phase) => sum + phase.elapsed, 0), cpu: phases.reduce((sum, phase) => sum + phase.cpu, 0), buyers: phases[0]?.buyers ?? 0 };
 }
 
 async function main() {
@@ -83,13 +110,15 @@ async function main() {
   await seedBulk(env, PRODUCTS, 1);
   const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
   const products = connection.collection('products');
-  const initial = new Map((await products.find({}, { projection: { stockOnHand: 1 } }).toArray()).map((p) => [p._id.toHexString(), p.stockOnHand]));
+  const seeded = await products.find({}, { projection: { stockOnHand: 1, category: 1 } }).toArray();
+  const initial = new Map(seeded.map((p) => [p._id.toHexString(), p.stockOnHand]));
   const sellable = [...initial].filter(([, stock]) => stock > 0).map(([id]) => id);
 
   console.log(`bench: registering ${BUYERS} buyers`);
   const buyers = await registerBuyers(urls, run, BUYERS);
 
-  console.log(`bench: ${BUYERS} buyers checking out for ${PRICING ? `${ROUNDS} × (${SECONDS} s plain + ${SECONDS} s priced)` : `${SECONDS} s`} through ${APIS} API process(es)`);
+  const plan = SIDE_BY_SIDE ? `${ROUNDS} × ${SECONDS} s, half of them plain and half priced at the same time` : PRICING ? `${ROUNDS} × (${SECONDS} s plain + ${SECONDS} s priced)` : `${SECONDS} s`;
+  console.log(`bench: ${BUYERS} buyers checking out for ${plan} through ${APIS} API process(es)`);
   const phases = { plain: [], priced: [] };
   let elapsedTotal;
 
@@ -97,23 +126,58 @@ async function main() {
     const result = await checkoutFor(buyers, sellable, SECONDS);
     elapsedTotal = result.elapsed;
     phases.plain.push(result);
+  } else if (SIDE_BY_SIDE) {
+    // Both kinds share every second of the run, so the machine's noise falls on both exactly
+    // alike. Priced buyers buy from half of the categories, which an automatic 10 % promotion
+    // covers, and ship to the taxed country; plain buyers buy from the other categories and ship
+    // where no tax rate is defined (their quotes still read, and pass over, the promotion and rates).
+    const admin = await call(urls[0], 'POST', '/auth/login', undefined, { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD });
+    if (admin.status !== 200) throw new Error(`admin login: ${admin.status}`);
+    const categoryOf = new Map(seeded.map((p) => [p._id.toHexString(), p.category]));
+    const categories = [...new Set(categoryOf.values())].sort();
+    const promoted = categories.slice(0, Math.ceil(categories.length / 2));
+    const taxRate = await call(urls[0], 'POST', '/admin/tax-rates', admin.body.accessToken, { country: SHIPPING_ADDRESS.country, rate: 1900, name: 'Bench VAT' });
+    const promotion = await call(urls[0], 'POST', '/admin/promotions', admin.body.accessToken, { name: 'Bench ten off', type: 'percentage', value: 1000, categorySlugs: promoted });
+    if (taxRate.status !== 201 || promotion.status !== 201) throw new Error(`pricing setup: tax rate ${taxRate.status}, promotion ${promotion.status}`);
+    // Each kind spread evenly over the API processes (buyer i is registered with process i mod APIS).
+    const pricedBuyers = buyers.filter((_, index) => Math.floor(index / APIS) % 2 === 1);
+    const plainBuyers = buyers.filter((_, index) => Math.floor(index / APIS) % 2 === 0);
+    const pricedSellable = sellable.filter((id) => promoted.includes(categoryOf.get(id)));
+    const plainSellable = sellable.filter((id) => !promoted.includes(categoryOf.get(id)));
+    for (let round = 0; round < ROUNDS; round += 1) {
+      const [plainPhase, pricedPhase] = await Promise.all([
+        checkoutFor(plainBuyers, plainSellable, SECONDS, PLAIN_ADDRESS),
+        checkoutFor(pricedBuyers, pricedSellable, SECONDS, SHIPPING_ADDRESS),
+      ]);
+      phases.plain.push(plainPhase);
+      phases.priced.push(pricedPhase);
+      console.log(`bench: round ${round + 1}/${ROUNDS}: plain ${rate(plainPhase)}, priced ${rate(pricedPhase)} orders/s (${plainBuyers.length} and ${pricedBuyers.length} buyers)`);
+    }
+    elapsedTotal = phases.plain.reduce((sum, phase) => sum + phase.elapsed, 0);
   } else {
     // Plain and priced phases alternate in the same run, so the machine's noise falls on both alike.
     const admin = await call(urls[0], 'POST', '/auth/login', undefined, { email: env.ADMIN_EMAIL, password: env.ADMIN_PASSWORD });
     if (admin.status !== 200) throw new Error(`admin login: ${admin.status}`);
     const promotion = await call(urls[0], 'POST', '/admin/promotions', admin.body.accessToken, { name: 'Bench ten off', type: 'percentage', value: 1000, active: false });
     if (promotion.status !== 201) throw new Error(`promotion: ${promotion.status}`);
-    for (let round = 0; round < ROUNDS; round += 1) {
-      phases.plain.push(await checkoutFor(buyers, sellable, SECONDS));
-      console.log(`bench: round ${round + 1}/${ROUNDS}, plain: ${rate(phases.plain.at(-1))} orders/s`);
+    const pricedPhase = async () => {
       const taxRate = await call(urls[0], 'POST', '/admin/tax-rates', admin.body.accessToken, { country: SHIPPING_ADDRESS.country, rate: 1900, name: 'Bench VAT' });
       const on = await call(urls[0], 'PATCH', `/admin/promotions/${promotion.body.id}`, admin.body.accessToken, { active: true });
       if (taxRate.status !== 201 || on.status !== 200) throw new Error(`pricing setup: tax rate ${taxRate.status}, promotion ${on.status}`);
-      phases.priced.push(await checkoutFor(buyers, sellable, SECONDS));
-      console.log(`bench: round ${round + 1}/${ROUNDS}, priced (tax rate for ${SHIPPING_ADDRESS.country}, an automatic 10 % promotion): ${rate(phases.priced.at(-1))} orders/s`);
+      const phase = await checkoutFor(buyers, sellable, SECONDS);
       const off = await call(urls[0], 'PATCH', `/admin/promotions/${promotion.body.id}`, admin.body.accessToken, { active: false });
       const gone = await call(urls[0], 'DELETE', `/admin/tax-rates/${taxRate.body.id}`, admin.body.accessToken);
       if (off.status !== 200 || gone.status >= 300) throw new Error(`pricing teardown: promotion ${off.status}, tax rate ${gone.status}`);
+      return phase;
+    };
+    for (let round = 0; round < ROUNDS; round += 1) {
+      // Plain first in odd rounds, priced first in even ones: a machine that gets busier or
+      // quieter during the run (and the first phase's warm-up) then favours neither kind.
+      for (const kind of round % 2 === 0 ? ['plain', 'priced'] : ['priced', 'plain']) {
+        phases[kind].push(kind === 'plain' ? await checkoutFor(buyers, sellable, SECONDS) : await pricedPhase());
+        const label = kind === 'plain' ? 'plain' : `priced (tax rate for ${SHIPPING_ADDRESS.country}, an automatic 10 % promotion)`;
+        console.log(`bench: round ${round + 1}/${ROUNDS}, ${label}: ${rate(phases[kind].at(-1))} orders/s, ${cpuPerOrder(phases[kind].at(-1))} ms API CPU per order`);
+      }
     }
     elapsedTotal = [...phases.plain, ...phases.priced].reduce((sum, phase) => sum + phase.elapsed, 0);
   }
@@ -141,15 +205,19 @@ async function main() {
 
   const line = (label, kind) =>
     console.log(
-      `  ${label}  ${kind.counts.placed} orders in ${kind.elapsed.toFixed(1)} s (${rate(kind)} orders/s), checkout p50 ${percentile(kind.latencies, 50).toFixed(0)} ms, p99 ${percentile(kind.latencies, 99).toFixed(0)} ms (${kind.latencies.length} checkouts)`,
+      `  ${label}  ${kind.counts.placed} orders in ${kind.elapsed.toFixed(1)} s (${rate(kind)} orders/s), checkout p50 ${percentile(kind.latencies, 50).toFixed(0)} ms, p99 ${percentile(kind.latencies, 99).toFixed(0)} ms (${kind.latencies.length} checkouts)${SIDE_BY_SIDE ? '' : `, ${cpuPerOrder(kind)} ms API CPU per order`}`,
     );
   console.log('');
-  console.log(`checkout benchmark: ${BUYERS} buyers, ${PRODUCTS} products, ${APIS} API process(es), ${elapsedTotal.toFixed(1)} s${PRICING ? `, ${ROUNDS} round(s) of ${SECONDS} s plain + ${SECONDS} s priced` : ''}`);
+  console.log(`checkout benchmark: ${BUYERS} buyers, ${PRODUCTS} products, ${APIS} API process(es), ${elapsedTotal.toFixed(1)} s${SIDE_BY_SIDE ? `, ${ROUNDS} round(s) of ${SECONDS} s plain and priced side by side` : PRICING ? `, ${ROUNDS} round(s) of ${SECONDS} s plain + ${SECONDS} s priced` : ''}`);
   line(PRICING ? 'plain  ' : 'orders ', plain);
   if (PRICING) {
     line('priced ', priced);
     console.log(`  with tax + promo  ${priced.counts.priced} of ${priced.counts.placed} priced orders, ${plain.counts.priced} of ${plain.counts.placed} plain ones`);
-    console.log(`  priced / plain    ${(priced.counts.placed / priced.elapsed / (plain.counts.placed / plain.elapsed)).toFixed(2)} of the orders/s`);
+    // Per buyer: side by side, the two halves may differ by a few buyers.
+    const perBuyer = (phase) => phase.counts.placed / phase.elapsed / phase.buyers;
+    const ratio = (pricedPhase, plainPhase) => (perBuyer(pricedPhase) / perBuyer(plainPhase)).toFixed(2);
+    console.log(`  priced / plain    ${ratio(priced, plain)} of the orders/s${SIDE_BY_SIDE ? ' per buyer' : ''} (per round: ${phases.priced.map((phase, index) => ratio(phase, phases.plain[index])).join(', ')})`);
+    if (!SIDE_BY_SIDE) console.log(`  API CPU per order priced / plain ${(priced.cpu / priced.counts.placed / (plain.cpu / plain.counts.placed)).toFixed(2)} (per round: ${phases.priced.map((phase, index) => (phase.cpu / phase.counts.placed / (phases.plain[index].cpu / phases.plain[index].counts.placed)).toFixed(2)).join(', ')})`);
   }
   console.log(`  refused           ${counts.outOfStock} checkout 409, ${counts.cartShort} cart 409, ${counts.other} other 4xx, ${counts.serverErrors} 5xx`);
   console.log(`  invariants        ${violations.length === 0 && placing === 0 ? 'hold' : 'VIOLATED'}: sold + sellable = initial for all ${initial.size} products, none negative, ${placing} unfinished checkouts`);

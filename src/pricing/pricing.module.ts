@@ -4,7 +4,7 @@ import { AuditLogModule } from '../audit/audit-log.module';
 import { Pricing } from './pricing.service';
 import { Promotions, ShippingMethods, TaxRates } from './pricing-settings.service';
 import { PromotionUses } from './promotion-uses';
-import { Promotion, PromotionCustomerUse, PromotionCustomerUseSchema, PromotionSchema } from './schemas/promotion.schema';
+import { Promotion, PromotionCustomerUse, PromotionCustomerUseSchema, PromotionSchema, PromotionUse, PromotionUseSchema } from './schemas/promotion.schema';
 import { ShippingMethod, ShippingMethodSchema } from './schemas/shipping-method.schema';
 import { TaxRate, TaxRateSchema } from './schemas/tax-rate.schema';
 
@@ -16,6 +16,7 @@ import { TaxRate, TaxRateSchema } from './schemas/tax-rate.schema';
       { name: ShippingMethod.name, schema: ShippingMethodSchema },
       { name: Promotion.name, schema: PromotionSchema },
       { name: PromotionCustomerUse.name, schema: PromotionCustomerUseSchema },
+      { name: PromotionUse.name, schema: PromotionUseSchema },
     ]),
     AuditLogModule,
   ],

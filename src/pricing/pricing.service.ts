@@ -3,8 +3,8 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { RuleViolationError } from '@app/common';
 import { AppConfig } from '../config/app-config';
-import { customerUseKey, PromotionUsedUpError } from './promotion-uses';
-import { Destination, normalizeCode, PricingLine, priceCart, PromotionRefusal, promotionRefusal, PromotionRule, Quote } from './quote';
+import { customerUseKey, limitsOf, PromotionLimits, PromotionUsedUpError } from './promotion-uses';
+import { AppliedPromotion, Destination, normalizeCode, PricingLine, priceCart, PromotionRefusal, promotionRefusal, PromotionRule, Quote } from './quote';
 import { Promotion, PromotionCustomerUse } from './schemas/promotion.schema';
 import { ShippingMethod } from './schemas/shipping-method.schema';
 import { TaxRate } from './schemas/tax-rate.schema';
@@ -43,6 +43,14 @@ export class PromotionRefusedError extends RuleViolationError {
 }
 
 /**
+ * A quote with each applied promotion's limits as read for it, which a checkout's take is guarded
+ * by (PromotionUses: no second read of the promotion on the checkout path).
+ */
+export interface PricedQuote extends Quote {
+  promotions: (AppliedPromotion & PromotionLimits)[];
+}
+
+/**
  * Reads what pricing needs (rates for the destination, shipping methods, the promotions that
  * could apply with how many uses they have left) and hands it to the one pure function,
  * `priceCart`: the cart quote and checkout both come through here.
@@ -57,7 +65,7 @@ export class Pricing {
     private readonly config: AppConfig,
   ) {}
 
-  async quote(request: QuoteRequest, now = new Date()): Promise<Quote> {
+  async quote(request: QuoteRequest, now = new Date()): Promise<PricedQuote> {
     const codes = request.codes.map(normalizeCode);
     const [taxRates, shippingMethods, promotions] = await Promise.all([
       this.taxRates.find({ country: request.destination.country }).lean<TaxRate[]>(),
@@ -67,7 +75,7 @@ export class Pricing {
     const rules = await this.withUses(promotions, request.customer);
     const usedUp = request.refuseUsedUpCodes && rules.find((rule) => rule.code !== undefined && rule.usedUp);
     if (usedUp) throw new PromotionUsedUpError(usedUp);
-    return priceCart({
+    const quote = priceCart({
       lines: request.lines,
       destination: { country: request.destination.country, ...(request.destination.region && { region: request.destination.region }) },
       shippingMethods: shippingMethods.map((method) => ({ ...method, id: method._id.toHexString(), ...withoutNulls(method, ['freeFrom', 'minSubtotal', 'maxSubtotal']) })),
@@ -81,6 +89,8 @@ export class Pricing {
       },
       now,
     });
+    const limits = new Map(promotions.map((promotion) => [promotion._id.toHexString(), limitsOf(promotion)]));
+    return { ...quote, promotions: quote.promotions.map((promotion) => ({ ...promotion, ...limits.get(promotion.id) })) };
   }
 
   /** Whether a code can go into this cart now; throws PromotionRefusedError with the reason. */

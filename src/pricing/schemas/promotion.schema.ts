@@ -55,17 +55,21 @@ export class Promotion {
   @Prop({ required: true, default: true })
   active!: boolean;
 
-  /** Orders holding a use (placed, not cancelled): changed only by PromotionUses, with `holders`. */
+  /**
+   * Orders holding a use (placed, not cancelled): changed only by PromotionUses, which records
+   * each use as its own PromotionUse document.
+   */
   @Prop({ required: true, default: 0, min: 0 })
   used!: number;
 
   /**
-   * The orders counted in `used` that may still give their use back: taking and giving back are
-   * conditioned on an order being absent or present here, so each is idempotent per order (a
-   * retried effect cannot give a use back twice). A shipped order leaves the list (PromotionUses.settle).
+   * Legacy: before uses were PromotionUse documents, the orders counted in `used` that could give
+   * their use back. No longer written by takes; giving back or settling an order held this way
+   * still takes it out of the list (PromotionUses), so the list only shrinks. Remove once no
+   * promotion has any.
    */
-  @Prop({ type: [SchemaTypes.ObjectId], default: [], select: false })
-  holders!: Types.ObjectId[];
+  @Prop({ type: [SchemaTypes.ObjectId], default: undefined, select: false })
+  holders?: Types.ObjectId[];
 
   createdAt!: Date;
   updatedAt!: Date;
@@ -84,9 +88,34 @@ export class PromotionCustomerUse {
   @Prop({ required: true, default: 0, min: 0 })
   used!: number;
 
-  /** The orders counted in `used`, as on the promotion. */
-  @Prop({ type: [SchemaTypes.ObjectId], default: [] })
-  orders!: Types.ObjectId[];
+  /** Legacy, as `Promotion.holders`: the orders counted in `used` before uses were PromotionUse documents. */
+  @Prop({ type: [SchemaTypes.ObjectId], default: undefined })
+  orders?: Types.ObjectId[];
 }
 
 export const PromotionCustomerUseSchema = SchemaFactory.createForClass(PromotionCustomerUse);
+
+/**
+ * One order's use of one promotion (`_id` = `<promotionId>:<orderId>`): its existence is what
+ * lets the order give the use back, so taking and giving back are idempotent per order exactly
+ * (the unique `_id` refuses a second take; only the one delete that finds it gives back). Small
+ * and one per use, instead of a list on the promotion that every checkout would rewrite.
+ */
+@Schema({ collection: 'promotion_uses' })
+export class PromotionUse {
+  @Prop({ type: String })
+  _id!: string;
+
+  /** Set when the customer's counter (`<promotionId>:<customer>`) counted this use too: giving back gives theirs back. */
+  @Prop()
+  customer?: string;
+
+  /** The order shipped: the use is final and can no longer be given back. */
+  @Prop()
+  settled?: boolean;
+
+  @Prop({ required: true })
+  takenAt!: Date;
+}
+
+export const PromotionUseSchema = SchemaFactory.createForClass(PromotionUse);
