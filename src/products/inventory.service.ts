@@ -135,26 +135,6 @@ export class InventoryService implements OnApplicationBootstrap {
   }
 
   /**
-   * Sets the counted on-hand quantity of a variant (`variantId` null: the product's only one).
-   * The write changes on-hand (and sellable) by the difference to what was read, conditioned on
-   * on-hand still being that: allocations made meanwhile only touch `stockAllocated` and
-   * `stock`, so they survive, and the `stockAllocated` bound keeps the count from going below
-   * what orders hold.
-   */
-  async setOnHand(productId: string, variantId: string | null, onHand: number, by: string): Promise<ProductDocument> {
-    for (let attempt = 0; attempt < SET_ON_HAND_ATTEMPTS; attempt += 1) {
-      const product = await this.store.findById(productId);
-      if (!product) throw new NotFoundError('Product not found');
-      const variant = variantOf(product, variantId, 'the stock');
-      if (onHand < variant.stockAllocated) throw new StockBelowAllocatedError(variant.stockAllocated);
-      if (onHand === variant.stockOnHand) return product;
-      const updated = await this.store.countOnHand({ productId, variantId: variant._id.toHexString() }, variant, onHand, by);
-      if (updated) return updated;
-    }
-    throw new StateConflictError('The stock kept changing while it was counted; try again');
-  }
-
-  /**
    * A receipt (+) or write-off (−) of a variant's on-hand units (`variantId` null: the
    * product's only one), recorded on the product with who and why, and in the audit log: the
    * counts after are the write's, those before follow from its delta.
