@@ -136,25 +136,24 @@ export class InventoryService implements OnApplicationBootstrap {
 
   /**
    * A receipt (+) or write-off (−) of a variant's on-hand units (`variantId` null: the
-   * product's only one), recorded on the product with who and why, and in the audit log: the
-   * counts after are the write's, those before follow from its delta.
+   * product's only one), recorded on the product with who and why, and in the audit log with the
+   * product's counts just before and just after the write (ProductStore.adjust).
    */
   async adjust(productId: string, variantId: string | null, delta: number, reason: string, actor: AuditActor): Promise<ProductDocument> {
     const product = await this.store.findById(productId);
     if (!product) throw new NotFoundError('Product not found');
     const variant = variantOf(product, variantId, 'the stock');
-    const updated = await this.store.adjust({ productId, variantId: variant._id.toHexString() }, delta, reason, actor.id);
-    if (updated) {
-      const after = { stockOnHand: updated.stockOnHand, stockAllocated: updated.stockAllocated, stock: updated.stock };
-      const before = { ...after, stockOnHand: after.stockOnHand - delta, stock: after.stock - (variant.status === 'active' ? delta : 0) };
+    const written = await this.store.adjust({ productId, variantId: variant._id.toHexString() }, delta, reason, actor.id);
+    if (written) {
+      const counts = ({ stockOnHand, stockAllocated, stock }: ProductDocument) => ({ stockOnHand, stockAllocated, stock });
       await this.audit.record(actor, {
         action: 'product.stockAdjusted',
         entity: 'product',
-        entityId: updated._id,
-        before,
-        after: { ...after, reason, variantId: variant._id.toHexString() },
+        entityId: written.after._id,
+        before: counts(written.before),
+        after: { ...counts(written.after), reason, variantId: variant._id.toHexString() },
       });
-      return updated;
+      return written.after;
     }
     const current = await this.store.findById(productId);
     if (!current) throw new NotFoundError('Product not found');

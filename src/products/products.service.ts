@@ -138,17 +138,17 @@ export class ProductsService {
       assertVariantOptions(product.options ?? [], dto.options);
       assertImagesOf(product, dto.imageIds);
       assertDistinctVariants([...product.variants, dto]);
-      let updated: ProductDocument | null;
+      let added: Revised | null;
       try {
-        updated = await this.products.addVariant(product, newVariantOf(dto));
+        added = await this.products.addVariant(product, newVariantOf(dto));
       } catch (error) {
         if (isSkuConflict(error)) throw new SkuTakenError(dto.sku);
         throw error;
       }
-      if (updated) {
-        const variant = updated.variants[updated.variants.length - 1];
-        await this.audit.record(actor, { action: 'product.variantAdded', entity: 'product', entityId: updated._id, before: null, after: { variantId: variant._id, sku: variant.sku, options: variant.options, price: variant.price, stock: variant.stockOnHand } });
-        return updated;
+      if (added) {
+        const variant = added.after.variants[added.after.variants.length - 1];
+        await this.audit.record(actor, { action: 'product.variantAdded', entity: 'product', entityId: added.after._id, before: null, after: { variantId: variant._id, sku: variant.sku, options: variant.options, price: variant.price, stock: variant.stockOnHand } });
+        return added.after;
       }
     }
     throw new StateConflictError('The product kept changing while the variant was added; try again');

@@ -382,18 +382,34 @@ export class ProductStore {
       })
       .exec();
     if (!before) return null;
-    const after = this.model.hydrate(before.toObject({ depopulate: true, versionKey: false }));
-    const index = variantId ? before.variants.findIndex((variant) => variant._id.equals(variantId)) : -1;
-    const at$ = (path: string) => path.replace('$[v]', String(index));
-    for (const [path, value] of Object.entries(set)) after.set(at$(path), value);
-    for (const [path, delta] of Object.entries(inc)) after.set(at$(path), ((after.get(at$(path)) as number | undefined) ?? 0) + delta);
-
     if (variantId && countDelta !== 0) {
-      await this.followLowStock({ productId: seen._id.toHexString(), variantId: variantId.toHexString() }, before.variants[index].stock, countDelta);
+      await this.followLowStock({ productId: seen._id.toHexString(), variantId: variantId.toHexString() }, sellableOf(before, variantId.toHexString()), countDelta);
     }
     await this.recorded(seen._id, content);
     await this.changed(content ? 'content' : stockChangeFrom(before, variantId!.toHexString(), countDelta), true);
-    return { before, after };
+    return { before, after: this.afterOf(before, variantId, set, inc) };
+  }
+
+  /**
+   * The product right after a write, from the document just before it (`returnDocument:
+   * 'before'`) and the write's own `$set`, `$inc` (`$[v]` naming variant `variantId`) and the
+   * pushes to selected lists (`push`); what it pushed to unselected ones (movements, outbox) is
+   * not part of the documents read.
+   */
+  private afterOf(
+    before: ProductDocument,
+    variantId: Types.ObjectId | undefined,
+    set: Record<string, unknown>,
+    inc: Record<string, number>,
+    push: Record<string, unknown[]> = {},
+  ): ProductDocument {
+    const after = this.model.hydrate(before.toObject({ depopulate: true, versionKey: false }));
+    const index = variantId ? before.variants.findIndex((variant) => variant._id.equals(variantId)) : -1;
+    const resolved = (path: string) => path.replace('$[v]', String(index));
+    for (const [path, value] of Object.entries(set)) after.set(resolved(path), value);
+    for (const [path, delta] of Object.entries(inc)) after.set(resolved(path), ((after.get(resolved(path)) as number | undefined) ?? 0) + delta);
+    for (const [path, items] of Object.entries(push)) (after.get(path) as unknown[]).push(...items);
+    return after;
   }
 
   /** Moves every product of one category to another, each with its product.updated event; returns how many moved. */
@@ -402,11 +418,13 @@ export class ProductStore {
   }
 
   /**
-   * Appends images to a product that is not archived and has room for all of them at once; null
-   * when it cannot take them (archived, full, or missing: the caller tells which).
+   * Appends images to a product that is not archived and has room for all of them at once; the
+   * product just before and after (exact, as `revise`'s), null when it cannot take them
+   * (archived, full, or missing: the caller tells which).
    */
-  async attachImages(productId: string, images: ProductImage[], maxImages: number): Promise<ProductDocument | null> {
-    const updated = await this.model
+  async attachImages(productId: string, images: ProductImage[], maxImages: number, at = new Date()): Promise<Revised | null> {
+    const set = { updatedAt: at };
+    const before = await this.model
       .findOneAndUpdate(
         {
           _id: productId,
@@ -414,11 +432,13 @@ export class ProductStore {
           // Room for all of them: the array has no element at the index that would overflow.
           [`images.${maxImages - images.length}`]: { $exists: false },
         },
-        withEvent({ $push: { images: { $each: images } } }, 'product.updated'),
-        { returnDocument: 'after', runValidators: true },
+        withEvent({ $set: set, $push: { images: { $each: images } } }, 'product.updated'),
+        { returnDocument: 'before', runValidators: true, timestamps: false },
       )
       .exec();
-    return this.recorded(updated?._id, await this.changed('content', updated));
+    if (!before) return null;
+    await this.recorded(before._id, await this.changed('content', true));
+    return { before, after: this.afterOf(before, undefined, set, {}, { images }) };
   }
 
   /** Removes one image; returns the product as it was before (to find the image's key), null when product or image is missing. */
@@ -442,28 +462,24 @@ export class ProductStore {
 
   /**
    * Adds a variant to the product as read (`seen`): the product's price range follows in the
-   * same write, conditioned on the variants being as read (their revision). Null when they
-   * changed meanwhile (read again) or the product is gone.
+   * same write, conditioned on the variants being as read (their revision). The product just
+   * before and after (exact, as `revise`'s); null when they changed meanwhile (read again) or the
+   * product is gone.
    */
-  async addVariant(seen: ProductDocument, fields: NewVariant, at = new Date()): Promise<ProductDocument | null> {
+  async addVariant(seen: ProductDocument, fields: NewVariant, at = new Date()): Promise<Revised | null> {
     const variant = openVariant(fields);
-    const prices = priceSummaryOf([...seen.variants, variant], seen.priceRange ?? { min: seen.price, max: seen.price });
-    const stock = variant.status === 'active' ? variant.stock : 0;
-    const updated = await this.model
+    const set = { ...priceSummaryOf([...seen.variants, variant], seen.priceRange ?? { min: seen.price, max: seen.price }), updatedAt: at };
+    const inc = { variantsRevision: 1, stock: variant.status === 'active' ? variant.stock : 0, stockOnHand: variant.stockOnHand };
+    const before = await this.model
       .findOneAndUpdate(
         { _id: seen._id, variantsRevision: seen.variantsRevision ?? 0 },
-        withEvent(
-          {
-            $push: { variants: variant, stockMovements: movement(at, variant._id, 'opening', variant.stockOnHand) },
-            $set: prices,
-            $inc: { variantsRevision: 1, stock, stockOnHand: variant.stockOnHand },
-          },
-          'product.updated',
-        ),
-        { returnDocument: 'after', runValidators: true },
+        withEvent({ $push: { variants: variant, stockMovements: movement(at, variant._id, 'opening', variant.stockOnHand) }, $set: set, $inc: inc }, 'product.updated'),
+        { returnDocument: 'before', runValidators: true, timestamps: false },
       )
       .exec();
-    return this.recorded(updated?._id, await this.changed('content', updated));
+    if (!before) return null;
+    await this.recorded(before._id, await this.changed('content', true));
+    return { before, after: this.afterOf(before, undefined, set, inc, { variants: [variant] }) };
   }
 
   /**
@@ -632,22 +648,31 @@ export class ProductStore {
     if (await this.exists({ _id: productId, variants: { $exists: false } })) throw new ProductNotMigratedError(productId);
   }
 
-  /** A receipt (+) or write-off (−) of the variant's on-hand units; a write-off only of units nobody holds. Null when refused or missing. */
-  async adjust(line: VariantRef, delta: number, reason: string, by: string, at = new Date()): Promise<ProductDocument | null> {
+  /**
+   * A receipt (+) or write-off (−) of the variant's on-hand units; a write-off only of units
+   * nobody holds. The product just before and just after this write, exact as `revise`'s; null
+   * when refused or missing.
+   */
+  async adjust(line: VariantRef, delta: number, reason: string, by: string, at = new Date()): Promise<Revised | null> {
+    const variantId = new Types.ObjectId(line.variantId);
     for (const status of ['active', 'archived'] as const) {
-      const updated = await this.model
+      const set = { updatedAt: at };
+      const inc = { 'variants.$[v].stockOnHand': delta, 'variants.$[v].stock': delta, stockOnHand: delta, stock: status === 'active' ? delta : 0 };
+      const before = await this.model
         .findOneAndUpdate(
-          { _id: line.productId, variants: { $elemMatch: { _id: line.variantId, status, ...(delta < 0 && { stock: { $gte: -delta } }) } } },
+          { _id: line.productId, variants: { $elemMatch: { _id: variantId, status, ...(delta < 0 && { stock: { $gte: -delta } }) } } },
           {
-            $inc: { 'variants.$[v].stockOnHand': delta, 'variants.$[v].stock': delta, stockOnHand: delta, stock: status === 'active' ? delta : 0 },
+            $set: set,
+            $inc: inc,
             $push: { stockAdjustments: adjustment(line.variantId, delta, reason, by, at), stockMovements: { ...movement(at, line.variantId, 'adjustment', delta), actor: new Types.ObjectId(by), reason } },
           },
-          { returnDocument: 'after', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
+          { returnDocument: 'before', timestamps: false, arrayFilters: [{ 'v._id': variantId }] },
         )
         .exec();
-      if (updated) {
-        await this.followLowStock(line, sellableOf(updated, line.variantId, -delta), delta);
-        return this.changed(stockChange(updated, line.variantId, delta), updated);
+      if (before) {
+        await this.followLowStock(line, sellableOf(before, line.variantId), delta);
+        await this.changed(stockChangeFrom(before, line.variantId, delta), true);
+        return { before, after: this.afterOf(before, variantId, set, inc) };
       }
     }
     return null;
@@ -857,40 +882,26 @@ function withEvent(update: ProductUpdate, type: ProductEventType, extra?: Pick<P
   return { ...update, $push: { ...update.$push, outbox: eventEntry(type, extra) }, $inc: { ...update.$inc, eventSequence: 1 } };
 }
 
-/** The variant's sellable stock in these figures, moved by `shift` (to go from 'after' figures back to before); undefined when absent. */
-function sellableOf(figures: StockFigures, variantId: string, shift = 0): number | undefined {
-  const variant = figures.variants?.find((each) => each._id.toHexString() === variantId);
-  return variant ? variant.stock + shift : undefined;
+/** The variant's sellable stock in these figures (read just before a write); undefined when absent. */
+function sellableOf(figures: StockFigures, variantId: string): number | undefined {
+  return figures.variants?.find((each) => each._id.toHexString() === variantId)?.stock;
 }
 
-/** What a stock verb reads back from its own write: the sellable quantities after it. */
+/** What a stock verb reads back from its own write: the sellable quantities just before it. */
 const STOCK_FIGURES = { stock: 1, 'variants._id': 1, 'variants.stock': 1 } as const;
 type StockFigures = { stock: number; variants?: { _id: Types.ObjectId; stock: number }[] };
 
 /**
- * A stock write's change, from the quantities after it and the change `delta` of the variant's
- * sellable units: `availability` when the variant or the product crossed between sold out and
- * available, else only `figures`.
+ * A stock write's change, from the quantities just before it (what racing writes get exactly,
+ * `returnDocument: 'before'`) and the change `delta` of the variant's sellable units:
+ * `availability` when the variant or the product crossed between sold out and available, else
+ * only `figures`.
  */
-function stockChange(after: StockFigures, variantId: string, delta: number): CatalogChange {
-  return stockChangeFrom(shifted(after, variantId, -delta), variantId, delta);
-}
-
-/** The same, from the quantities before the write (what racing writes read exactly). */
 function stockChangeFrom(before: StockFigures, variantId: string, delta: number): CatalogChange {
   const variant = before.variants?.find((each) => each._id.toHexString() === variantId);
   const crossed = (stock: number) => crossesAvailability(stock, stock + delta);
   // A variant not found back: assume the widest change of stock.
   return !variant || crossed(variant.stock) || crossed(before.stock) ? 'availability' : 'figures';
-}
-
-/** The figures with the variant's and the product's sellable units moved by `delta`. */
-function shifted(figures: StockFigures, variantId: string, delta: number): StockFigures {
-  return {
-    stock: figures.stock + delta,
-    // Only `_id` and `stock`: the figures may be hydrated subdocuments, which a spread would not copy.
-    variants: figures.variants?.map((each) => ({ _id: each._id, stock: each._id.toHexString() === variantId ? each.stock + delta : each.stock })),
-  };
 }
 
 function adjustment(variantId: string, delta: number, reason: string, by: string, at: Date): StockAdjustment {
