@@ -240,6 +240,42 @@ describe('Admin saves: one write, one event, one exact audit entry', () => {
     expect(await deliveredAbout(id)).toHaveLength(6);
   });
 
+  it('racing edits of a settings record: each entry\'s after is its own write\'s, never a later one read back', async () => {
+    const settings = (method: 'post' | 'patch', path: string, body: object) => request(t.http)[method](`/api/v1/admin/${path}`).set(...bearer(admin)).send(body);
+    const rate = (await settings('post', 'tax-rates', { country: 'AT', region: `R${randomBytes(3).toString('hex')}`, rate: 2000 }).expect(201)).body;
+    const rates = [2001, 2002, 2003, 2004, 2005, 2006];
+    const saves = await Promise.all(rates.map((value) => settings('patch', `tax-rates/${rate.id}`, { rate: value })));
+    expect(saves.map((res) => res.status)).toEqual(Array(6).fill(200));
+    // Each answer is what its own write made.
+    expect(saves.map((res) => res.body.rate)).toEqual(rates);
+
+    const entries = (await request(t.http).get(`/api/v1/admin/audit-log?entityId=${rate.id}&limit=100`).set(...bearer(admin)).expect(200)).body.items as Entry[];
+    const updates = entries.filter((entry) => entry.action === 'taxRate.updated');
+    expect(updates.map((entry) => entry.after.rate).sort()).toEqual(rates);
+    const chain = chainOf(updates, 'rate', 2000);
+    expect(chain).toHaveLength(7);
+    const listed = (await request(t.http).get('/api/v1/admin/tax-rates?limit=100').set(...bearer(admin)).expect(200)).body.items as { id: string; rate: number }[];
+    expect(listed.find((item) => item.id === rate.id)!.rate).toBe(chain[6]);
+  });
+
+  it('a promotion rule over two fields holds against a racing edit of the other field (one of the two saves is refused)', async () => {
+    const api = (method: 'post' | 'patch' | 'get', path: string, body?: object) => request(t.http)[method](`/api/v1/admin/promotions${path}`).set(...bearer(admin)).send(body);
+    for (let round = 0; round < 4; round += 1) {
+      const promotion = (await api('post', '', { name: `Race ${round}`, type: 'fixed', value: 500 }).expect(201)).body;
+      // Alone each is valid: a 5 % percentage, or a fixed 200.00. Together they would be a 200 % percentage.
+      const saves = await Promise.all([api('patch', `/${promotion.id}`, { type: 'percentage' }), api('patch', `/${promotion.id}`, { value: 20_000 })]);
+      expect(saves.map((res) => res.status).sort()).toEqual([200, 400]);
+      const stored = (await api('get', `/${promotion.id}`).expect(200)).body;
+      expect(stored.type === 'percentage' ? stored.value <= 10_000 : stored.type === 'fixed').toBe(true);
+      const entries = ((await request(t.http).get(`/api/v1/admin/audit-log?entityId=${promotion.id}`).set(...bearer(admin)).expect(200)).body.items as Entry[]).filter(
+        (entry) => entry.action === 'promotion.updated',
+      );
+      expect(entries).toHaveLength(1);
+      expect(entries[0].before).toMatchObject({ type: 'fixed', value: 500 });
+      expect(entries[0].after).toMatchObject({ type: stored.type, value: stored.value });
+    }
+  });
+
   it('a refused save (400, 409) changes nothing, sends nothing and leaves no entry', async () => {
     const { id } = await shop.createProduct({ stock: 3 });
     const buyer = await registerCustomer(t, 'saves-holder');

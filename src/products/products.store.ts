@@ -347,7 +347,7 @@ export class ProductStore {
       inc.variantsRevision = 1;
     }
     if (current) {
-      const active = (current.status === 'active') as boolean;
+      const active = current.status === 'active';
       const willBeActive = (edit.status ?? current.status) === 'active';
       const statusMoves = active !== willBeActive;
       // The product's `stock` sums the sellable units of active variants.
