@@ -242,7 +242,7 @@ describe('Admin saves: one write, one event, one exact audit entry', () => {
 
   it('racing edits of a settings record: each entry\'s after is its own write\'s, never a later one read back', async () => {
     const settings = (method: 'post' | 'patch', path: string, body: object) => request(t.http)[method](`/api/v1/admin/${path}`).set(...bearer(admin)).send(body);
-    const rate = (await settings('post', 'tax-rates', { country: 'AT', region: `R${randomBytes(3).toString('hex')}`, rate: 2000 }).expect(201)).body;
+    const rate = (await settings('post', 'tax-rates', { country: 'AT', taxClass: `race-${randomBytes(3).toString('hex')}`, rate: 2000, name: 'Racing rate' }).expect(201)).body;
     const rates = [2001, 2002, 2003, 2004, 2005, 2006];
     const saves = await Promise.all(rates.map((value) => settings('patch', `tax-rates/${rate.id}`, { rate: value })));
     expect(saves.map((res) => res.status)).toEqual(Array(6).fill(200));
