@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Types } from 'mongoose';
-import { StateConflictError, NotFoundError } from '@app/common';
+import { NotFoundError } from '@app/common';
 import { AuditLog, type AuditActor } from '../audit/audit-log.service';
 import { PROCESS_ROLE, type ProcessRole } from '../core/process-role';
 import { ProductStore } from './products.store';
@@ -42,7 +42,8 @@ export interface ProductForSale {
   variants: VariantForSale[];
 }
 
-const SET_ON_HAND_ATTEMPTS = 5;
+/** How often the migration to variants tries one product whose stock keeps moving before leaving it for the next start. */
+const MIGRATION_ATTEMPTS = 5;
 
 /** Products read per batch by the migration to variants. */
 const MIGRATION_BATCH = 200;
@@ -87,7 +88,7 @@ export class InventoryService implements OnApplicationBootstrap {
   async migrateToVariants(): Promise<number> {
     let migrated = 0;
     const misses = new Map<string, number>();
-    const givenUp = (id: string) => (misses.get(id) ?? 0) >= SET_ON_HAND_ATTEMPTS;
+    const givenUp = (id: string) => (misses.get(id) ?? 0) >= MIGRATION_ATTEMPTS;
     for (;;) {
       const batch = (await this.store.legacyProducts(MIGRATION_BATCH + misses.size)).filter((product) => !givenUp(product._id.toHexString()));
       if (batch.length === 0) return migrated;

@@ -4,7 +4,7 @@ import { InvalidInputError, StateConflictError, isDuplicateKeyError, isObjectIdS
 import { AuditLog, type AuditActor } from '../audit/audit-log.service';
 import { slugify } from './tokenize';
 import { CategoriesService } from './categories.service';
-import { InventoryService, variantOf } from './inventory.service';
+import { variantOf } from './inventory.service';
 import { AdminProductListQueryDto, CreateProductDto, CreateVariantDto, UpdateProductDto, UpdateVariantDto } from './dto/product.dto';
 import { NewVariant, ProductFilter, ProductStore, Revised, SKU_INDEX, VariantEdit } from './products.store';
 import { StockBelowAllocatedError } from './stock.errors';
@@ -22,7 +22,6 @@ export class ProductsService {
   constructor(
     private readonly products: ProductStore,
     private readonly categories: CategoriesService,
-    private readonly inventory: InventoryService,
     private readonly audit: AuditLog,
   ) {}
 
