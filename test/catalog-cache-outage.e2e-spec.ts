@@ -54,7 +54,7 @@ describe('Catalog reads through a Redis outage', () => {
     }
     // Admin routes need Redis (sessions); a writer such as a checkout goes through the store.
     const stored = (await t.app.get(ProductStore).findById(product.id))!;
-    await t.app.get(ProductStore).reviseVariant(stored, stored.variants[0]._id, { price: 9999 });
+    await t.app.get(ProductStore).revise(stored, { variantId: stored.variants[0]._id, variant: { price: 9999 } });
     const during = await get(search).expect(200);
     expect(during.body.items[0].price).toBe(9999);
     expect((await get(`/products/${product.slug}`).expect(200)).body.price).toBe(9999);

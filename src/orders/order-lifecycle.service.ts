@@ -6,7 +6,7 @@ import { PaymentEvent } from '../payment-providers/payment-provider';
 import { PromotionUses } from '../pricing/promotion-uses';
 import { OrderEffects } from './effects/order-effects';
 import { findTransition, OrderActor, OrderStatus } from './order-state';
-import { OrderRecord, OrderStore, promotionsHeldBy, stockLinesOf, TransitionChange } from './order.store';
+import { OrderRecord, OrderStore, promotionsHeldBy, stockLinesOf, Transitioned, TransitionChange } from './order.store';
 import { EVENTS_WITH_EFFECTS } from './events/order-events';
 import { IllegalTransitionError } from './orders.errors';
 import { OutboxRelay } from './outbox/outbox-relay';
@@ -58,22 +58,32 @@ export class OrderLifecycle {
    * answer shows them; the queued `order-effects` job is what guarantees them.
    */
   async transition(orderId: string | Types.ObjectId, to: OrderStatus, actor: OrderActor, change: TransitionChange = {}): Promise<OrderRecord> {
+    return (await this.step(orderId, to, actor, change)).shown;
+  }
+
+  /**
+   * `transition`, also telling the order just before and just after the transition's own write
+   * (what the admin's audit entry records): `shown` is the order as answered, with the effects
+   * run at once.
+   */
+  async step(orderId: string | Types.ObjectId, to: OrderStatus, actor: OrderActor, change: TransitionChange = {}): Promise<Transitioned & { shown: OrderRecord }> {
     for (let attempt = 0; attempt < TRANSITION_ATTEMPTS; attempt += 1) {
       const current = await this.orders.findById(orderId);
       if (!current) throw new NotFoundError('Order not found');
       const step = findTransition(current.status, to, actor);
       if (!step) throw new IllegalTransitionError(current.status, to);
 
-      // Only one caller can match the status it read, so the document returned is this write's.
-      const updated = await this.orders.transition(current, step, actor, change);
-      if (!updated) continue;
+      // Only one caller can match the status it read, so the documents returned are this write's.
+      const written = await this.orders.transition(current, step, actor, change);
+      if (!written) continue;
+      const updated = written.after;
 
       // The entry this write pushed is the outbox's last.
       const event = step.event && updated.outbox.at(-1);
       await this.relay.afterWrite(updated);
-      if (!event || !EVENTS_WITH_EFFECTS.includes(event.type)) return updated;
+      if (!event || !EVENTS_WITH_EFFECTS.includes(event.type)) return { ...written, shown: updated };
       await this.effects.runNow({ orderId: updated._id.toHexString(), eventId: event.eventId, type: event.type });
-      return (await this.orders.findById(current._id)) ?? updated;
+      return { ...written, shown: (await this.orders.findById(current._id)) ?? updated };
     }
     throw new StateConflictError('The order kept changing; try again');
   }

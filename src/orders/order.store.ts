@@ -11,6 +11,12 @@ import { Order, OutboxEntry, Payment, PaymentFailure, PaymentStatus } from './sc
 /** An order as read (a plain object: `_id` is an ObjectId, the rest as stored). */
 export type OrderRecord = Order;
 
+/** An order just before and just after one write (OrderStore.transition). */
+export interface Transitioned {
+  before: OrderRecord;
+  after: OrderRecord;
+}
+
 /** What checkout writes to open an order in `placing`; the store adds status and the empty lists. */
 export type NewOrder = Pick<
   Order,
@@ -140,21 +146,27 @@ export class OrderStore {
    * Takes `step` from the status the order was read in: sets the status and `change.set`, appends
    * the history entry and records the step's event in the outbox, in one write conditioned on the
    * status still being `current.status`. Null when another write changed the status first.
+   *
+   * Returns the order just before and just after this write, both exact: the before is the
+   * write's own pre-image (`returnDocument: 'before'`; `current` was read earlier, and the
+   * stand-in's 'after' can show a later write, ARCHITECTURE.md), the after is it with this
+   * write's sets and pushes applied (and its own `updatedAt`, set here so that it is known).
    */
-  async transition(current: OrderRecord, step: OrderTransition, actor: OrderActor, change: TransitionChange = {}): Promise<OrderRecord | null> {
+  async transition(current: OrderRecord, step: OrderTransition, actor: OrderActor, change: TransitionChange = {}): Promise<Transitioned | null> {
     const at = new Date();
     const push: Record<string, unknown> = { history: { status: step.to, at, by: actor, ...(change.note && { note: change.note }) } };
     const event = step.event && nextEvent(current, step.event.type, at);
     if (event) push.outbox = event.entry;
     const paymentTo = change.set?.payment?.status;
-    return this.model
-      .findOneAndUpdate(
-        { _id: current._id, status: current.status, ...(paymentTo && paymentFrom(paymentTo)), ...event?.condition },
-        { $set: { status: step.to, ...flatten(change.set), ...event?.set }, $push: push },
-        { returnDocument: 'after' },
-      )
-      .lean<OrderRecord>()
+    const set: Record<string, unknown> = { status: step.to, ...flatten(change.set), ...event?.set, updatedAt: at };
+    const before = await this.model
+      .findOneAndUpdate({ _id: current._id, status: current.status, ...(paymentTo && paymentFrom(paymentTo)), ...event?.condition }, { $set: set, $push: push }, { returnDocument: 'before', timestamps: false })
       .exec();
+    if (!before) return null;
+    const after = this.model.hydrate(before.toObject({ versionKey: false }));
+    for (const [path, value] of Object.entries(set)) after.set(path, value);
+    for (const [path, value] of Object.entries(push)) (after.get(path) as unknown[]).push(value);
+    return { before: before.toObject<OrderRecord>({ versionKey: false }), after: after.toObject<OrderRecord>({ versionKey: false }) };
   }
 
   /**

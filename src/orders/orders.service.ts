@@ -99,15 +99,16 @@ export class OrdersService {
 
   /**
    * The admin's step (ship, deliver, cancel — a paid order's cancel refunds it). The audit
-   * entry's `before` is the order as read before the transition, `after` with its effects done.
+   * entry's before and after are the order just before and just after the transition's write
+   * (OrderStore.transition); the answer shows the order with the step's effects done.
    */
   async setStatus(orderId: string, dto: UpdateOrderStatusDto, actor: AuditActor): Promise<OrderRecord> {
-    const before = await this.get(orderId);
-    const after = await this.lifecycle.transition(orderId, dto.status, 'admin', {
+    await this.get(orderId); // an order still being placed is as good as missing (404), as in every admin read
+    const { before, after, shown } = await this.lifecycle.step(orderId, dto.status, 'admin', {
       ...(dto.trackingNumber && { set: { trackingNumber: dto.trackingNumber } }),
     });
     await this.audit.record(actor, { action: 'order.statusChanged', entity: 'order', entityId: after._id, before, after, omit: ORDER_AUDIT_OMIT });
-    return after;
+    return shown;
   }
 
   /** Whether the user has received the product: a `delivered` order of theirs contains it (reviews). */

@@ -1,6 +1,16 @@
-import type { Model, Types } from 'mongoose';
-import { NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
+import type { Model, QueryFilter, Types } from 'mongoose';
+import { NotFoundError, Paginated, PaginationQueryDto, skipFor, StateConflictError } from '@app/common';
 import { AuditLog, type AuditActor, type AuditedEntity } from '../audit/audit-log.service';
+import { setReturningBoth } from '../audit/audited-set';
+
+/** A check over several fields of a record (400 when broken), and the fields it reads. */
+export interface RecordRule<T> {
+  reads: (keyof T)[];
+  assert(merged: T): void;
+}
+
+/** An update whose rule's fields moved meanwhile is read again this often before 409. */
+const UPDATE_ATTEMPTS = 5;
 
 interface Record {
   _id: Types.ObjectId;
@@ -39,13 +49,30 @@ export class AuditedRecords<T extends Record> {
     return record;
   }
 
-  /** One atomic write; the values before are the ones it replaced. */
-  async update(id: string, set: Partial<T>, actor: AuditActor): Promise<T> {
-    const before = await this.model.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'before', runValidators: true }).lean<T>();
-    if (!before) throw new NotFoundError(`${this.label} not found`);
-    const after = await this.get(id);
-    await this.audit.record(actor, { action: `${this.entity}.updated`, entity: this.entity, entityId: before._id, before, after });
-    return after;
+  /**
+   * One atomic write, with its exact values before and after (setReturningBoth). A `rule` that
+   * ties fields together is checked on the record as it would be after the write, and the write
+   * is conditioned on the fields the rule read still being as read (retried on a fresh read when
+   * one moved, then 409): a racing edit of one of them cannot slip an invalid record past it,
+   * and writes of other fields (a promotion's `used`) never make it fail.
+   */
+  async update(id: string, set: Partial<T>, actor: AuditActor, rule?: RecordRule<T>): Promise<T> {
+    for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt += 1) {
+      const condition: { [field: string]: unknown } = { _id: id };
+      if (rule) {
+        const current = await this.get(id);
+        rule.assert({ ...current, ...set });
+        for (const field of rule.reads) condition[field as string] = current[field] ?? null;
+      }
+      const written = await setReturningBoth(this.model, condition as QueryFilter<T>, set);
+      if (!written) {
+        if (rule && (await this.model.exists({ _id: id }))) continue;
+        throw new NotFoundError(`${this.label} not found`);
+      }
+      await this.audit.record(actor, { action: `${this.entity}.updated`, entity: this.entity, entityId: written.before._id, before: written.before, after: written.after });
+      return written.after;
+    }
+    throw new StateConflictError(`The ${this.label.toLowerCase()} kept changing; try again`);
   }
 
   async remove(id: string, actor: AuditActor): Promise<void> {

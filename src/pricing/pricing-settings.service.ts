@@ -40,9 +40,8 @@ export class ShippingMethods extends AuditedRecords<ShippingMethod> {
     return this.create({ ...givenFields(dto), active: dto.active ?? true }, actor);
   }
 
-  async change(id: string, dto: UpdateShippingMethodDto, actor: AuditActor): Promise<ShippingMethod> {
-    assertSubtotalRange({ ...(await this.get(id)), ...givenFields(dto) });
-    return this.update(id, givenFields(dto), actor);
+  change(id: string, dto: UpdateShippingMethodDto, actor: AuditActor): Promise<ShippingMethod> {
+    return this.update(id, givenFields(dto), actor, { reads: ['minSubtotal', 'maxSubtotal'], assert: assertSubtotalRange });
   }
 }
 
@@ -73,8 +72,7 @@ export class Promotions extends AuditedRecords<Promotion> {
 
   async change(id: string, dto: UpdatePromotionDto, actor: AuditActor): Promise<Promotion> {
     const fields = { ...promotionFields(dto), ...(dto.code && { codeKey: normalizeCode(dto.code) }) };
-    assertPromotionRules({ ...(await this.get(id)), ...fields });
-    return this.taken(() => this.update(id, fields, actor));
+    return this.taken(() => this.update(id, fields, actor, { reads: ['type', 'value', 'startsAt', 'endsAt'], assert: assertPromotionRules }));
   }
 
   private async taken(write: () => Promise<Promotion>): Promise<Promotion> {

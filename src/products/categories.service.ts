@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { InvalidInputError, StateConflictError, isDuplicateKeyError, NotFoundError } from '@app/common';
 import { AuditLog, type AuditActor } from '../audit/audit-log.service';
+import { BeforeAfter, setReturningBoth } from '../audit/audited-set';
 import { slugify } from './tokenize';
 import { CatalogVersion } from './catalog-version';
 import { CreateCategoryDto, UpdateCategoryDto } from './dto/category.dto';
@@ -40,22 +41,28 @@ export class CategoriesService {
   /**
    * A new slug carries the category's products along (their `category` and search tokens).
    * Products move first and the category last: if anything fails on the way, the category still
-   * has its old slug and repeating the request finishes the move.
+   * has its old slug and repeating the request finishes the move. The category's write is
+   * conditioned on the slug the products were moved from (another rename meanwhile → the move is
+   * taken back, 409) and gives the audit entry its exact before and after (setReturningBoth).
    */
-  async update(id: string, dto: UpdateCategoryDto, actor: AuditActor): Promise<CategoryDocument> {
-    const category = await this.categories.findById(id);
+  async update(id: string, dto: UpdateCategoryDto, actor: AuditActor): Promise<Category> {
+    const category = await this.categories.findById(id).lean<Category>();
     if (!category) throw new NotFoundError('Category not found');
-    const before = category.toObject();
     const oldSlug = category.slug;
     const newSlug = dto.slug ?? oldSlug;
     if (newSlug !== oldSlug) {
       if (await this.categories.exists({ slug: newSlug })) throw new StateConflictError('A category with this slug already exists');
       await this.moveProducts(oldSlug, newSlug);
     }
-    if (dto.name !== undefined) category.name = dto.name;
-    category.slug = newSlug;
+    let written: BeforeAfter<Category> | null;
     try {
-      await this.withSlugConflictAs409(() => category.save());
+      written = await this.withSlugConflictAs409(() =>
+        setReturningBoth(this.categories, { _id: id, slug: oldSlug }, { ...(dto.name !== undefined && { name: dto.name }), slug: newSlug }),
+      );
+      if (!written) {
+        if (!(await this.categories.exists({ _id: id }))) throw new NotFoundError('Category not found');
+        throw new StateConflictError('The category was changed by another request; try again');
+      }
     } catch (error) {
       if (newSlug !== oldSlug) await this.moveProducts(newSlug, oldSlug);
       throw error;
@@ -64,26 +71,33 @@ export class CategoriesService {
     }
     // A product created with the old slug while this ran follows too.
     if (newSlug !== oldSlug) await this.moveProducts(oldSlug, newSlug);
-    await this.audit.record(actor, { action: 'category.updated', entity: 'category', entityId: category._id, before, after: category });
-    return category;
+    await this.audit.record(actor, { action: 'category.updated', entity: 'category', entityId: written.before._id, before: written.before, after: written.after });
+    return written.after;
   }
 
-  /** Refused while live products use the category: they would point at nothing. */
+  /**
+   * Refused while live products use the category. The delete is conditioned on the slug that was
+   * checked, and its audit entry's before is what it deleted.
+   */
   async remove(id: string, actor: AuditActor): Promise<void> {
-    const category = await this.categories.findById(id);
+    const category = await this.categories.findById(id).lean<Category>();
     if (!category) throw new NotFoundError('Category not found');
     await this.assertUnused(category.slug);
-    await category.deleteOne();
+    const deleted = await this.categories.findOneAndDelete({ _id: id, slug: category.slug }).lean<Category>();
+    if (!deleted) {
+      if (!(await this.categories.exists({ _id: id }))) throw new NotFoundError('Category not found');
+      throw new StateConflictError('The category was changed by another request; try again');
+    }
     // A product created between the check and the delete: put the category back and refuse.
     try {
-      await this.assertUnused(category.slug);
+      await this.assertUnused(deleted.slug);
     } catch (error) {
-      await this.categories.create({ _id: category._id, name: category.name, slug: category.slug });
+      await this.categories.create({ _id: deleted._id, name: deleted.name, slug: deleted.slug });
       throw error;
     } finally {
       await this.catalogVersion.bump('content');
     }
-    await this.audit.record(actor, { action: 'category.deleted', entity: 'category', entityId: category._id, before: category, after: null });
+    await this.audit.record(actor, { action: 'category.deleted', entity: 'category', entityId: deleted._id, before: deleted, after: null });
   }
 
   private async assertUnused(slug: string): Promise<void> {

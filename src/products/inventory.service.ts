@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { Types } from 'mongoose';
-import { StateConflictError, NotFoundError } from '@app/common';
+import { NotFoundError } from '@app/common';
 import { AuditLog, type AuditActor } from '../audit/audit-log.service';
 import { PROCESS_ROLE, type ProcessRole } from '../core/process-role';
 import { ProductStore } from './products.store';
@@ -42,7 +42,8 @@ export interface ProductForSale {
   variants: VariantForSale[];
 }
 
-const SET_ON_HAND_ATTEMPTS = 5;
+/** How often the migration to variants tries one product whose stock keeps moving before leaving it for the next start. */
+const MIGRATION_ATTEMPTS = 5;
 
 /** Products read per batch by the migration to variants. */
 const MIGRATION_BATCH = 200;
@@ -87,7 +88,7 @@ export class InventoryService implements OnApplicationBootstrap {
   async migrateToVariants(): Promise<number> {
     let migrated = 0;
     const misses = new Map<string, number>();
-    const givenUp = (id: string) => (misses.get(id) ?? 0) >= SET_ON_HAND_ATTEMPTS;
+    const givenUp = (id: string) => (misses.get(id) ?? 0) >= MIGRATION_ATTEMPTS;
     for (;;) {
       const batch = (await this.store.legacyProducts(MIGRATION_BATCH + misses.size)).filter((product) => !givenUp(product._id.toHexString()));
       if (batch.length === 0) return migrated;
@@ -135,46 +136,25 @@ export class InventoryService implements OnApplicationBootstrap {
   }
 
   /**
-   * Sets the counted on-hand quantity of a variant (`variantId` null: the product's only one).
-   * The write changes on-hand (and sellable) by the difference to what was read, conditioned on
-   * on-hand still being that: allocations made meanwhile only touch `stockAllocated` and
-   * `stock`, so they survive, and the `stockAllocated` bound keeps the count from going below
-   * what orders hold.
-   */
-  async setOnHand(productId: string, variantId: string | null, onHand: number, by: string): Promise<ProductDocument> {
-    for (let attempt = 0; attempt < SET_ON_HAND_ATTEMPTS; attempt += 1) {
-      const product = await this.store.findById(productId);
-      if (!product) throw new NotFoundError('Product not found');
-      const variant = variantOf(product, variantId, 'the stock');
-      if (onHand < variant.stockAllocated) throw new StockBelowAllocatedError(variant.stockAllocated);
-      if (onHand === variant.stockOnHand) return product;
-      const updated = await this.store.countOnHand({ productId, variantId: variant._id.toHexString() }, variant, onHand, by);
-      if (updated) return updated;
-    }
-    throw new StateConflictError('The stock kept changing while it was counted; try again');
-  }
-
-  /**
    * A receipt (+) or write-off (−) of a variant's on-hand units (`variantId` null: the
-   * product's only one), recorded on the product with who and why, and in the audit log: the
-   * counts after are the write's, those before follow from its delta.
+   * product's only one), recorded on the product with who and why, and in the audit log with the
+   * product's counts just before and just after the write (ProductStore.adjust).
    */
   async adjust(productId: string, variantId: string | null, delta: number, reason: string, actor: AuditActor): Promise<ProductDocument> {
     const product = await this.store.findById(productId);
     if (!product) throw new NotFoundError('Product not found');
     const variant = variantOf(product, variantId, 'the stock');
-    const updated = await this.store.adjust({ productId, variantId: variant._id.toHexString() }, delta, reason, actor.id);
-    if (updated) {
-      const after = { stockOnHand: updated.stockOnHand, stockAllocated: updated.stockAllocated, stock: updated.stock };
-      const before = { ...after, stockOnHand: after.stockOnHand - delta, stock: after.stock - (variant.status === 'active' ? delta : 0) };
+    const written = await this.store.adjust({ productId, variantId: variant._id.toHexString() }, delta, reason, actor.id);
+    if (written) {
+      const counts = ({ stockOnHand, stockAllocated, stock }: ProductDocument) => ({ stockOnHand, stockAllocated, stock });
       await this.audit.record(actor, {
         action: 'product.stockAdjusted',
         entity: 'product',
-        entityId: updated._id,
-        before,
-        after: { ...after, reason, variantId: variant._id.toHexString() },
+        entityId: written.after._id,
+        before: counts(written.before),
+        after: { ...counts(written.after), reason, variantId: variant._id.toHexString() },
       });
-      return updated;
+      return written.after;
     }
     const current = await this.store.findById(productId);
     if (!current) throw new NotFoundError('Product not found');

@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { InvalidInputError, StateConflictError, isObjectIdString, NotFoundError } from '@app/common';
 import { AuditLog, type AuditActor } from '../audit/audit-log.service';
 import { StorageService } from '../storage/storage.service';
-import { ProductStore } from './products.store';
+import { ProductStore, Revised } from './products.store';
 import { ProductDocument, ProductImage } from './schemas/product.schema';
 
 /** Per product, across uploads. */
@@ -49,27 +49,21 @@ export class ProductImagesService {
   async attach(productId: string, stored: StoredImage[], actor: AuditActor | null): Promise<ProductDocument> {
     if (stored.length === 0) throw new InvalidInputError(`Send 1 to ${MAX_FILES_PER_UPLOAD} images in the field "images"`);
     const images = stored.map((file) => ({ _id: new Types.ObjectId(), key: file.key, url: this.storage.publicUrlOf(file.key) }));
-    let updated: ProductDocument;
+    let attached: Revised | null;
     try {
-      const attached = await this.products.attachImages(productId, images, MAX_IMAGES_PER_PRODUCT);
+      attached = await this.products.attachImages(productId, images, MAX_IMAGES_PER_PRODUCT);
       if (!attached) {
         await this.assertUploadable(productId);
         throw new StateConflictError(`A product has at most ${MAX_IMAGES_PER_PRODUCT} images`);
       }
-      updated = attached;
     } catch (error) {
       // Whatever kept the images off the product (a rule above, or the database failing), the
       // objects must not stay in the bucket unreferenced.
       await this.storage.deleteKeys(stored.map((file) => file.key));
       throw error;
     }
-    if (actor) {
-      // The push appended exactly these: the list before is the rest.
-      const added = new Set(images.map((image) => image._id.toHexString()));
-      const before = updated.images.filter((image) => !added.has(image._id.toHexString()));
-      await this.recordImages(actor, 'product.imagesAdded', productId, before, updated.images);
-    }
-    return updated;
+    if (actor) await this.recordImages(actor, 'product.imagesAdded', productId, attached.before.images, attached.after.images);
+    return attached.after;
   }
 
   /** Removes the image from the product first, then its object from storage. */

@@ -4,24 +4,24 @@ import { InvalidInputError, StateConflictError, isDuplicateKeyError, isObjectIdS
 import { AuditLog, type AuditActor } from '../audit/audit-log.service';
 import { slugify } from './tokenize';
 import { CategoriesService } from './categories.service';
-import { InventoryService, variantOf } from './inventory.service';
+import { variantOf } from './inventory.service';
 import { AdminProductListQueryDto, CreateProductDto, CreateVariantDto, UpdateProductDto, UpdateVariantDto } from './dto/product.dto';
-import { NewVariant, ProductFilter, ProductStore, SKU_INDEX, VariantEdit } from './products.store';
-import { ProductDocument, StockMovement } from './schemas/product.schema';
+import { NewVariant, ProductFilter, ProductStore, Revised, SKU_INDEX, VariantEdit } from './products.store';
+import { StockBelowAllocatedError } from './stock.errors';
+import { ProductDocument, ProductVariant, StockMovement } from './schemas/product.schema';
 import { assertDistinctVariants, assertOptionsWellFormed, assertVariantOptions, SkuTakenError } from './variants';
 
 const SLUG_ATTEMPTS = 6;
 /** Derived or bulky fields a product's audit entry leaves out (the stock numbers stay). */
 const PRODUCT_AUDIT_OMIT = ['searchTokens', 'titleTokens', 'stockAdjustments', 'stockMovements'] as const;
-/** Variant writes re-read and retry this often when another write moved the product meanwhile. */
-const VARIANT_WRITE_ATTEMPTS = 5;
+/** Product and variant writes re-read and retry this often when another write moved what they depend on meanwhile. */
+const PRODUCT_WRITE_ATTEMPTS = 5;
 
 @Injectable()
 export class ProductsService {
   constructor(
     private readonly products: ProductStore,
     private readonly categories: CategoriesService,
-    private readonly inventory: InventoryService,
     private readonly audit: AuditLog,
   ) {}
 
@@ -84,30 +84,41 @@ export class ProductsService {
   }
 
   /**
-   * Sets only the fields given, in one atomic update (the store recomputes the search tokens).
-   * `stock` (or `stockOnHand`) is the counted quantity on hand: it goes through the inventory,
-   * which applies it without touching what orders hold, so a checkout between the admin's read
-   * and this write is never undone. The admin is recorded with the count and in the audit log,
-   * whose `before` is the product as read just before the writes.
+   * One admin save, one write (ProductStore.revise): the fields given, the price of the product's
+   * only variant, and `stock` (or `stockOnHand`), the counted quantity on hand, applied without
+   * touching what orders hold, so a checkout between the admin's read and this write is never
+   * undone. One `product.updated` when anything but the stock changed, and one audit entry whose
+   * before and after are the product just before and just after that write. Read again and
+   * retried when a write the save depends on landed in between (never a checkout's, unless the
+   * count went below what orders hold), then 409.
    */
   async update(id: string, dto: UpdateProductDto, actor: AuditActor): Promise<ProductDocument> {
     const { stock, stockOnHand, price, ...fields } = dto;
     const counted = stockOnHand ?? stock; // two names of one count; validation made sure they agree
-    const before = await this.getAny(id);
-    if (price !== undefined || counted !== undefined) variantOf(before, null, price !== undefined ? 'the price' : 'the stock');
-    if (fields.category !== undefined && fields.category !== before.category) await this.categories.assertExists(fields.category);
-    if (counted !== undefined) await this.inventory.setOnHand(id, null, counted, actor.id);
-    if (price !== undefined) await this.reviseVariant(id, null, { price });
-    const updated = Object.keys(fields).length > 0 ? await this.products.edit(id, fields) : await this.products.findById(id);
-    if (!updated) throw new NotFoundError('Product not found');
-    await this.audit.record(actor, { action: 'product.updated', entity: 'product', entityId: updated._id, before, after: updated, omit: PRODUCT_AUDIT_OMIT });
-    return updated;
+    for (let attempt = 0; attempt < PRODUCT_WRITE_ATTEMPTS; attempt += 1) {
+      const seen = await this.getAny(id);
+      const variant = price !== undefined || counted !== undefined ? variantOf(seen, null, price !== undefined ? 'the price' : 'the stock') : null;
+      if (fields.category !== undefined && fields.category !== seen.category) await this.categories.assertExists(fields.category);
+      if (variant && counted !== undefined && counted < variant.stockAllocated) throw new StockBelowAllocatedError(variant.stockAllocated);
+      const revised = await this.products.revise(seen, {
+        fields,
+        ...(variant && {
+          variantId: variant._id,
+          variant: price !== undefined ? { price } : {},
+          ...(counted !== undefined && { count: { onHand: counted, by: actor.id } }),
+        }),
+      });
+      if (!revised) continue;
+      await this.audit.record(actor, { action: 'product.updated', entity: 'product', entityId: revised.after._id, before: revised.before, after: revised.after, omit: PRODUCT_AUDIT_OMIT });
+      return revised.after;
+    }
+    throw new StateConflictError('The product kept changing while it was edited; try again');
   }
 
   /** "Deleting" archives: the product leaves public reads at once; orders keep their copies. */
   async archive(id: string, actor: AuditActor): Promise<void> {
-    const before = await this.getAny(id);
-    if (!(await this.products.archive(id))) throw new NotFoundError('Product not found');
+    const before = await this.products.archive(id);
+    if (!before) throw new NotFoundError('Product not found');
     await this.audit.record(actor, {
       action: 'product.archived',
       entity: 'product',
@@ -121,48 +132,60 @@ export class ProductsService {
 
   /** A new variant of the product: its option values must be declared, its combination and sku free (409). */
   async addVariant(id: string, dto: CreateVariantDto, actor: AuditActor): Promise<ProductDocument> {
-    for (let attempt = 0; attempt < VARIANT_WRITE_ATTEMPTS; attempt += 1) {
+    for (let attempt = 0; attempt < PRODUCT_WRITE_ATTEMPTS; attempt += 1) {
       const product = await this.getAny(id);
       assertVariantOptions(product.options ?? [], dto.options);
       assertImagesOf(product, dto.imageIds);
       assertDistinctVariants([...product.variants, dto]);
-      let updated: ProductDocument | null;
+      let added: Revised | null;
       try {
-        updated = await this.products.addVariant(product, newVariantOf(dto));
+        added = await this.products.addVariant(product, newVariantOf(dto));
       } catch (error) {
         if (isSkuConflict(error)) throw new SkuTakenError(dto.sku);
         throw error;
       }
-      if (updated) {
-        const variant = updated.variants[updated.variants.length - 1];
-        await this.audit.record(actor, { action: 'product.variantAdded', entity: 'product', entityId: updated._id, before: null, after: { variantId: variant._id, sku: variant.sku, options: variant.options, price: variant.price, stock: variant.stockOnHand } });
-        return updated;
+      if (added) {
+        const variant = added.after.variants[added.after.variants.length - 1];
+        await this.audit.record(actor, { action: 'product.variantAdded', entity: 'product', entityId: added.after._id, before: null, after: { variantId: variant._id, sku: variant.sku, options: variant.options, price: variant.price, stock: variant.stockOnHand } });
+        return added.after;
       }
     }
     throw new StateConflictError('The product kept changing while the variant was added; try again');
   }
 
   /**
-   * Changes a variant's sku, price, images, status or limit; `stock` is the counted quantity on
-   * hand, applied like the product's (allocations are never lost).
+   * Changes a variant's sku, price, images, status or limit and, with `stock`, its counted
+   * quantity on hand (allocations are never lost): one write, at most one `product.updated`
+   * (none for a count alone), one audit entry with the variant just before and after it.
    */
   async updateVariant(id: string, variantId: string, dto: UpdateVariantDto, actor: AuditActor): Promise<ProductDocument> {
     const { stock, imageIds, ...rest } = dto;
     const edit: VariantEdit = { ...rest, ...(imageIds && { imageIds: imageIds.map((image) => new Types.ObjectId(image)) }) };
-    const product = await this.getAny(id);
-    const before = variantOf(product, variantId, 'the variant');
-    assertImagesOf(product, imageIds);
-    if (stock !== undefined) await this.inventory.setOnHand(id, variantId, stock, actor.id);
-    const updated = Object.keys(edit).length > 0 ? await this.reviseVariant(id, variantId, edit) : await this.getAny(id);
-    const after = variantOf(updated, variantId, 'the variant');
-    await this.audit.record(actor, {
-      action: 'product.variantUpdated',
-      entity: 'product',
-      entityId: updated._id,
-      before: { variantId, sku: before.sku, price: before.price, status: before.status, stockOnHand: before.stockOnHand },
-      after: { variantId, sku: after.sku, price: after.price, status: after.status, stockOnHand: after.stockOnHand },
-    });
-    return updated;
+    for (let attempt = 0; attempt < PRODUCT_WRITE_ATTEMPTS; attempt += 1) {
+      const seen = await this.getAny(id);
+      const variant = variantOf(seen, variantId, 'the variant');
+      assertImagesOf(seen, imageIds);
+      if (edit.sku !== undefined) assertDistinctVariants(seen.variants.map((other) => (other === variant ? { ...other, sku: edit.sku! } : other)));
+      if (stock !== undefined && stock < variant.stockAllocated) throw new StockBelowAllocatedError(variant.stockAllocated);
+      let revised: Revised | null;
+      try {
+        revised = await this.products.revise(seen, { variantId: variant._id, variant: edit, ...(stock !== undefined && { count: { onHand: stock, by: actor.id } }) });
+      } catch (error) {
+        if (isSkuConflict(error)) throw new SkuTakenError(edit.sku ?? variant.sku);
+        throw error;
+      }
+      if (!revised) continue;
+      const [before, after] = [revised.before, revised.after].map((product) => variantOf(product, variantId, 'the variant'));
+      await this.audit.record(actor, {
+        action: 'product.variantUpdated',
+        entity: 'product',
+        entityId: revised.after._id,
+        before: variantAuditOf(before),
+        after: variantAuditOf(after),
+      });
+      return revised.after;
+    }
+    throw new StateConflictError('The product kept changing while the variant was edited; try again');
   }
 
   /** "Deleting" a variant archives it: no longer sold or listed; orders keep their copies. */
@@ -174,24 +197,6 @@ export class ProductsService {
     const movements = await this.products.stockMovementsOf(id);
     if (!movements) throw new NotFoundError('Product not found');
     return [...movements].reverse();
-  }
-
-  /** `variantId` null: the product's only variant. Retried on the product as read again when a write moved it meanwhile. */
-  private async reviseVariant(id: string, variantId: string | null, edit: VariantEdit): Promise<ProductDocument> {
-    for (let attempt = 0; attempt < VARIANT_WRITE_ATTEMPTS; attempt += 1) {
-      const product = await this.getAny(id);
-      const variant = variantOf(product, variantId, 'the price');
-      if (edit.sku !== undefined) assertDistinctVariants(product.variants.map((other) => (other === variant ? { ...other, sku: edit.sku! } : other)));
-      let updated: ProductDocument | null;
-      try {
-        updated = await this.products.reviseVariant(product, variant._id, edit);
-      } catch (error) {
-        if (isSkuConflict(error)) throw new SkuTakenError(edit.sku ?? variant.sku);
-        throw error;
-      }
-      if (updated) return updated;
-    }
-    throw new StateConflictError('The product kept changing while the variant was edited; try again');
   }
 
   async getAny(id: string): Promise<ProductDocument> {
@@ -217,6 +222,21 @@ export class ProductsService {
     ]);
     return { items, total, page: query.page, limit: query.limit };
   }
+}
+
+/** What a variant's audit entry shows of it. */
+function variantAuditOf(variant: ProductVariant) {
+  return {
+    variantId: variant._id,
+    sku: variant.sku,
+    price: variant.price,
+    status: variant.status,
+    imageIds: variant.imageIds,
+    maxPerOrder: variant.maxPerOrder,
+    stockOnHand: variant.stockOnHand,
+    stockAllocated: variant.stockAllocated,
+    stock: variant.stock,
+  };
 }
 
 function newVariantOf(dto: CreateVariantDto): NewVariant {

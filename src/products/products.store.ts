@@ -74,8 +74,27 @@ export interface LiveFigures {
 
 export const SKU_INDEX = 'variants.skuKey_1';
 
-/** The descriptive fields an admin edits; prices, stock, images, ratings and status have their own verbs. */
-export type ProductEdit = Partial<Pick<Product, 'title' | 'description' | 'brand' | 'category' | 'tags' | 'maxPerOrder'>>;
+/** The product's own fields an admin edits (PATCH); prices and stock are its variants', images and ratings have their own verbs. */
+export type ProductEdit = Partial<Pick<Product, 'title' | 'description' | 'brand' | 'category' | 'taxClass' | 'tags' | 'status' | 'maxPerOrder'>>;
+
+/**
+ * One admin save of a product (PATCH of the product or of one variant), applied by `revise` as
+ * one write: the product's fields, one variant's fields, and that variant's counted on-hand.
+ */
+export interface ProductRevision {
+  fields?: ProductEdit;
+  /** The variant `variant` and `count` are about. */
+  variantId?: Types.ObjectId;
+  variant?: VariantEdit;
+  /** The counted quantity on hand of the variant, and the admin who counted. */
+  count?: { onHand: number; by: string };
+}
+
+/** The product just before and just after one write, both exact (see `revise`). */
+export interface Revised {
+  before: ProductDocument;
+  after: ProductDocument;
+}
 
 export type ProductFilter = QueryFilter<Product>;
 type ProductUpdate = UpdateQuery<Product>;
@@ -85,6 +104,8 @@ export const IN_STOCK: ProductFilter = { stock: { $gt: 0 } };
 
 /** An update conditioned on the searchable fields as read is retried this often before 409. */
 const TOKEN_RETRIES = 5;
+/** The variant fields `revise` sets from an admin's edit (stock has its own counters). */
+const VARIANT_EDIT_FIELDS = ['sku', 'skuKey', 'price', 'imageIds', 'status', 'maxPerOrder'] as const;
 const PARALLEL_WRITES = 50;
 
 /** Search tokens and title tokens (relevance ranks title matches first): computed here only. */
@@ -248,22 +269,147 @@ export class ProductStore {
     }
   }
 
-  /** Sets the given descriptive fields in one atomic write; null when the product does not exist. */
-  async edit(productId: string, fields: ProductEdit): Promise<ProductDocument | null> {
-    const updated = await this.findOneAndUpdate({ _id: productId }, withEvent({ $set: fields }, 'product.updated'));
-    return this.recorded(updated?._id, await this.changed('content', updated));
+  /**
+   * Takes the product out of public reads; its status just before (exact: the write's own
+   * pre-image), null when it does not exist. `product.deleted` is recorded by the write that
+   * archives it: archiving it again changes nothing and records nothing (then the status before
+   * is `archived`, as read after the write matched nothing).
+   */
+  async archive(productId: string): Promise<Pick<Product, 'status'> | null> {
+    for (let attempt = 0; attempt < TOKEN_RETRIES; attempt += 1) {
+      const before = await this.model
+        .findOneAndUpdate({ _id: productId, status: { $ne: 'archived' } }, withEvent({ $set: { status: 'archived' } }, 'product.deleted'), {
+          returnDocument: 'before',
+          runValidators: true,
+          projection: { status: 1 },
+        })
+        .lean<Pick<Product, 'status'>>()
+        .exec();
+      if (before) {
+        await this.recorded(new Types.ObjectId(productId), await this.changed('content', true));
+        return { status: before.status };
+      }
+      const now = await this.model.findById(productId, { status: 1 }).lean<Pick<Product, 'status'>>().exec();
+      if (!now) return null;
+      if (now.status === 'archived') return { status: now.status };
+      // Put back on sale between the two: archive it now.
+    }
+    throw new StateConflictError('The product kept changing while it was archived; try again');
   }
 
   /**
-   * Takes the product out of public reads; false when it does not exist. `product.deleted` is
-   * recorded by the write that archives it: archiving it again changes nothing and records nothing.
+   * One admin save of the product as read (`seen`), in one write: its own fields, one variant's
+   * fields (sku, price, images, status, limit) and that variant's counted on-hand quantity. A
+   * save that changes anything but stock records one `product.updated`; a count alone is a stock
+   * verb and records none (its `stock.low` crossing aside). The count is applied as a change by
+   * the difference to the on-hand read, with its stock movement and adjustment, so allocations
+   * made meanwhile (which move only allocated and sellable) are kept.
+   *
+   * The write is conditioned only on what it was computed from, so that checkouts taking stock
+   * never make an edit of the content fail: the searchable fields as read when it sets one (the
+   * tokens), the variants' revision when it edits a variant (price and price range come from the
+   * variants as read), the variant's status, on-hand quantity and "allocated ≤ the count" when it
+   * counts, and its sellable stock when it moves the variant in or out of sale. Null when one of
+   * them moved meanwhile (read again) or the product is gone.
+   *
+   * Before and after are exact: the document is returned as it was just before this write
+   * (`returnDocument: 'before'`, exact also on the stand-in under racing writes, ARCHITECTURE.md),
+   * and the after is that document with this write's own sets and increments applied, so a write
+   * landing just after this one shows in neither.
    */
-  async archive(productId: string): Promise<boolean> {
-    const result = await this.model
-      .updateOne({ _id: productId, status: { $ne: 'archived' } }, withEvent({ $set: { status: 'archived' } }, 'product.deleted'), { runValidators: true })
+  async revise(seen: ProductDocument, revision: ProductRevision, at = new Date()): Promise<Revised | null> {
+    const fields = definedOf(revision.fields ?? {});
+    const edit = definedOf(revision.variant ?? {});
+    const set: Record<string, unknown> = { ...fields };
+    const inc: Record<string, number> = {};
+    const push: Record<string, unknown> = {};
+    const condition: Record<string, unknown> = { _id: seen._id };
+
+    const searchable = SEARCHABLE_FIELDS.filter((field) => field in fields);
+    if (searchable.length > 0) {
+      const read = pickSearchable(seen);
+      Object.assign(condition, read);
+      Object.assign(set, derivedFieldsOf({ ...read, ...fields }));
+    }
+
+    const current = revision.variantId && seen.variants.find((variant) => variant._id.equals(revision.variantId!));
+    if (revision.variantId && !current) return null;
+    const variantId = current ? current._id : undefined;
+    const edits = current !== undefined && Object.keys(edit).length > 0;
+    const countDelta = current && revision.count ? revision.count.onHand - current.stockOnHand : 0;
+    const element: Record<string, unknown> = {};
+    if (current && edits) {
+      const next = { ...plain(current), ...edit, ...(edit.sku !== undefined && { skuKey: skuKeyOf(edit.sku) }) };
+      const variants = seen.variants.map((variant) => (variant._id.equals(current._id) ? next : variant));
+      Object.assign(set, priceSummaryOf(variants, seen.priceRange ?? { min: seen.price, max: seen.price }));
+      for (const field of VARIANT_EDIT_FIELDS) if (field in next) set[`variants.$[v].${field}`] = next[field];
+      condition.variantsRevision = seen.variantsRevision ?? 0;
+      inc.variantsRevision = 1;
+    }
+    if (current) {
+      const active = current.status === 'active';
+      const willBeActive = (edit.status ?? current.status) === 'active';
+      const statusMoves = active !== willBeActive;
+      // The product's `stock` sums the sellable units of active variants.
+      let productDelta = active ? countDelta : 0;
+      if (statusMoves) {
+        element.stock = current.stock;
+        productDelta = (willBeActive ? current.stock + countDelta : 0) - (active ? current.stock : 0);
+      }
+      if (countDelta !== 0) {
+        Object.assign(element, { status: current.status, stockOnHand: current.stockOnHand, stockAllocated: { $lte: revision.count!.onHand } });
+        Object.assign(inc, { 'variants.$[v].stockOnHand': countDelta, 'variants.$[v].stock': countDelta, stockOnHand: countDelta });
+        const by = revision.count!.by;
+        push.stockAdjustments = adjustment(current._id.toHexString(), countDelta, 'Stock count', by, at);
+        push.stockMovements = { ...movement(at, current._id, 'count', countDelta), actor: new Types.ObjectId(by), reason: 'Stock count' };
+      }
+      if (productDelta !== 0) inc.stock = productDelta;
+      if (Object.keys(element).length > 0) condition.variants = { $elemMatch: { _id: current._id, ...element } };
+    }
+
+    const content = Object.keys(fields).length > 0 || edits;
+    // Nothing to write (a count equal to what is on hand): the product stays as read.
+    if (!content && countDelta === 0) return { before: seen, after: seen };
+    set.updatedAt = at;
+    const update: ProductUpdate = { $set: set, ...(Object.keys(inc).length > 0 && { $inc: inc }), ...(Object.keys(push).length > 0 && { $push: push }) };
+    const before = await this.model
+      .findOneAndUpdate(condition, content ? withEvent(update, 'product.updated') : update, {
+        returnDocument: 'before',
+        runValidators: true,
+        // `updatedAt` is set above, so that the after derived below is the stored one.
+        timestamps: false,
+        ...(variantId && { arrayFilters: [{ 'v._id': variantId }] }),
+      })
       .exec();
-    if (result.matchedCount > 0) return this.recorded(new Types.ObjectId(productId), await this.changed('content', true));
-    return this.exists({ _id: productId });
+    if (!before) return null;
+    if (variantId && countDelta !== 0) {
+      await this.followLowStock({ productId: seen._id.toHexString(), variantId: variantId.toHexString() }, sellableOf(before, variantId.toHexString()), countDelta);
+    }
+    await this.recorded(seen._id, content);
+    await this.changed(content ? 'content' : stockChangeFrom(before, variantId!.toHexString(), countDelta), true);
+    return { before, after: this.afterOf(before, variantId, set, inc) };
+  }
+
+  /**
+   * The product right after a write, from the document just before it (`returnDocument:
+   * 'before'`) and the write's own `$set`, `$inc` (`$[v]` naming variant `variantId`) and the
+   * pushes to selected lists (`push`); what it pushed to unselected ones (movements, outbox) is
+   * not part of the documents read.
+   */
+  private afterOf(
+    before: ProductDocument,
+    variantId: Types.ObjectId | undefined,
+    set: Record<string, unknown>,
+    inc: Record<string, number>,
+    push: Record<string, unknown[]> = {},
+  ): ProductDocument {
+    const after = this.model.hydrate(before.toObject({ depopulate: true, versionKey: false }));
+    const index = variantId ? before.variants.findIndex((variant) => variant._id.equals(variantId)) : -1;
+    const resolved = (path: string) => path.replace('$[v]', String(index));
+    for (const [path, value] of Object.entries(set)) after.set(resolved(path), value);
+    for (const [path, delta] of Object.entries(inc)) after.set(resolved(path), ((after.get(resolved(path)) as number | undefined) ?? 0) + delta);
+    for (const [path, items] of Object.entries(push)) (after.get(path) as unknown[]).push(...items);
+    return after;
   }
 
   /** Moves every product of one category to another, each with its product.updated event; returns how many moved. */
@@ -272,11 +418,13 @@ export class ProductStore {
   }
 
   /**
-   * Appends images to a product that is not archived and has room for all of them at once; null
-   * when it cannot take them (archived, full, or missing: the caller tells which).
+   * Appends images to a product that is not archived and has room for all of them at once; the
+   * product just before and after (exact, as `revise`'s), null when it cannot take them
+   * (archived, full, or missing: the caller tells which).
    */
-  async attachImages(productId: string, images: ProductImage[], maxImages: number): Promise<ProductDocument | null> {
-    const updated = await this.model
+  async attachImages(productId: string, images: ProductImage[], maxImages: number, at = new Date()): Promise<Revised | null> {
+    const set = { updatedAt: at };
+    const before = await this.model
       .findOneAndUpdate(
         {
           _id: productId,
@@ -284,11 +432,13 @@ export class ProductStore {
           // Room for all of them: the array has no element at the index that would overflow.
           [`images.${maxImages - images.length}`]: { $exists: false },
         },
-        withEvent({ $push: { images: { $each: images } } }, 'product.updated'),
-        { returnDocument: 'after', runValidators: true },
+        withEvent({ $set: set, $push: { images: { $each: images } } }, 'product.updated'),
+        { returnDocument: 'before', runValidators: true, timestamps: false },
       )
       .exec();
-    return this.recorded(updated?._id, await this.changed('content', updated));
+    if (!before) return null;
+    await this.recorded(before._id, await this.changed('content', true));
+    return { before, after: this.afterOf(before, undefined, set, {}, { images }) };
   }
 
   /** Removes one image; returns the product as it was before (to find the image's key), null when product or image is missing. */
@@ -312,60 +462,24 @@ export class ProductStore {
 
   /**
    * Adds a variant to the product as read (`seen`): the product's price range follows in the
-   * same write, conditioned on the variants being as read (their revision). Null when they
-   * changed meanwhile (read again) or the product is gone.
+   * same write, conditioned on the variants being as read (their revision). The product just
+   * before and after (exact, as `revise`'s); null when they changed meanwhile (read again) or the
+   * product is gone.
    */
-  async addVariant(seen: ProductDocument, fields: NewVariant, at = new Date()): Promise<ProductDocument | null> {
+  async addVariant(seen: ProductDocument, fields: NewVariant, at = new Date()): Promise<Revised | null> {
     const variant = openVariant(fields);
-    const prices = priceSummaryOf([...seen.variants, variant], seen.priceRange ?? { min: seen.price, max: seen.price });
-    const stock = variant.status === 'active' ? variant.stock : 0;
-    const updated = await this.model
+    const set = { ...priceSummaryOf([...seen.variants, variant], seen.priceRange ?? { min: seen.price, max: seen.price }), updatedAt: at };
+    const inc = { variantsRevision: 1, stock: variant.status === 'active' ? variant.stock : 0, stockOnHand: variant.stockOnHand };
+    const before = await this.model
       .findOneAndUpdate(
         { _id: seen._id, variantsRevision: seen.variantsRevision ?? 0 },
-        withEvent(
-          {
-            $push: { variants: variant, stockMovements: movement(at, variant._id, 'opening', variant.stockOnHand) },
-            $set: prices,
-            $inc: { variantsRevision: 1, stock, stockOnHand: variant.stockOnHand },
-          },
-          'product.updated',
-        ),
-        { returnDocument: 'after', runValidators: true },
+        withEvent({ $push: { variants: variant, stockMovements: movement(at, variant._id, 'opening', variant.stockOnHand) }, $set: set, $inc: inc }, 'product.updated'),
+        { returnDocument: 'before', runValidators: true, timestamps: false },
       )
       .exec();
-    return this.recorded(updated?._id, await this.changed('content', updated));
-  }
-
-  /**
-   * Changes a variant's sku, price, images, status or limit, on the product as read (`seen`):
-   * price and price range are recomputed from the variants as read, and a change of status moves
-   * the variant's sellable units in or out of the product's `stock`, conditioned on both being
-   * as read. Null when something moved meanwhile (read again) or the product is gone.
-   */
-  async reviseVariant(seen: ProductDocument, variantId: Types.ObjectId, edit: VariantEdit): Promise<ProductDocument | null> {
-    const current = seen.variants.find((variant) => variant._id.equals(variantId));
-    if (!current) return null;
-    const next = { ...plain(current), ...definedOf(edit), ...(edit.sku !== undefined && { skuKey: skuKeyOf(edit.sku) }) };
-    const variants = seen.variants.map((variant) => (variant._id.equals(variantId) ? next : variant));
-    const prices = priceSummaryOf(variants, seen.priceRange ?? { min: seen.price, max: seen.price });
-    const statusMoves = edit.status !== undefined && edit.status !== current.status;
-    const stockDelta = statusMoves ? (edit.status === 'active' ? current.stock : -current.stock) : 0;
-    const set: Record<string, unknown> = { ...prices };
-    for (const [field, value] of Object.entries(next)) {
-      if (['sku', 'skuKey', 'price', 'imageIds', 'status', 'maxPerOrder'].includes(field)) set[`variants.$[v].${field}`] = value;
-    }
-    const updated = await this.model
-      .findOneAndUpdate(
-        {
-          _id: seen._id,
-          variantsRevision: seen.variantsRevision ?? 0,
-          ...(statusMoves && { variants: { $elemMatch: { _id: variantId, stock: current.stock } } }),
-        },
-        withEvent({ $set: set, $inc: { variantsRevision: 1, stock: stockDelta } }, 'product.updated'),
-        { returnDocument: 'after', runValidators: true, arrayFilters: [{ 'v._id': variantId }] },
-      )
-      .exec();
-    return this.recorded(updated?._id, await this.changed('content', updated));
+    if (!before) return null;
+    await this.recorded(before._id, await this.changed('content', true));
+    return { before, after: this.afterOf(before, undefined, set, inc, { variants: [variant] }) };
   }
 
   /**
@@ -535,43 +649,30 @@ export class ProductStore {
   }
 
   /**
-   * Sets the variant's counted on-hand quantity, as a change by the difference to what was read
-   * (`seen`), only while on hand and status are still that and no more than `onHand` units are
-   * allocated; null when something moved.
+   * A receipt (+) or write-off (−) of the variant's on-hand units; a write-off only of units
+   * nobody holds. The product just before and just after this write, exact as `revise`'s; null
+   * when refused or missing.
    */
-  async countOnHand(line: VariantRef, seen: Pick<ProductVariant, 'stockOnHand' | 'status'>, onHand: number, by: string, at = new Date()): Promise<ProductDocument | null> {
-    const delta = onHand - seen.stockOnHand;
-    const updated = await this.model
-      .findOneAndUpdate(
-        { _id: line.productId, variants: { $elemMatch: { _id: line.variantId, status: seen.status, stockOnHand: seen.stockOnHand, stockAllocated: { $lte: onHand } } } },
-        {
-          $inc: { 'variants.$[v].stockOnHand': delta, 'variants.$[v].stock': delta, stockOnHand: delta, stock: seen.status === 'active' ? delta : 0 },
-          $push: { stockAdjustments: adjustment(line.variantId, delta, 'Stock count', by, at), stockMovements: { ...movement(at, line.variantId, 'count', delta), actor: new Types.ObjectId(by), reason: 'Stock count' } },
-        },
-        { returnDocument: 'after', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
-      )
-      .exec();
-    if (!updated) return null;
-    await this.followLowStock(line, sellableOf(updated, line.variantId, -delta), delta);
-    return this.changed(stockChange(updated, line.variantId, delta), updated);
-  }
-
-  /** A receipt (+) or write-off (−) of the variant's on-hand units; a write-off only of units nobody holds. Null when refused or missing. */
-  async adjust(line: VariantRef, delta: number, reason: string, by: string, at = new Date()): Promise<ProductDocument | null> {
+  async adjust(line: VariantRef, delta: number, reason: string, by: string, at = new Date()): Promise<Revised | null> {
+    const variantId = new Types.ObjectId(line.variantId);
     for (const status of ['active', 'archived'] as const) {
-      const updated = await this.model
+      const set = { updatedAt: at };
+      const inc = { 'variants.$[v].stockOnHand': delta, 'variants.$[v].stock': delta, stockOnHand: delta, stock: status === 'active' ? delta : 0 };
+      const before = await this.model
         .findOneAndUpdate(
-          { _id: line.productId, variants: { $elemMatch: { _id: line.variantId, status, ...(delta < 0 && { stock: { $gte: -delta } }) } } },
+          { _id: line.productId, variants: { $elemMatch: { _id: variantId, status, ...(delta < 0 && { stock: { $gte: -delta } }) } } },
           {
-            $inc: { 'variants.$[v].stockOnHand': delta, 'variants.$[v].stock': delta, stockOnHand: delta, stock: status === 'active' ? delta : 0 },
+            $set: set,
+            $inc: inc,
             $push: { stockAdjustments: adjustment(line.variantId, delta, reason, by, at), stockMovements: { ...movement(at, line.variantId, 'adjustment', delta), actor: new Types.ObjectId(by), reason } },
           },
-          { returnDocument: 'after', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
+          { returnDocument: 'before', timestamps: false, arrayFilters: [{ 'v._id': variantId }] },
         )
         .exec();
-      if (updated) {
-        await this.followLowStock(line, sellableOf(updated, line.variantId, -delta), delta);
-        return this.changed(stockChange(updated, line.variantId, delta), updated);
+      if (before) {
+        await this.followLowStock(line, sellableOf(before, line.variantId), delta);
+        await this.changed(stockChangeFrom(before, line.variantId, delta), true);
+        return { before, after: this.afterOf(before, variantId, set, inc) };
       }
     }
     return null;
@@ -617,25 +718,6 @@ export class ProductStore {
   }
 
   // ---- internals of the content writes ----
-
-  /**
-   * One atomic update of the first product matching `filter`; null when none matches. An update
-   * that `$set`s a searchable field gets the tokens recomputed (see the class comment).
-   */
-  private async findOneAndUpdate(filter: ProductFilter, update: ProductUpdate): Promise<ProductDocument | null> {
-    const searchable = searchableSetOf(update);
-    const write = (condition: ProductFilter, withTokens: ProductUpdate) =>
-      this.model.findOneAndUpdate(condition, withTokens, { returnDocument: 'after', runValidators: true }).exec();
-    if (!searchable) return write(filter, update);
-
-    for (let attempt = 0; attempt < TOKEN_RETRIES; attempt += 1) {
-      const current = await this.model.findOne(filter, searchableProjection()).lean<SearchableSnapshot>();
-      if (!current) return null;
-      const updated = await write(conditionOn(filter, current), withTokens(update, { ...pickSearchable(current), ...searchable }));
-      if (updated) return updated;
-    }
-    throw new StateConflictError('The product kept changing while it was edited; try again');
-  }
 
   /**
    * Applies the update to every matching product; returns how many were updated. With a
@@ -800,40 +882,26 @@ function withEvent(update: ProductUpdate, type: ProductEventType, extra?: Pick<P
   return { ...update, $push: { ...update.$push, outbox: eventEntry(type, extra) }, $inc: { ...update.$inc, eventSequence: 1 } };
 }
 
-/** The variant's sellable stock in these figures, moved by `shift` (to go from 'after' figures back to before); undefined when absent. */
-function sellableOf(figures: StockFigures, variantId: string, shift = 0): number | undefined {
-  const variant = figures.variants?.find((each) => each._id.toHexString() === variantId);
-  return variant ? variant.stock + shift : undefined;
+/** The variant's sellable stock in these figures (read just before a write); undefined when absent. */
+function sellableOf(figures: StockFigures, variantId: string): number | undefined {
+  return figures.variants?.find((each) => each._id.toHexString() === variantId)?.stock;
 }
 
-/** What a stock verb reads back from its own write: the sellable quantities after it. */
+/** What a stock verb reads back from its own write: the sellable quantities just before it. */
 const STOCK_FIGURES = { stock: 1, 'variants._id': 1, 'variants.stock': 1 } as const;
 type StockFigures = { stock: number; variants?: { _id: Types.ObjectId; stock: number }[] };
 
 /**
- * A stock write's change, from the quantities after it and the change `delta` of the variant's
- * sellable units: `availability` when the variant or the product crossed between sold out and
- * available, else only `figures`.
+ * A stock write's change, from the quantities just before it (what racing writes get exactly,
+ * `returnDocument: 'before'`) and the change `delta` of the variant's sellable units:
+ * `availability` when the variant or the product crossed between sold out and available, else
+ * only `figures`.
  */
-function stockChange(after: StockFigures, variantId: string, delta: number): CatalogChange {
-  return stockChangeFrom(shifted(after, variantId, -delta), variantId, delta);
-}
-
-/** The same, from the quantities before the write (what racing writes read exactly). */
 function stockChangeFrom(before: StockFigures, variantId: string, delta: number): CatalogChange {
   const variant = before.variants?.find((each) => each._id.toHexString() === variantId);
   const crossed = (stock: number) => crossesAvailability(stock, stock + delta);
   // A variant not found back: assume the widest change of stock.
   return !variant || crossed(variant.stock) || crossed(before.stock) ? 'availability' : 'figures';
-}
-
-/** The figures with the variant's and the product's sellable units moved by `delta`. */
-function shifted(figures: StockFigures, variantId: string, delta: number): StockFigures {
-  return {
-    stock: figures.stock + delta,
-    // Only `_id` and `stock`: the figures may be hydrated subdocuments, which a spread would not copy.
-    variants: figures.variants?.map((each) => ({ _id: each._id, stock: each._id.toHexString() === variantId ? each.stock + delta : each.stock })),
-  };
 }
 
 function adjustment(variantId: string, delta: number, reason: string, by: string, at: Date): StockAdjustment {

@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { Model, QueryFilter, Types } from 'mongoose';
 import { StateConflictError, isDuplicateKeyError, NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
 import { AuditLog, type AuditActor } from '../audit/audit-log.service';
+import { setReturningBoth } from '../audit/audited-set';
 import { OrdersService } from '../orders/orders.service';
 import { ProductStore } from '../products/products.store';
 import { UsersService } from '../users/users.service';
@@ -60,23 +61,18 @@ export class ReviewsService {
   /** The author's edit; someone else's review is as good as missing (404). */
   async update(userId: string, reviewId: string, dto: UpdateReviewDto): Promise<Review> {
     const set = Object.fromEntries(Object.entries({ rating: dto.rating, title: dto.title, body: dto.body }).filter(([, value]) => value !== undefined));
-    return (await this.change({ _id: reviewId, userId }, () => set))!;
+    return (await this.change({ _id: reviewId, userId }, () => set)).after!;
   }
 
   async remove(userId: string, reviewId: string): Promise<void> {
     await this.change({ _id: reviewId, userId }, () => 'delete');
   }
 
-  /** Hides or shows a review again; the product's rating follows at once. */
+  /** Hides or shows a review again; the product's rating follows at once. No change, no entry. */
   async moderate(reviewId: string, hidden: boolean, actor: AuditActor): Promise<Review> {
-    // `decide` sees the review each attempt read: the last one is the version the write replaced.
-    let before: Review | undefined;
-    const after = (await this.change({ _id: reviewId }, (current) => {
-      before = current.hidden === hidden ? undefined : current;
-      return before ? { hidden } : {};
-    }))!;
-    if (before) await this.audit.record(actor, { action: hidden ? 'review.hidden' : 'review.shown', entity: 'review', entityId: after._id, before, after });
-    return after;
+    const { before, after } = await this.change({ _id: reviewId }, (current) => (current.hidden === hidden ? {} : { hidden }));
+    if (before.hidden !== after!.hidden) await this.audit.record(actor, { action: hidden ? 'review.hidden' : 'review.shown', entity: 'review', entityId: after!._id, before, after });
+    return after!;
   }
 
   listAll(query: AdminReviewListQueryDto): Promise<Paginated<Review>> {
@@ -90,23 +86,24 @@ export class ReviewsService {
   /**
    * Applies `decide(current)` with one write conditioned on the rating and visibility as read,
    * then moves the product's rating by the difference. A concurrent change of either makes the
-   * write match nothing: the review is read again and the change judged anew.
+   * write match nothing: the review is read again and the change judged anew. Returns the review
+   * just before and just after the write (null after a delete), exact (setReturningBoth): what
+   * the moderator's audit entry records.
    */
-  private async change(filter: QueryFilter<Review>, decide: (current: Review) => ReviewChange): Promise<Review | null> {
+  private async change(filter: QueryFilter<Review>, decide: (current: Review) => ReviewChange): Promise<{ before: Review; after: Review | null }> {
     for (let attempt = 0; attempt < CHANGE_ATTEMPTS; attempt += 1) {
       const current = await this.reviews.findOne(filter).lean<Review>();
       if (!current) throw new NotFoundError('Review not found');
       const change = decide(current);
-      if (change !== 'delete' && Object.keys(change).length === 0) return current;
+      if (change !== 'delete' && Object.keys(change).length === 0) return { before: current, after: current };
       const condition = { _id: current._id, rating: current.rating, hidden: current.hidden };
       const written =
         change === 'delete'
-          ? (await this.reviews.deleteOne(condition)).deletedCount > 0
-          : (await this.reviews.updateOne(condition, { $set: change })).matchedCount > 0;
+          ? await this.reviews.findOneAndDelete(condition).lean<Review>().then((before) => before && { before, after: null })
+          : await setReturningBoth<Review>(this.reviews, condition, change);
       if (!written) continue;
-      const after = change === 'delete' ? null : { ...current, ...change };
-      await this.ratings.move(current.productId, contributionOf(current), contributionOf(after));
-      return after && ((await this.reviews.findById(current._id).lean<Review>()) ?? after);
+      await this.ratings.move(current.productId, contributionOf(written.before), contributionOf(written.after));
+      return written;
     }
     throw new StateConflictError('The review kept changing; try again');
   }

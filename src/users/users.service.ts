@@ -4,6 +4,7 @@ import { Error as MongooseError, Model } from 'mongoose';
 import { StateConflictError, isDuplicateKeyError, NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
 import { SessionsService } from '../access/sessions.service';
 import { AuditLog, type AuditActor } from '../audit/audit-log.service';
+import { setReturningBoth } from '../audit/audited-set';
 import type { Role } from '../access/roles';
 import { User, UserDocument } from './schemas/user.schema';
 
@@ -63,18 +64,16 @@ export class UsersService {
 
   /**
    * Access tokens carry the role, so a changed role signs the user out everywhere: nobody keeps
-   * admin rights on an old token after being demoted.
+   * admin rights on an old token after being demoted. `actor` is the admin: the change is in the
+   * audit log with the user just before and after this write (never the password hash).
    */
-  /** `actor` is the admin: the change is in the audit log with the role before and after (never the password hash). */
-  async changeRole(id: string, role: Role, actor: AuditActor): Promise<UserDocument> {
+  async changeRole(id: string, role: Role, actor: AuditActor): Promise<User> {
     // One atomic update: no read-modify-save, so a concurrent address-book edit cannot collide.
-    const user = await this.users.findByIdAndUpdate(id, { $set: { role } }, { returnDocument: 'before' });
-    if (!user) throw new NotFoundError('User not found');
-    const before = user.toObject();
-    if (user.role !== role) await this.sessions.revokeAllForUser(id);
-    user.role = role;
-    await this.audit.record(actor, { action: 'user.roleChanged', entity: 'user', entityId: user._id, before, after: user });
-    return user;
+    const written = await setReturningBoth(this.users, { _id: id }, { role });
+    if (!written) throw new NotFoundError('User not found');
+    if (written.before.role !== role) await this.sessions.revokeAllForUser(id);
+    await this.audit.record(actor, { action: 'user.roleChanged', entity: 'user', entityId: written.before._id, before: written.before, after: written.after });
+    return written.after;
   }
 
   /**

@@ -4,6 +4,7 @@ import { Model } from 'mongoose';
 import { randomBytes } from 'node:crypto';
 import { NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
 import { AuditLog, type AuditActor } from '../audit/audit-log.service';
+import { setReturningBoth } from '../audit/audited-set';
 import { CreateWebhookDto, UpdateWebhookDto } from './dto/webhook.dto';
 import { WebhookEndpoint } from './schemas/webhook-endpoint.schema';
 
@@ -56,12 +57,11 @@ export class WebhooksService {
     await this.audit.record(actor, { action: 'webhook.deleted', entity: 'webhook', entityId: before._id, before, after: null });
   }
 
-  /** One atomic write; the values before are the ones it replaced. */
+  /** One atomic write, with its exact values before and after (setReturningBoth). */
   private async change(id: string, set: Partial<WebhookEndpoint>, action: string, actor: AuditActor): Promise<WebhookEndpoint> {
-    const before = await this.endpoints.findOneAndUpdate({ _id: id }, { $set: set }, { returnDocument: 'before', runValidators: true }).lean<WebhookEndpoint>();
-    if (!before) throw new NotFoundError('Webhook not found');
-    const after = await this.get(id);
-    await this.audit.record(actor, { action, entity: 'webhook', entityId: before._id, before, after });
-    return after;
+    const written = await setReturningBoth(this.endpoints, { _id: id }, set);
+    if (!written) throw new NotFoundError('Webhook not found');
+    await this.audit.record(actor, { action, entity: 'webhook', entityId: written.before._id, before: written.before, after: written.after });
+    return written.after;
   }
 }
