@@ -1,14 +1,13 @@
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
 import request from 'supertest';
-import { Account, bearer, uniqueEmail } from './support/accounts';
+import { bearer, registerCustomer } from './support/accounts';
 import { Shop, SHOP_ADMIN } from './support/shop';
+import { ApiProcesses, startApis } from './support/node-process';
 import { testEnvironment } from './support/test-env';
-import { freePort, waitFor } from './support/wait';
 
-const MAIN = join(__dirname, '..', 'dist', 'src', 'main.js');
 const BUYERS = 12;
 
 interface Entry {
@@ -26,35 +25,20 @@ interface Entry {
  */
 describe('Admin saves racing checkouts across two API processes', () => {
   const env: Record<string, string> = { ...testEnvironment(), ADMIN_EMAIL: SHOP_ADMIN.email, ADMIN_PASSWORD: SHOP_ADMIN.password, MAX_UNPAID_ORDERS: '100' };
-  const processes: { child: ChildProcess; exit: Promise<unknown> }[] = [];
-  const urls: string[] = [];
+  let apis: ApiProcesses;
+  let urls: string[];
 
   beforeAll(async () => {
-    for (let index = 0; index < 2; index += 1) {
-      const port = await freePort();
-      const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port) }, stdio: 'ignore' });
-      processes.push({ child, exit: new Promise((resolve) => child.once('exit', resolve)) });
-      urls.push(`http://127.0.0.1:${port}`);
-    }
-    for (const url of urls) {
-      await waitFor(async () => (await fetch(`${url}/health`).catch(() => null))?.status === 200, `the API at ${url}`, 60_000);
-    }
+    apis = await startApis(2, env);
+    urls = apis.urls;
   }, 90_000);
 
   afterAll(async () => {
-    for (const { child } of processes) if (child.exitCode === null) child.kill('SIGTERM');
-    await Promise.all(processes.map(({ exit }) => exit));
+    await apis?.stop();
     const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
     await connection.dropDatabase();
     await connection.close();
   });
-
-  const register = async (url: string, tag: string): Promise<Account> => {
-    const email = uniqueEmail(tag);
-    const password = 'correct horse battery';
-    const res = await request(url).post('/api/v1/auth/register').send({ email, password, name: tag }).expect(201);
-    return { id: res.body.user.id, email, password, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken };
-  };
 
   it(`${BUYERS} checkouts, a variant save (count + price) and a product save (title) at once: all land, allocations kept, exact entries`, async () => {
     const adminLogin = await request(urls[0]).post('/api/v1/auth/login').send(SHOP_ADMIN).expect(200);
@@ -79,7 +63,7 @@ describe('Admin saves racing checkouts across two API processes', () => {
         .expect(201)
     ).body;
     const target = product.variants.find((variant: { sku: string }) => variant.sku === 'HIKE-42');
-    const buyers = await Promise.all(Array.from({ length: BUYERS }, (_, index) => register(urls[index % 2], `saves-processes-${index}`)));
+    const buyers = await Promise.all(Array.from({ length: BUYERS }, (_, index) => registerCustomer(urls[index % 2], `saves-processes-${index}`)));
     await Promise.all(buyers.map((buyer, index) => request(urls[index % 2]).post('/api/v1/cart/items').set(...bearer(buyer)).send({ productId: product.id, variantId: target.id, quantity: 1 }).expect(200)));
 
     const [checkouts, variantSave, productSave] = await Promise.all([

@@ -250,7 +250,7 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
     });
 
     it('concurrent misses of one search after a content write run it once; other searches still run their own', async () => {
-      await store.edit(active[0].id, { description: 'A sale starts, nothing cached.' });
+      await edit(active[0].id, { description: 'A sale starts, nothing cached.' });
       const query = '/products?category=audio&sort=price_asc&limit=5';
       const other = '/products?category=kitchen&sort=price_asc&limit=5';
       let answers: request.Response[] = [];
