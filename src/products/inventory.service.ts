@@ -112,9 +112,15 @@ export class InventoryService implements OnApplicationBootstrap {
    * Allocates every line for the order or none: one conditional atomic update per line takes the
    * variant's units only while that many are sellable. If a line falls short, the lines already
    * taken are given back and the error names every short line with what is available.
+   *
+   * Several lines go in one round trip when none of them comes near a threshold whose crossing
+   * must be seen exactly (sold out, `stock.low`; ProductStore.allocateClearOfThresholds). When
+   * any did not take that way, every line goes through the exact per-line update: a line the
+   * bulk write took counts as already held by the order there, so nothing is taken twice.
    */
   async allocate(orderId: string, lines: StockLine[]): Promise<void> {
     const order = new Types.ObjectId(orderId);
+    if (lines.length > 1 && (await this.store.allocateClearOfThresholds(lines, order))) return;
     const outcomes = await Promise.all(lines.map((line) => this.store.allocate(line, order, line.quantity)));
     const short = lines.filter((_, index) => !outcomes[index]);
     if (short.length === 0) return;

@@ -479,6 +479,41 @@ export class ProductStore {
     return this.exists({ _id: line.productId, variants: { $elemMatch: { _id: line.variantId, 'allocations.orderId': orderId } } });
   }
 
+  /**
+   * Allocates several lines for the order in one round trip (one `bulkWrite`), but only lines
+   * that cross nothing: each update is conditioned on the variant keeping more than
+   * LOW_STOCK_THRESHOLD sellable units after it (so neither `stock.low` nor sold out can be
+   * crossed, the threshold being ≥ 0) and on the product keeping some. Which of them took is not
+   * told by a bulk write, only how many: true when every line took. Otherwise the caller allocates
+   * line by line with `allocate` (exact about crossings; a line taken here counts as held there).
+   */
+  async allocateClearOfThresholds(lines: (VariantRef & { quantity: number })[], orderId: Types.ObjectId, at = new Date()): Promise<boolean> {
+    const threshold = this.config.get('LOW_STOCK_THRESHOLD');
+    const result = await this.model.bulkWrite(
+      lines.map((line) => ({
+        updateOne: {
+          filter: {
+            _id: new Types.ObjectId(line.productId),
+            status: 'active',
+            stock: { $gt: line.quantity },
+            variants: {
+              $elemMatch: { _id: new Types.ObjectId(line.variantId), status: 'active', stock: { $gt: threshold + line.quantity }, 'allocations.orderId': { $ne: orderId } },
+            },
+          },
+          update: {
+            $inc: { 'variants.$[v].stock': -line.quantity, 'variants.$[v].stockAllocated': line.quantity, stock: -line.quantity, stockAllocated: line.quantity },
+            $push: { 'variants.$[v].allocations': { orderId, quantity: line.quantity }, stockMovements: { ...movement(at, line.variantId, 'allocation', -line.quantity), orderId } },
+          },
+          arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }],
+        },
+      })),
+      { ordered: false },
+    );
+    // Nothing crossed (see the conditions): the figures moved, no answer's availability.
+    await this.changed('figures', result.modifiedCount > 0);
+    return result.modifiedCount === lines.length;
+  }
+
   /** Gives the order's allocation back to the variant's sellable stock; false when there was none (already given back). */
   async release(line: VariantRef, orderId: Types.ObjectId, quantity: number, at = new Date()): Promise<boolean> {
     // An archived variant's units do not count in the product's `stock`: which update applies

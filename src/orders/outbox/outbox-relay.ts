@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { JobQueue } from '../../jobs/job-queue';
 import { EVENTS_WITH_EFFECTS, EVENTS_WITH_EMAIL, type OrderEventJob, orderEffectsJobId, orderEventJobId, webhookFanoutJobId } from '../events/order-events';
@@ -29,8 +29,10 @@ const SWEEP_BATCH = 500;
  * event a `webhook-fanout` job (webhooks/: one delivery per subscribed endpoint).
  */
 @Injectable()
-export class OutboxRelay {
+export class OutboxRelay implements OnModuleDestroy {
   private readonly logger = new Logger(OutboxRelay.name);
+  /** Relays started by `inBackground` and not finished yet. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly orders: OrderStore,
@@ -48,6 +50,20 @@ export class OutboxRelay {
     } catch (error) {
       this.logger.warn(`Outbox of order ${order._id.toHexString()} left for the sweeper: ${(error as Error).message}`);
     }
+  }
+
+  /**
+   * `afterWrite` without the caller waiting for it (checkout answers before its OrderPlaced event
+   * reaches the queue). A crash before it finishes loses nothing (the sweeper hands the event
+   * over); a shutdown waits for it, before the queues close.
+   */
+  inBackground(order: OutboxOf): void {
+    const relayed = this.afterWrite(order).finally(() => this.inFlight.delete(relayed));
+    this.inFlight.add(relayed);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await Promise.all(this.inFlight);
   }
 
   /** Hands over every event in the order's outbox; returns how many. */
