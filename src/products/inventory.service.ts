@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { StateConflictError, NotFoundError } from '@app/common';
 import { AuditLog, type AuditActor } from '../audit/audit-log.service';
 import { PROCESS_ROLE, type ProcessRole } from '../core/process-role';
-import { ProductStore } from './products.store';
+import { ForSaleFields, ProductStore } from './products.store';
 import { ProductDocument, ProductVariant } from './schemas/product.schema';
 import { SeveralVariantsError } from './variants';
 import { OutOfStockError, ShortLine, StockBelowAllocatedError } from './stock.errors';
@@ -104,8 +104,8 @@ export class InventoryService implements OnApplicationBootstrap {
 
   async forSale(productIds: string[]): Promise<Map<string, ProductForSale>> {
     const ids = [...new Set(productIds)].map((id) => new Types.ObjectId(id));
-    const products = await this.store.findPage({ _id: { $in: ids } }, { _id: 1 }, 0, ids.length);
-    return new Map(products.map((product: ProductDocument) => [product._id.toHexString(), forSale(product)]));
+    const products = await this.store.forSaleFields(ids);
+    return new Map(products.map((product) => [product._id.toHexString(), forSale(product)]));
   }
 
   /**
@@ -213,17 +213,19 @@ export function variantOf(product: ProductDocument, variantId: string | null, wh
   return variant;
 }
 
-export function forSale(product: ProductDocument): ProductForSale {
+export function forSale(product: ForSaleFields): ProductForSale {
   const active = product.status === 'active';
-  const imageUrl = (id: Types.ObjectId | undefined) => (id && product.images.find((image) => image._id.equals(id))?.url) || product.images[0]?.url;
+  // Plain objects as stored: lists a product was written without are absent, not empty.
+  const images = product.images ?? [];
+  const imageUrl = (id: Types.ObjectId | undefined) => (id && images.find((image) => image._id.equals(id))?.url) || images[0]?.url;
   return {
     id: product._id.toHexString(),
     title: product.title,
     category: product.category,
     taxClass: product.taxClass ?? 'standard',
-    ...(product.images[0] && { image: product.images[0].url }),
+    ...(images[0] && { image: images[0].url }),
     active,
-    variants: product.variants.map((variant) => {
+    variants: (product.variants ?? []).map((variant) => {
       const maxPerOrder = variant.maxPerOrder ?? product.maxPerOrder;
       const image = imageUrl(variant.imageIds?.[0]);
       return {

@@ -156,6 +156,15 @@ export class ProductStore {
     return this.model.find(filter).sort(sort).skip(skip).limit(limit).exec();
   }
 
+  /**
+   * What carts and checkout read of these products (InventoryService.forSale): only the fields
+   * they use, as plain objects. The hot read of every cart change and checkout: no allocations,
+   * descriptions or search tokens on the wire, no Mongoose documents built.
+   */
+  forSaleFields(ids: Types.ObjectId[]): Promise<ForSaleFields[]> {
+    return this.model.find({ _id: { $in: ids } }, FOR_SALE_PROJECTION).lean<ForSaleFields[]>().exec();
+  }
+
   /** Read-only pipelines: stages that write are refused. */
   aggregate<T>(pipeline: PipelineStage[]): Promise<T[]> {
     if (pipeline.some((stage) => '$out' in stage || '$merge' in stage)) {
@@ -840,6 +849,29 @@ function sellableOf(figures: StockFigures, variantId: string, shift = 0): number
   const variant = figures.variants?.find((each) => each._id.toHexString() === variantId);
   return variant ? variant.stock + shift : undefined;
 }
+
+/** The fields InventoryService.forSale reads (ProductStore.forSaleFields). */
+const FOR_SALE_PROJECTION = {
+  title: 1,
+  category: 1,
+  taxClass: 1,
+  status: 1,
+  maxPerOrder: 1,
+  'images._id': 1,
+  'images.url': 1,
+  'variants._id': 1,
+  'variants.sku': 1,
+  'variants.options': 1,
+  'variants.price': 1,
+  'variants.status': 1,
+  'variants.stock': 1,
+  'variants.maxPerOrder': 1,
+  'variants.imageIds': 1,
+} as const;
+export type ForSaleFields = Pick<Product, '_id' | 'title' | 'category' | 'taxClass' | 'status' | 'maxPerOrder'> & {
+  images: Pick<ProductImage, '_id' | 'url'>[];
+  variants: Pick<ProductVariant, '_id' | 'sku' | 'options' | 'price' | 'status' | 'stock' | 'maxPerOrder' | 'imageIds'>[];
+};
 
 /** What a stock verb reads back from its own write: the sellable quantities after it. */
 const STOCK_FIGURES = { stock: 1, 'variants._id': 1, 'variants.stock': 1 } as const;
