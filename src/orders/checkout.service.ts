@@ -315,7 +315,8 @@ export class CheckoutService {
       }
       return order;
     }
-    const [written, claimed] = await Promise.allSettled([write(), this.claimUnpaidSlots(slotHolders, fields._id)]);
+    // The claim first: its read goes out before the CPU work of building the order's document.
+    const [claimed, written] = await Promise.allSettled([this.claimUnpaidSlots(slotHolders, fields._id), write()]);
     if (written.status === 'fulfilled' && claimed.status === 'fulfilled') return written.value;
     if (written.status === 'fulfilled') await this.orders.discardPlacing(fields._id);
     if (claimed.status === 'fulfilled') await Promise.all(slotHolders.map((holder) => this.unpaidOrders.release(holder, fields._id)));
