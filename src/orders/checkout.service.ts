@@ -277,9 +277,10 @@ export class CheckoutService {
         },
       });
     } catch (error) {
-      await this.lifecycle.abandonPlacing(order);
+      const abandoned = await this.lifecycle.abandonPlacing(order);
       await Promise.all(slotHolders.map((holder) => this.unpaidOrders.release(holder, orderId)));
-      if (intent.status === 'fulfilled') this.cancelUnusedIntent(provider, orderId, intent.value.intentId);
+      // Not when the order was placed after all (its placing write went through, its answer was lost).
+      if (abandoned && intent.status === 'fulfilled') this.cancelUnusedIntent(provider, orderId, intent.value.intentId);
       throw error;
     }
     await this.cart.clearIfUnchanged(request.cartOwnerId, request.cartVersion);

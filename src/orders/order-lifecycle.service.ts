@@ -170,13 +170,15 @@ export class OrderLifecycle {
 
   /**
    * A checkout that failed (or died) before placing its order: give back what it took, forget
-   * it. Does nothing once the order was placed after all (the transition's write went through).
+   * it. Does nothing once the order was placed after all (the transition's write went through):
+   * false then.
    */
-  async abandonPlacing(order: OrderRecord): Promise<void> {
+  async abandonPlacing(order: OrderRecord): Promise<boolean> {
     const current = await this.orders.findById(order._id);
-    if (current && current.status !== 'placing') return;
+    if (current && current.status !== 'placing') return false;
     await this.inventory.release(order._id.toHexString(), stockLinesOf(order));
     await this.promotionUses.giveBack(order._id, promotionsHeldBy(order), order.promotionCustomer ?? '');
     await this.orders.discardPlacing(order._id);
+    return true;
   }
 }
