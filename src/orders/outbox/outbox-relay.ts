@@ -15,6 +15,9 @@ type OutboxOf = Pick<Order, '_id' | 'outbox'>;
  */
 export const EFFECT_JOB_ATTEMPTS = 16;
 
+/** How long a shutdown waits for relays still in flight (OutboxRelay.inBackground). */
+const RELAY_DRAIN_MS = 3_000;
+
 /** How many stale orders one sweep hands over; the next sweep takes the rest. */
 const SWEEP_BATCH = 500;
 
@@ -62,8 +65,17 @@ export class OutboxRelay implements OnModuleDestroy {
     this.inFlight.add(relayed);
   }
 
+  /**
+   * A shutdown lets relays in flight finish before the queues close, for at most
+   * RELAY_DRAIN_MS: in a Redis outage a queue add waits for Redis, and what it still holds
+   * stays in the outbox for the sweeper.
+   */
   async onModuleDestroy(): Promise<void> {
-    await Promise.all(this.inFlight);
+    if (this.inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const givenUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, RELAY_DRAIN_MS)));
+    await Promise.race([Promise.all(this.inFlight), givenUp]);
+    clearTimeout(timer);
   }
 
   /** Hands over every event in the order's outbox; returns how many. */
