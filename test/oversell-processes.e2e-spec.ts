@@ -68,4 +68,31 @@ describe('No oversell across two API processes', () => {
       await connection.close();
     }
   });
+
+  it('order numbers stay unique and increasing while both processes place orders at once', async () => {
+    // Issue 28: the number is taken while the cart is priced, beside the other reads.
+    const adminLogin = await request(urls[0]).post('/api/v1/auth/login').send(SHOP_ADMIN).expect(200);
+    const admin = { id: adminLogin.body.user.id, ...SHOP_ADMIN, accessToken: adminLogin.body.accessToken, refreshToken: '' };
+    const shops = urls.map((url) => new Shop(url, admin));
+    const product = await shops[0].createProduct({ stock: 100 });
+    const buyers = await Promise.all(Array.from({ length: 10 }, (_, index) => registerCustomer(urls[index % 2], `numbers-${index}`)));
+    const ROUNDS = 3;
+    // Each buyer checks out ROUNDS times in turn, alternating processes; the buyers all at once.
+    const numbersOf = await Promise.all(
+      buyers.map(async (buyer, index) => {
+        const mine: string[] = [];
+        for (let round = 0; round < ROUNDS; round += 1) {
+          const shop = shops[(index + round) % 2];
+          await shop.addToCart(buyer, product.id, 1).expect(200);
+          mine.push((await shop.checkout(buyer).expect(201)).body.number);
+        }
+        return mine;
+      }),
+    );
+    const all = numbersOf.flat();
+    expect(all.every((number) => /^ORD-\d{6}$/.test(number))).toBe(true);
+    expect(new Set(all).size).toBe(buyers.length * ROUNDS);
+    // A buyer's later order has the higher number, whichever process placed either.
+    for (const mine of numbersOf) expect([...mine].sort()).toEqual(mine);
+  });
 });

@@ -56,12 +56,16 @@ async function waitForHealth(url) {
   throw new Error(`${url} did not come up`);
 }
 
-/** Starts `count` API processes on free ports; returns their base URLs. They are killed by `stopAll`. */
-export async function startApis(env, count, children) {
+/**
+ * Starts `count` API processes on free ports; returns their base URLs. The caller kills them
+ * (`children`). `firstNodeArgs` go to the first process's node (e.g. `--cpu-prof`).
+ */
+export async function startApis(env, count, children, firstNodeArgs = []) {
   const urls = [];
   for (let index = 0; index < count; index += 1) {
     const port = await freePort();
-    children.push(spawn(process.execPath, ['dist/src/main.js'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] }));
+    const nodeArgs = index === 0 ? firstNodeArgs : [];
+    children.push(spawn(process.execPath, [...nodeArgs, 'dist/src/main.js'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'inherit'] }));
     urls.push(`http://127.0.0.1:${port}`);
   }
   await Promise.all(urls.map(waitForHealth));

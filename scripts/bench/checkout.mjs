@@ -1,6 +1,9 @@
 // The checkout benchmark's client (run through scripts/bench/checkout.sh, which builds dist/).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
 import { benchEnvironment, call, newRunName, registerBuyers, seedBulk, SHIPPING_ADDRESS, startApis } from './api-processes.mjs';
@@ -16,6 +19,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '2' },
     // With --pricing: plain and priced buyers at the same time (half each) instead of alternating phases.
     'side-by-side': { type: 'boolean', default: false },
+    // A CPU profile of the first API process over the checkout phases, summarised at the end.
+    profile: { type: 'boolean', default: false },
   },
 });
 const BUYERS = Number(args.buyers);
@@ -27,6 +32,8 @@ const ROUNDS = Number(args.rounds);
 const SIDE_BY_SIDE = PRICING && args['side-by-side'];
 /** Where side-by-side plain buyers ship: a country without a tax rate. */
 const PLAIN_ADDRESS = { ...SHIPPING_ADDRESS, city: 'Wien', postalCode: '1010', country: 'AT' };
+const PROFILE = args.profile;
+const profileDir = PROFILE ? mkdtempSync(join(tmpdir(), 'checkout-profile-')) : undefined;
 
 const run = newRunName();
 const env = benchEnvironment(run);
@@ -103,7 +110,7 @@ function merged(phases) {
 }
 
 async function main() {
-  const urls = await startApis(env, APIS, children);
+  const urls = await startApis(env, APIS, children, PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
 
   console.log(`bench: seeding ${PRODUCTS} products`);
   // One variant per product: buyers add products by id (a product with several needs a variantId), as before variants.
@@ -121,6 +128,8 @@ async function main() {
   console.log(`bench: ${BUYERS} buyers checking out for ${plan} through ${APIS} API process(es)`);
   const phases = { plain: [], priced: [] };
   let elapsedTotal;
+  // Monotonic microseconds, the clock of the profile's own timestamps (CLOCK_MONOTONIC, shared by processes).
+  const measuredFrom = process.hrtime.bigint() / 1000n;
 
   if (!PRICING) {
     const result = await checkoutFor(buyers, sellable, SECONDS);
@@ -181,6 +190,7 @@ async function main() {
     }
     elapsedTotal = [...phases.plain, ...phases.priced].reduce((sum, phase) => sum + phase.elapsed, 0);
   }
+  const measuredTo = process.hrtime.bigint() / 1000n;
   const plain = merged(phases.plain);
   const priced = merged(phases.priced);
   const counts = merged([...phases.plain, ...phases.priced]).counts;
@@ -225,9 +235,22 @@ async function main() {
 
   await connection.dropDatabase();
   await connection.close();
+  if (PROFILE) await printProfile([measuredFrom, measuredTo]);
   // A priced order without the tax or the promotion (or a plain one with them) means the phases measured something else.
   const pricedAsMeant = priced.counts.priced === priced.counts.placed && plain.counts.priced === 0;
   if (violations.length > 0 || placing > 0 || counts.serverErrors > 0 || !pricedAsMeant) process.exitCode = 1;
+}
+
+/** Stops the API processes (the profiled one writes its profile on exit) and summarises the profile. */
+async function printProfile(window) {
+  await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', resolve), child.kill('SIGTERM'))))));
+  const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`no CPU profile in ${profileDir}`);
+  console.log(`\nCPU profile of the first API process over the checkout phases (${join(profileDir, file)}):`);
+  const profile = JSON.parse(readFileSync(join(profileDir, file), 'utf8'));
+  // The summary's window is in ms since the profile started.
+  const sinceStart = (at) => Number(at - BigInt(profile.startTime)) / 1000;
+  createRequire(import.meta.url)('./profile-summary.js').print(profile, window.map(sinceStart));
 }
 
 main()

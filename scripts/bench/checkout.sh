@@ -6,6 +6,7 @@
 #   npm run bench:checkout [-- --buyers 50 --products 1000 --seconds 20 --apis 2]
 #   npm run bench:checkout -- --pricing [--rounds 2]   # plain and priced (tax + promotion) phases alternating
 #   npm run bench:checkout -- --pricing --side-by-side # plain and priced buyers (half each) at the same time
+#   npm run bench:checkout -- --profile                # and a CPU profile of the first API process, summarised
 #
 # Uses the local stack (MongoDB stand-in on TEST_MONGO_PORT, Redis, stripe-mock) and its own
 # database and Redis prefix, dropped afterwards.

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { Types } from 'mongoose';
 import { InvalidInputError, isDuplicateKeyError, NotAuthenticatedError } from '@app/common';
@@ -9,12 +9,13 @@ import { CartService } from '../cart/cart.service';
 import { AppConfig } from '../config/app-config';
 import { InventoryService, shortLineOf, StockLine } from '../products/inventory.service';
 import { OutOfStockError } from '../products/stock.errors';
+import type { CreatedIntent, PaymentProvider } from '../payment-providers/payment-provider';
 import { DEFAULT_PAYMENT_PROVIDER, PaymentProviders } from '../payment-providers/payment-providers';
 import { AddressesService } from '../users/addresses.service';
 import { toPostalAddress } from '../users/schemas/address.schema';
 import { CheckoutDto } from './dto/order.dto';
 import { OrderLifecycle } from './order-lifecycle.service';
-import { OrderRecord, OrderStore } from './order.store';
+import { NewOrder, OrderRecord, OrderStore } from './order.store';
 import { OrderNumbers } from './order-numbers';
 import { pricingLinesOf } from '../cart/cart-pricing';
 import { quoteTotals } from '../pricing/dto/quote.dto';
@@ -65,15 +66,23 @@ interface CheckoutRequest {
  * Checkout (API.md, "Checkout"): the order document is written first, in the internal status
  * `placing`, carrying a unique `idempotencyScope` — with an Idempotency-Key, simultaneous
  * requests race on that unique index and exactly one places the order, the others wait for it
- * and return it. Then the order claims one of the customer's MAX_UNPAID_ORDERS places
- * (UnpaidOrderSlots; none free → 429 and the unplaced order removed), the stock is allocated
- * for the order's id (each line idempotent per order on the product), the PaymentIntent is created with an idempotency key derived from the order,
- * and one transition makes the order `pending_payment` with its `OrderPlaced` event. Any failure
- * on the way gives the allocation back and removes the unplaced order; a crash on the way is
- * cleaned up by the sweeper (OrderLifecycle.abandonDeadCheckouts).
+ * and return it. The order claims one of the customer's MAX_UNPAID_ORDERS places
+ * (UnpaidOrderSlots; none free → 429 and the unplaced order removed) before any stock is taken.
+ * Then, at once, the stock is allocated for the order's id (each line idempotent per order on
+ * the product), the promotion uses are taken and the PaymentIntent is created with an
+ * idempotency key derived from the order; one transition, conditioned on the order being as
+ * written, makes it `pending_payment` with its `OrderPlaced` event. Any failure on the way gives
+ * the allocation and the uses back and removes the unplaced order; a crash on the way is cleaned
+ * up by the sweeper (OrderLifecycle.abandonDeadCheckouts).
+ *
+ * Round trips are what a checkout costs (README, "Checkout"), so whatever does not depend on
+ * another step runs beside it: the order number beside the pricing reads, the slot claim beside
+ * the order's write (without a key), the payment beside the allocation.
  */
 @Injectable()
 export class CheckoutService {
+  private readonly logger = new Logger(CheckoutService.name);
+
   constructor(
     private readonly orders: OrderStore,
     private readonly cart: CartService,
@@ -182,14 +191,19 @@ export class CheckoutService {
     // quote's lines are the request's, in its order.
     // perCustomerLimit counts the account, or for a guest the email (API.md).
     const customer = promotionCustomerOf(request.userId ? { userId: request.userId } : { email: request.email });
-    const quote = await this.pricing.quote({
-      lines: pricingLinesOf(request.lines, products),
-      destination: { country: request.address.country, ...(request.address.state && { region: request.address.state }) },
-      codes: request.codes,
-      customer,
-      ...(request.shippingMethodId && { shippingMethodId: request.shippingMethodId }),
-      refuseUsedUpCodes: true,
-    });
+    // The order number is taken while the cart is priced (it costs no time of its own). A
+    // checkout that fails from here on leaves a gap in the numbers, as one refused later always did.
+    const [quote, number] = await Promise.all([
+      this.pricing.quote({
+        lines: pricingLinesOf(request.lines, products),
+        destination: { country: request.address.country, ...(request.address.state && { region: request.address.state }) },
+        codes: request.codes,
+        customer,
+        ...(request.shippingMethodId && { shippingMethodId: request.shippingMethodId }),
+        refuseUsedUpCodes: true,
+      }),
+      this.numbers.next(),
+    ]);
     if (quote.noEligibleShipping) throw new NoEligibleShippingError();
     const items: OrderLine[] = quote.lines.map((line, index) => {
       // The quote's lines are the request's, in its order (every line is for sale, checked above).
@@ -214,10 +228,9 @@ export class CheckoutService {
     });
     const totals = quoteTotals(quote);
     const orderId = new Types.ObjectId();
-    const number = await this.numbers.next();
-    let order: OrderRecord;
-    try {
-      order = await this.orders.place({
+    const slotHolders = unpaidSlotHoldersOf(request);
+    const order = await this.open(
+      {
         _id: orderId,
         number,
         ...(request.userId && { userId: new Types.ObjectId(request.userId) }),
@@ -230,46 +243,96 @@ export class CheckoutService {
         payment: { provider: request.provider },
         idempotencyScope: scope ?? `order:${orderId.toHexString()}`,
         requestHash: request.hash,
-      });
-    } catch (error) {
-      if (scope && isDuplicateKeyError(error)) return null;
-      throw error;
-    }
-    // After the key is ours (a retry with the same key waits for this order instead of being
-    // refused) and before any stock is taken: at MAX_UNPAID_ORDERS the unplaced order goes.
-    const slotHolders = unpaidSlotHoldersOf(request);
-    try {
-      await this.claimUnpaidSlots(slotHolders, orderId);
-    } catch (error) {
-      await this.orders.discardPlacing(orderId);
-      throw error;
-    }
+      },
+      slotHolders,
+      scope !== undefined,
+    );
+    if (!order) return null;
 
-    let placed: OrderRecord;
-    try {
-      await this.inventory.allocate(orderId.toHexString(), request.lines);
-      // In the step that takes the stock, and given back with it (abandonPlacing) on any failure.
-      await this.promotionUses.take(orderId, quote.promotions, customer);
-      const intent = await this.payments.get(request.provider).createIntent({
+    // The stock, the promotion uses and the payment at once. Whatever fails, everything the order
+    // took is given back (abandonPlacing: each take is idempotent per order, so giving back what
+    // was never taken does nothing) once every one of them has settled.
+    const provider = this.payments.get(request.provider);
+    const [allocated, promoted, intent] = await Promise.allSettled([
+      this.inventory.allocate(orderId.toHexString(), request.lines),
+      // Given back with the stock (abandonPlacing) on any failure.
+      this.promotionUses.take(orderId, quote.promotions, customer),
+      provider.createIntent({
         orderId: orderId.toHexString(),
         orderNumber: number,
         amount: totals.total,
         currency: order.currency,
         idempotencyKey: `order:${orderId.toHexString()}:intent`,
-      });
-      placed = await this.lifecycle.transition(orderId, 'pending_payment', 'checkout', {
+      }),
+    ]);
+    let placed: OrderRecord;
+    try {
+      // The first failure in this order is the answer: a short line (409) before a used-up code before the provider.
+      for (const outcome of [allocated, promoted, intent]) if (outcome.status === 'rejected') throw outcome.reason;
+      const { intentId, clientSecret, approvalUrl } = (intent as PromiseFulfilledResult<CreatedIntent>).value;
+      placed = await this.lifecycle.placeOrder(order, {
         set: {
-          payment: { intentId: intent.intentId, clientSecret: intent.clientSecret, approvalUrl: intent.approvalUrl },
+          payment: { intentId, clientSecret, approvalUrl },
           paymentDueAt: new Date(Date.now() + this.config.get('ORDER_PAYMENT_TTL_MINUTES') * 60_000),
         },
       });
     } catch (error) {
-      await this.lifecycle.abandonPlacing(order);
+      const abandoned = await this.lifecycle.abandonPlacing(order);
       await Promise.all(slotHolders.map((holder) => this.unpaidOrders.release(holder, orderId)));
+      // Not when the order was placed after all (its placing write went through, its answer was lost).
+      if (abandoned && intent.status === 'fulfilled') this.cancelUnusedIntent(provider, orderId, intent.value.intentId);
       throw error;
     }
     await this.cart.clearIfUnchanged(request.cartOwnerId, request.cartVersion);
     return placed;
+  }
+
+  /**
+   * Writes the order in `placing` and claims its MAX_UNPAID_ORDERS slots: after the order is
+   * written and before any stock is taken, so that at the cap the unplaced order goes (429) and
+   * nothing was taken. Null when another request with the same key wrote its order first.
+   *
+   * With an Idempotency-Key the order is written first: the key must be this request's before it
+   * takes a slot, so that a retry racing it waits for its order instead of being refused at the
+   * cap. Without one no other request can write this order, and the two writes go at once.
+   */
+  private async open(fields: NewOrder, slotHolders: string[], keyed: boolean): Promise<OrderRecord | null> {
+    const write = async () => {
+      try {
+        return await this.orders.place(fields);
+      } catch (error) {
+        if (keyed && isDuplicateKeyError(error)) return null;
+        throw error;
+      }
+    };
+    if (keyed) {
+      const order = await write();
+      if (!order) return null;
+      try {
+        await this.claimUnpaidSlots(slotHolders, fields._id);
+      } catch (error) {
+        await this.orders.discardPlacing(fields._id);
+        throw error;
+      }
+      return order;
+    }
+    // The claim first: its read goes out before the CPU work of building the order's document.
+    const [claimed, written] = await Promise.allSettled([this.claimUnpaidSlots(slotHolders, fields._id), write()]);
+    if (written.status === 'fulfilled' && claimed.status === 'fulfilled') return written.value;
+    if (written.status === 'fulfilled') await this.orders.discardPlacing(fields._id);
+    if (claimed.status === 'fulfilled') await Promise.all(slotHolders.map((holder) => this.unpaidOrders.release(holder, fields._id)));
+    throw written.status === 'rejected' ? written.reason : (claimed as PromiseRejectedResult).reason;
+  }
+
+  /**
+   * A payment created for an order that was not placed: nobody got its client secret or approval
+   * link, so nobody can pay it; it is cancelled at the provider all the same, without holding
+   * the answer (a failure is logged and changes nothing for the customer).
+   */
+  private cancelUnusedIntent(provider: PaymentProvider, orderId: Types.ObjectId, intentId: string): void {
+    provider.cancelIntent({ intentId, idempotencyKey: `order:${orderId.toHexString()}:cancel-intent` }).catch((error: Error) => {
+      this.logger.warn(`Payment ${intentId} of unplaced order ${orderId.toHexString()} not cancelled: ${error.message}`);
+    });
   }
 
   /** One MAX_UNPAID_ORDERS slot from each holder, or none (the ones taken given back). */

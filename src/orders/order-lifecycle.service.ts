@@ -70,22 +70,48 @@ export class OrderLifecycle {
     for (let attempt = 0; attempt < TRANSITION_ATTEMPTS; attempt += 1) {
       const current = await this.orders.findById(orderId);
       if (!current) throw new NotFoundError('Order not found');
-      const step = findTransition(current.status, to, actor);
-      if (!step) throw new IllegalTransitionError(current.status, to);
-
-      // Only one caller can match the status it read, so the documents returned are this write's.
-      const written = await this.orders.transition(current, step, actor, change);
-      if (!written) continue;
-      const updated = written.after;
-
-      // The entry this write pushed is the outbox's last.
-      const event = step.event && updated.outbox.at(-1);
-      await this.relay.afterWrite(updated);
-      if (!event || !EVENTS_WITH_EFFECTS.includes(event.type)) return { ...written, shown: updated };
-      await this.effects.runNow({ orderId: updated._id.toHexString(), eventId: event.eventId, type: event.type });
-      return { ...written, shown: (await this.orders.findById(current._id)) ?? updated };
+      const done = await this.stepFrom(current, to, actor, change);
+      if (done) return done;
     }
     throw new StateConflictError('The order kept changing; try again');
+  }
+
+  /**
+   * Checkout's last step: the order it wrote in `placing` becomes `pending_payment`. The write is
+   * conditioned on the order being exactly as the checkout wrote it (status, no event yet), so
+   * the checkout's own copy stands in for a re-read; only when something else wrote to the order
+   * meanwhile (the sweeper abandoning it) is it read again, as by `transition`. OrderPlaced has no
+   * effects, and its relay is not awaited: the answer does not wait for the queue, and an event
+   * the relay never hands over (a crash) is handed over by the sweeper (OutboxRelay.sweep).
+   */
+  async placeOrder(placing: OrderRecord, change: TransitionChange): Promise<OrderRecord> {
+    const step = findTransition(placing.status, 'pending_payment', 'checkout');
+    if (!step) throw new IllegalTransitionError(placing.status, 'pending_payment');
+    const written = await this.orders.transition(placing, step, 'checkout', change);
+    if (!written) return this.transition(placing._id, 'pending_payment', 'checkout', change);
+    this.relay.inBackground(written.after);
+    return written.after;
+  }
+
+  /**
+   * Takes the step to `to` from the order as read, if the state table lets `actor` take it; null
+   * when another write changed the order first (the caller reads again).
+   */
+  private async stepFrom(current: OrderRecord, to: OrderStatus, actor: OrderActor, change: TransitionChange): Promise<(Transitioned & { shown: OrderRecord }) | null> {
+    const step = findTransition(current.status, to, actor);
+    if (!step) throw new IllegalTransitionError(current.status, to);
+
+    // Only one caller can match the status it read, so the documents returned are this write's.
+    const written = await this.orders.transition(current, step, actor, change);
+    if (!written) return null;
+    const updated = written.after;
+
+    // The entry this write pushed is the outbox's last.
+    const event = step.event && updated.outbox.at(-1);
+    await this.relay.afterWrite(updated);
+    if (!event || !EVENTS_WITH_EFFECTS.includes(event.type)) return { ...written, shown: updated };
+    await this.effects.runNow({ orderId: updated._id.toHexString(), eventId: event.eventId, type: event.type });
+    return { ...written, shown: (await this.orders.findById(current._id)) ?? updated };
   }
 
   /**
@@ -154,13 +180,15 @@ export class OrderLifecycle {
 
   /**
    * A checkout that failed (or died) before placing its order: give back what it took, forget
-   * it. Does nothing once the order was placed after all (the transition's write went through).
+   * it. Does nothing once the order was placed after all (the transition's write went through):
+   * false then.
    */
-  async abandonPlacing(order: OrderRecord): Promise<void> {
+  async abandonPlacing(order: OrderRecord): Promise<boolean> {
     const current = await this.orders.findById(order._id);
-    if (current && current.status !== 'placing') return;
+    if (current && current.status !== 'placing') return false;
     await this.inventory.release(order._id.toHexString(), stockLinesOf(order));
     await this.promotionUses.giveBack(order._id, promotionsHeldBy(order), order.promotionCustomer ?? '');
     await this.orders.discardPlacing(order._id);
+    return true;
   }
 }

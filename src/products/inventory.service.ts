@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { NotFoundError } from '@app/common';
 import { AuditLog, type AuditActor } from '../audit/audit-log.service';
 import { PROCESS_ROLE, type ProcessRole } from '../core/process-role';
-import { ProductStore } from './products.store';
+import { ForSaleFields, ProductStore } from './products.store';
 import { ProductDocument, ProductVariant } from './schemas/product.schema';
 import { SeveralVariantsError } from './variants';
 import { OutOfStockError, ShortLine, StockBelowAllocatedError } from './stock.errors';
@@ -105,17 +105,23 @@ export class InventoryService implements OnApplicationBootstrap {
 
   async forSale(productIds: string[]): Promise<Map<string, ProductForSale>> {
     const ids = [...new Set(productIds)].map((id) => new Types.ObjectId(id));
-    const products = await this.store.findPage({ _id: { $in: ids } }, { _id: 1 }, 0, ids.length);
-    return new Map(products.map((product: ProductDocument) => [product._id.toHexString(), forSale(product)]));
+    const products = await this.store.forSaleFields(ids);
+    return new Map(products.map((product) => [product._id.toHexString(), forSale(product)]));
   }
 
   /**
    * Allocates every line for the order or none: one conditional atomic update per line takes the
    * variant's units only while that many are sellable. If a line falls short, the lines already
    * taken are given back and the error names every short line with what is available.
+   *
+   * Several lines go in one round trip when none of them comes near a threshold whose crossing
+   * must be seen exactly (sold out, `stock.low`; ProductStore.allocateClearOfThresholds). When
+   * any did not take that way, every line goes through the exact per-line update: a line the
+   * bulk write took counts as already held by the order there, so nothing is taken twice.
    */
   async allocate(orderId: string, lines: StockLine[]): Promise<void> {
     const order = new Types.ObjectId(orderId);
+    if (lines.length > 1 && (await this.store.allocateClearOfThresholds(lines, order))) return;
     const outcomes = await Promise.all(lines.map((line) => this.store.allocate(line, order, line.quantity)));
     const short = lines.filter((_, index) => !outcomes[index]);
     if (short.length === 0) return;
@@ -187,17 +193,19 @@ export function variantOf(product: ProductDocument, variantId: string | null, wh
   return variant;
 }
 
-export function forSale(product: ProductDocument): ProductForSale {
+export function forSale(product: ForSaleFields): ProductForSale {
   const active = product.status === 'active';
-  const imageUrl = (id: Types.ObjectId | undefined) => (id && product.images.find((image) => image._id.equals(id))?.url) || product.images[0]?.url;
+  // Plain objects as stored: lists a product was written without are absent, not empty.
+  const images = product.images ?? [];
+  const imageUrl = (id: Types.ObjectId | undefined) => (id && images.find((image) => image._id.equals(id))?.url) || images[0]?.url;
   return {
     id: product._id.toHexString(),
     title: product.title,
     category: product.category,
     taxClass: product.taxClass ?? 'standard',
-    ...(product.images[0] && { image: product.images[0].url }),
+    ...(images[0] && { image: images[0].url }),
     active,
-    variants: product.variants.map((variant) => {
+    variants: (product.variants ?? []).map((variant) => {
       const maxPerOrder = variant.maxPerOrder ?? product.maxPerOrder;
       const image = imageUrl(variant.imageIds?.[0]);
       return {

@@ -177,6 +177,15 @@ export class ProductStore {
     return this.model.find(filter).sort(sort).skip(skip).limit(limit).exec();
   }
 
+  /**
+   * What carts and checkout read of these products (InventoryService.forSale): only the fields
+   * they use, as plain objects. The hot read of every cart change and checkout: no allocations,
+   * descriptions or search tokens on the wire, no Mongoose documents built.
+   */
+  forSaleFields(ids: Types.ObjectId[]): Promise<ForSaleFields[]> {
+    return this.model.find({ _id: { $in: ids } }, FOR_SALE_PROJECTION).lean<ForSaleFields[]>().exec();
+  }
+
   /** Read-only pipelines: stages that write are refused. */
   aggregate<T>(pipeline: PipelineStage[]): Promise<T[]> {
     if (pipeline.some((stage) => '$out' in stage || '$merge' in stage)) {
@@ -593,6 +602,41 @@ export class ProductStore {
     return this.exists({ _id: line.productId, variants: { $elemMatch: { _id: line.variantId, 'allocations.orderId': orderId } } });
   }
 
+  /**
+   * Allocates several lines for the order in one round trip (one `bulkWrite`), but only lines
+   * that cross nothing: each update is conditioned on the variant keeping more than
+   * LOW_STOCK_THRESHOLD sellable units after it (so neither `stock.low` nor sold out can be
+   * crossed, the threshold being ≥ 0) and on the product keeping some. Which of them took is not
+   * told by a bulk write, only how many: true when every line took. Otherwise the caller allocates
+   * line by line with `allocate` (exact about crossings; a line taken here counts as held there).
+   */
+  async allocateClearOfThresholds(lines: (VariantRef & { quantity: number })[], orderId: Types.ObjectId, at = new Date()): Promise<boolean> {
+    const threshold = this.config.get('LOW_STOCK_THRESHOLD');
+    const result = await this.model.bulkWrite(
+      lines.map((line) => ({
+        updateOne: {
+          filter: {
+            _id: new Types.ObjectId(line.productId),
+            status: 'active',
+            stock: { $gt: line.quantity },
+            variants: {
+              $elemMatch: { _id: new Types.ObjectId(line.variantId), status: 'active', stock: { $gt: threshold + line.quantity }, 'allocations.orderId': { $ne: orderId } },
+            },
+          },
+          update: {
+            $inc: { 'variants.$[v].stock': -line.quantity, 'variants.$[v].stockAllocated': line.quantity, stock: -line.quantity, stockAllocated: line.quantity },
+            $push: { 'variants.$[v].allocations': { orderId, quantity: line.quantity }, stockMovements: { ...movement(at, line.variantId, 'allocation', -line.quantity), orderId } },
+          },
+          arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }],
+        },
+      })),
+      { ordered: false },
+    );
+    // Nothing crossed (see the conditions): the figures moved, no answer's availability.
+    await this.changed('figures', result.modifiedCount > 0);
+    return result.modifiedCount === lines.length;
+  }
+
   /** Gives the order's allocation back to the variant's sellable stock; false when there was none (already given back). */
   async release(line: VariantRef, orderId: Types.ObjectId, quantity: number, at = new Date()): Promise<boolean> {
     // An archived variant's units do not count in the product's `stock`: which update applies
@@ -886,6 +930,29 @@ function withEvent(update: ProductUpdate, type: ProductEventType, extra?: Pick<P
 function sellableOf(figures: StockFigures, variantId: string): number | undefined {
   return figures.variants?.find((each) => each._id.toHexString() === variantId)?.stock;
 }
+
+/** The fields InventoryService.forSale reads (ProductStore.forSaleFields). */
+const FOR_SALE_PROJECTION = {
+  title: 1,
+  category: 1,
+  taxClass: 1,
+  status: 1,
+  maxPerOrder: 1,
+  'images._id': 1,
+  'images.url': 1,
+  'variants._id': 1,
+  'variants.sku': 1,
+  'variants.options': 1,
+  'variants.price': 1,
+  'variants.status': 1,
+  'variants.stock': 1,
+  'variants.maxPerOrder': 1,
+  'variants.imageIds': 1,
+} as const;
+export type ForSaleFields = Pick<Product, '_id' | 'title' | 'category' | 'taxClass' | 'status' | 'maxPerOrder'> & {
+  images: Pick<ProductImage, '_id' | 'url'>[];
+  variants: Pick<ProductVariant, '_id' | 'sku' | 'options' | 'price' | 'status' | 'stock' | 'maxPerOrder' | 'imageIds'>[];
+};
 
 /** What a stock verb reads back from its own write: the sellable quantities just before it. */
 const STOCK_FIGURES = { stock: 1, 'variants._id': 1, 'variants.stock': 1 } as const;

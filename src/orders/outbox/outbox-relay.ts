@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { JobQueue } from '../../jobs/job-queue';
 import { EVENTS_WITH_EFFECTS, EVENTS_WITH_EMAIL, type OrderEventJob, orderEffectsJobId, orderEventJobId, webhookFanoutJobId } from '../events/order-events';
@@ -15,6 +15,9 @@ type OutboxOf = Pick<Order, '_id' | 'outbox'>;
  */
 export const EFFECT_JOB_ATTEMPTS = 16;
 
+/** How long a shutdown waits for relays still in flight (OutboxRelay.inBackground). */
+const RELAY_DRAIN_MS = 3_000;
+
 /** How many stale orders one sweep hands over; the next sweep takes the rest. */
 const SWEEP_BATCH = 500;
 
@@ -29,8 +32,10 @@ const SWEEP_BATCH = 500;
  * event a `webhook-fanout` job (webhooks/: one delivery per subscribed endpoint).
  */
 @Injectable()
-export class OutboxRelay {
+export class OutboxRelay implements OnModuleDestroy {
   private readonly logger = new Logger(OutboxRelay.name);
+  /** Relays started by `inBackground` and not finished yet. */
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly orders: OrderStore,
@@ -48,6 +53,29 @@ export class OutboxRelay {
     } catch (error) {
       this.logger.warn(`Outbox of order ${order._id.toHexString()} left for the sweeper: ${(error as Error).message}`);
     }
+  }
+
+  /**
+   * `afterWrite` without the caller waiting for it (checkout answers before its OrderPlaced event
+   * reaches the queue). A crash before it finishes loses nothing (the sweeper hands the event
+   * over); a shutdown waits for it, before the queues close.
+   */
+  inBackground(order: OutboxOf): void {
+    const relayed = this.afterWrite(order).finally(() => this.inFlight.delete(relayed));
+    this.inFlight.add(relayed);
+  }
+
+  /**
+   * A shutdown lets relays in flight finish before the queues close, for at most
+   * RELAY_DRAIN_MS: in a Redis outage a queue add waits for Redis, and what it still holds
+   * stays in the outbox for the sweeper.
+   */
+  async onModuleDestroy(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    const givenUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, RELAY_DRAIN_MS)));
+    await Promise.race([Promise.all(this.inFlight), givenUp]);
+    clearTimeout(timer);
   }
 
   /** Hands over every event in the order's outbox; returns how many. */

@@ -1,0 +1,129 @@
+import type { CommandStartedEvent } from 'mongodb';
+import { Types } from 'mongoose';
+import request from 'supertest';
+import { InventoryService } from '../src/products/inventory.service';
+import { OutOfStockError } from '../src/products/stock.errors';
+import { Account, bearer, registerCustomer } from './support/accounts';
+import { createShopApp, Shop } from './support/shop';
+import type { TestApp } from './support/test-app';
+import { waitFor } from './support/wait';
+
+const THRESHOLD = 5;
+
+/**
+ * Checkout in few round trips (issue 28): what one checkout sends to MongoDB, and that the
+ * shortcuts keep every guarantee: several lines allocated in one write, all or none, each
+ * movement recorded once, crossings of sold out and LOW_STOCK_THRESHOLD seen exactly.
+ */
+describe('Checkout round trips', () => {
+  let t: TestApp;
+  let admin: Account;
+  let shop: Shop;
+
+  beforeAll(async () => {
+    ({ t, admin, shop } = await createShopApp({ env: { MONGODB_MONITOR_COMMANDS: 'true', LOW_STOCK_THRESHOLD: String(THRESHOLD) } }));
+  });
+  afterAll(() => t?.close());
+
+  /** `command collection` of every MongoDB command sent while `action` runs. */
+  async function commandsDuring(action: () => Promise<unknown>): Promise<string[]> {
+    const commands: string[] = [];
+    const listener = (event: CommandStartedEvent) => {
+      const collection = (event.command as Record<string, unknown>)[event.commandName];
+      if (typeof collection === 'string') commands.push(`${event.commandName} ${collection}`);
+    };
+    const client = t.connection.getClient();
+    client.on('commandStarted', listener);
+    try {
+      await action();
+    } finally {
+      client.off('commandStarted', listener);
+    }
+    return commands;
+  }
+
+  const movementsOf = async (productId: string): Promise<{ kind: string; delta: number; orderId?: string }[]> =>
+    (await request(t.http).get(`/api/v1/admin/products/${productId}/stock-movements`).set(...bearer(admin)).expect(200)).body;
+  /**
+   * How many events the product recorded (its `eventSequence`: product.created is the first; the
+   * relay empties the outbox, the count stays) and whether its variant is marked low.
+   */
+  const eventsOf = async (productId: string) => {
+    const stored = await t.connection.collection('products').findOne({ _id: new Types.ObjectId(productId) }, { projection: { eventSequence: 1, variants: 1 } });
+    return { recorded: stored?.eventSequence, low: stored?.variants[0].lowStockSignalled === true };
+  };
+
+  it('places a two-line order with one write for both lines, without reading back what it wrote; the next catalog read shows the stock', async () => {
+    const buyer = await registerCustomer(t, 'round-trips');
+    const [mug, tea] = await Promise.all([shop.createProduct({ stock: 40 }), shop.createProduct({ stock: 40 })]);
+    // Cached before the checkout: the checkout's write must show in the very next read.
+    expect((await request(t.http).get(`/api/v1/products/${mug.id}`).expect(200)).body.stock).toBe(40);
+    await shop.addToCart(buyer, mug.id, 2).expect(200);
+    await shop.addToCart(buyer, tea.id, 3).expect(200);
+
+    let placed: { id: string; status: string } | undefined;
+    const commands = await commandsDuring(async () => (placed = (await shop.checkout(buyer).expect(201)).body));
+    expect(placed!.status).toBe('pending_payment');
+    // Both lines in one write (a bulk `update`), no per-line findAndModify.
+    expect(commands.filter((command) => command.endsWith(' products'))).toEqual(['find products', 'update products']);
+    // The order: written, then placed by one conditional write; never read back.
+    const orderCommands = commands.filter((command) => command.endsWith(' orders'));
+    expect(orderCommands.slice(0, 2)).toEqual(['insert orders', 'findAndModify orders']);
+    // Anything after is the relay taking the OrderPlaced event out of the outbox, after the answer.
+    expect(orderCommands.slice(2).every((command) => command === 'update orders')).toBe(true);
+    expect(commands.filter((command) => command === 'findAndModify counters')).toHaveLength(1);
+
+    expect((await request(t.http).get(`/api/v1/products/${mug.id}`).expect(200)).body.stock).toBe(38);
+    expect((await request(t.http).get(`/api/v1/products/${tea.id}`).expect(200)).body.stock).toBe(37);
+    for (const [product, quantity] of [[mug, 2], [tea, 3]] as const) {
+      expect((await movementsOf(product.id)).filter((movement) => movement.orderId === placed!.id)).toEqual([expect.objectContaining({ kind: 'allocation', delta: -quantity })]);
+    }
+    // The event reaches the queue without the answer waiting for it.
+    await waitFor(async () => (await t.connection.collection('orders').findOne({ _id: new Types.ObjectId(placed!.id) }))?.outbox.length === 0, 'the OrderPlaced relay');
+  });
+
+  it('a line that falls short gives back the lines already taken, exactly once: one allocation and one release each, nothing of the short one', async () => {
+    const inventory = t.app.get(InventoryService);
+    const [a, b, short] = await Promise.all([shop.createProduct({ stock: 30 }), shop.createProduct({ stock: 30 }), shop.createProduct({ stock: 2 })]);
+    const orderId = new Types.ObjectId().toHexString();
+    const lines = [a, b, short].map((product, index) => ({ productId: product.id, variantId: product.id, quantity: index === 2 ? 3 : 4 }));
+
+    await expect(inventory.allocate(orderId, lines)).rejects.toThrow(OutOfStockError);
+    for (const product of [a, b]) {
+      expect(await shop.adminProduct(product.id)).toMatchObject({ stock: 30, stockOnHand: 30, stockAllocated: 0 });
+      const mine = (await movementsOf(product.id)).filter((movement) => movement.orderId === orderId);
+      expect(mine.map((movement) => [movement.kind, movement.delta])).toEqual([
+        ['release', 4],
+        ['allocation', -4],
+      ]);
+    }
+    expect(await shop.adminProduct(short.id)).toMatchObject({ stock: 2, stockAllocated: 0 });
+    expect((await movementsOf(short.id)).filter((movement) => movement.orderId === orderId)).toEqual([]);
+
+    // Giving back again (a failed checkout's clean-up) finds nothing more to give.
+    await inventory.release(orderId, lines);
+    for (const product of [a, b]) expect((await movementsOf(product.id)).filter((movement) => movement.orderId === orderId)).toHaveLength(2);
+  });
+
+  it('a multi-line order that takes a variant to the threshold and another to sold out records stock.low once and shows sold out at once', async () => {
+    const buyer = await registerCustomer(t, 'crossings');
+    const plenty = await shop.createProduct({ stock: 50 });
+    const nearLow = await shop.createProduct({ stock: THRESHOLD + 2 });
+    const last = await shop.createProduct({ stock: 2 });
+    expect((await request(t.http).get(`/api/v1/products?inStock=true&q=${encodeURIComponent('Product')}&limit=100`).expect(200)).body.items.map((item: { id: string }) => item.id)).toContain(last.id);
+    await shop.addToCart(buyer, plenty.id, 1).expect(200);
+    await shop.addToCart(buyer, nearLow.id, 2).expect(200);
+    await shop.addToCart(buyer, last.id, 2).expect(200);
+    const order = (await shop.checkout(buyer).expect(201)).body;
+
+    // product.created, then stock.low once; none for the others (`last` was at or below the threshold already).
+    expect(await eventsOf(nearLow.id)).toEqual({ recorded: 2, low: true });
+    expect(await eventsOf(plenty.id)).toEqual({ recorded: 1, low: false });
+    expect(await eventsOf(last.id)).toEqual({ recorded: 1, low: false });
+    expect((await request(t.http).get(`/api/v1/products/${last.id}`).expect(200)).body.stock).toBe(0);
+    expect((await request(t.http).get(`/api/v1/products?inStock=true&q=${encodeURIComponent('Product')}&limit=100`).expect(200)).body.items.map((item: { id: string }) => item.id)).not.toContain(last.id);
+    for (const [product, quantity] of [[plenty, 1], [nearLow, 2], [last, 2]] as const) {
+      expect((await movementsOf(product.id)).filter((movement) => movement.orderId === order.id)).toEqual([expect.objectContaining({ kind: 'allocation', delta: -quantity })]);
+    }
+  });
+});
