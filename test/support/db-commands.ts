@@ -4,20 +4,27 @@ import type { Connection } from 'mongoose';
 /** Handshakes and health checks of the driver itself, not work done for a request. */
 const HOUSEKEEPING = new Set(['hello', 'isMaster', 'ismaster', 'ping', 'endSessions', 'buildInfo']);
 
+/** Marks this module's own polling queries, which are not the app's work. */
+const SETTLE_COMMENT = 'test: waiting for relays';
+
 /**
  * The database commands (round trips) the app sends while `action` runs, counted with the
- * driver's command monitoring. The app must run with MONGODB_MONITOR_COMMANDS=true.
+ * driver's command monitoring, including those of the outbox relays the action's writes start
+ * after answering (a checkout's OrderPlaced relay is not awaited): counting stops once they are
+ * done, so a count never depends on how fast they were. The app must run with
+ * MONGODB_MONITOR_COMMANDS=true.
  */
 export async function dbCommandsDuring(connection: Connection, action: () => Promise<unknown>): Promise<string[]> {
-  await productRelaysSettled(connection);
+  await relaysSettled(connection);
   const commands: string[] = [];
   const client = connection.getClient();
   const listener = (event: CommandStartedEvent) => {
-    if (!HOUSEKEEPING.has(event.commandName)) commands.push(event.commandName);
+    if (!HOUSEKEEPING.has(event.commandName) && event.command.comment !== SETTLE_COMMENT) commands.push(event.commandName);
   };
   client.on('commandStarted', listener);
   try {
     await action();
+    await relaysSettled(connection);
   } finally {
     client.off('commandStarted', listener);
   }
@@ -41,14 +48,20 @@ export async function aggregationsDuring(connection: Connection, action: () => P
 }
 
 /**
- * A product write hands its recorded events to the queue after it answers (ProductOutboxRelay,
- * not awaited): its read and its removal of the events would be counted against whatever runs
- * next. Waits (up to 5 s: with Redis away they stay for the sweeper) until no product holds one.
+ * Product writes and checkouts hand their recorded events to the queue after they answer
+ * (ProductOutboxRelay, OutboxRelay.inBackground): their reads and removals of the events belong
+ * to the write that recorded them. Waits (up to 5 s: with Redis away they stay for the sweeper)
+ * until no product and no order holds one.
  */
-async function productRelaysSettled(connection: Connection): Promise<void> {
+async function relaysSettled(connection: Connection): Promise<void> {
   const deadline = Date.now() + 5000;
+  const pending = { 'outbox.0': { $exists: true } };
   while (Date.now() < deadline) {
-    if ((await connection.collection('products').countDocuments({ 'outbox.0': { $exists: true } })) === 0) return;
+    const [products, orders] = await Promise.all([
+      connection.collection('products').countDocuments(pending, { comment: SETTLE_COMMENT }),
+      connection.collection('orders').countDocuments(pending, { comment: SETTLE_COMMENT }),
+    ]);
+    if (products + orders === 0) return;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
