@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import mongoose from 'mongoose';
 import request from 'supertest';
-import { bearer, registerCustomer } from './support/accounts';
+import { bearer, login, registerCustomer } from './support/accounts';
 import { Shop, SHOP_ADMIN } from './support/shop';
-import { ApiProcesses, startApis } from './support/node-process';
+import { apiProcessesForSuite } from './support/node-process';
 import { testEnvironment } from './support/test-env';
 
 const BUYERS = 12;
@@ -25,24 +24,10 @@ interface Entry {
  */
 describe('Admin saves racing checkouts across two API processes', () => {
   const env: Record<string, string> = { ...testEnvironment(), ADMIN_EMAIL: SHOP_ADMIN.email, ADMIN_PASSWORD: SHOP_ADMIN.password, MAX_UNPAID_ORDERS: '100' };
-  let apis: ApiProcesses;
-  let urls: string[];
-
-  beforeAll(async () => {
-    apis = await startApis(2, env);
-    urls = apis.urls;
-  }, 90_000);
-
-  afterAll(async () => {
-    await apis?.stop();
-    const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
-    await connection.dropDatabase();
-    await connection.close();
-  });
+  const { urls } = apiProcessesForSuite(env);
 
   it(`${BUYERS} checkouts, a variant save (count + price) and a product save (title) at once: all land, allocations kept, exact entries`, async () => {
-    const adminLogin = await request(urls[0]).post('/api/v1/auth/login').send(SHOP_ADMIN).expect(200);
-    const admin = { id: adminLogin.body.user.id, ...SHOP_ADMIN, accessToken: adminLogin.body.accessToken, refreshToken: '' };
+    const admin = await login(urls[0], SHOP_ADMIN.email, SHOP_ADMIN.password);
     const shops = urls.map((url) => new Shop(url, admin));
     const category = (await request(urls[0]).post('/api/v1/admin/categories').set(...bearer(admin)).send({ name: 'Boots' }).expect(201)).body.slug;
     const product = (

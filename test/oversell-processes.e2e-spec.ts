@@ -1,9 +1,9 @@
 import mongoose from 'mongoose';
 import request from 'supertest';
-import { Account, registerCustomer } from './support/accounts';
+import { Account, login, registerCustomer } from './support/accounts';
 import { PAYPAL_TEST_ENV } from './support/paypal';
 import { ADDRESS, Shop, SHOP_ADMIN } from './support/shop';
-import { ApiProcesses, startApis } from './support/node-process';
+import { apiProcessesForSuite } from './support/node-process';
 import { testEnvironment } from './support/test-env';
 
 /**
@@ -17,24 +17,10 @@ const STOCK = 10;
 
 describe('No oversell across two API processes', () => {
   const env: Record<string, string> = { ...testEnvironment(PAYPAL_TEST_ENV), ADMIN_EMAIL: SHOP_ADMIN.email, ADMIN_PASSWORD: SHOP_ADMIN.password };
-  let apis: ApiProcesses;
-  let urls: string[];
-
-  beforeAll(async () => {
-    apis = await startApis(2, env);
-    urls = apis.urls;
-  }, 90_000);
-
-  afterAll(async () => {
-    await apis?.stop();
-    const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
-    await connection.dropDatabase();
-    await connection.close();
-  });
+  const { urls } = apiProcessesForSuite(env);
 
   it(`stock ${STOCK}, ${BUYERS} buyers at once → exactly ${STOCK} orders, ${BUYERS - STOCK} × 409, no 5xx`, async () => {
-    const adminLogin = await request(urls[0]).post('/api/v1/auth/login').send(SHOP_ADMIN).expect(200);
-    const admin = { id: adminLogin.body.user.id, ...SHOP_ADMIN, accessToken: adminLogin.body.accessToken, refreshToken: '' };
+    const admin = await login(urls[0], SHOP_ADMIN.email, SHOP_ADMIN.password);
     const shops = urls.map((url) => new Shop(url, admin));
     const product = await shops[0].createProduct({ stock: STOCK });
 
@@ -71,8 +57,7 @@ describe('No oversell across two API processes', () => {
 
   it('order numbers stay unique and increasing while both processes place orders at once', async () => {
     // Issue 28: the number is taken while the cart is priced, beside the other reads.
-    const adminLogin = await request(urls[0]).post('/api/v1/auth/login').send(SHOP_ADMIN).expect(200);
-    const admin = { id: adminLogin.body.user.id, ...SHOP_ADMIN, accessToken: adminLogin.body.accessToken, refreshToken: '' };
+    const admin = await login(urls[0], SHOP_ADMIN.email, SHOP_ADMIN.password);
     const shops = urls.map((url) => new Shop(url, admin));
     const product = await shops[0].createProduct({ stock: 100 });
     const buyers = await Promise.all(Array.from({ length: 10 }, (_, index) => registerCustomer(urls[index % 2], `numbers-${index}`)));

@@ -40,8 +40,9 @@ export async function createAccounts(t: TestApp, tag: string, count: number): Pr
   return emails;
 }
 
-export async function login(t: TestApp, email: string, password: string): Promise<Account> {
-  const res = await request(t.http).post('/api/v1/auth/login').send({ email, password }).expect(200);
+/** Logs in through the API (the test app, or an API process by its URL). */
+export async function login(at: TestApp | string, email: string, password: string): Promise<Account> {
+  const res = await request(typeof at === 'string' ? at : at.http).post('/api/v1/auth/login').send({ email, password }).expect(200);
   return { id: res.body.user.id, email, password, accessToken: res.body.accessToken, refreshToken: res.body.refreshToken };
 }
 

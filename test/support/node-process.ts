@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import mongoose from 'mongoose';
 import { freePort, waitFor } from './wait';
 
 /**
@@ -75,4 +76,24 @@ export async function startApis(count: number, env: Record<string, string>): Pro
     throw error;
   }
   return { urls, stop };
+}
+
+/**
+ * `count` API processes for the whole suite (jest hooks): started before its tests, stopped after
+ * them, and the suite's database dropped. `urls` is filled once they answer.
+ */
+export function apiProcessesForSuite(env: Record<string, string>, count = 2): { urls: string[] } {
+  const urls: string[] = [];
+  let apis: ApiProcesses | undefined;
+  beforeAll(async () => {
+    apis = await startApis(count, env);
+    urls.push(...apis.urls);
+  }, 90_000);
+  afterAll(async () => {
+    await apis?.stop();
+    const connection = await mongoose.createConnection(env.MONGODB_URI).asPromise();
+    await connection.dropDatabase();
+    await connection.close();
+  });
+  return { urls };
 }
