@@ -1,3 +1,4 @@
+import { Types } from 'mongoose';
 import request from 'supertest';
 import { Account, bearer, login, registerCustomer } from './support/accounts';
 import { createCategory, createProduct, newProduct, png, uploadImages } from './support/catalog';
@@ -51,6 +52,25 @@ describe('Admin audit log', () => {
     expect(new Date(updated.at).getTime()).toBeGreaterThanOrEqual(new Date(created.at).getTime());
   });
 
+  it('a save that changes nothing leaves no entry: the values already stored, an archive of an archived product', async () => {
+    const category = await createCategory(t, admin, { name: 'Audit No-ops' });
+    const product = await createProduct(t, admin, { category: category.slug, price: 1200, stock: 4 });
+    const patch = (body: object) => request(t.http).patch(`/api/v1/admin/products/${product.id}`).set(...bearer(admin)).send(body).expect(200);
+    const sequence = async () => (await t.connection.collection('products').findOne({ _id: new Types.ObjectId(product.id) }))?.eventSequence;
+    const before = await sequence();
+    await patch({ price: 1200 });
+    await patch({ title: product.title, stock: 4 });
+    // Nothing written: no product.updated event either.
+    expect(await sequence()).toBe(before);
+    // A new title with the stock count already on hand: the title alone is written (this was a 500).
+    await patch({ title: 'Audit No-op Renamed', stock: 4 });
+    await request(t.http).delete(`/api/v1/admin/products/${product.id}`).set(...bearer(admin)).expect(204);
+    await request(t.http).delete(`/api/v1/admin/products/${product.id}`).set(...bearer(admin)).expect(204);
+    const entries = await entriesOf(product.id);
+    expect(entries.map((entry) => entry.action)).toEqual(['product.archived', 'product.updated', 'product.created']);
+    expect(entries[1]).toMatchObject({ before: { title: product.title, stockOnHand: 4 }, after: { title: 'Audit No-op Renamed', stockOnHand: 4 } });
+  });
+
   it('failed writes (400, 404, 409) leave no entry', async () => {
     const category = await createCategory(t, admin, { name: 'Audit Failures' });
     const product = await createProduct(t, admin, { category: category.slug, stock: 2 });
@@ -76,7 +96,8 @@ describe('Admin audit log', () => {
     const category = await createCategory(t, admin, { name: 'Audit Every' });
     const product = await createProduct(t, admin, { category: category.slug, stock: 5 });
     await request(t.http).post(`/api/v1/admin/products/${product.id}/stock-adjustments`).set(...bearer(admin)).send({ delta: 3, reason: 'Delivery' }).expect(201);
-    const withImage = (await uploadImages(t, admin, product.id, [{ name: 'a.png', data: png(1) }]).expect(201)).body;
+    // Two images: one removed alone, the other purged with the archived product (a purge with nothing left changes nothing and is not logged).
+    const withImage = (await uploadImages(t, admin, product.id, [{ name: 'a.png', data: png(1) }, { name: 'b.png', data: png(2) }]).expect(201)).body;
     await request(t.http).delete(`/api/v1/admin/products/${product.id}/images/${withImage.images[0].id}`).set(...bearer(admin)).expect(204);
     await request(t.http).delete(`/api/v1/admin/products/${product.id}`).set(...bearer(admin)).expect(204);
     await request(t.http).delete(`/api/v1/admin/products/${product.id}/images`).set(...bearer(admin)).expect(204);
@@ -93,7 +114,11 @@ describe('Admin audit log', () => {
       'product.imagesPurged',
     ]);
     expect(productEntries[1]).toMatchObject({ before: { stockOnHand: 5, stock: 5 }, after: { stockOnHand: 8, stock: 8, reason: 'Delivery' } });
-    expect(productEntries[2]).toMatchObject({ before: { images: [] }, after: { images: [expect.objectContaining({ _id: withImage.images[0].id })] } });
+    expect(productEntries[2]).toMatchObject({
+      before: { images: [] },
+      after: { images: withImage.images.map((image: { id: string }) => expect.objectContaining({ _id: image.id })) },
+    });
+    expect(productEntries[5]).toMatchObject({ before: { images: [expect.objectContaining({ _id: withImage.images[1].id })] }, after: { images: [] } });
     expect(productEntries[4]).toMatchObject({ before: { status: 'active' }, after: { status: 'archived' } });
     expect(productEntries[0].after).not.toHaveProperty('searchTokens');
 

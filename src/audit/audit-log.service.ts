@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isDeepStrictEqual } from 'node:util';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, QueryFilter, Types } from 'mongoose';
 import { Paginated, skipFor } from '@app/common';
@@ -35,15 +36,22 @@ export interface AuditChange {
 export class AuditLog {
   constructor(@InjectModel(AuditEntry.name) private readonly entries: Model<AuditEntry>) {}
 
+  /**
+   * Appends the entry; a save that changed nothing (before and after the same, e.g. a PATCH
+   * with the values already stored, an archive of an archived product) is no change to log.
+   */
   async record(actor: AuditActor, change: AuditChange): Promise<void> {
+    const before = auditSnapshot(change.before, change.omit);
+    const after = auditSnapshot(change.after, change.omit);
+    if (before !== null && after !== null && isDeepStrictEqual(before, after)) return;
     await this.entries.create({
       at: new Date(),
       actor: { id: new Types.ObjectId(actor.id), email: actor.email },
       action: change.action,
       entity: change.entity,
       entityId: String(change.entityId),
-      before: auditSnapshot(change.before, change.omit),
-      after: auditSnapshot(change.after, change.omit),
+      before,
+      after,
     });
   }
 

@@ -327,8 +327,12 @@ export class ProductStore {
    * landing just after this one shows in neither.
    */
   async revise(seen: ProductDocument, revision: ProductRevision, at = new Date()): Promise<Revised | null> {
-    const fields = definedOf(revision.fields ?? {});
-    const edit = definedOf(revision.variant ?? {});
+    const current = revision.variantId && seen.variants.find((variant) => variant._id.equals(revision.variantId!));
+    if (revision.variantId && !current) return null;
+    // Only what differs from what was read: a save of the values already stored is no change
+    // (no write, no product.updated, no audit entry).
+    const fields = changedOf(definedOf(revision.fields ?? {}), seen);
+    const edit = current ? changedOf(definedOf(revision.variant ?? {}), current) : {};
     const set: Record<string, unknown> = { ...fields };
     const inc: Record<string, number> = {};
     const push: Record<string, unknown> = {};
@@ -341,8 +345,6 @@ export class ProductStore {
       Object.assign(set, derivedFieldsOf({ ...read, ...fields }));
     }
 
-    const current = revision.variantId && seen.variants.find((variant) => variant._id.equals(revision.variantId!));
-    if (revision.variantId && !current) return null;
     const variantId = current ? current._id : undefined;
     const edits = current !== undefined && Object.keys(edit).length > 0;
     const countDelta = current && revision.count ? revision.count.onHand - current.stockOnHand : 0;
@@ -387,7 +389,8 @@ export class ProductStore {
         runValidators: true,
         // `updatedAt` is set above, so that the after derived below is the stored one.
         timestamps: false,
-        ...(variantId && { arrayFilters: [{ 'v._id': variantId }] }),
+        // Only when the update names the variant: an unused array filter is an error.
+        ...(variantId && (edits || countDelta !== 0) && { arrayFilters: [{ 'v._id': variantId }] }),
       })
       .exec();
     if (!before) return null;
@@ -1023,6 +1026,12 @@ function plain(variant: ProductVariant): ProductVariant {
 
 function definedOf<T extends object>(fields: T): Partial<T> {
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
+
+/** The fields whose value differs from the stored one (compared as JSON: ids, arrays and dates alike). */
+function changedOf<T extends object>(fields: T, stored: object): Partial<T> {
+  const now = stored as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(fields).filter(([field, value]) => JSON.stringify(now[field]) !== JSON.stringify(value))) as Partial<T>;
 }
 
 function searchableProjection(): Record<string, 1> {
