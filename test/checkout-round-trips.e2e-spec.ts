@@ -1,9 +1,9 @@
-import type { CommandStartedEvent } from 'mongodb';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { InventoryService } from '../src/products/inventory.service';
 import { OutOfStockError } from '../src/products/stock.errors';
 import { Account, bearer, registerCustomer } from './support/accounts';
+import { dbCommandsOnCollectionsDuring } from './support/db-commands';
 import { createShopApp, Shop } from './support/shop';
 import type { TestApp } from './support/test-app';
 import { waitFor } from './support/wait';
@@ -26,21 +26,7 @@ describe('Checkout round trips', () => {
   afterAll(() => t?.close());
 
   /** `command collection` of every MongoDB command sent while `action` runs. */
-  async function commandsDuring(action: () => Promise<unknown>): Promise<string[]> {
-    const commands: string[] = [];
-    const listener = (event: CommandStartedEvent) => {
-      const collection = (event.command as Record<string, unknown>)[event.commandName];
-      if (typeof collection === 'string') commands.push(`${event.commandName} ${collection}`);
-    };
-    const client = t.connection.getClient();
-    client.on('commandStarted', listener);
-    try {
-      await action();
-    } finally {
-      client.off('commandStarted', listener);
-    }
-    return commands;
-  }
+  const commandsDuring = (action: () => Promise<unknown>) => dbCommandsOnCollectionsDuring(t.connection, action);
 
   const movementsOf = async (productId: string): Promise<{ kind: string; delta: number; orderId?: string }[]> =>
     (await request(t.http).get(`/api/v1/admin/products/${productId}/stock-movements`).set(...bearer(admin)).expect(200)).body;

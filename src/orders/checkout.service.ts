@@ -278,7 +278,7 @@ export class CheckoutService {
       });
     } catch (error) {
       const abandoned = await this.lifecycle.abandonPlacing(order);
-      await Promise.all(slotHolders.map((holder) => this.unpaidOrders.release(holder, orderId)));
+      await this.releaseUnpaidSlots(slotHolders, orderId);
       // Not when the order was placed after all (its placing write went through, its answer was lost).
       if (abandoned && intent.status === 'fulfilled') this.cancelUnusedIntent(provider, orderId, intent.value.intentId);
       throw error;
@@ -320,7 +320,7 @@ export class CheckoutService {
     const [claimed, written] = await Promise.allSettled([this.claimUnpaidSlots(slotHolders, fields._id), write()]);
     if (written.status === 'fulfilled' && claimed.status === 'fulfilled') return written.value;
     if (written.status === 'fulfilled') await this.orders.discardPlacing(fields._id);
-    if (claimed.status === 'fulfilled') await Promise.all(slotHolders.map((holder) => this.unpaidOrders.release(holder, fields._id)));
+    if (claimed.status === 'fulfilled') await this.releaseUnpaidSlots(slotHolders, fields._id);
     throw written.status === 'rejected' ? written.reason : (claimed as PromiseRejectedResult).reason;
   }
 
@@ -344,9 +344,14 @@ export class CheckoutService {
         claimed.push(holder);
       }
     } catch (error) {
-      await Promise.all(claimed.map((holder) => this.unpaidOrders.release(holder, orderId)));
+      await this.releaseUnpaidSlots(claimed, orderId);
       throw error;
     }
+  }
+
+  /** Gives the order's slots back (each release is idempotent per order). */
+  private async releaseUnpaidSlots(holders: string[], orderId: Types.ObjectId): Promise<void> {
+    await Promise.all(holders.map((holder) => this.unpaidOrders.release(holder, orderId)));
   }
 }
 

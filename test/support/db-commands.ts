@@ -8,18 +8,20 @@ const HOUSEKEEPING = new Set(['hello', 'isMaster', 'ismaster', 'ping', 'endSessi
 const SETTLE_COMMENT = 'test: waiting for relays';
 
 /**
- * The database commands (round trips) the app sends while `action` runs, counted with the
- * driver's command monitoring, including those of the outbox relays the action's writes start
- * after answering (a checkout's OrderPlaced relay is not awaited): counting stops once they are
- * done, so a count never depends on how fast they were. The app must run with
- * MONGODB_MONITOR_COMMANDS=true.
+ * What `describe` makes of each database command the app sends while `action` runs (undefined:
+ * not counted), with the driver's command monitoring, including the commands of the outbox
+ * relays the action's writes start after answering (a checkout's OrderPlaced relay is not
+ * awaited): recording stops once they are done, so a count never depends on how fast they were.
+ * The app must run with MONGODB_MONITOR_COMMANDS=true.
  */
-export async function dbCommandsDuring(connection: Connection, action: () => Promise<unknown>): Promise<string[]> {
+async function recordedDuring<T>(connection: Connection, action: () => Promise<unknown>, describe: (event: CommandStartedEvent) => T | undefined): Promise<T[]> {
   await relaysSettled(connection);
-  const commands: string[] = [];
+  const recorded: T[] = [];
   const client = connection.getClient();
   const listener = (event: CommandStartedEvent) => {
-    if (!HOUSEKEEPING.has(event.commandName) && event.command.comment !== SETTLE_COMMENT) commands.push(event.commandName);
+    if (HOUSEKEEPING.has(event.commandName) || event.command.comment === SETTLE_COMMENT) return;
+    const described = describe(event);
+    if (described !== undefined) recorded.push(described);
   };
   client.on('commandStarted', listener);
   try {
@@ -28,23 +30,25 @@ export async function dbCommandsDuring(connection: Connection, action: () => Pro
   } finally {
     client.off('commandStarted', listener);
   }
-  return commands;
+  return recorded;
 }
 
-/** The aggregation pipelines the app sends while `action` runs (see dbCommandsDuring). */
-export async function aggregationsDuring(connection: Connection, action: () => Promise<unknown>): Promise<Record<string, unknown>[][]> {
-  const pipelines: Record<string, unknown>[][] = [];
-  const client = connection.getClient();
-  const listener = (event: CommandStartedEvent) => {
-    if (event.commandName === 'aggregate') pipelines.push(event.command.pipeline as Record<string, unknown>[]);
-  };
-  client.on('commandStarted', listener);
-  try {
-    await action();
-  } finally {
-    client.off('commandStarted', listener);
-  }
-  return pipelines;
+/** The database commands (round trips) the app sends while `action` runs, by name (see recordedDuring). */
+export function dbCommandsDuring(connection: Connection, action: () => Promise<unknown>): Promise<string[]> {
+  return recordedDuring(connection, action, (event) => event.commandName);
+}
+
+/** The same, each as `<command> <collection>` (e.g. `update orders`); commands on no collection are left out. */
+export function dbCommandsOnCollectionsDuring(connection: Connection, action: () => Promise<unknown>): Promise<string[]> {
+  return recordedDuring(connection, action, (event) => {
+    const collection = (event.command as Record<string, unknown>)[event.commandName];
+    return typeof collection === 'string' ? `${event.commandName} ${collection}` : undefined;
+  });
+}
+
+/** The aggregation pipelines the app sends while `action` runs (see recordedDuring). */
+export function aggregationsDuring(connection: Connection, action: () => Promise<unknown>): Promise<Record<string, unknown>[][]> {
+  return recordedDuring(connection, action, (event) => (event.commandName === 'aggregate' ? (event.command.pipeline as Record<string, unknown>[]) : undefined));
 }
 
 /**
