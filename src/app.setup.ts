@@ -3,8 +3,11 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
+import type Redis from 'ioredis';
 import type { ServerResponse } from 'node:http';
 import { AppConfig } from './config/app-config';
+import { defineThrottleCommand } from './core/redis-throttler.storage';
+import { REDIS } from './redis/redis.module';
 import { CatalogCache } from './products/catalog-cache';
 import { catalogFastPath, recordStaticHeaders } from './products/catalog-fast-path';
 import { completeOpenApiDocument } from './core/openapi-document';
@@ -53,6 +56,8 @@ export function configureHttpApp(app: INestApplication): INestApplication {
     response.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS.join(','));
     next();
   };
+  // The hits count against the global limit with the throttler's own command, in their cache read's pipeline.
+  defineThrottleCommand(app.get<Redis>(REDIS));
   app.use(catalogFastPath(app.get(CatalogCache), app.get(AppConfig), recordStaticHeaders(securityHeaders, corsOnGet)));
   app.use(securityHeaders);
   app.enableCors({ exposedHeaders: EXPOSED_HEADERS });

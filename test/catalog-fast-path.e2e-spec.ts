@@ -1,3 +1,4 @@
+import Redis from 'ioredis';
 import request from 'supertest';
 import { ClientThrottlerGuard } from '../src/core/client-throttler.guard';
 import { createTestApp, TestApp } from './support/test-app';
@@ -14,6 +15,32 @@ describe('Catalog cache hits served before the pipeline (issue 28)', () => {
   });
   afterAll(async () => {
     await t?.close();
+  });
+
+  it('counts every request exactly once when Redis has forgotten the throttle script (a restart, SCRIPT FLUSH)', async () => {
+    // The throttle is sent by its SHA1 (EVALSHA); the text goes only when Redis answers NOSCRIPT.
+    const raw = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+    try {
+      const path = '/api/v1/categories';
+      const remaining: number[] = [];
+      remaining.push(Number((await request(t.http).get(path).expect(200)).headers['x-ratelimit-remaining']));
+      await raw.script('FLUSH');
+      remaining.push(Number((await request(t.http).get(path).expect(200)).headers['x-ratelimit-remaining']));
+      await raw.script('FLUSH');
+      // A miss through the guard (its own command) and a hit on the fast path (in the pipeline).
+      const miss = await request(t.http).get('/api/v1/products?limit=2').expect(200);
+      remaining.push(Number(miss.headers['x-ratelimit-remaining']));
+      await raw.script('FLUSH');
+      const hit = await request(t.http).get('/api/v1/products?limit=2').expect(200);
+      expect(hit.headers['cache-status']).toBe('shop-api; hit');
+      remaining.push(Number(hit.headers['x-ratelimit-remaining']));
+      expect(remaining).toEqual([LIMIT - 1, LIMIT - 2, LIMIT - 3, LIMIT - 4]);
+    } finally {
+      // The test below starts this client's minute afresh.
+      const counters = await raw.keys(`${t.env.REDIS_KEY_PREFIX}:throttle:*`);
+      if (counters.length > 0) await raw.del(...counters);
+      raw.disconnect();
+    }
   });
 
   it('a hit skips the guards, answers the same bytes with the same headers, and still counts against the limit', async () => {

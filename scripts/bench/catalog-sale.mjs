@@ -2,6 +2,10 @@
 // builds dist/). The listing is one anonymous category page; the buyers buy products shown on
 // it, so every sale changes what the page shows.
 import autocannon from 'autocannon';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
 import { benchEnvironment, call, newRunName, registerBuyers, seedBulk, SHIPPING_ADDRESS, startApis } from './api-processes.mjs';
@@ -14,6 +18,8 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '2' },
     connections: { type: 'string', default: '50' },
     apis: { type: 'string', default: '1' },
+    // A CPU profile of the (first) API process, summarised over the counted sale phases.
+    profile: { type: 'boolean', default: false },
   },
 });
 const BUYERS = Number(args.buyers);
@@ -24,6 +30,10 @@ const CONNECTIONS = Number(args.connections);
 const run = newRunName();
 const env = benchEnvironment(run);
 const children = [];
+const profileDir = args.profile ? mkdtempSync(join(tmpdir(), 'catalog-sale-profile-')) : undefined;
+/** The counted sale phases, in monotonic microseconds (the profile's clock). */
+const salePhases = [];
+const monotonicMicros = () => process.hrtime.bigint() / 1000n;
 
 /** What the buyers do in a loop while the listing is measured; each step's statuses are counted. */
 const LOADS = {
@@ -87,14 +97,16 @@ async function measure(listing, load, buyers, productIds) {
     : Promise.resolve();
   // The buyers get going before the listing is measured.
   if (load) await new Promise((resolve) => setTimeout(resolve, 500));
+  const from = monotonicMicros();
   const result = await autocannon({ url: listing, connections: CONNECTIONS, duration: SECONDS, setupClient: countOutcomes(outcomes) });
+  const phase = [from, monotonicMicros()];
   running = false;
   await buying;
-  return { result, loops, outcomes };
+  return { result, loops, outcomes, phase };
 }
 
 async function main() {
-  const urls = await startApis(env, Number(args.apis), children);
+  const urls = await startApis(env, Number(args.apis), children, profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
   console.log(`bench: seeding ${args.products} products`);
   // One variant per product: buyers add products by id, as before variants.
   await seedBulk(env, Number(args.products), 1);
@@ -117,7 +129,11 @@ async function main() {
   for (const name of Object.keys(LOADS)) await measure(listing, LOADS[name], buyers, productIds); // warm-up, not counted
   const results = Object.fromEntries(Object.keys(LOADS).map((name) => [name, []]));
   for (let round = 1; round <= ROUNDS; round += 1) {
-    for (const name of Object.keys(LOADS)) results[name].push(await measure(listing, LOADS[name], buyers, productIds));
+    for (const name of Object.keys(LOADS)) {
+      const measured = await measure(listing, LOADS[name], buyers, productIds);
+      results[name].push(measured);
+      if (name === 'checkout + cancel') salePhases.push(measured.phase);
+    }
     process.stderr.write(`round ${round}/${ROUNDS} done\n`);
   }
 
@@ -156,6 +172,18 @@ async function main() {
 
   await connection.dropDatabase();
   await connection.close();
+  if (profileDir) await printProfile();
+}
+
+/** Stops the API processes (the profiled one writes its profile on exit) and summarises it over the sale phases. */
+async function printProfile() {
+  await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve() : (child.once('exit', resolve), child.kill('SIGTERM'))))));
+  const file = readdirSync(profileDir).find((name) => name.endsWith('.cpuprofile'));
+  if (!file) throw new Error(`no CPU profile in ${profileDir}`);
+  console.log(`\nCPU profile of the first API process during the sale (checkout + cancel) phases (${join(profileDir, file)}):`);
+  const profile = JSON.parse(readFileSync(join(profileDir, file), 'utf8'));
+  const sinceStart = (at) => Number(at - BigInt(profile.startTime)) / 1000;
+  createRequire(import.meta.url)('./profile-summary.js').print(profile, salePhases.map((phase) => phase.map(sinceStart)));
 }
 
 main()

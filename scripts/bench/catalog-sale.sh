@@ -6,6 +6,7 @@
 # Numbers only; nothing here is a pass/fail timing test.
 #
 #   bash scripts/bench/catalog-sale.sh [-- --buyers 10 --products 2000 --seconds 5 --rounds 2 --connections 50 --apis 1]
+#   bash scripts/bench/catalog-sale.sh -- --profile   # and a CPU profile of the API over the sale phases, summarised
 #
 # Uses the local stack (MongoDB stand-in on TEST_MONGO_PORT, Redis, stripe-mock) and its own
 # database and Redis prefix, dropped afterwards.

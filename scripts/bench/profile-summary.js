@@ -22,17 +22,20 @@ function packageOf(url) {
 }
 
 /**
- * `window` = [from, to] in ms since the profile started: only those samples count (leave out
- * start-up and shutdown).
+ * `windows` = [from, to] pairs in ms since the profile started (or one pair): only samples in
+ * one of them count (leave out start-up, shutdown and the phases not being looked at).
  */
-exports.print = function print(profile, window = [0, Infinity]) {
+exports.print = function print(profile, windows = [0, Infinity]) {
+  const spans = Array.isArray(windows[0]) ? windows : [windows];
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parentOf = new Map();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
   const selfMs = new Map();
   let at = 0;
   for (let i = 0; i < profile.samples.length; i += 1) {
     const delta = (profile.timeDeltas[i] ?? 0) / 1000;
     at += delta;
-    if (at < window[0] || at > window[1]) continue;
+    if (!spans.some(([from, to]) => at >= from && at <= to)) continue;
     const id = profile.samples[i];
     selfMs.set(id, (selfMs.get(id) ?? 0) + delta);
   }
@@ -41,6 +44,18 @@ exports.print = function print(profile, window = [0, Infinity]) {
   const concern = new Map();
   const pkg = new Map();
   const fn = new Map();
+  // Each sample charged to the innermost frame of the app's own code on its stack: which of our
+  // functions the time is spent under (libraries included). Work resumed from a promise has a
+  // stack that starts at the microtask queue, so some time has no app frame at all.
+  const app = new Map();
+  const appFrameOf = (id) => {
+    for (let current = id; current !== undefined; current = parentOf.get(current)) {
+      const { callFrame } = byId.get(current);
+      const file = (callFrame.url ?? '').match(/dist\/src\/(.+)$/);
+      if (file) return `${callFrame.functionName || '(anonymous)'}  ${file[1]}`;
+    }
+    return '(no app frame on the stack)';
+  };
   for (const [id, ms] of selfMs) {
     const { callFrame } = byId.get(id);
     if (callFrame.functionName === '(idle)') {
@@ -55,6 +70,8 @@ exports.print = function print(profile, window = [0, Infinity]) {
     pkg.set(name, (pkg.get(name) ?? 0) + ms);
     const key = `${callFrame.functionName || '(anonymous)'}  ${name}`;
     fn.set(key, (fn.get(key) ?? 0) + ms);
+    const under = appFrameOf(id);
+    app.set(under, (app.get(under) ?? 0) + ms);
   }
   const show = (title, map, count) => {
     console.log(`  ${title}`);
@@ -66,6 +83,7 @@ exports.print = function print(profile, window = [0, Infinity]) {
   show('by concern (self time)', concern, 20);
   show('by package (self time)', pkg, 15);
   show('by function (self time)', fn, 20);
+  show('by the innermost app function on the stack (time spent in it and what it calls synchronously)', app, 20);
 };
 
 if (require.main === module) exports.print(JSON.parse(require('node:fs').readFileSync(process.argv[2], 'utf8')));

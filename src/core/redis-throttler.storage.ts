@@ -27,12 +27,32 @@ return { hits, windowLeft, 0, 0 }
 `;
 
 /**
+ * The script as a command of the client (ioredis `defineCommand`): sent by its SHA1 (EVALSHA),
+ * the text only the first time on each connection and after a NOSCRIPT (Redis restarted), instead
+ * of the whole text with every request (EVAL), which Redis also hashed again every time.
+ */
+const THROTTLE_COMMAND = 'shopThrottleIncrement';
+type ThrottleCommand = (...args: [string, string, string, string, string]) => Promise<unknown>;
+
+/** Defines the throttle command on a client (once); pipelines made from it have it too. */
+export function defineThrottleCommand(redis: Redis): void {
+  if (!(THROTTLE_COMMAND in redis)) redis.defineCommand(THROTTLE_COMMAND, { numberOfKeys: 2, lua: INCREMENT_SCRIPT });
+}
+
+function throttleCommandOf(commander: Redis | ChainableCommander): ThrottleCommand {
+  const command = (commander as unknown as Record<string, ThrottleCommand | undefined>)[THROTTLE_COMMAND];
+  if (!command) throw new Error('The throttle command is not defined on this Redis client (defineThrottleCommand)');
+  return command.bind(commander);
+}
+
+/**
  * Counts one request as the library's guard does through this storage, as a command of a
  * pipeline (the catalog's cache hits count in the same round trip as their cache read);
- * `throttleRecordOf` reads its result.
+ * `throttleRecordOf` reads its result. The pipeline's client must have the command
+ * (defineThrottleCommand, done by the storage the throttler module makes of the same client).
  */
 export function addThrottleCommand(pipeline: ChainableCommander, key: string, ttl: number, limit: number, throttlerName: string): void {
-  pipeline.eval(INCREMENT_SCRIPT, 2, ...scriptArguments(key, ttl, limit, 0, throttlerName));
+  void throttleCommandOf(pipeline)(...scriptArguments(key, ttl, limit, 0, throttlerName));
 }
 
 /** The record of a pipelined count; null when it failed (Redis unreachable: throttling fails open). */
@@ -63,11 +83,16 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly logger = new Logger(RedisThrottlerStorage.name);
   private lastWarning = 0;
 
-  constructor(private readonly redis: Redis) {}
+  private readonly incrementCommand: ThrottleCommand;
+
+  constructor(redis: Redis) {
+    defineThrottleCommand(redis);
+    this.incrementCommand = throttleCommandOf(redis);
+  }
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     try {
-      return recordOf((await this.redis.eval(INCREMENT_SCRIPT, 2, ...scriptArguments(key, ttl, limit, blockDuration, throttlerName))) as number[]);
+      return recordOf((await this.incrementCommand(...scriptArguments(key, ttl, limit, blockDuration, throttlerName))) as number[]);
     } catch (error) {
       if (Date.now() - this.lastWarning > 10_000) {
         this.lastWarning = Date.now();

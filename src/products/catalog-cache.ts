@@ -51,6 +51,11 @@ export interface CachedAnswer {
   etag: string;
   /** Whether it shows products, whose figures are laid over it. */
   showsProducts: boolean;
+  /**
+   * The JSON as UTF-8, made on its first send by the fast path and kept with the answer: a hit
+   * sends bytes, not a string Node would encode again for every answer.
+   */
+  bytes?: Buffer;
 }
 
 /**
@@ -214,7 +219,7 @@ export class CatalogCache {
     const body: unknown = JSON.parse(cached.json);
     const ids = shownProducts(body).map((product) => product.id);
     if (!applyFigures(body, await this.products.liveFigures(ids))) return null;
-    return { ...cached, figures, json: JSON.stringify(body), etag: etagOf(cached.tag, target, body) };
+    return { ...cached, figures, json: JSON.stringify(body), bytes: undefined, etag: etagOf(cached.tag, target, body) };
   }
 
   private localSet(target: string, answer: CachedAnswer): void {

@@ -60,8 +60,9 @@ export function catalogFastPath(cache: CatalogCache, config: AppConfig, security
       response.writeHead(reply.status).end();
       return;
     }
-    response.setHeader('Content-Length', Buffer.byteLength(reply.body));
-    response.writeHead(reply.status).end(reply.body);
+    const bytes = (found.answer.bytes ??= Buffer.from(reply.body));
+    response.setHeader('Content-Length', bytes.length);
+    response.writeHead(reply.status).end(bytes);
   }
 
   return (request, response, next) => {
