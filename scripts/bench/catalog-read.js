@@ -1,6 +1,6 @@
 // Driven by catalog-read.sh, which seeds the catalog and sets the environment of the API.
 const autocannon = require('autocannon');
-const { fork, spawn } = require('node:child_process');
+const { execSync, fork, spawn } = require('node:child_process');
 const { mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { createServer } = require('node:net');
 const { tmpdir } = require('node:os');
@@ -56,6 +56,15 @@ async function startHelper(script, port, bodyFile, layers = '') {
     child.once('message', resolve);
     child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
   });
+  return child;
+}
+
+/** CPU time (user + system) a process has used so far, in µs, from /proc (Linux). */
+const TICKS_PER_SECOND = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
+function cpuMicros(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
 }
 
 function stop(child) {
@@ -66,13 +75,20 @@ function stop(child) {
   });
 }
 
-function cannon(scenario) {
-  return autocannon({
+/**
+ * One autocannon run of the scenario, with the CPU time its server spent (`cpuMicros`): the
+ * cost per answer, which the machine's other load moves far less than the throughput.
+ */
+async function cannon(scenario) {
+  const pid = scenario.server?.().pid;
+  const cpuBefore = pid === undefined ? undefined : cpuMicros(pid);
+  const result = await autocannon({
     url: scenario.url,
     connections: CONNECTIONS,
     duration: SECONDS,
     ...(scenario.path && { requests: [{ setupRequest: (request) => ({ ...request, path: scenario.path() }) }] }),
   });
+  return { ...result, serverCpuMicros: pid === undefined ? undefined : cpuMicros(pid) - cpuBefore };
 }
 
 function median(values) {
@@ -93,11 +109,13 @@ async function main() {
   const slug = items[0].slug;
   const bodyFile = join(work, 'body.json');
   writeFileSync(bodyFile, hitBody);
-  await startHelper(join(__dirname, 'nest-ceiling.js'), ceilingPort, bodyFile);
-  await startHelper(join(__dirname, 'bare-http.js'), barePort, bodyFile);
+  const ceilingProcess = await startHelper(join(__dirname, 'nest-ceiling.js'), ceilingPort, bodyFile);
+  const bareProcess = await startHelper(join(__dirname, 'bare-http.js'), barePort, bodyFile);
   // The ceiling with one more layer of the API's hit path each: what each layer costs.
   const LAYERS = { web: 'web', logging: 'web,logging', redis1: 'web,logging,redis1', redis2: 'web,logging,redis2' };
-  for (const [name, layers] of Object.entries(LAYERS)) await startHelper(join(__dirname, 'nest-ceiling.js'), layerPorts[name], bodyFile, layers);
+  const layerProcesses = {};
+  for (const [name, layers] of Object.entries(LAYERS)) layerProcesses[name] = await startHelper(join(__dirname, 'nest-ceiling.js'), layerPorts[name], bodyFile, layers);
+  const theApi = () => apiProcess;
 
   // Two option filters (seed bulk's Size × Color variants): one variant must have both, in stock.
   const optionSearch = `${api}/products?option.Size=M&option.Color=Red&inStock=true&limit=20`;
@@ -106,17 +124,19 @@ async function main() {
   const words = ['wireless', 'compact', 'premium kettle', 'smart', 'eco', 'pro speaker', 'vintage', 'classic mug', 'ultra', 'rugged'];
   let distinct = 0;
   const scenarios = [
-    { name: 'search, repeated (cache hit)', url: hitSearch },
-    { name: 'category listing (cache hit)', url: `${api}/products?category=audio&limit=20` },
-    { name: 'product by slug (cache hit)', url: `${api}/products/${slug}` },
+    { name: 'search, repeated (cache hit)', url: hitSearch, server: theApi },
+    { name: 'category listing (cache hit)', url: `${api}/products?category=audio&limit=20`, server: theApi },
+    { name: 'product by slug (cache hit)', url: `${api}/products/${slug}`, server: theApi },
     {
       name: 'distinct searches (cache miss)',
+      server: theApi,
       url: api,
       path: () => `/api/v1/products?q=${encodeURIComponent(words[distinct % words.length])}&minPrice=${(distinct += 1)}&limit=20`,
     },
-    { name: 'two option filters (cache hit)', url: optionSearch },
+    { name: 'two option filters (cache hit)', url: optionSearch, server: theApi },
     {
       name: 'two option filters (cache miss)',
+      server: theApi,
       url: api,
       path: () => {
         const n = (distinct += 1);
@@ -124,13 +144,13 @@ async function main() {
       },
     },
     // Another parameter makes another cache key: every request is a miss of the product read.
-    { name: 'product by slug (cache miss)', url: api, path: () => `/api/v1/products/${slug}?n=${(distinct += 1)}` },
-    { name: 'NestJS + Express ceiling, same bytes', url: `http://127.0.0.1:${ceilingPort}/ceiling` },
-    { name: 'bare node:http, same bytes', url: `http://127.0.0.1:${barePort}/` },
-    { name: 'ceiling + helmet, CORS', url: `http://127.0.0.1:${layerPorts.web}/ceiling` },
-    { name: 'ceiling + helmet, CORS, pino-http', url: `http://127.0.0.1:${layerPorts.logging}/ceiling` },
-    { name: '  + 1 Redis round trip', url: `http://127.0.0.1:${layerPorts.redis1}/ceiling` },
-    { name: '  + 2 Redis round trips', url: `http://127.0.0.1:${layerPorts.redis2}/ceiling` },
+    { name: 'product by slug (cache miss)', url: api, path: () => `/api/v1/products/${slug}?n=${(distinct += 1)}`, server: theApi },
+    { name: 'NestJS + Express ceiling, same bytes', url: `http://127.0.0.1:${ceilingPort}/ceiling`, server: () => ceilingProcess },
+    { name: 'bare node:http, same bytes', url: `http://127.0.0.1:${barePort}/`, server: () => bareProcess },
+    { name: 'ceiling + helmet, CORS', url: `http://127.0.0.1:${layerPorts.web}/ceiling`, server: () => layerProcesses.web },
+    { name: 'ceiling + helmet, CORS, pino-http', url: `http://127.0.0.1:${layerPorts.logging}/ceiling`, server: () => layerProcesses.logging },
+    { name: '  + 1 Redis round trip', url: `http://127.0.0.1:${layerPorts.redis1}/ceiling`, server: () => layerProcesses.redis1 },
+    { name: '  + 2 Redis round trips', url: `http://127.0.0.1:${layerPorts.redis2}/ceiling`, server: () => layerProcesses.redis2 },
   ];
 
   const optionAnswer = await (await fetch(optionSearch)).json();
@@ -173,19 +193,25 @@ async function main() {
       p99: median(runs.map((run) => run.latency.p99)),
       non2xx: runs.reduce((sum, run) => sum + run.non2xx, 0),
       errors: runs.reduce((sum, run) => sum + run.errors + run.timeouts, 0),
+      // Server CPU per answer over all rounds (µs).
+      cpu: runs.reduce((sum, run) => sum + run.serverCpuMicros, 0) / requests,
     };
   });
   const pad = (text, width) => String(text).padEnd(width);
-  console.log(`\n${pad('scenario', 40)}${pad('req/s', 9)}${pad('per round', 24)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('non-2xx', 9)}errors`);
+  console.log(`\n${pad('scenario', 40)}${pad('req/s', 9)}${pad('per round', 24)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('non-2xx', 9)}${pad('errors', 8)}server CPU µs/answer`);
   for (const row of rows) {
-    console.log(`${pad(row.name, 40)}${pad(Math.round(row.rps), 9)}${pad(row.rounds.join(' / '), 24)}${pad(row.p50, 8)}${pad(row.p99, 8)}${pad(row.non2xx, 9)}${row.errors}`);
+    console.log(`${pad(row.name, 40)}${pad(Math.round(row.rps), 9)}${pad(row.rounds.join(' / '), 24)}${pad(row.p50, 8)}${pad(row.p99, 8)}${pad(row.non2xx, 9)}${pad(row.errors, 8)}${Math.round(row.cpu)}`);
   }
+  const cpu = Object.fromEntries(rows.map((row) => [row.name, row.cpu]));
   const rps = Object.fromEntries(rows.map((row) => [row.name, row.rps]));
   const ceiling = rps['NestJS + Express ceiling, same bytes'];
   const bare = rps['bare node:http, same bytes'];
   console.log('');
   for (const name of ['search, repeated (cache hit)', 'category listing (cache hit)', 'two option filters (cache hit)', 'product by slug (cache hit)']) {
-    console.log(`${pad(name, 40)}${((100 * rps[name]) / ceiling).toFixed(0)} % of the NestJS ceiling, ${((100 * rps[name]) / bare).toFixed(0)} % of bare node:http`);
+    console.log(
+      `${pad(name, 40)}${((100 * rps[name]) / ceiling).toFixed(0)} % of the NestJS ceiling, ${((100 * rps[name]) / bare).toFixed(0)} % of bare node:http; ` +
+        `server CPU per answer ${(cpu[name] / cpu['NestJS + Express ceiling, same bytes']).toFixed(2)} x the ceiling's`,
+    );
   }
   for (const name of ['ceiling + helmet, CORS', 'ceiling + helmet, CORS, pino-http', '  + 1 Redis round trip', '  + 2 Redis round trips']) {
     console.log(`${pad(name, 40)}${((100 * rps[name]) / ceiling).toFixed(0)} % of the NestJS ceiling`);
