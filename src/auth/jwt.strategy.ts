@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { createSecretKey } from 'node:crypto';
 import { PassportStrategy } from '@nestjs/passport';
 import { NotAuthenticatedError } from '@app/common';
 import { ExtractJwt, Strategy } from 'passport-jwt';
@@ -22,7 +23,11 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.get('JWT_ACCESS_SECRET'),
+      // A KeyObject, made once. Given the secret as a string, jsonwebtoken first tries to parse
+      // it as a public key on every verify (createPublicKey, which throws) before making a secret
+      // key of it: 100–140 µs per authenticated request on Node 24, against 16 µs for the verify
+      // itself. The typings only name string | Buffer; jsonwebtoken takes a KeyObject as is.
+      secretOrKey: createSecretKey(Buffer.from(config.get('JWT_ACCESS_SECRET'))) as unknown as Buffer,
       algorithms: [JWT_ALGORITHM],
       ignoreExpiration: false,
     });
