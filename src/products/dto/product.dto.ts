@@ -440,6 +440,7 @@ function toVariantResponse(variant: ProductVariant): VariantResponseDto {
 
 export class StockMovementResponseDto {
   /** 1, 2, … per product in the order of the writes that moved its stock; page on with `before` = the last one's. */
+  @ApiProperty({ type: 'integer' })
   sequence!: number;
   at!: Date;
   variantId!: string;

@@ -51,14 +51,16 @@ export class StockMovementRelay {
     for (let batch = 0; batch < RELAY_BATCHES_PER_RUN; batch += 1) {
       const buffers = await this.products.withBufferedStockMovements(now, RELAY_BATCH);
       if (buffers.length === 0) break;
-      await this.relay(buffers, report);
-      if (buffers.length < RELAY_BATCH) break;
+      const numbered = await this.relay(buffers, report);
+      // A short batch was everything, unless some buffers were only numbered: relay those now.
+      if (buffers.length < RELAY_BATCH && numbered === 0) break;
     }
     if (report.relayed > 0) this.logger.debug(`Relayed ${report.relayed} stock movement(s) of ${report.products} product(s)`);
     return report;
   }
 
-  private async relay(buffers: StockMovementBuffer[], report: RelayReport): Promise<void> {
+  /** Relays one batch; returns how many buffers were numbered instead (relayed by the next batch). */
+  private async relay(buffers: StockMovementBuffer[], report: RelayReport): Promise<number> {
     const ready: StockMovementBuffer[] = [];
     for (const buffer of buffers) {
       report.products += 1;
@@ -72,5 +74,6 @@ export class StockMovementRelay {
     // Only after every copy is stored: a movement leaves its buffer once it is in the collection.
     await this.products.dropRelayedStockMovements(ready.map(({ productId, movements }) => ({ productId, ids: movements.map((movement) => movement._id as Types.ObjectId) })));
     report.relayed += copies.length;
+    return buffers.length - ready.length;
   }
 }
