@@ -1123,7 +1123,7 @@ export interface StockMovementBuffer {
  * before the count (or with movements written without it) counts as numbered up to at least
  * the buffer's length, which is what the relay's numbering makes it.
  */
-export function numberedMovementsOf(product: Pick<Product, 'stockMovements' | 'stockMovementSequence'>): NumberedMovement[] {
+export function numberedMovementsOf(product: Partial<Pick<Product, 'stockMovements' | 'stockMovementSequence'>>): NumberedMovement[] {
   const buffer = product.stockMovements ?? [];
   const first = Math.max(product.stockMovementSequence ?? 0, buffer.length) - buffer.length + 1;
   return buffer.map((movement, index) => ({ ...movement, sequence: first + index }));
