@@ -81,9 +81,12 @@ describe('Stock movements: buffered in the product, relayed to stock_movements',
     expect((await stored(product.id)).buffer).toHaveLength(7);
     expect(await relayed(product.id)).toHaveLength(0);
 
+    const { updatedAt } = await shop.adminProduct(product.id) as unknown as { updatedAt: string };
     const report = await relay.sweep(new Date());
     expect(report.copied).toBeGreaterThanOrEqual(7);
     expect(await stored(product.id)).toEqual({ buffer: [], sequence: 7 });
+    // Moving movements is no change of the product: `updatedAt` (what caches and ETags follow) stays.
+    expect(await shop.adminProduct(product.id)).toMatchObject({ updatedAt });
     const copies = await relayed(product.id);
     expect(copies.map((copy) => copy.sequence)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(await movementsOf(product.id)).toEqual(before);

@@ -386,7 +386,6 @@ export class ProductStore {
         Object.assign(inc, { 'variants.$[v].stockOnHand': countDelta, 'variants.$[v].stock': countDelta, stockOnHand: countDelta });
         const by = revision.count!.by;
         push.stockAdjustments = adjustment(current._id.toHexString(), countDelta, 'Stock count', by, at);
-        push.stockMovements = { ...movement(at, current._id, 'count', countDelta), actor: new Types.ObjectId(by), reason: 'Stock count' };
       }
       if (productDelta !== 0) inc.stock = productDelta;
       if (Object.keys(element).length > 0) condition.variants = { $elemMatch: { _id: current._id, ...element } };
@@ -396,13 +395,10 @@ export class ProductStore {
     // Nothing to write (a count equal to what is on hand): the product stays as read.
     if (!content && countDelta === 0) return { before: seen, after: seen };
     set.updatedAt = at;
-    // The movement's number goes with it, outside `inc`: the after (afterOf) shows neither.
-    const incWithSequence = countDelta !== 0 ? { ...inc, ...MOVEMENT_RECORDED } : inc;
-    const update: ProductUpdate = {
-      $set: set,
-      ...(Object.keys(incWithSequence).length > 0 && { $inc: incWithSequence }),
-      ...(Object.keys(push).length > 0 && { $push: push }),
-    };
+    const written: ProductUpdate = { $set: set, ...(Object.keys(inc).length > 0 && { $inc: inc }), ...(Object.keys(push).length > 0 && { $push: push }) };
+    // The count's movement goes outside `inc` and `push`: the after (afterOf) shows neither.
+    const update =
+      countDelta !== 0 ? withMovement(written, { ...movement(at, current!._id, 'count', countDelta), actor: new Types.ObjectId(revision.count!.by), reason: 'Stock count' }) : written;
     const before = await this.model
       .findOneAndUpdate(condition, content ? withEvent(update, 'product.updated') : update, {
         returnDocument: 'before',
@@ -505,7 +501,7 @@ export class ProductStore {
     const before = await this.model
       .findOneAndUpdate(
         { _id: seen._id, variantsRevision: seen.variantsRevision ?? 0 },
-        withEvent({ $push: { variants: variant, stockMovements: movement(at, variant._id, 'opening', variant.stockOnHand) }, $set: set, $inc: { ...inc, ...MOVEMENT_RECORDED } }, 'product.updated'),
+        withEvent(withMovement({ $push: { variants: variant }, $set: set, $inc: inc }, movement(at, variant._id, 'opening', variant.stockOnHand)), 'product.updated'),
         { returnDocument: 'before', runValidators: true, timestamps: false },
       )
       .exec();
@@ -610,10 +606,13 @@ export class ProductStore {
           status: 'active',
           variants: { $elemMatch: { _id: line.variantId, status: 'active', stock: { $gte: quantity }, 'allocations.orderId': { $ne: orderId } } },
         },
-        {
-          $inc: { 'variants.$[v].stock': -quantity, 'variants.$[v].stockAllocated': quantity, stock: -quantity, stockAllocated: quantity, ...MOVEMENT_RECORDED },
-          $push: { 'variants.$[v].allocations': { orderId, quantity }, stockMovements: { ...movement(at, line.variantId, 'allocation', -quantity), orderId } },
-        },
+        withMovement(
+          {
+            $inc: { 'variants.$[v].stock': -quantity, 'variants.$[v].stockAllocated': quantity, stock: -quantity, stockAllocated: quantity },
+            $push: { 'variants.$[v].allocations': { orderId, quantity } },
+          },
+          { ...movement(at, line.variantId, 'allocation', -quantity), orderId },
+        ),
         // 'before', not 'after': under racing writes the stand-in can answer two callers the same
         // 'after' figures (ARCHITECTURE.md), which would hide a crossing; 'before' is exact.
         { returnDocument: 'before', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
@@ -649,10 +648,13 @@ export class ProductStore {
               $elemMatch: { _id: new Types.ObjectId(line.variantId), status: 'active', stock: { $gt: threshold + line.quantity }, 'allocations.orderId': { $ne: orderId } },
             },
           },
-          update: {
-            $inc: { 'variants.$[v].stock': -line.quantity, 'variants.$[v].stockAllocated': line.quantity, stock: -line.quantity, stockAllocated: line.quantity, ...MOVEMENT_RECORDED },
-            $push: { 'variants.$[v].allocations': { orderId, quantity: line.quantity }, stockMovements: { ...movement(at, line.variantId, 'allocation', -line.quantity), orderId } },
-          },
+          update: withMovement(
+            {
+              $inc: { 'variants.$[v].stock': -line.quantity, 'variants.$[v].stockAllocated': line.quantity, stock: -line.quantity, stockAllocated: line.quantity },
+              $push: { 'variants.$[v].allocations': { orderId, quantity: line.quantity } },
+            },
+            { ...movement(at, line.variantId, 'allocation', -line.quantity), orderId },
+          ),
           arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }],
         },
       })),
@@ -671,11 +673,13 @@ export class ProductStore {
       const before = await this.model
         .findOneAndUpdate(
           { _id: line.productId, variants: { $elemMatch: { _id: line.variantId, status, 'allocations.orderId': orderId } } },
-          {
-            $inc: { 'variants.$[v].stock': quantity, 'variants.$[v].stockAllocated': -quantity, stock: status === 'active' ? quantity : 0, stockAllocated: -quantity, ...MOVEMENT_RECORDED },
-            $pull: { 'variants.$[v].allocations': { orderId } },
-            $push: { stockMovements: { ...movement(at, line.variantId, 'release', quantity), orderId } },
-          },
+          withMovement(
+            {
+              $inc: { 'variants.$[v].stock': quantity, 'variants.$[v].stockAllocated': -quantity, stock: status === 'active' ? quantity : 0, stockAllocated: -quantity },
+              $pull: { 'variants.$[v].allocations': { orderId } },
+            },
+            { ...movement(at, line.variantId, 'release', quantity), orderId },
+          ),
           { returnDocument: 'before', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
         )
         .select(STOCK_FIGURES)
@@ -695,11 +699,13 @@ export class ProductStore {
     const result = await this.model
       .updateOne(
         { _id: line.productId, variants: { $elemMatch: { _id: line.variantId, 'allocations.orderId': orderId } } },
-        {
-          $inc: { 'variants.$[v].stockOnHand': -quantity, 'variants.$[v].stockAllocated': -quantity, stockOnHand: -quantity, stockAllocated: -quantity, ...MOVEMENT_RECORDED },
-          $pull: { 'variants.$[v].allocations': { orderId } },
-          $push: { stockMovements: { ...movement(at, line.variantId, 'shipment', -quantity), orderId } },
-        },
+        withMovement(
+          {
+            $inc: { 'variants.$[v].stockOnHand': -quantity, 'variants.$[v].stockAllocated': -quantity, stockOnHand: -quantity, stockAllocated: -quantity },
+            $pull: { 'variants.$[v].allocations': { orderId } },
+          },
+          { ...movement(at, line.variantId, 'shipment', -quantity), orderId },
+        ),
         { arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
       )
       .exec();
@@ -731,11 +737,10 @@ export class ProductStore {
       const before = await this.model
         .findOneAndUpdate(
           { _id: line.productId, variants: { $elemMatch: { _id: variantId, status, ...(delta < 0 && { stock: { $gte: -delta } }) } } },
-          {
-            $set: set,
-            $inc: { ...inc, ...MOVEMENT_RECORDED },
-            $push: { stockAdjustments: adjustment(line.variantId, delta, reason, by, at), stockMovements: { ...movement(at, line.variantId, 'adjustment', delta), actor: new Types.ObjectId(by), reason } },
-          },
+          withMovement(
+            { $set: set, $inc: inc, $push: { stockAdjustments: adjustment(line.variantId, delta, reason, by, at) } },
+            { ...movement(at, line.variantId, 'adjustment', delta), actor: new Types.ObjectId(by), reason },
+          ),
           { returnDocument: 'before', timestamps: false, arrayFilters: [{ 'v._id': variantId }] },
         )
         .exec();
@@ -1066,8 +1071,14 @@ function movement(at: Date, variantId: string | Types.ObjectId, kind: StockMovem
   return { _id: new Types.ObjectId(), at, variantId: new Types.ObjectId(variantId), kind, delta };
 }
 
-/** Goes into the `$inc` of every write that pushes one stock movement (see Product.stockMovementSequence). */
-const MOVEMENT_RECORDED = { stockMovementSequence: 1 } as const;
+/**
+ * The update that also records stock movement `entry` in the product's buffer: pushed, and the
+ * product's movement count moved by 1 in the same update (see Product.stockMovementSequence),
+ * so that every movement's sequence follows from its place. The only way a verb records one.
+ */
+function withMovement(update: ProductUpdate, entry: StockMovement): ProductUpdate {
+  return { ...update, $push: { ...update.$push, stockMovements: entry }, $inc: { ...update.$inc, stockMovementSequence: 1 } };
+}
 
 /** A new variant: its opening stock on hand, all of it sellable, its sku's key derived. */
 function openVariant(fields: NewVariant): ProductVariant {
