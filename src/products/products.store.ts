@@ -803,19 +803,41 @@ export class ProductStore {
     return product ? numberedMovementsOf(product) : null;
   }
 
-  /** Up to `limit` products whose buffer holds movements written at or before `now`, with their buffers (what the relay moves). */
-  async withBufferedStockMovements(now: Date, limit: number): Promise<StockMovementBuffer[]> {
-    const products = await this.model
-      .find({ 'stockMovements.at': { $lte: now } }, { stockMovements: 1, stockMovementSequence: 1 })
-      .select('+stockMovements +stockMovementSequence')
-      .limit(limit)
-      .lean<(Pick<Product, '_id' | 'stockMovements' | 'stockMovementSequence'>)[]>()
+  /**
+   * Products whose buffer holds movements written at or before `now`, with their buffers (what
+   * the relay moves): up to `limit` products and, beyond the first, `maxMovements` movements in
+   * all (a buffer from before the relay can hold a product's whole history). `more`: products
+   * were left for the next batch.
+   */
+  async withBufferedStockMovements(now: Date, limit: number, maxMovements: number): Promise<{ buffers: StockMovementBuffer[]; more: boolean }> {
+    const sizes = await this.model
+      .aggregate<{ _id: Types.ObjectId; length: number }>([
+        { $match: { 'stockMovements.at': { $lte: now } } },
+        { $limit: limit },
+        { $project: { length: { $size: '$stockMovements' } } },
+      ])
       .exec();
-    return products.map((product) => ({
-      productId: product._id,
-      movements: numberedMovementsOf(product),
-      seen: { sequence: product.stockMovementSequence, length: (product.stockMovements ?? []).length },
-    }));
+    const ids: Types.ObjectId[] = [];
+    let movements = 0;
+    for (const { _id, length } of sizes) {
+      if (ids.length > 0 && movements + length > maxMovements) break;
+      ids.push(_id);
+      movements += length;
+    }
+    if (ids.length === 0) return { buffers: [], more: false };
+    const products = await this.model
+      .find({ _id: { $in: ids } }, { stockMovements: 1, stockMovementSequence: 1 })
+      .select('+stockMovements +stockMovementSequence')
+      .lean<Pick<Product, '_id' | 'stockMovements' | 'stockMovementSequence'>[]>()
+      .exec();
+    const buffers = products
+      .filter((product) => (product.stockMovements ?? []).length > 0)
+      .map((product) => ({
+        productId: product._id,
+        movements: numberedMovementsOf(product),
+        seen: { sequence: product.stockMovementSequence, length: (product.stockMovements ?? []).length },
+      }));
+    return { buffers, more: sizes.length === limit || ids.length < sizes.length };
   }
 
   /**

@@ -4,10 +4,22 @@ import { OnJob } from '../../jobs/on-job.decorator';
 import { ProductStore, type StockMovementBuffer } from '../products.store';
 import { StockMovementStore } from './stock-movement.store';
 
-/** Products one batch relays: one read, one insert and one bulk of pulls for all of them. */
-export const RELAY_BATCH = 200;
+/** Products one batch relays: two reads, one insert and one bulk of pulls for all of them. */
+const RELAY_BATCH = 200;
+/**
+ * Movements one batch holds in memory at most (beyond its first product): in steady state a
+ * buffer holds one interval's movements, but one from before the relay can hold a product's
+ * whole history (up to ~150,000).
+ */
+const RELAY_BATCH_MOVEMENTS = 20_000;
 /** Batches one run relays at most; a run that stops there leaves the rest to the next run. */
 const RELAY_BATCHES_PER_RUN = 20;
+
+/** How much one batch takes: up to `products` products and, beyond the first, `movements` movements. */
+export interface RelayBatch {
+  products: number;
+  movements: number;
+}
 
 export interface RelayReport {
   /** Products whose buffer was relayed (or numbered) in this run. */
@@ -45,15 +57,14 @@ export class StockMovementRelay {
     return this.sweep(new Date());
   }
 
-  /** Relays the buffers holding movements written at or before `now`. */
-  async sweep(now: Date): Promise<RelayReport> {
+  /** Relays the buffers holding movements written at or before `now`, in batches of `batch` products and movements. */
+  async sweep(now: Date, batch: RelayBatch = { products: RELAY_BATCH, movements: RELAY_BATCH_MOVEMENTS }): Promise<RelayReport> {
     const report: RelayReport = { products: 0, copied: 0, relayed: 0 };
-    for (let batch = 0; batch < RELAY_BATCHES_PER_RUN; batch += 1) {
-      const buffers = await this.products.withBufferedStockMovements(now, RELAY_BATCH);
-      if (buffers.length === 0) break;
-      const numbered = await this.relay(buffers, report);
-      // A short batch was everything, unless some buffers were only numbered: relay those now.
-      if (buffers.length < RELAY_BATCH && numbered === 0) break;
+    for (let round = 0; round < RELAY_BATCHES_PER_RUN; round += 1) {
+      const { buffers, more } = await this.products.withBufferedStockMovements(now, batch.products, batch.movements);
+      const numbered = buffers.length > 0 ? await this.relay(buffers, report) : 0;
+      // Everything was in this batch, unless some buffers were only numbered: relay those now.
+      if (!more && numbered === 0) break;
     }
     if (report.relayed > 0) this.logger.debug(`Relayed ${report.relayed} stock movement(s) of ${report.products} product(s)`);
     return report;
