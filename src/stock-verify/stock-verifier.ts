@@ -103,7 +103,11 @@ export class StockVerifier {
       const buffered = numberedMovementsOf(product);
       buffered.forEach(add);
       const inBuffer = new Set(buffered.flatMap((movement) => (movement._id ? [movement._id.toHexString()] : [])));
-      for await (const movement of this.movements.streamOf(product._id)) if (!inBuffer.has(movement._id!.toHexString())) add(movement);
+      // Movements from before ids, read without one: their copy, if numbered and relayed since, has the same sequence.
+      const unnumbered = new Set(buffered.flatMap((movement) => (movement._id ? [] : [movement.sequence])));
+      for await (const movement of this.movements.streamOf(product._id)) {
+        if (!inBuffer.has(movement._id!.toHexString()) && !unnumbered.has(movement.sequence)) add(movement);
+      }
       if (attempt === SETTLE_ATTEMPTS || (await this.products.stockMovementSequenceOf(product._id)) === product.stockMovementSequence) return { product, totals };
       product = (await this.products.withStockMovementsOf(product._id)) ?? product;
     }

@@ -33,6 +33,15 @@ describe('mergedNewestFirst', () => {
     expect(mergedNewestFirst(buffered, relayed).map((movement) => movement.sequence)).toEqual([6, 5, 4, 3, 2, 1]);
   });
 
+  it('lists a movement from before ids once when it was read without one and relayed since', () => {
+    const legacy = numbered(1, moved(7, false));
+    const copy = { ...legacy, _id: new Types.ObjectId() };
+    expect(mergedNewestFirst([legacy, numbered(2)], [copy]).map((movement) => [movement.sequence, movement._id?.toHexString()])).toEqual([
+      [2, expect.any(String)],
+      [1, copy._id.toHexString()],
+    ]);
+  });
+
   it('pages with limit and before across buffer and collection', () => {
     expect(mergedNewestFirst(buffered, relayed.slice(0, 2), { limit: 2 }).map((movement) => movement.sequence)).toEqual([6, 5]);
     expect(mergedNewestFirst(buffered, relayed.filter((movement) => movement.sequence < 6).slice(0, 3), { limit: 3, before: 6 }).map((movement) => movement.sequence)).toEqual([5, 4, 3]);

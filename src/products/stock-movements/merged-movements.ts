@@ -9,8 +9,11 @@ import type { MovementPage } from './stock-movement.store';
  */
 export function mergedNewestFirst(buffered: NumberedMovement[], relayed: NumberedMovement[], page: MovementPage = {}): NumberedMovement[] {
   const inBuffer = new Set(buffered.flatMap((movement) => (movement._id ? [movement._id.toHexString()] : [])));
+  // A movement from before ids, read without one, may have been numbered and relayed since:
+  // then its copy carries the same sequence (numbering keeps the sequences readers showed).
+  const relayedSequences = new Set(relayed.map((movement) => movement.sequence));
   const merged = [
-    ...buffered.filter((movement) => page.before === undefined || movement.sequence < page.before),
+    ...buffered.filter((movement) => (page.before === undefined || movement.sequence < page.before) && (movement._id || !relayedSequences.has(movement.sequence))),
     ...relayed.filter((movement) => !inBuffer.has(movement._id!.toHexString())),
   ].sort((a, b) => b.sequence - a.sequence);
   return page.limit === undefined ? merged : merged.slice(0, page.limit);
