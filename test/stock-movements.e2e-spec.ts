@@ -198,16 +198,34 @@ describe('Stock movements: buffered in the product, relayed to stock_movements',
     ]);
     expect(await movementsOf(product.id, '?limit=1&before=3')).toEqual(before.slice(1, 2));
 
+    // A relay reads the buffer, a sale lands, then it numbers what it read: the sale does not make it fail.
+    const store = t.app.get(ProductStore);
+    const read = (await store.withBufferedStockMovements(new Date(), 1000, 1_000_000)).buffers.find((buffer) => buffer.productId.equals(product.id))!;
+    expect(read.movements.map((movement) => [movement.sequence, Boolean(movement._id)])).toEqual([
+      [1, false],
+      [2, false],
+      [3, true],
+    ]);
+    const second = await shop.placeOrder(await buyer('legacy-second'), [[product.id, 1]]);
+    expect(await store.numberStockMovements(read)).toBe(true);
+    // Another relay that read the same: already numbered, it changes nothing.
+    expect(await store.numberStockMovements(read)).toBe(false);
+    expect(await stored(product.id)).toMatchObject({ sequence: 4 });
+    const numbered = await movementsOf(product.id);
+    expect(numbered.slice(1)).toEqual(before);
+    expect(numbered[0]).toMatchObject({ sequence: 4, kind: 'allocation', orderId: second.id });
+
     await relay.sweep(new Date());
-    expect(await stored(product.id)).toEqual({ buffer: [], sequence: 3 });
+    expect(await stored(product.id)).toEqual({ buffer: [], sequence: 4 });
     const copies = await relayed(product.id);
     expect(copies.map((copy) => [copy.sequence, copy.kind, copy.delta, copy.reason ?? null])).toEqual([
       [1, 'opening', 8, null],
       [2, 'adjustment', 2, 'found'],
       [3, 'allocation', -3, null],
+      [4, 'allocation', -1, null],
     ]);
     expect(copies[2].orderId.toHexString()).toBe(order.id);
-    expect(await movementsOf(product.id)).toEqual(before);
+    expect(await movementsOf(product.id)).toEqual(numbered);
 
     const verify = await stockVerify();
     expect(verify.stdout).toMatch(/^stock:verify: \d+ products checked, 0 drifts\n$/);

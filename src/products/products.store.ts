@@ -842,20 +842,31 @@ export class ProductStore {
 
   /**
    * Numbers a buffer read with movements from before ids and sequences: each of them gets an
-   * `_id`, and the count becomes what `numberedMovementsOf` assumed (so readers see the same
-   * sequences before and after). Conditioned on the count and the buffer's length being as
-   * read, so the positions are those read; false when either moved (read again).
+   * `_id`, and the count moves up by what it lacked, to what `numberedMovementsOf` assumed (so
+   * readers see the same sequences before and after). Nothing is pulled from a buffer holding
+   * unnumbered movements, so while its first movement is the one read, every position read still
+   * holds the movement read there, whatever was pushed since (sales go on meanwhile: the count
+   * is moved by `$inc`, not set); the first unnumbered one still lacking an id means no other
+   * relay numbered it. False when either changed (read again).
    */
   async numberStockMovements(buffer: StockMovementBuffer): Promise<boolean> {
     const ids: Record<string, Types.ObjectId> = {};
     buffer.movements.forEach((movement, index) => {
       if (!movement._id) ids[`stockMovements.${index}._id`] = new Types.ObjectId();
     });
-    const { sequence, length } = buffer.seen;
+    const firstUnnumbered = buffer.movements.findIndex((movement) => !movement._id);
+    if (firstUnnumbered < 0) return true;
+    const lacking = Math.max(0, buffer.seen.length - (buffer.seen.sequence ?? 0));
     const result = await this.model
       .updateOne(
-        { _id: buffer.productId, stockMovementSequence: sequence ?? { $exists: false }, stockMovements: { $size: length } },
-        { $set: { ...ids, stockMovementSequence: Math.max(sequence ?? 0, length) } },
+        {
+          _id: buffer.productId,
+          // The first movement is the one read: its id, or (one from before ids, which nothing
+          // removes unnumbered) still there without one; not an emptied buffer.
+          ...(buffer.movements[0]._id ? { 'stockMovements.0._id': buffer.movements[0]._id } : { 'stockMovements.0.at': { $exists: true }, 'stockMovements.0._id': { $exists: false } }),
+          [`stockMovements.${firstUnnumbered}._id`]: { $exists: false },
+        },
+        { $set: ids, ...(lacking > 0 && { $inc: { stockMovementSequence: lacking } }) },
         // Stock did not move: `updatedAt` (and what caches compare) stays.
         { timestamps: false },
       )
