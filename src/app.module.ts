@@ -12,6 +12,7 @@ import { AuthModule } from './auth/auth.module';
 import { HealthModule } from './health/health.module';
 import { QueueDashboardModule } from './queue-dashboard/queue-dashboard.module';
 import { ProductsModule } from './products/products.module';
+import { StockMovementRelayModule } from './products/stock-movements/stock-movement-relay.module';
 import { SearchModule } from './search/search.module';
 import { UsersModule } from './users/users.module';
 import { CartModule } from './cart/cart.module';
@@ -35,6 +36,7 @@ import { PricingAdminModule } from './pricing/pricing-admin.module';
     AuthModule,
     UsersModule,
     ProductsModule,
+    StockMovementRelayModule,
     SearchModule,
     CartModule,
     OrdersModule,

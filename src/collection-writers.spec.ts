@@ -27,6 +27,8 @@ const COLLECTIONS: Collection[] = [
   // Promotion uses and the customers' counters: taken and given back only by PromotionUses.
   { model: 'PromotionUse', collection: 'promotion_uses', owner: 'pricing/promotion-uses.ts' },
   { model: 'PromotionCustomerUse', collection: 'promotion_customer_uses', owner: 'pricing/promotion-uses.ts' },
+  // Relayed stock movements: copied only by the relay's store, never changed.
+  { model: 'StockMovementRecord', collection: 'stock_movements', owner: 'products/stock-movements/stock-movement.store.ts' },
 ];
 
 /** `path: method` for every write of `collection` in `source`. */
@@ -49,7 +51,7 @@ export function writesOf(source: string, { model, collection }: Collection): str
   return found;
 }
 
-describe('each of products, orders, users and promotion uses has one writer', () => {
+describe('each of products, orders, users, promotion uses and stock movements has one writer', () => {
   const srcRoot = __dirname;
   const files = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>

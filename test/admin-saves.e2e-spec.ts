@@ -8,6 +8,7 @@ import { waitFor } from './support/wait';
 import { Receiver } from './support/webhook-receiver';
 import { OrderStore } from '../src/orders/order.store';
 import { ProductStore } from '../src/products/products.store';
+import { StockMovementStore } from '../src/products/stock-movements/stock-movement.store';
 import { StockVerifier } from '../src/stock-verify/stock-verifier';
 
 interface Entry {
@@ -78,7 +79,7 @@ describe('Admin saves: one write, one event, one exact audit entry', () => {
   }
   /** stock:verify's checks on these products: counters against each other, the movements and the open orders. */
   async function drifts(ids: string[]) {
-    const verifier = new StockVerifier(t.app.get(ProductStore), t.app.get(OrderStore, { strict: false }));
+    const verifier = new StockVerifier(t.app.get(ProductStore), t.app.get(OrderStore, { strict: false }), t.app.get(StockMovementStore));
     return (await verifier.verify()).drifts.filter((drift) => ids.includes(drift.productId));
   }
   /**

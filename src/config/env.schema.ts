@@ -410,6 +410,16 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(0)
   LOW_STOCK_THRESHOLD: number = 5;
+
+  /**
+   * How often the worker moves the stock movements buffered in product documents to the
+   * `stock_movements` collection (README, "Stock movements"): a product document holds at most
+   * about this long's movements.
+   */
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  STOCK_MOVEMENTS_SWEEP_MS: number = 5000;
   /**
    * Private bucket of the database backups. Never the image bucket: that one is publicly
    * readable, and a backup holds every customer's data.

@@ -10,7 +10,7 @@ import { QueueWorkerGate } from './queue-worker-gate';
  * Every such process schedules the same occurrences under the same job ids, so each occurrence is
  * one job, taken by whichever worker is free; a run that fails stays in its queue (dashboard).
  *
- * - `everyMs`: one job per interval slot, the slot in the job id. (Bull's `repeat: { every }`
+ * - `everyMs` (or `everyMsSetting`, the interval read from a setting): one job per interval slot, the slot in the job id. (Bull's `repeat: { every }`
  *   keeps the schedule as delayed jobs, whose timers raced a quick shutdown with "Connection is
  *   closed" errors; a slot id needs no delayed jobs.)
  * - `cronSetting`: a Bull repeatable job, one entry in Redis for all workers; each occurrence's job
@@ -33,6 +33,7 @@ export class JobScheduler implements OnApplicationBootstrap, BeforeApplicationSh
       const schedule: JobSchedule | undefined = JOBS[job].schedule;
       if (!schedule) continue;
       if ('everyMs' in schedule) this.every(job, schedule.everyMs);
+      else if ('everyMsSetting' in schedule) this.every(job, this.config.get(schedule.everyMsSetting));
       // Not awaited: a worker must start (and serve its other queues) while Redis is still away.
       else void this.cron(job, schedule.cronSetting).catch((error: Error) => this.logger.error(`Could not schedule job '${job}': ${error.message}`));
     }

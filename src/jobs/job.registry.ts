@@ -31,6 +31,8 @@ export interface JobPayloads {
   'orders-maintenance': Record<string, never>;
   /** Every 30 s (ProductOutboxRelay): hand over product events a crash left in an outbox. No payload. */
   'products-maintenance': Record<string, never>;
+  /** Every STOCK_MOVEMENTS_SWEEP_MS (StockMovementRelay): move buffered stock movements to `stock_movements`. No payload. */
+  'stock-movements-sweep': Record<string, never>;
   /** One order or product event → one delivery per active endpoint subscribed to it (webhooks/). */
   'webhook-fanout': OrderWebhookJob | ProductWebhookJob;
   /** One attempt to send a delivery; retried with backoff up to WEBHOOK_MAX_ATTEMPTS. */
@@ -64,8 +66,13 @@ export interface JobDefinition {
 export type JobSchedule =
   /** A fixed interval in milliseconds. */
   | { everyMs: number }
+  /** An interval in milliseconds read from a setting. */
+  | { everyMsSetting: IntervalSetting }
   /** A cron expression (5 fields, or 6 with seconds) read from a setting; `off` schedules nothing. */
   | { cronSetting: CronSetting };
+
+/** Settings that hold a job's interval in milliseconds. */
+export type IntervalSetting = { [K in keyof EnvironmentVariables]-?: K extends `${string}_SWEEP_MS` ? K : never }[keyof EnvironmentVariables];
 
 /** Settings that hold a job's cron expression. */
 export type CronSetting = { [K in keyof EnvironmentVariables]-?: K extends `${string}_CRON` ? K : never }[keyof EnvironmentVariables];
@@ -79,6 +86,8 @@ export const JOBS: { readonly [N in JobName]: JobDefinition } = {
   'orders-maintenance': { queue: 'orders', concurrency: 1, schedule: { everyMs: 30_000 } },
   // Their own queue: a slow receiver (up to 10 s per attempt) never holds a slot order effects need.
   'products-maintenance': { queue: 'webhooks', concurrency: 1, schedule: { everyMs: 30_000 } },
+  // Beside the stock effects (release, ship): its own slot, quick runs (one batch is three round trips).
+  'stock-movements-sweep': { queue: 'orders', concurrency: 1, schedule: { everyMsSetting: 'STOCK_MOVEMENTS_SWEEP_MS' } },
   'webhook-fanout': { queue: 'webhooks', concurrency: 2 },
   'webhook-delivery': { queue: 'webhooks', concurrency: 8 },
   'webhook-log-prune': { queue: 'webhooks', concurrency: 1, schedule: { everyMs: 3_600_000 } },

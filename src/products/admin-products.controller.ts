@@ -24,6 +24,7 @@ import {
   AdminProductResponseDto,
   CreateVariantDto,
   StockAdjustmentDto,
+  StockMovementListQueryDto,
   StockMovementResponseDto,
   toAdminProductResponse,
   toStockMovementResponse,
@@ -122,10 +123,10 @@ export class AdminProductsController {
     return this.respond(await this.inventory.adjust(id, variantId, dto.delta, dto.reason, user));
   }
 
-  /** Every allocation, release, shipment, adjustment and count of the product's variants, newest first. */
+  /** Every allocation, release, shipment, adjustment and count of the product's variants, newest first; `limit` and `before` page through them. */
   @Get(':id/stock-movements')
-  async stockMovements(@Param('id', ParseObjectIdPipe) id: string): Promise<StockMovementResponseDto[]> {
-    return (await this.products.stockMovements(id)).map(toStockMovementResponse);
+  async stockMovements(@Param('id', ParseObjectIdPipe) id: string, @Query() query: StockMovementListQueryDto): Promise<StockMovementResponseDto[]> {
+    return (await this.products.stockMovements(id, { limit: query.limit, before: query.before })).map(toStockMovementResponse);
   }
 
   /** Archives the product: it leaves every public read at once. */

@@ -11,6 +11,7 @@ import { ProductImagesModule } from './product-images.module';
 import { ProductImagesService } from './product-images.service';
 import { InventoryModule } from './inventory.module';
 import { ProductStoreModule } from './product-store.module';
+import { StockMovementsModule } from './stock-movements/stock-movements.module';
 import { ProductsController } from './products.controller';
 import { ProductsService } from './products.service';
 import { Category, CategorySchema } from './schemas/category.schema';
@@ -19,6 +20,7 @@ import { Category, CategorySchema } from './schemas/category.schema';
   imports: [
     MongooseModule.forFeature([{ name: Category.name, schema: CategorySchema }]),
     ProductStoreModule,
+    StockMovementsModule,
     AuditLogModule,
     InventoryModule,
     ProductImagesModule,

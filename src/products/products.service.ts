@@ -6,14 +6,16 @@ import { slugify } from './tokenize';
 import { CategoriesService } from './categories.service';
 import { variantOf } from './inventory.service';
 import { AdminProductListQueryDto, CreateProductDto, CreateVariantDto, UpdateProductDto, UpdateVariantDto } from './dto/product.dto';
-import { NewVariant, ProductFilter, ProductStore, Revised, SKU_INDEX, VariantEdit } from './products.store';
+import { NewVariant, NumberedMovement, ProductFilter, ProductStore, Revised, SKU_INDEX, VariantEdit } from './products.store';
+import { mergedNewestFirst } from './stock-movements/merged-movements';
+import { MovementPage, StockMovementStore } from './stock-movements/stock-movement.store';
 import { StockBelowAllocatedError } from './stock.errors';
-import { ProductDocument, ProductVariant, StockMovement } from './schemas/product.schema';
+import { ProductDocument, ProductVariant } from './schemas/product.schema';
 import { assertDistinctVariants, assertOptionsWellFormed, assertVariantOptions, SkuTakenError } from './variants';
 
 const SLUG_ATTEMPTS = 6;
 /** Derived or bulky fields a product's audit entry leaves out (the stock numbers stay). */
-const PRODUCT_AUDIT_OMIT = ['searchTokens', 'titleTokens', 'stockAdjustments', 'stockMovements'] as const;
+const PRODUCT_AUDIT_OMIT = ['searchTokens', 'titleTokens', 'stockAdjustments', 'stockMovements', 'stockMovementSequence'] as const;
 /** Product and variant writes re-read and retry this often when another write moved what they depend on meanwhile. */
 const PRODUCT_WRITE_ATTEMPTS = 5;
 
@@ -23,6 +25,7 @@ export class ProductsService {
     private readonly products: ProductStore,
     private readonly categories: CategoriesService,
     private readonly audit: AuditLog,
+    private readonly movements: StockMovementStore,
   ) {}
 
   /** `actor` is the admin (audit log); null only for seeding, which is no admin write. */
@@ -193,10 +196,16 @@ export class ProductsService {
     await this.updateVariant(id, variantId, { status: 'archived' }, actor);
   }
 
-  async stockMovements(id: string): Promise<StockMovement[]> {
-    const movements = await this.products.stockMovementsOf(id);
-    if (!movements) throw new NotFoundError('Product not found');
-    return [...movements].reverse();
+  /**
+   * The product's stock movements newest first (a page of them with `limit` and `before`): the
+   * relayed ones in `stock_movements` and those still in the product's buffer. The buffer is read
+   * first: a movement the relay pulls after that read was copied before it was pulled, so it is
+   * in the collection read next.
+   */
+  async stockMovements(id: string, page: MovementPage = {}): Promise<NumberedMovement[]> {
+    const buffered = await this.products.bufferedStockMovements(id);
+    if (!buffered) throw new NotFoundError('Product not found');
+    return mergedNewestFirst(buffered, await this.movements.newestOf(new Types.ObjectId(id), page), page);
   }
 
   async getAny(id: string): Promise<ProductDocument> {

@@ -27,7 +27,7 @@ type Searchable = Pick<Product, (typeof SEARCHABLE_FIELDS)[number]>;
 const DERIVED_FIELDS = ['searchTokens', 'titleTokens'] as const;
 
 /** Fields the store derives from the variants, in the same write. */
-type FROM_VARIANTS = 'price' | 'priceRange' | 'stock' | 'stockOnHand' | 'stockAllocated' | 'variantsRevision' | 'stockMovements' | 'stockAdjustments';
+type FROM_VARIANTS = 'price' | 'priceRange' | 'stock' | 'stockOnHand' | 'stockAllocated' | 'variantsRevision' | 'stockMovements' | 'stockMovementSequence' | 'stockAdjustments';
 /** Fields the store writes with the events it records. */
 type EVENT_FIELDS = 'outbox' | 'eventSequence';
 
@@ -194,9 +194,23 @@ export class ProductStore {
     return this.model.aggregate<T>(pipeline).exec();
   }
 
-  /** Every product with its stock movements, as stored, one at a time (what `stock:verify` checks). */
+  /**
+   * Every product with its buffered stock movements and their count, as stored, one at a time
+   * (what `stock:verify` checks, with the relayed movements from `stock_movements`).
+   */
   async *withStockMovements(): AsyncGenerator<Product> {
-    yield* this.model.find({}).select('+stockMovements').lean<Product>().cursor();
+    yield* this.model.find({}).select('+stockMovements +stockMovementSequence').lean<Product>().cursor();
+  }
+
+  /** One product as `withStockMovements` reads it; null when it is gone. */
+  withStockMovementsOf(productId: Types.ObjectId): Promise<Product | null> {
+    return this.model.findById(productId).select('+stockMovements +stockMovementSequence').lean<Product>().exec();
+  }
+
+  /** How many stock movements the product has recorded (undefined: gone, or none recorded since the count exists). */
+  async stockMovementSequenceOf(productId: Types.ObjectId): Promise<number | undefined> {
+    const product = await this.model.findById(productId, { stockMovementSequence: 1 }).select('+stockMovementSequence').lean<Pick<Product, 'stockMovementSequence'>>().exec();
+    return product?.stockMovementSequence;
   }
 
   /**
@@ -372,7 +386,6 @@ export class ProductStore {
         Object.assign(inc, { 'variants.$[v].stockOnHand': countDelta, 'variants.$[v].stock': countDelta, stockOnHand: countDelta });
         const by = revision.count!.by;
         push.stockAdjustments = adjustment(current._id.toHexString(), countDelta, 'Stock count', by, at);
-        push.stockMovements = { ...movement(at, current._id, 'count', countDelta), actor: new Types.ObjectId(by), reason: 'Stock count' };
       }
       if (productDelta !== 0) inc.stock = productDelta;
       if (Object.keys(element).length > 0) condition.variants = { $elemMatch: { _id: current._id, ...element } };
@@ -382,7 +395,10 @@ export class ProductStore {
     // Nothing to write (a count equal to what is on hand): the product stays as read.
     if (!content && countDelta === 0) return { before: seen, after: seen };
     set.updatedAt = at;
-    const update: ProductUpdate = { $set: set, ...(Object.keys(inc).length > 0 && { $inc: inc }), ...(Object.keys(push).length > 0 && { $push: push }) };
+    const written: ProductUpdate = { $set: set, ...(Object.keys(inc).length > 0 && { $inc: inc }), ...(Object.keys(push).length > 0 && { $push: push }) };
+    // The count's movement goes outside `inc` and `push`: the after (afterOf) shows neither.
+    const update =
+      countDelta !== 0 ? withMovement(written, { ...movement(at, current!._id, 'count', countDelta), actor: new Types.ObjectId(revision.count!.by), reason: 'Stock count' }) : written;
     const before = await this.model
       .findOneAndUpdate(condition, content ? withEvent(update, 'product.updated') : update, {
         returnDocument: 'before',
@@ -485,7 +501,7 @@ export class ProductStore {
     const before = await this.model
       .findOneAndUpdate(
         { _id: seen._id, variantsRevision: seen.variantsRevision ?? 0 },
-        withEvent({ $push: { variants: variant, stockMovements: movement(at, variant._id, 'opening', variant.stockOnHand) }, $set: set, $inc: inc }, 'product.updated'),
+        withEvent(withMovement({ $push: { variants: variant }, $set: set, $inc: inc }, movement(at, variant._id, 'opening', variant.stockOnHand)), 'product.updated'),
         { returnDocument: 'before', runValidators: true, timestamps: false },
       )
       .exec();
@@ -504,6 +520,7 @@ export class ProductStore {
     const onHand = legacy.stockOnHand ?? legacy.stock;
     const allocated = legacy.stockOnHand === undefined ? 0 : (legacy.stockAllocated ?? 0);
     const allocations = legacy.stockOnHand === undefined ? [] : (legacy.allocations ?? []);
+    const opening = [movement(at, legacy._id, 'opening', onHand), ...allocations.map((held) => ({ ...movement(at, legacy._id, 'allocation', -held.quantity), orderId: held.orderId }))];
     const variant: ProductVariant = {
       _id: legacy._id,
       sku,
@@ -536,7 +553,8 @@ export class ProductStore {
             stock: variant.stock,
             stockOnHand: onHand,
             stockAllocated: allocated,
-            stockMovements: [movement(at, variant._id, 'opening', onHand), ...allocations.map((held) => ({ ...movement(at, variant._id, 'allocation', -held.quantity), orderId: held.orderId }))],
+            stockMovements: opening,
+            stockMovementSequence: opening.length,
           },
           $unset: { allocations: '' },
         },
@@ -576,7 +594,8 @@ export class ProductStore {
   // one conditional `$inc` on the product document. Each allocation is listed on its variant as
   // `{orderId, quantity}`, which makes every verb idempotent per order: allocating twice for one
   // order takes once, and releasing or shipping an allocation that is gone does nothing. The
-  // stock movement is pushed by that same write, so it is recorded exactly when the stock moved.
+  // stock movement is pushed by that same write (with `stockMovementSequence` + 1), so it is
+  // recorded exactly when the stock moved; StockMovementRelay moves it to `stock_movements` later.
 
   /** Takes `quantity` units of the variant for the order while that many are sellable; true also when the order already holds them. */
   async allocate(line: VariantRef, orderId: Types.ObjectId, quantity: number, at = new Date()): Promise<boolean> {
@@ -587,10 +606,13 @@ export class ProductStore {
           status: 'active',
           variants: { $elemMatch: { _id: line.variantId, status: 'active', stock: { $gte: quantity }, 'allocations.orderId': { $ne: orderId } } },
         },
-        {
-          $inc: { 'variants.$[v].stock': -quantity, 'variants.$[v].stockAllocated': quantity, stock: -quantity, stockAllocated: quantity },
-          $push: { 'variants.$[v].allocations': { orderId, quantity }, stockMovements: { ...movement(at, line.variantId, 'allocation', -quantity), orderId } },
-        },
+        withMovement(
+          {
+            $inc: { 'variants.$[v].stock': -quantity, 'variants.$[v].stockAllocated': quantity, stock: -quantity, stockAllocated: quantity },
+            $push: { 'variants.$[v].allocations': { orderId, quantity } },
+          },
+          { ...movement(at, line.variantId, 'allocation', -quantity), orderId },
+        ),
         // 'before', not 'after': under racing writes the stand-in can answer two callers the same
         // 'after' figures (ARCHITECTURE.md), which would hide a crossing; 'before' is exact.
         { returnDocument: 'before', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
@@ -626,10 +648,13 @@ export class ProductStore {
               $elemMatch: { _id: new Types.ObjectId(line.variantId), status: 'active', stock: { $gt: threshold + line.quantity }, 'allocations.orderId': { $ne: orderId } },
             },
           },
-          update: {
-            $inc: { 'variants.$[v].stock': -line.quantity, 'variants.$[v].stockAllocated': line.quantity, stock: -line.quantity, stockAllocated: line.quantity },
-            $push: { 'variants.$[v].allocations': { orderId, quantity: line.quantity }, stockMovements: { ...movement(at, line.variantId, 'allocation', -line.quantity), orderId } },
-          },
+          update: withMovement(
+            {
+              $inc: { 'variants.$[v].stock': -line.quantity, 'variants.$[v].stockAllocated': line.quantity, stock: -line.quantity, stockAllocated: line.quantity },
+              $push: { 'variants.$[v].allocations': { orderId, quantity: line.quantity } },
+            },
+            { ...movement(at, line.variantId, 'allocation', -line.quantity), orderId },
+          ),
           arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }],
         },
       })),
@@ -648,11 +673,13 @@ export class ProductStore {
       const before = await this.model
         .findOneAndUpdate(
           { _id: line.productId, variants: { $elemMatch: { _id: line.variantId, status, 'allocations.orderId': orderId } } },
-          {
-            $inc: { 'variants.$[v].stock': quantity, 'variants.$[v].stockAllocated': -quantity, stock: status === 'active' ? quantity : 0, stockAllocated: -quantity },
-            $pull: { 'variants.$[v].allocations': { orderId } },
-            $push: { stockMovements: { ...movement(at, line.variantId, 'release', quantity), orderId } },
-          },
+          withMovement(
+            {
+              $inc: { 'variants.$[v].stock': quantity, 'variants.$[v].stockAllocated': -quantity, stock: status === 'active' ? quantity : 0, stockAllocated: -quantity },
+              $pull: { 'variants.$[v].allocations': { orderId } },
+            },
+            { ...movement(at, line.variantId, 'release', quantity), orderId },
+          ),
           { returnDocument: 'before', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
         )
         .select(STOCK_FIGURES)
@@ -672,11 +699,13 @@ export class ProductStore {
     const result = await this.model
       .updateOne(
         { _id: line.productId, variants: { $elemMatch: { _id: line.variantId, 'allocations.orderId': orderId } } },
-        {
-          $inc: { 'variants.$[v].stockOnHand': -quantity, 'variants.$[v].stockAllocated': -quantity, stockOnHand: -quantity, stockAllocated: -quantity },
-          $pull: { 'variants.$[v].allocations': { orderId } },
-          $push: { stockMovements: { ...movement(at, line.variantId, 'shipment', -quantity), orderId } },
-        },
+        withMovement(
+          {
+            $inc: { 'variants.$[v].stockOnHand': -quantity, 'variants.$[v].stockAllocated': -quantity, stockOnHand: -quantity, stockAllocated: -quantity },
+            $pull: { 'variants.$[v].allocations': { orderId } },
+          },
+          { ...movement(at, line.variantId, 'shipment', -quantity), orderId },
+        ),
         { arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
       )
       .exec();
@@ -708,11 +737,10 @@ export class ProductStore {
       const before = await this.model
         .findOneAndUpdate(
           { _id: line.productId, variants: { $elemMatch: { _id: variantId, status, ...(delta < 0 && { stock: { $gte: -delta } }) } } },
-          {
-            $set: set,
-            $inc: inc,
-            $push: { stockAdjustments: adjustment(line.variantId, delta, reason, by, at), stockMovements: { ...movement(at, line.variantId, 'adjustment', delta), actor: new Types.ObjectId(by), reason } },
-          },
+          withMovement(
+            { $set: set, $inc: inc, $push: { stockAdjustments: adjustment(line.variantId, delta, reason, by, at) } },
+            { ...movement(at, line.variantId, 'adjustment', delta), actor: new Types.ObjectId(by), reason },
+          ),
           { returnDocument: 'before', timestamps: false, arrayFilters: [{ 'v._id': variantId }] },
         )
         .exec();
@@ -758,10 +786,103 @@ export class ProductStore {
     }
   }
 
-  /** The product's stock movements, oldest first. */
-  async stockMovementsOf(productId: string): Promise<StockMovement[] | null> {
-    const product = await this.model.findById(productId, { stockMovements: 1 }).select('+stockMovements').lean<{ stockMovements?: StockMovement[] }>().exec();
-    return product ? (product.stockMovements ?? []) : null;
+  // ---- the stock movement buffer (relayed to `stock_movements` by StockMovementRelay) ----
+  //
+  // The relay copies a buffer's movements by `_id`, then pulls exactly those ids: a copy made
+  // twice (two relays, or a crash between copy and pull) is one, and the next pass pulls what a
+  // crash left. Readers merge the collection with the buffer, reading the buffer first (a
+  // movement pulled after that read was copied before it was pulled).
+
+  /** The movements in the product's buffer, oldest first, each with its sequence; null when the product does not exist. */
+  async bufferedStockMovements(productId: string | Types.ObjectId): Promise<NumberedMovement[] | null> {
+    const product = await this.model
+      .findById(productId, { stockMovements: 1, stockMovementSequence: 1 })
+      .select('+stockMovements +stockMovementSequence')
+      .lean<Pick<Product, 'stockMovements' | 'stockMovementSequence'>>()
+      .exec();
+    return product ? numberedMovementsOf(product) : null;
+  }
+
+  /**
+   * Products whose buffer holds movements written at or before `now`, with their buffers (what
+   * the relay moves): up to `limit` products and, beyond the first, `maxMovements` movements in
+   * all (a buffer from before the relay can hold a product's whole history). `more`: products
+   * were left for the next batch.
+   */
+  async withBufferedStockMovements(now: Date, limit: number, maxMovements: number): Promise<{ buffers: StockMovementBuffer[]; more: boolean }> {
+    const sizes = await this.model
+      .aggregate<{ _id: Types.ObjectId; length: number }>([
+        { $match: { 'stockMovements.at': { $lte: now } } },
+        { $limit: limit },
+        { $project: { length: { $size: '$stockMovements' } } },
+      ])
+      .exec();
+    const ids: Types.ObjectId[] = [];
+    let movements = 0;
+    for (const { _id, length } of sizes) {
+      if (ids.length > 0 && movements + length > maxMovements) break;
+      ids.push(_id);
+      movements += length;
+    }
+    if (ids.length === 0) return { buffers: [], more: false };
+    const products = await this.model
+      .find({ _id: { $in: ids } }, { stockMovements: 1, stockMovementSequence: 1 })
+      .select('+stockMovements +stockMovementSequence')
+      .lean<Pick<Product, '_id' | 'stockMovements' | 'stockMovementSequence'>[]>()
+      .exec();
+    const buffers = products
+      .filter((product) => (product.stockMovements ?? []).length > 0)
+      .map((product) => ({
+        productId: product._id,
+        movements: numberedMovementsOf(product),
+        seen: { sequence: product.stockMovementSequence, length: (product.stockMovements ?? []).length },
+      }));
+    return { buffers, more: sizes.length === limit || ids.length < sizes.length };
+  }
+
+  /**
+   * Numbers a buffer read with movements from before ids and sequences: each of them gets an
+   * `_id`, and the count moves up by what it lacked, to what `numberedMovementsOf` assumed (so
+   * readers see the same sequences before and after). Nothing is pulled from a buffer holding
+   * unnumbered movements, so while its first movement is the one read, every position read still
+   * holds the movement read there, whatever was pushed since (sales go on meanwhile: the count
+   * is moved by `$inc`, not set); the first unnumbered one still lacking an id means no other
+   * relay numbered it. False when either changed (read again).
+   */
+  async numberStockMovements(buffer: StockMovementBuffer): Promise<boolean> {
+    const ids: Record<string, Types.ObjectId> = {};
+    buffer.movements.forEach((movement, index) => {
+      if (!movement._id) ids[`stockMovements.${index}._id`] = new Types.ObjectId();
+    });
+    const firstUnnumbered = buffer.movements.findIndex((movement) => !movement._id);
+    if (firstUnnumbered < 0) return true;
+    const lacking = Math.max(0, buffer.seen.length - (buffer.seen.sequence ?? 0));
+    const result = await this.model
+      .updateOne(
+        {
+          _id: buffer.productId,
+          // The first movement is the one read: its id, or (one from before ids, which nothing
+          // removes unnumbered) still there without one; not an emptied buffer.
+          ...(buffer.movements[0]._id ? { 'stockMovements.0._id': buffer.movements[0]._id } : { 'stockMovements.0.at': { $exists: true }, 'stockMovements.0._id': { $exists: false } }),
+          [`stockMovements.${firstUnnumbered}._id`]: { $exists: false },
+        },
+        { $set: ids, ...(lacking > 0 && { $inc: { stockMovementSequence: lacking } }) },
+        // Stock did not move: `updatedAt` (and what caches compare) stays.
+        { timestamps: false },
+      )
+      .exec();
+    return result.matchedCount > 0;
+  }
+
+  /** These movements are in `stock_movements` now: they leave the buffers (one round trip for all the products). */
+  async dropRelayedStockMovements(relayed: { productId: Types.ObjectId; ids: Types.ObjectId[] }[]): Promise<void> {
+    if (relayed.length === 0) return;
+    await this.model.bulkWrite(
+      relayed.map(({ productId, ids }) => ({
+        updateOne: { filter: { _id: productId }, update: { $pull: { stockMovements: { _id: { $in: ids } } } }, timestamps: false },
+      })),
+      { ordered: false, timestamps: false },
+    );
   }
 
   // ---- internals of the content writes ----
@@ -978,8 +1099,18 @@ function adjustment(variantId: string, delta: number, reason: string, by: string
   return { _id: new Types.ObjectId(), variantId: new Types.ObjectId(variantId), delta, reason, by: new Types.ObjectId(by), at };
 }
 
+/** A new movement: its id is made here, when the write is built, so that copying it to `stock_movements` twice makes one. */
 function movement(at: Date, variantId: string | Types.ObjectId, kind: StockMovementKind, delta: number): StockMovement {
-  return { at, variantId: new Types.ObjectId(variantId), kind, delta };
+  return { _id: new Types.ObjectId(), at, variantId: new Types.ObjectId(variantId), kind, delta };
+}
+
+/**
+ * The update that also records stock movement `entry` in the product's buffer: pushed, and the
+ * product's movement count moved by 1 in the same update (see Product.stockMovementSequence),
+ * so that every movement's sequence follows from its place. The only way a verb records one.
+ */
+function withMovement(update: ProductUpdate, entry: StockMovement): ProductUpdate {
+  return { ...update, $push: { ...update.$push, stockMovements: entry }, $inc: { ...update.$inc, stockMovementSequence: 1 } };
 }
 
 /** A new variant: its opening stock on hand, all of it sellable, its sku's key derived. */
@@ -1005,6 +1136,7 @@ function openProduct(fields: NewProduct): Omit<Product, 'createdAt' | 'updatedAt
   const variants = fields.variants.map(openVariant);
   const firstPrice = variants[0]?.price ?? 0;
   const at = new Date();
+  const openings = variants.filter((variant) => variant.stockOnHand > 0).map((variant) => movement(at, variant._id, 'opening', variant.stockOnHand));
   return {
     ...fields,
     _id: fields._id ?? new Types.ObjectId(),
@@ -1013,9 +1145,32 @@ function openProduct(fields: NewProduct): Omit<Product, 'createdAt' | 'updatedAt
     ...priceSummaryOf(variants, { min: firstPrice, max: firstPrice }),
     ...stockSummaryOf(variants),
     stockAdjustments: [],
-    stockMovements: variants.filter((variant) => variant.stockOnHand > 0).map((variant) => movement(at, variant._id, 'opening', variant.stockOnHand)),
+    stockMovements: openings,
+    stockMovementSequence: openings.length,
     ...derivedFieldsOf(fields),
   };
+}
+
+/** A stock movement with its place among the product's movements: 1, 2, … in the order of the writes that made them. */
+export type NumberedMovement = StockMovement & { sequence: number };
+
+/** One product's buffer as the relay read it, and the figures its numbering is conditioned on. */
+export interface StockMovementBuffer {
+  productId: Types.ObjectId;
+  movements: NumberedMovement[];
+  seen: { sequence?: number; length: number };
+}
+
+/**
+ * The buffer's movements with their sequences: the buffer holds the last `length` of the
+ * `stockMovementSequence` movements recorded (see Product.stockMovementSequence). A product from
+ * before the count (or with movements written without it) counts as numbered up to at least
+ * the buffer's length, which is what the relay's numbering makes it.
+ */
+export function numberedMovementsOf(product: Partial<Pick<Product, 'stockMovements' | 'stockMovementSequence'>>): NumberedMovement[] {
+  const buffer = product.stockMovements ?? [];
+  const first = Math.max(product.stockMovementSequence ?? 0, buffer.length) - buffer.length + 1;
+  return buffer.map((movement, index) => ({ ...movement, sequence: first + index }));
 }
 
 /** A subdocument as a plain object (the fields as stored). */

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { OrderStore } from '../orders/order.store';
-import { ProductStore } from '../products/products.store';
+import { numberedMovementsOf, ProductStore } from '../products/products.store';
 import type { Product, ProductVariant, StockMovement } from '../products/schemas/product.schema';
+import { StockMovementStore } from '../products/stock-movements/stock-movement.store';
 
 /** One number that is not what the rest of the data says it must be. */
 export interface StockDrift {
@@ -20,9 +21,19 @@ export interface StockReport {
 /** Movements that change on hand (all of them on the shelf); allocations and releases only move sellable units. */
 const ON_HAND_KINDS: StockMovement['kind'][] = ['opening', 'adjustment', 'count', 'shipment'];
 
+/** A product is read again this often when stock writes keep landing while its movements are summed. */
+const SETTLE_ATTEMPTS = 5;
+
+/** What a variant's movements add up to: its on-hand and its allocated units. */
+interface MovementTotals {
+  onHand: number;
+  allocated: number;
+}
+
 /**
  * `npm run stock:verify`: checks every variant's counters against each other, against its stock
- * movements and against the open orders, and every product's sums against its variants. Reads
+ * movements (those still buffered in the product and those relayed to `stock_movements`,
+ * streamed per product) and against the open orders, and every product's sums against its variants. Reads
  * only; a drift is printed for a human (every stock write is one conditional update, so a drift
  * means a write from outside the store or a bug, not a race).
  */
@@ -31,6 +42,7 @@ export class StockVerifier {
   constructor(
     private readonly products: ProductStore,
     private readonly orders: OrderStore,
+    private readonly movements: StockMovementStore,
   ) {}
 
   async verify(): Promise<StockReport> {
@@ -44,11 +56,12 @@ export class StockVerifier {
     const drifts: StockDrift[] = [];
     const allocated = new Set<string>();
     let checked = 0;
-    for await (const product of this.products.withStockMovements()) {
+    for await (const listed of this.products.withStockMovements()) {
       checked += 1;
+      const { product, totals } = await this.settled(listed);
       drifts.push(...this.productDrifts(product));
       for (const variant of product.variants ?? []) {
-        drifts.push(...variantDrifts(product, variant));
+        drifts.push(...variantDrifts(product, variant, totals.get(variant._id.toHexString()) ?? { onHand: 0, allocated: 0 }));
         for (const allocation of variant.allocations ?? []) {
           const key = `${variant._id.toHexString()}:${allocation.orderId.toHexString()}`;
           allocated.add(key);
@@ -65,6 +78,39 @@ export class StockVerifier {
       drifts.push({ productId: '-', variantId, what: `allocation of open order ${orderId}`, stored: 0, expected: quantity });
     }
     return { checked, drifts };
+  }
+
+  /**
+   * The product with the totals of its movements by variant, both of one moment: its buffer and,
+   * streamed, its relayed movements (one per `_id`: between a relay's copy and its pull a
+   * movement is in both). A stock write landing while they are summed (its movement may already
+   * be relayed, its counters are not in the product read) moves the product's movement count:
+   * then the product is read and summed again.
+   */
+  private async settled(first: Product): Promise<{ product: Product; totals: Map<string, MovementTotals> }> {
+    let product = first;
+    for (let attempt = 1; ; attempt += 1) {
+      const totals = new Map<string, MovementTotals>();
+      const add = (movement: StockMovement) => {
+        const key = movement.variantId.toHexString();
+        const sums = totals.get(key) ?? { onHand: 0, allocated: 0 };
+        if (ON_HAND_KINDS.includes(movement.kind)) sums.onHand += movement.delta;
+        // Allocations take (−) and releases give back (+) sellable units; a shipment takes from on hand (−) what its allocation held.
+        if (movement.kind === 'allocation' || movement.kind === 'release') sums.allocated -= movement.delta;
+        if (movement.kind === 'shipment') sums.allocated += movement.delta;
+        totals.set(key, sums);
+      };
+      const buffered = numberedMovementsOf(product);
+      buffered.forEach(add);
+      const inBuffer = new Set(buffered.flatMap((movement) => (movement._id ? [movement._id.toHexString()] : [])));
+      // Movements from before ids, read without one: their copy, if numbered and relayed since, has the same sequence.
+      const unnumbered = new Set(buffered.flatMap((movement) => (movement._id ? [] : [movement.sequence])));
+      for await (const movement of this.movements.streamOf(product._id)) {
+        if (!inBuffer.has(movement._id!.toHexString()) && !unnumbered.has(movement.sequence)) add(movement);
+      }
+      if (attempt === SETTLE_ATTEMPTS || (await this.products.stockMovementSequenceOf(product._id)) === product.stockMovementSequence) return { product, totals };
+      product = (await this.products.withStockMovementsOf(product._id)) ?? product;
+    }
   }
 
   private productDrifts(product: Product): StockDrift[] {
@@ -91,16 +137,12 @@ export class StockVerifier {
   }
 }
 
-function variantDrifts(product: Product, variant: ProductVariant): StockDrift[] {
-  const movements = (product.stockMovements ?? []).filter((movement) => movement.variantId.equals(variant._id));
-  const total = (kinds: StockMovement['kind'][]) => movements.filter((movement) => kinds.includes(movement.kind)).reduce((sum, movement) => sum + movement.delta, 0);
-  // Allocations take (−) and releases give back (+) sellable units; a shipment takes from on hand (−) what its allocation held.
-  const allocatedByMovements = -total(['allocation']) - total(['release']) + total(['shipment']);
+function variantDrifts(product: Product, variant: ProductVariant, byMovements: MovementTotals): StockDrift[] {
   const checks: [string, number, number][] = [
     ['sellable (on hand − allocated)', variant.stock, variant.stockOnHand - variant.stockAllocated],
     ['allocated (sum of allocations)', variant.stockAllocated, (variant.allocations ?? []).reduce((sum, allocation) => sum + allocation.quantity, 0)],
-    ['on hand (by movements)', variant.stockOnHand, total(ON_HAND_KINDS)],
-    ['allocated (by movements)', variant.stockAllocated, allocatedByMovements],
+    ['on hand (by movements)', variant.stockOnHand, byMovements.onHand],
+    ['allocated (by movements)', variant.stockAllocated, byMovements.allocated],
   ];
   return checks.filter(([, stored, expected]) => stored !== expected).map(([what, stored, expected]) => drift(product, variant, what, stored, expected));
 }

@@ -5,6 +5,7 @@ import { CoreModule } from '../core/core.module';
 import { OrderStore } from '../orders/order.store';
 import { Order, OrderSchema } from '../orders/schemas/order.schema';
 import { ProductStoreModule } from '../products/product-store.module';
+import { StockMovementsModule } from '../products/stock-movements/stock-movements.module';
 import { StockDrift, StockVerifier } from './stock-verifier';
 
 /**
@@ -13,7 +14,7 @@ import { StockDrift, StockVerifier } from './stock-verifier';
  * loaded: only the stores' reads).
  */
 @Module({
-  imports: [CoreModule.forRoot('cli'), ProductStoreModule, MongooseModule.forFeature([{ name: Order.name, schema: OrderSchema }])],
+  imports: [CoreModule.forRoot('cli'), ProductStoreModule, StockMovementsModule, MongooseModule.forFeature([{ name: Order.name, schema: OrderSchema }])],
   providers: [OrderStore, StockVerifier],
 })
 class StockVerifyCommandModule {}

@@ -495,7 +495,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every allocation, release, shipment, adjustment and count of the product's variants, newest first. */
+        /** Every allocation, release, shipment, adjustment and count of the product's variants, newest first; `limit` and `before` page through them. */
         get: operations["AdminProductsController_stockMovements"];
         put?: never;
         post?: never;
@@ -1580,6 +1580,8 @@ export interface components {
             status?: "active" | "archived";
         };
         StockMovementResponseDto: {
+            /** @description 1, 2, … per product in the order of the writes that moved its stock; page on with `before` = the last one's. */
+            sequence: number;
             /**
              * @description `opening` (stock a variant started with), `allocation`, `release`, `shipment`, `adjustment`, `count`.
              * @enum {string}
@@ -5261,7 +5263,12 @@ export interface operations {
     };
     AdminProductsController_stockMovements: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description At most this many movements (the newest ones below `before`); all when omitted. */
+                limit?: number;
+                /** @description Only movements older than this one: the `sequence` of the last movement of the previous page. */
+                before?: number;
+            };
             header?: never;
             path: {
                 id: string;

@@ -1,4 +1,4 @@
-import { ApiProperty, OmitType, PartialType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
@@ -270,6 +270,31 @@ export class StockAdjustmentDto {
   reason!: string;
 }
 
+/** Most stock movements in one page. */
+export const MAX_STOCK_MOVEMENT_PAGE = 500;
+
+/** Paging of a product's stock movements; without either, the whole list. */
+export class StockMovementListQueryDto {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_STOCK_MOVEMENT_PAGE, description: 'At most this many movements (the newest ones below `before`); all when omitted.' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_STOCK_MOVEMENT_PAGE)
+  limit?: number;
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    description: 'Only movements older than this one: the `sequence` of the last movement of the previous page.',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  before?: number;
+}
+
 export class AdminProductListQueryDto extends PaginationQueryDto {
   @IsOptional()
   @IsIn(PRODUCT_STATUSES)
@@ -414,6 +439,9 @@ function toVariantResponse(variant: ProductVariant): VariantResponseDto {
 }
 
 export class StockMovementResponseDto {
+  /** 1, 2, … per product in the order of the writes that moved its stock; page on with `before` = the last one's. */
+  @ApiProperty({ type: 'integer' })
+  sequence!: number;
   at!: Date;
   variantId!: string;
   /** `opening` (stock a variant started with), `allocation`, `release`, `shipment`, `adjustment`, `count`. */
@@ -427,8 +455,9 @@ export class StockMovementResponseDto {
   reason?: string;
 }
 
-export function toStockMovementResponse(movement: StockMovement): StockMovementResponseDto {
+export function toStockMovementResponse(movement: StockMovement & { sequence: number }): StockMovementResponseDto {
   return {
+    sequence: movement.sequence,
     at: movement.at,
     variantId: movement.variantId.toString(),
     kind: movement.kind,

@@ -133,8 +133,18 @@ export const ProductOutboxEntrySchema = SchemaFactory.createForClass(ProductOutb
 export const STOCK_MOVEMENT_KINDS = ['allocation', 'release', 'shipment', 'adjustment', 'count', 'opening'] as const;
 export type StockMovementKind = (typeof STOCK_MOVEMENT_KINDS)[number];
 
+/**
+ * A movement in the product's `stockMovements` buffer (ProductStore writes it in the same write
+ * as the stock change) or, once relayed, in the `stock_movements` collection
+ * (StockMovementRelay). Its `_id` is made when the write is built: the relay copies by it, so a
+ * copy made twice is one.
+ */
 @Schema({ _id: false })
 export class StockMovement {
+  /** Absent on movements written before the buffer was relayed (the relay numbers them first). */
+  @Prop({ type: SchemaTypes.ObjectId })
+  _id?: Types.ObjectId;
+
   @Prop({ required: true })
   at!: Date;
 
@@ -266,9 +276,24 @@ export class Product {
   @Prop({ type: [StockAdjustmentSchema], default: [], select: false })
   stockAdjustments!: StockAdjustment[];
 
-  /** Every allocation, release, shipment, adjustment and count, oldest first, each written by the write that made it. */
+  /**
+   * The stock movements not yet relayed, oldest first: every allocation, release, shipment,
+   * adjustment and count is pushed here by the write that made it (so it exists exactly when the
+   * stock moved), and StockMovementRelay moves them to the `stock_movements` collection, so the
+   * list stays short. Readers merge both (ProductsService.stockMovements, stock:verify).
+   */
   @Prop({ type: [StockMovementSchema], default: [], select: false })
   stockMovements!: StockMovement[];
+
+  /**
+   * How many stock movements the product has recorded: every write that pushes to
+   * `stockMovements` adds as many in the same update, and the relay removes only movements it
+   * read, the oldest ones, so the buffer always holds the last `stockMovements.length` movements
+   * and each one's `sequence` (1, 2, … in write order) follows from its place
+   * (`sequencedMovementsOf`). Absent on products from before it: the relay numbers them.
+   */
+  @Prop({ select: false })
+  stockMovementSequence?: number;
 
   @Prop({ type: [ProductImageSchema], default: [] })
   images!: ProductImage[];
@@ -333,3 +358,5 @@ export const ProductSchema = SchemaFactory.createForClass(Product);
 ProductSchema.index({ status: 1, createdAt: -1 });
 /** The sweeper finds events no relay took (ProductOutboxRelay). */
 ProductSchema.index({ 'outbox.at': 1 });
+/** The stock movement relay finds products with movements to move (StockMovementRelay); the buffer is short, so is this index. */
+ProductSchema.index({ 'stockMovements.at': 1 });
