@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { createSecretKey } from 'node:crypto';
 import { PassportStrategy } from '@nestjs/passport';
 import { NotAuthenticatedError } from '@app/common';
 import { ExtractJwt, Strategy } from 'passport-jwt';
@@ -22,7 +23,10 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
   ) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.get('JWT_ACCESS_SECRET'),
+      // A KeyObject made once: given the string, jsonwebtoken tries it as a PEM public key on
+      // every request (a thrown and caught error) before making the same secret key again.
+      // passport-jwt hands the key to jsonwebtoken as it is (its types say only string | Buffer).
+      secretOrKey: createSecretKey(Buffer.from(config.get('JWT_ACCESS_SECRET'))) as unknown as Buffer,
       algorithms: [JWT_ALGORITHM],
       ignoreExpiration: false,
     });
