@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { createHash } from 'node:crypto';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ChainableCommander, default as Redis } from 'ioredis';
 
@@ -25,6 +26,8 @@ if hits > tonumber(ARGV[2]) then
 end
 return { hits, windowLeft, 0, 0 }
 `;
+
+const INCREMENT_SHA = createHash('sha1').update(INCREMENT_SCRIPT).digest('hex');
 
 /**
  * Counts one request as the library's guard does through this storage, as a command of a
@@ -67,13 +70,27 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
 
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     try {
-      return recordOf((await this.redis.eval(INCREMENT_SCRIPT, 2, ...scriptArguments(key, ttl, limit, blockDuration, throttlerName))) as number[]);
+      const args = scriptArguments(key, ttl, limit, blockDuration, throttlerName);
+      return recordOf((await this.runScript(args)) as number[]);
     } catch (error) {
       if (Date.now() - this.lastWarning > 10_000) {
         this.lastWarning = Date.now();
         this.logger.warn(`Request throttling is off while Redis is unreachable: ${(error as Error).message}`);
       }
       return { totalHits: 0, timeToExpire: 0, isBlocked: false, timeToBlockExpire: 0 };
+    }
+  }
+
+  /**
+   * The script by its hash (every request runs it: its text is not sent and hashed by Redis
+   * each time); sent whole only when this Redis does not know it yet (a restart, a new server).
+   */
+  private async runScript(args: ReturnType<typeof scriptArguments>): Promise<unknown> {
+    try {
+      return await this.redis.evalsha(INCREMENT_SHA, 2, ...args);
+    } catch (error) {
+      if (!(error as Error).message.startsWith('NOSCRIPT')) throw error;
+      return this.redis.eval(INCREMENT_SCRIPT, 2, ...args);
     }
   }
 }
