@@ -68,6 +68,20 @@ describe('Checkout round trips', () => {
     await waitFor(async () => (await t.connection.collection('orders').findOne({ _id: new Types.ObjectId(placed!.id) }))?.outbox.length === 0, 'the OrderPlaced relay');
   });
 
+  it('adds to the cart with one read of the products, which the answer shows: the cart read, that read and the versioned write', async () => {
+    const buyer = await registerCustomer(t, 'add-round-trips');
+    const [mug, tea] = await Promise.all([shop.createProduct({ stock: 40 }), shop.createProduct({ stock: 7 })]);
+    await shop.addToCart(buyer, mug.id, 1).expect(200);
+    let answer: { items: { productId: string; quantity: number; available: number }[] } | undefined;
+    const commands = await commandsDuring(async () => (answer = (await shop.addToCart(buyer, tea.id, 2).expect(200)).body));
+    expect(commands).toEqual(['find carts', 'find products', 'update carts']);
+    // Both lines as the one read found them (a cart write moves no stock).
+    expect(answer!.items.map(({ productId, quantity, available }) => ({ productId, quantity, available }))).toEqual([
+      { productId: mug.id, quantity: 1, available: 40 },
+      { productId: tea.id, quantity: 2, available: 7 },
+    ]);
+  });
+
   it('a line that falls short gives back the lines already taken, exactly once: one allocation and one release each, nothing of the short one', async () => {
     const inventory = t.app.get(InventoryService);
     const [a, b, short] = await Promise.all([shop.createProduct({ stock: 30 }), shop.createProduct({ stock: 30 }), shop.createProduct({ stock: 2 })]);
