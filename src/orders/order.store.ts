@@ -148,6 +148,8 @@ export class OrderStore {
     const at = new Date();
     const record: OrderRecord = {
       ...order,
+      // No empty `options` (a variant without option values), as Mongoose's `minimize` never stored one.
+      items: order.items.map(({ options, ...line }) => (options && Object.keys(options).length > 0 ? { ...line, options } : line)),
       status: 'placing',
       promotions: order.promotions ?? [],
       payment: { provider: order.payment.provider, status: 'requires_payment', failures: [], rejectedEvents: [] },
