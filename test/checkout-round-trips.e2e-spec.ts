@@ -1,6 +1,7 @@
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { InventoryService } from '../src/products/inventory.service';
+import { Order } from '../src/orders/schemas/order.schema';
 import { OutOfStockError } from '../src/products/stock.errors';
 import { Account, bearer, registerCustomer } from './support/accounts';
 import { dbCommandsOnCollectionsDuring } from './support/db-commands';
@@ -66,6 +67,43 @@ describe('Checkout round trips', () => {
     }
     // The event reaches the queue without the answer waiting for it.
     await waitFor(async () => (await t.connection.collection('orders').findOne({ _id: new Types.ObjectId(placed!.id) }))?.outbox.length === 0, 'the OrderPlaced relay');
+  });
+
+  it('writes the order through the driver as the schema would have: valid, with every default, the timestamps and __v', async () => {
+    const buyer = await registerCustomer(t, 'order-as-schema');
+    const product = await shop.createProduct({ stock: 10 });
+    await shop.addToCart(buyer, product.id, 2).expect(200);
+    const placed = (await shop.checkout(buyer).expect(201)).body as { id: string };
+    const stored = (await t.connection.collection('orders').findOne({ _id: new Types.ObjectId(placed.id) }))!;
+    const OrderModel = t.connection.model(Order.name);
+    expect(new OrderModel(stored).validateSync()).toBeUndefined();
+    // Nothing the schema would add (a default, a cast) is missing or different.
+    const { id: _id, ...bySchema } = new OrderModel(stored).toObject({ virtuals: false });
+    expect(stored).toEqual({ ...bySchema, _id: stored._id });
+    expect(stored).toMatchObject({
+      status: 'pending_payment',
+      inventory: 'held',
+      __v: 0,
+      promotions: [],
+      payment: { provider: 'stripe', status: 'requires_payment', failures: [], rejectedEvents: [], intentId: expect.any(String) },
+      history: [expect.objectContaining({ status: 'pending_payment', by: 'checkout' })],
+      createdAt: expect.any(Date),
+      updatedAt: expect.any(Date),
+    });
+  });
+
+  it('adds to the cart with one read of the products, which the answer shows: the cart read, that read and the versioned write', async () => {
+    const buyer = await registerCustomer(t, 'add-round-trips');
+    const [mug, tea] = await Promise.all([shop.createProduct({ stock: 40 }), shop.createProduct({ stock: 7 })]);
+    await shop.addToCart(buyer, mug.id, 1).expect(200);
+    let answer: { items: { productId: string; quantity: number; available: number }[] } | undefined;
+    const commands = await commandsDuring(async () => (answer = (await shop.addToCart(buyer, tea.id, 2).expect(200)).body));
+    expect(commands).toEqual(['find carts', 'find products', 'update carts']);
+    // Both lines as the one read found them (a cart write moves no stock).
+    expect(answer!.items.map(({ productId, quantity, available }) => ({ productId, quantity, available }))).toEqual([
+      { productId: mug.id, quantity: 1, available: 40 },
+      { productId: tea.id, quantity: 2, available: 7 },
+    ]);
   });
 
   it('a line that falls short gives back the lines already taken, exactly once: one allocation and one release each, nothing of the short one', async () => {

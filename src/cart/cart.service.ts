@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { randomBytes } from 'node:crypto';
-import { Model, Types } from 'mongoose';
+import { Model, mongo, Types } from 'mongoose';
 import { InvalidInputError, NotAuthenticatedError, StateConflictError, isDuplicateKeyError, NotFoundError } from '@app/common';
 import { sha256 } from '../access/sessions.service';
 import { AppConfig } from '../config/app-config';
@@ -41,6 +41,12 @@ export function sameLine(a: Pick<CartLine, 'productId' | 'variantId'>, b: Pick<C
   return variantIdOf(a) === variantIdOf(b);
 }
 
+/** A change's new lines, and the products of all of them if it read them (the answer shows those). */
+interface CartEdit {
+  items: CartLine[];
+  products?: Map<string, ProductForSale>;
+}
+
 /** A cart's lines, its promotion codes, and the version they were read at. */
 export interface CartSnapshot {
   lines: StockLine[];
@@ -61,6 +67,11 @@ export class CartService {
     private readonly pricing: Pricing,
     private readonly config: AppConfig,
   ) {}
+
+  /** The driver's collection, typed: for the hot reads and writes, built from typed values (nothing to cast). */
+  private collection(): mongo.Collection<Cart> {
+    return this.carts.collection as unknown as mongo.Collection<Cart>;
+  }
 
   async view(userId: string): Promise<CartResponseDto> {
     const cart = await this.read(userId);
@@ -107,7 +118,11 @@ export class CartService {
    */
   async addItem(userId: string, productId: string, variantId: string | undefined, quantity: number): Promise<CartResponseDto> {
     return this.change(userId, async (items) => {
-      const product = await this.productForSale(productId);
+      // The cart's products and the one added in one read, which the answer shows too (a cart
+      // write changes no stock, so it is as current as a read after the write).
+      const products = await this.inventory.forSale([productId, ...items.map((line) => line.productId.toHexString())]);
+      const product = products.get(productId);
+      if (!product?.active) throw new NotFoundError('Product not found');
       const variant = chosenVariant(product, variantId);
       const existing = items.find((line) => line.productId.equals(productId) && variantIdOf(line) === variant.id);
       const maxLines = this.config.get('MAX_CART_LINES');
@@ -116,8 +131,7 @@ export class CartService {
       if (wanted > MAX_LINE_QUANTITY) throw new InvalidInputError(`A cart holds at most ${MAX_LINE_QUANTITY} units of one product`);
       this.assertSellable(product, variant, wanted);
       const line = { productId: new Types.ObjectId(productId), variantId: new Types.ObjectId(variant.id), quantity: wanted };
-      if (existing) return items.map((candidate) => (candidate === existing ? line : candidate));
-      return [...items, line];
+      return { items: existing ? items.map((candidate) => (candidate === existing ? line : candidate)) : [...items, line], products };
     });
   }
 
@@ -130,14 +144,14 @@ export class CartService {
         const product = await this.productForSale(existing.productId.toHexString());
         this.assertSellable(product, chosenVariant(product, variantIdOf(existing)), quantity);
       }
-      return items.map((line) => (line === existing ? { ...line, quantity } : line));
+      return { items: items.map((line) => (line === existing ? { ...line, quantity } : line)) };
     });
   }
 
   async removeItem(userId: string, id: string): Promise<CartResponseDto> {
     return this.change(userId, async (items) => {
       const existing = await this.lineNamed(items, id);
-      return items.filter((line) => line !== existing);
+      return { items: items.filter((line) => line !== existing) };
     });
   }
 
@@ -157,7 +171,12 @@ export class CartService {
 
   /** Empties the cart after a checkout, unless it changed while the checkout ran (those lines stay). */
   async clearIfUnchanged(userId: string, version: number): Promise<void> {
-    await this.carts.updateOne({ userId, version }, { $set: { items: [], promotionCodes: [] }, $inc: { version: 1 } });
+    // Through the driver (every checkout ends here): typed values, nothing to cast; `updatedAt`
+    // set here as the schema's timestamps would.
+    await this.collection().updateOne(
+      { userId: new Types.ObjectId(userId), version },
+      { $set: { items: [], promotionCodes: [], updatedAt: new Date() }, $inc: { version: 1 } },
+    );
   }
 
   /**
@@ -229,7 +248,7 @@ export class CartService {
   }
 
   /** The account's lines with the guest's added (see mergeGuestCart); a guest line nothing of which is sellable is left out. */
-  private async mergeLines(account: CartLine[], guest: CartLine[]): Promise<CartLine[]> {
+  private async mergeLines(account: CartLine[], guest: CartLine[]): Promise<CartEdit> {
     const products = await this.inventory.forSale([...account, ...guest].map((line) => line.productId.toHexString()));
     const storeLimit = this.config.get('MAX_UNITS_PER_LINE');
     const maxLines = this.config.get('MAX_CART_LINES');
@@ -252,33 +271,40 @@ export class CartService {
       if (index >= 0) merged[index] = mergedLine;
       else if (quantity > 0 && merged.length < maxLines) merged.push(mergedLine);
     }
-    return merged;
+    return { items: merged, products };
   }
 
   private async read(userId: string): Promise<{ items: CartLine[]; codes: string[]; version: number; exists: boolean; mergedFrom: Types.ObjectId[] }> {
-    const cart = await this.carts.findOne({ userId }).lean();
+    // The driver's read (every cart request and checkout makes it): nothing to cast.
+    const cart = await this.collection().findOne({ userId: new Types.ObjectId(userId) });
     return cart
       ? { items: cart.items, codes: cart.promotionCodes ?? [], version: cart.version, exists: true, mergedFrom: cart.mergedFrom ?? [] }
       : { items: [], codes: [], version: 0, exists: false, mergedFrom: [] };
   }
 
   /** `mergedFrom`: the change adds a guest cart's lines, once (mergeGuestCart). */
-  private async change(userId: string, edit: (items: CartLine[]) => Promise<CartLine[]>, mergedFrom?: Types.ObjectId): Promise<CartResponseDto> {
+  private async change(userId: string, edit: (items: CartLine[]) => Promise<CartEdit>, mergedFrom?: Types.ObjectId): Promise<CartResponseDto> {
     for (let attempt = 0; attempt < WRITE_ATTEMPTS; attempt += 1) {
       const cart = await this.read(userId);
       if (mergedFrom && cart.mergedFrom.some((id) => id.equals(mergedFrom))) return this.render(cart.items, cart.codes);
-      const items = await edit(cart.items);
-      if (await this.write(userId, cart, items, mergedFrom)) return this.render(items, cart.codes);
+      const { items, products } = await edit(cart.items);
+      if (await this.write(userId, cart, items, mergedFrom)) return this.render(items, cart.codes, products);
     }
     throw new StateConflictError('The cart kept changing; try again');
   }
 
   private async write(userId: string, read: { version: number; exists: boolean }, items: CartLine[], mergedFrom?: Types.ObjectId): Promise<boolean> {
     if (read.exists) {
-      const result = await this.carts.updateOne(
-        { userId, version: read.version },
-        // The latest few are enough: a merge is finished again within moments, by a retried login.
-        { $set: { items }, $inc: { version: 1 }, ...(mergedFrom && { $push: { mergedFrom: { $each: [mergedFrom], $slice: -MERGED_FROM_KEPT } } }) },
+      // Through the driver: the lines are typed (ObjectIds, whole quantities checked by the rule
+      // above), so there is nothing to cast; `updatedAt` set here as the schema's timestamps would.
+      const result = await this.collection().updateOne(
+        { userId: new Types.ObjectId(userId), version: read.version },
+        {
+          $set: { items, updatedAt: new Date() },
+          $inc: { version: 1 },
+          // The latest few are enough: a merge is finished again within moments, by a retried login.
+          ...(mergedFrom && { $push: { mergedFrom: { $each: [mergedFrom], $slice: -MERGED_FROM_KEPT } } }),
+        },
       );
       return result.modifiedCount === 1;
     }
@@ -321,9 +347,12 @@ export class CartService {
     return byProduct[0];
   }
 
-  /** Current titles, prices and stock; lines that would block checkout say why. */
-  private async render(items: CartLine[], promotionCodes: string[]): Promise<CartResponseDto> {
-    const products = await this.inventory.forSale(items.map((line) => line.productId.toHexString()));
+  /**
+   * Current titles, prices and stock; lines that would block checkout say why. `read`: the
+   * products of every line, read by the change just made (a product not in it does not exist).
+   */
+  private async render(items: CartLine[], promotionCodes: string[], read?: Map<string, ProductForSale>): Promise<CartResponseDto> {
+    const products = read ?? (await this.inventory.forSale(items.map((line) => line.productId.toHexString())));
     const lines = items.map((line) => {
       const product = products.get(line.productId.toHexString());
       return renderLine(line, product, product?.variants.find((variant) => variant.id === variantIdOf(line)));

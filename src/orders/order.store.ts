@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import { Model, QueryFilter, Types } from 'mongoose';
+import { Model, mongo, QueryFilter, Types } from 'mongoose';
 import { isObjectIdString, StateConflictError } from '@app/common';
 import type { StockLine } from '../products/inventory.service';
 import type { OrderEventType } from './events/order-events';
 import type { OrderActor, OrderStatus, OrderTransition } from './order-state';
 import { paymentStepTo } from './payment-state';
-import { Order, OutboxEntry, Payment, PaymentFailure, PaymentStatus } from './schemas/order.schema';
+import { HistoryEntry, Order, OutboxEntry, Payment, PaymentFailure, PaymentStatus } from './schemas/order.schema';
 
 /** An order as read (a plain object: `_id` is an ObjectId, the rest as stored). */
 export type OrderRecord = Order;
@@ -54,6 +54,11 @@ const HOLDING_STATUSES: OrderStatus[] = ['pending_payment', 'paid', 'processing'
 @Injectable()
 export class OrderStore {
   constructor(@InjectModel(Order.name) private readonly model: Model<Order>) {}
+
+  /** The driver's collection, typed: for the hot writes that build their filter and update from typed values (nothing to cast). */
+  private collection(): mongo.Collection<Order> {
+    return this.model.collection as unknown as mongo.Collection<Order>;
+  }
 
   // ---- reads ----
 
@@ -131,10 +136,31 @@ export class OrderStore {
 
   // ---- writes ----
 
-  /** Opens the order in the internal status `placing`; a duplicate idempotency scope throws E11000. */
+  /**
+   * Opens the order in the internal status `placing`; a duplicate idempotency scope throws E11000.
+   *
+   * Written through the driver, not `Model.create`: building and validating a Mongoose document
+   * of the whole order was the largest CPU cost of a checkout. The order is typed (NewOrder) and
+   * its input checked by the DTOs and checkout (emails and addresses normalised there), so this
+   * writes exactly what the schema would have: its defaults, the timestamps and `__v`.
+   */
   async place(order: NewOrder): Promise<OrderRecord> {
-    const created = await this.model.create({ ...order, status: 'placing', payment: { provider: order.payment.provider, status: 'requires_payment' } });
-    return created.toObject<OrderRecord>();
+    const at = new Date();
+    const record: OrderRecord = {
+      ...order,
+      // No empty `options` (a variant without option values), as Mongoose's `minimize` never stored one.
+      items: order.items.map(({ options, ...line }) => (options && Object.keys(options).length > 0 ? { ...line, options } : line)),
+      status: 'placing',
+      promotions: order.promotions ?? [],
+      payment: { provider: order.payment.provider, status: 'requires_payment', failures: [], rejectedEvents: [] },
+      history: [],
+      outbox: [],
+      inventory: 'held',
+      createdAt: at,
+      updatedAt: at,
+    };
+    await this.collection().insertOne({ ...record, __v: 0 } as Order, { ignoreUndefined: true });
+    return record;
   }
 
   /** Forgets an order a checkout never placed; nothing once it was placed after all. */
@@ -154,19 +180,24 @@ export class OrderStore {
    */
   async transition(current: OrderRecord, step: OrderTransition, actor: OrderActor, change: TransitionChange = {}): Promise<Transitioned | null> {
     const at = new Date();
-    const push: Record<string, unknown> = { history: { status: step.to, at, by: actor, ...(change.note && { note: change.note }) } };
+    const push: { history: HistoryEntry; outbox?: OutboxEntry } = { history: { status: step.to, at, by: actor, ...(change.note && { note: change.note }) } };
     const event = step.event && nextEvent(current, step.event.type, at);
     if (event) push.outbox = event.entry;
     const paymentTo = change.set?.payment?.status;
     const set: Record<string, unknown> = { status: step.to, ...flatten(change.set), ...event?.set, updatedAt: at };
-    const before = await this.model
-      .findOneAndUpdate({ _id: current._id, status: current.status, ...(paymentTo && paymentFrom(paymentTo)), ...event?.condition }, { $set: set, $push: push }, { returnDocument: 'before', timestamps: false })
-      .exec();
-    if (!before) return null;
-    const after = this.model.hydrate(before.toObject({ versionKey: false }));
-    for (const [path, value] of Object.entries(set)) after.set(path, value);
-    for (const [path, value] of Object.entries(push)) (after.get(path) as unknown[]).push(value);
-    return { before: before.toObject<OrderRecord>({ versionKey: false }), after: after.toObject<OrderRecord>({ versionKey: false }) };
+    // Through the driver: the filter and the update are built here from typed values (nothing to
+    // cast), and the order is a plain object both ways (no document hydrated, twice, per step).
+    const raw = await this.collection().findOneAndUpdate(
+      { _id: current._id, status: current.status, ...(paymentTo && paymentFrom(paymentTo)), ...event?.condition },
+      { $set: set, $push: push },
+      { returnDocument: 'before', ignoreUndefined: true },
+    );
+    if (!raw) return null;
+    const { __v: _version, ...before } = raw as OrderRecord & { __v?: number };
+    const after = { ...before } as unknown as Record<string, unknown>;
+    for (const [path, value] of Object.entries(set)) setPath(after, path, value);
+    for (const [path, value] of Object.entries(push)) after[path] = [...((after[path] as unknown[] | undefined) ?? []), value];
+    return { before, after: after as unknown as OrderRecord };
   }
 
   /**
@@ -183,7 +214,8 @@ export class OrderStore {
 
   /** The events were handed to the queue: they leave the outbox. */
   async markRelayed(orderId: Types.ObjectId, eventIds: string[]): Promise<void> {
-    await this.model.updateOne({ _id: orderId }, { $pull: { outbox: { eventId: { $in: eventIds } } } }).exec();
+    // Through the driver: typed values, nothing to cast (runs after every event).
+    await this.collection().updateOne({ _id: orderId }, { $pull: { outbox: { eventId: { $in: eventIds } } } });
   }
 
   /** The order's units went back to the shelf (`released`) or left it (`shipped`); once, from `held`. */
@@ -290,6 +322,21 @@ function nextEvent(current: Pick<Order, 'eventSequence'>, type: OrderEventType, 
 /** The condition that the payment is in a state the payment table allows `to` from. */
 function paymentFrom(to: PaymentStatus): Record<string, unknown> {
   return { 'payment.status': { $in: paymentStepTo(to).from } };
+}
+
+/**
+ * Sets a dotted `path` of `record` as `$set` would, copying each object on the way, so the object
+ * the write returned (the order before it) is never changed.
+ */
+function setPath(record: Record<string, unknown>, path: string, value: unknown): void {
+  const [head, ...rest] = path.split('.');
+  if (rest.length === 0) {
+    record[head] = value;
+    return;
+  }
+  const inner = { ...((record[head] as Record<string, unknown> | undefined) ?? {}) };
+  record[head] = inner;
+  setPath(inner, rest.join('.'), value);
 }
 
 /** `{payment: {status}}` → `{'payment.status': …}`: a transition sets fields, never replaces the payment. */

@@ -67,10 +67,12 @@ export class Pricing {
 
   async quote(request: QuoteRequest, now = new Date()): Promise<PricedQuote> {
     const codes = request.codes.map(normalizeCode);
+    // The driver's finds (every quote and checkout makes them): plain filters, nothing to cast;
+    // the promotions without `holders`, which the schema does not select.
     const [taxRates, shippingMethods, promotions] = await Promise.all([
-      this.taxRates.find({ country: request.destination.country }).lean<TaxRate[]>(),
-      this.shippingMethods.find({ active: true }).lean<ShippingMethod[]>(),
-      this.promotions.find({ active: true, $or: [{ codeKey: { $in: codes } }, { codeKey: /^auto:/ }] }).lean<Promotion[]>(),
+      this.taxRates.collection.find<TaxRate>({ country: request.destination.country }).toArray(),
+      this.shippingMethods.collection.find<ShippingMethod>({ active: true }).toArray(),
+      this.promotions.collection.find<Promotion>({ active: true, $or: [{ codeKey: { $in: codes } }, { codeKey: /^auto:/ }] }, { projection: { holders: 0 } }).toArray(),
     ]);
     const rules = await this.withUses(promotions, request.customer);
     const usedUp = request.refuseUsedUpCodes && rules.find((rule) => rule.code !== undefined && rule.usedUp);

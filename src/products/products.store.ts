@@ -183,7 +183,8 @@ export class ProductStore {
    * descriptions or search tokens on the wire, no Mongoose documents built.
    */
   forSaleFields(ids: Types.ObjectId[]): Promise<ForSaleFields[]> {
-    return this.model.find({ _id: { $in: ids } }, FOR_SALE_PROJECTION).lean<ForSaleFields[]>().exec();
+    // The driver's find (cart and checkout read through here on every request): ids are ObjectIds already.
+    return this.model.collection.find<ForSaleFields>({ _id: { $in: ids } }, { projection: FOR_SALE_PROJECTION }).toArray();
   }
 
   /** Read-only pipelines: stages that write are refused. */
