@@ -1,12 +1,13 @@
 // Driven by catalog-read.sh, which seeds the catalog and sets the environment of the API.
 const autocannon = require('autocannon');
-const { execSync, fork, spawn } = require('node:child_process');
+const { fork, spawn } = require('node:child_process');
 const { mkdtempSync, openSync, readdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { createServer } = require('node:net');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 const { MongoClient } = require('mongodb');
 const Redis = require('ioredis');
+const { cpuMicros } = require('./process-cpu');
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
@@ -59,13 +60,6 @@ async function startHelper(script, port, bodyFile, layers = '') {
   return child;
 }
 
-/** CPU time (user + system) a process has used so far, in µs, from /proc (Linux). */
-const TICKS_PER_SECOND = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
-function cpuMicros(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
-}
 
 function stop(child) {
   if (child.exitCode !== null) return Promise.resolve();

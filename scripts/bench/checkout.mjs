@@ -1,5 +1,4 @@
 // The checkout benchmark's client (run through scripts/bench/checkout.sh, which builds dist/).
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
 import { benchEnvironment, call, newRunName, registerBuyers, seedBulk, SHIPPING_ADDRESS, startApis } from './api-processes.mjs';
+import processCpu from './process-cpu.js';
+
+const { cpuMicros } = processCpu;
 
 const { values: args } = parseArgs({
   options: {
@@ -39,21 +41,13 @@ const run = newRunName();
 const env = benchEnvironment(run);
 const children = [];
 
-const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 /**
  * CPU seconds (user + system) the API processes have used so far. Unlike orders/s, the CPU an
  * order costs is the run's own: other work on a shared machine slows it but does not add to it.
  */
 function apiCpuSeconds() {
-  let ticks = 0;
-  for (const child of children) {
-    // /proc/<pid>/stat: fields 14 and 15 (utime, stime), counted after the command name's closing parenthesis.
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks / CLOCK_TICKS;
+  return children.reduce((sum, child) => sum + cpuMicros(child.pid), 0) / 1e6;
 }
 
 function percentile(sorted, p) {

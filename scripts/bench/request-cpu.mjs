@@ -1,24 +1,18 @@
 // API CPU per request of a buyer's steps, one request at a time (no contention), from the API
 // process's own CPU counters: what each step costs the server, which concurrent benchmarks
 // cannot separate. Run through scripts/bench/request-cpu.sh (builds dist/). Numbers only.
-import { readFileSync } from 'node:fs';
-import { execSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { benchEnvironment, call, newRunName, registerBuyers, seedBulk, SHIPPING_ADDRESS, startApis } from './api-processes.mjs';
 import mongoose from 'mongoose';
+import processCpu from './process-cpu.js';
+
+const { cpuMicros } = processCpu;
 
 const { values: args } = parseArgs({ options: { loops: { type: 'string', default: '300' }, products: { type: 'string', default: '200' } } });
 const LOOPS = Number(args.loops);
-const TICKS = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
 const run = newRunName();
 const env = benchEnvironment(run);
 const children = [];
-
-function cpuMicros(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS;
-}
 
 async function main() {
   const [url] = await startApis(env, 1, children);

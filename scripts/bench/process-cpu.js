@@ -1,0 +1,14 @@
+// CPU time a process has used so far, from /proc (Linux), for the benchmarks: the cost of the
+// work itself, which other load on a shared machine slows but does not add to.
+const { execSync } = require('node:child_process');
+const { readFileSync } = require('node:fs');
+
+const TICKS_PER_SECOND = Number(execSync('getconf CLK_TCK').toString().trim()) || 100;
+
+/** User + system CPU of the process (all its threads), in µs. */
+exports.cpuMicros = function cpuMicros(pid) {
+  // /proc/<pid>/stat: fields 14 and 15 (utime, stime), counted after the command name's closing parenthesis.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
+};
