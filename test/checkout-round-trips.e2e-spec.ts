@@ -2,6 +2,7 @@ import { Types } from 'mongoose';
 import request from 'supertest';
 import { InventoryService } from '../src/products/inventory.service';
 import { Order } from '../src/orders/schemas/order.schema';
+import { Product } from '../src/products/schemas/product.schema';
 import { OutOfStockError } from '../src/products/stock.errors';
 import { Account, bearer, registerCustomer } from './support/accounts';
 import { dbCommandsOnCollectionsDuring } from './support/db-commands';
@@ -90,6 +91,84 @@ describe('Checkout round trips', () => {
       createdAt: expect.any(Date),
       updatedAt: expect.any(Date),
     });
+  });
+
+  it('writes stock through the driver as the schema would have: after checkouts (one write for two lines, and one line alone), cancels and a shipment the product is valid, typed as cast, its updatedAt moved by each', async () => {
+    const [first, second] = await Promise.all([registerCustomer(t, 'stock-as-schema-1'), registerCustomer(t, 'stock-as-schema-2')]);
+    const [mug, tea] = await Promise.all([shop.createProduct({ stock: 20 }), shop.createProduct({ stock: 20 })]);
+    const stored = async (productId: string) => (await t.connection.collection('products').findOne({ _id: new Types.ObjectId(productId) }))!;
+    const ProductModel = t.connection.model(Product.name);
+    /** Valid, and nothing the schema would add or cast (a default, an ObjectId, a Date, a number) missing or different. */
+    const expectAsSchema = (product: Record<string, unknown>) => {
+      expect(new ProductModel(product).validateSync()).toBeUndefined();
+      const { id: _id, ...bySchema } = new ProductModel(product).toObject({ virtuals: false });
+      expect(product).toEqual({ ...bySchema, _id: product._id });
+    };
+    const written = async (productId: string, action: () => Promise<unknown>) => {
+      const before = (await stored(productId)).updatedAt as Date;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await action();
+      const after = await stored(productId);
+      // Mongoose's timestamps set `updatedAt` on these updates; the driver's writes set it too.
+      expect(after.updatedAt).toBeInstanceOf(Date);
+      expect((after.updatedAt as Date).getTime()).toBeGreaterThan(before.getTime());
+      expectAsSchema(after);
+      return after;
+    };
+
+    await shop.addToCart(first, mug.id, 2).expect(200);
+    await shop.addToCart(first, tea.id, 3).expect(200);
+    let both: { id: string } | undefined;
+    let alone: { id: string } | undefined;
+    await written(mug.id, async () => (both = (await shop.checkout(first).expect(201)).body));
+    await shop.addToCart(second, mug.id, 1).expect(200);
+    await written(mug.id, async () => (alone = (await shop.checkout(second).expect(201)).body));
+    const held = await stored(mug.id);
+    expect(held).toMatchObject({ stock: 17, stockOnHand: 20, stockAllocated: 3 });
+    expect(held.variants[0].allocations).toEqual([
+      { orderId: new Types.ObjectId(both!.id), quantity: 2 },
+      { orderId: new Types.ObjectId(alone!.id), quantity: 1 },
+    ]);
+
+    await written(mug.id, () => request(t.http).post(`/api/v1/orders/${both!.id}/cancel`).set(...bearer(first)).expect(200));
+    const mugAfter = await written(mug.id, () => request(t.http).post(`/api/v1/orders/${alone!.id}/cancel`).set(...bearer(second)).expect(200));
+    expect(mugAfter).toMatchObject({ stock: 20, stockOnHand: 20, stockAllocated: 0 });
+    expect(mugAfter.variants[0]).toMatchObject({ stock: 20, stockOnHand: 20, stockAllocated: 0, allocations: [] });
+    expectAsSchema(await stored(tea.id));
+    expect(await stored(tea.id)).toMatchObject({ stock: 20, stockOnHand: 20, stockAllocated: 0 });
+
+    // A shipment (the `ship` effect) through the same driver path.
+    const shipped = await shop.deliveredOrder(first, [[tea.id, 4]]);
+    const teaAfter = await stored(tea.id);
+    expectAsSchema(teaAfter);
+    expect(teaAfter).toMatchObject({ stock: 16, stockOnHand: 16, stockAllocated: 0 });
+
+    // Each movement as the schema casts it: ObjectIds, a Date, numbers; in write order, numbered.
+    const kinds = (product: Record<string, unknown>) =>
+      (product.stockMovements as Record<string, unknown>[]).map((movement) => {
+        expect(movement._id).toBeInstanceOf(Types.ObjectId);
+        expect(movement.variantId).toBeInstanceOf(Types.ObjectId);
+        expect(movement.at).toBeInstanceOf(Date);
+        expect(typeof movement.delta).toBe('number');
+        if (movement.kind !== 'opening') expect(movement.orderId).toBeInstanceOf(Types.ObjectId);
+        return [movement.kind, movement.delta, (movement.orderId as Types.ObjectId | undefined)?.toHexString()];
+      });
+    expect(kinds(mugAfter)).toEqual([
+      ['opening', 20, undefined],
+      ['allocation', -2, both!.id],
+      ['allocation', -1, alone!.id],
+      ['release', 2, both!.id],
+      ['release', 1, alone!.id],
+    ]);
+    expect(mugAfter.stockMovementSequence).toBe(5);
+    expect(kinds(teaAfter)).toEqual([
+      ['opening', 20, undefined],
+      ['allocation', -3, both!.id],
+      ['release', 3, both!.id],
+      ['allocation', -4, shipped.id],
+      ['shipment', -4, shipped.id],
+    ]);
+    expect(teaAfter.stockMovementSequence).toBe(5);
   });
 
   it('adds to the cart with one read of the products, which the answer shows: the cart read, that read and the versioned write', async () => {

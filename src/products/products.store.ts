@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { PipelineStage, ProjectionType, QueryFilter, SortOrder, UpdateQuery } from 'mongoose';
-import { Model, Types } from 'mongoose';
+import { Model, mongo, Types } from 'mongoose';
 import { StateConflictError } from '@app/common';
 import { AppConfig } from '../config/app-config';
 import { searchTokensOf } from './tokenize';
@@ -149,6 +149,18 @@ export class ProductStore {
    */
   onEventsRecorded(relay: (productId: Types.ObjectId) => Promise<void>): void {
     this.relay = relay;
+  }
+
+  /**
+   * The driver's collection, for the stock verbs every checkout and cancel sends (allocate, the
+   * bulk allocation, release, ship): their filters and updates are built from values already of
+   * the schema's types (ObjectIds, Dates, numbers), so Mongoose's casting of filter, update and
+   * array filters on every call is skipped; `stampedForDriver` adds the `updatedAt` its
+   * timestamps would have set. The stored document is the one Mongoose would write (tested in
+   * checkout-round-trips: valid, same types).
+   */
+  private collection(): mongo.Collection {
+    return this.model.collection as unknown as mongo.Collection;
   }
 
   // ---- reads ----
@@ -600,27 +612,27 @@ export class ProductStore {
 
   /** Takes `quantity` units of the variant for the order while that many are sellable; true also when the order already holds them. */
   async allocate(line: VariantRef, orderId: Types.ObjectId, quantity: number, at = new Date()): Promise<boolean> {
-    const before = await this.model
-      .findOneAndUpdate(
-        {
-          _id: line.productId,
-          status: 'active',
-          variants: { $elemMatch: { _id: line.variantId, status: 'active', stock: { $gte: quantity }, 'allocations.orderId': { $ne: orderId } } },
-        },
+    const variantId = new Types.ObjectId(line.variantId);
+    const before = (await this.collection().findOneAndUpdate(
+      {
+        _id: new Types.ObjectId(line.productId),
+        status: 'active',
+        variants: { $elemMatch: { _id: variantId, status: 'active', stock: { $gte: quantity }, 'allocations.orderId': { $ne: orderId } } },
+      },
+      stampedForDriver(
         withMovement(
           {
             $inc: { 'variants.$[v].stock': -quantity, 'variants.$[v].stockAllocated': quantity, stock: -quantity, stockAllocated: quantity },
             $push: { 'variants.$[v].allocations': { orderId, quantity } },
           },
-          { ...movement(at, line.variantId, 'allocation', -quantity), orderId },
+          { ...movement(at, variantId, 'allocation', -quantity), orderId },
         ),
-        // 'before', not 'after': under racing writes the stand-in can answer two callers the same
-        // 'after' figures (ARCHITECTURE.md), which would hide a crossing; 'before' is exact.
-        { returnDocument: 'before', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
-      )
-      .select(STOCK_FIGURES)
-      .lean<StockFigures>()
-      .exec();
+        at,
+      ),
+      // 'before', not 'after': under racing writes the stand-in can answer two callers the same
+      // 'after' figures (ARCHITECTURE.md), which would hide a crossing; 'before' is exact.
+      { returnDocument: 'before', arrayFilters: [{ 'v._id': variantId }], projection: STOCK_FIGURES },
+    )) as StockFigures | null;
     if (before) {
       await this.followLowStock(line, sellableOf(before, line.variantId), -quantity);
       return this.changed(stockChangeFrom(before, line.variantId, -quantity), true);
@@ -638,27 +650,31 @@ export class ProductStore {
    */
   async allocateClearOfThresholds(lines: (VariantRef & { quantity: number })[], orderId: Types.ObjectId, at = new Date()): Promise<boolean> {
     const threshold = this.config.get('LOW_STOCK_THRESHOLD');
-    const result = await this.model.bulkWrite(
-      lines.map((line) => ({
-        updateOne: {
-          filter: {
-            _id: new Types.ObjectId(line.productId),
-            status: 'active',
-            stock: { $gt: line.quantity },
-            variants: {
-              $elemMatch: { _id: new Types.ObjectId(line.variantId), status: 'active', stock: { $gt: threshold + line.quantity }, 'allocations.orderId': { $ne: orderId } },
+    const result = await this.collection().bulkWrite(
+      lines.map((line) => {
+        const variantId = new Types.ObjectId(line.variantId);
+        return {
+          updateOne: {
+            filter: {
+              _id: new Types.ObjectId(line.productId),
+              status: 'active',
+              stock: { $gt: line.quantity },
+              variants: { $elemMatch: { _id: variantId, status: 'active', stock: { $gt: threshold + line.quantity }, 'allocations.orderId': { $ne: orderId } } },
             },
+            update: stampedForDriver(
+              withMovement(
+                {
+                  $inc: { 'variants.$[v].stock': -line.quantity, 'variants.$[v].stockAllocated': line.quantity, stock: -line.quantity, stockAllocated: line.quantity },
+                  $push: { 'variants.$[v].allocations': { orderId, quantity: line.quantity } },
+                },
+                { ...movement(at, variantId, 'allocation', -line.quantity), orderId },
+              ),
+              at,
+            ),
+            arrayFilters: [{ 'v._id': variantId }],
           },
-          update: withMovement(
-            {
-              $inc: { 'variants.$[v].stock': -line.quantity, 'variants.$[v].stockAllocated': line.quantity, stock: -line.quantity, stockAllocated: line.quantity },
-              $push: { 'variants.$[v].allocations': { orderId, quantity: line.quantity } },
-            },
-            { ...movement(at, line.variantId, 'allocation', -line.quantity), orderId },
-          ),
-          arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }],
-        },
-      })),
+        };
+      }),
       { ordered: false },
     );
     // Nothing crossed (see the conditions): the figures moved, no answer's availability.
@@ -670,22 +686,23 @@ export class ProductStore {
   async release(line: VariantRef, orderId: Types.ObjectId, quantity: number, at = new Date()): Promise<boolean> {
     // An archived variant's units do not count in the product's `stock`: which update applies
     // depends on the variant's status, and its condition says which one matched.
+    const productId = new Types.ObjectId(line.productId);
+    const variantId = new Types.ObjectId(line.variantId);
     for (const status of ['active', 'archived'] as const) {
-      const before = await this.model
-        .findOneAndUpdate(
-          { _id: line.productId, variants: { $elemMatch: { _id: line.variantId, status, 'allocations.orderId': orderId } } },
+      const before = (await this.collection().findOneAndUpdate(
+        { _id: productId, variants: { $elemMatch: { _id: variantId, status, 'allocations.orderId': orderId } } },
+        stampedForDriver(
           withMovement(
             {
               $inc: { 'variants.$[v].stock': quantity, 'variants.$[v].stockAllocated': -quantity, stock: status === 'active' ? quantity : 0, stockAllocated: -quantity },
               $pull: { 'variants.$[v].allocations': { orderId } },
             },
-            { ...movement(at, line.variantId, 'release', quantity), orderId },
+            { ...movement(at, variantId, 'release', quantity), orderId },
           ),
-          { returnDocument: 'before', arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
-        )
-        .select(STOCK_FIGURES)
-        .lean<StockFigures>()
-        .exec();
+          at,
+        ),
+        { returnDocument: 'before', arrayFilters: [{ 'v._id': variantId }], projection: STOCK_FIGURES },
+      )) as StockFigures | null;
       if (before) {
         await this.followLowStock(line, sellableOf(before, line.variantId), quantity);
         return this.changed(stockChangeFrom(before, line.variantId, quantity), true);
@@ -697,19 +714,21 @@ export class ProductStore {
 
   /** The order's units leave the shelf and the allocation; the sellable quantity is unchanged. */
   async ship(line: VariantRef, orderId: Types.ObjectId, quantity: number, at = new Date()): Promise<boolean> {
-    const result = await this.model
-      .updateOne(
-        { _id: line.productId, variants: { $elemMatch: { _id: line.variantId, 'allocations.orderId': orderId } } },
+    const variantId = new Types.ObjectId(line.variantId);
+    const result = await this.collection().updateOne(
+      { _id: new Types.ObjectId(line.productId), variants: { $elemMatch: { _id: variantId, 'allocations.orderId': orderId } } },
+      stampedForDriver(
         withMovement(
           {
             $inc: { 'variants.$[v].stockOnHand': -quantity, 'variants.$[v].stockAllocated': -quantity, stockOnHand: -quantity, stockAllocated: -quantity },
             $pull: { 'variants.$[v].allocations': { orderId } },
           },
-          { ...movement(at, line.variantId, 'shipment', -quantity), orderId },
+          { ...movement(at, variantId, 'shipment', -quantity), orderId },
         ),
-        { arrayFilters: [{ 'v._id': new Types.ObjectId(line.variantId) }] },
-      )
-      .exec();
+        at,
+      ),
+      { arrayFilters: [{ 'v._id': variantId }] },
+    );
     // Sellable is unchanged; `updatedAt` moved.
     if (result.matchedCount > 0) return this.changed('figures', true);
     await this.assertMigrated(line.productId);
@@ -1112,6 +1131,15 @@ function movement(at: Date, variantId: string | Types.ObjectId, kind: StockMovem
  */
 function withMovement(update: ProductUpdate, entry: StockMovement): ProductUpdate {
   return { ...update, $push: { ...update.$push, stockMovements: entry }, $inc: { ...update.$inc, stockMovementSequence: 1 } };
+}
+
+/**
+ * A stock verb's update (built through `withMovement`) as the driver is given it: with the
+ * `$set` of `updatedAt` that the schema's timestamps add to every update Mongoose sends (the
+ * driver adds none), at the write's time.
+ */
+function stampedForDriver(update: ProductUpdate, at: Date): mongo.UpdateFilter<mongo.Document> {
+  return { ...update, $set: { ...update.$set, updatedAt: at } } as mongo.UpdateFilter<mongo.Document>;
 }
 
 /** A new variant: its opening stock on hand, all of it sellable, its sku's key derived. */
