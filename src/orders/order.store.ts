@@ -151,22 +151,22 @@ export class OrderStore {
    * write's own pre-image (`returnDocument: 'before'`; `current` was read earlier, and the
    * stand-in's 'after' can show a later write, ARCHITECTURE.md), the after is it with this
    * write's sets and pushes applied (and its own `updatedAt`, set here so that it is known).
+   * Both are plain objects as stored (lean, like every read here): no documents are built for
+   * them, on the path of every cancel and checkout.
    */
   async transition(current: OrderRecord, step: OrderTransition, actor: OrderActor, change: TransitionChange = {}): Promise<Transitioned | null> {
     const at = new Date();
-    const push: Record<string, unknown> = { history: { status: step.to, at, by: actor, ...(change.note && { note: change.note }) } };
+    const history = { status: step.to, at, by: actor, ...(change.note && { note: change.note }) };
     const event = step.event && nextEvent(current, step.event.type, at);
-    if (event) push.outbox = event.entry;
+    const push: Record<string, unknown> = { history, ...(event && { outbox: event.entry }) };
     const paymentTo = change.set?.payment?.status;
     const set: Record<string, unknown> = { status: step.to, ...flatten(change.set), ...event?.set, updatedAt: at };
     const before = await this.model
       .findOneAndUpdate({ _id: current._id, status: current.status, ...(paymentTo && paymentFrom(paymentTo)), ...event?.condition }, { $set: set, $push: push }, { returnDocument: 'before', timestamps: false })
+      .lean<OrderRecord>({ versionKey: false })
       .exec();
     if (!before) return null;
-    const after = this.model.hydrate(before.toObject({ versionKey: false }));
-    for (const [path, value] of Object.entries(set)) after.set(path, value);
-    for (const [path, value] of Object.entries(push)) (after.get(path) as unknown[]).push(value);
-    return { before: before.toObject<OrderRecord>({ versionKey: false }), after: after.toObject<OrderRecord>({ versionKey: false }) };
+    return { before, after: applied(before, set, push) };
   }
 
   /**
@@ -290,6 +290,22 @@ function nextEvent(current: Pick<Order, 'eventSequence'>, type: OrderEventType, 
 /** The condition that the payment is in a state the payment table allows `to` from. */
 function paymentFrom(to: PaymentStatus): Record<string, unknown> {
   return { 'payment.status': { $in: paymentStepTo(to).from } };
+}
+
+/**
+ * `order` with a write's `$set` (top-level or dotted paths) and `$push` applied, as a new object:
+ * what is shared with `order` is never changed (it is the write's pre-image, answered too).
+ */
+function applied(order: OrderRecord, set: Record<string, unknown>, push: Record<string, unknown>): OrderRecord {
+  const after: Record<string, unknown> = { ...order };
+  for (const [path, value] of Object.entries(set)) {
+    const keys = path.split('.');
+    let target = after;
+    for (const key of keys.slice(0, -1)) target = target[key] = { ...(target[key] as Record<string, unknown>) };
+    target[keys.at(-1)!] = value;
+  }
+  for (const [path, value] of Object.entries(push)) after[path] = [...((after[path] as unknown[]) ?? []), value];
+  return after as unknown as OrderRecord;
 }
 
 /** `{payment: {status}}` → `{'payment.status': …}`: a transition sets fields, never replaces the payment. */
