@@ -4,7 +4,7 @@ import { StateConflictError, isObjectIdString, NotFoundError } from '@app/common
 import { InventoryService } from '../products/inventory.service';
 import { PaymentEvent } from '../payment-providers/payment-provider';
 import { PromotionUses } from '../pricing/promotion-uses';
-import { OrderEffects } from './effects/order-effects';
+import { effectsShowOnOrder, OrderEffects } from './effects/order-effects';
 import { findTransition, OrderActor, OrderStatus } from './order-state';
 import { OrderRecord, OrderStore, promotionsHeldBy, stockLinesOf, Transitioned, TransitionChange } from './order.store';
 import { EVENTS_WITH_EFFECTS } from './events/order-events';
@@ -134,7 +134,9 @@ export class OrderLifecycle {
       this.relay.afterWrite(updated),
       withEffects && this.effects.runNow({ orderId: updated._id.toHexString(), eventId: event.eventId, type: event.type }, updated),
     ]);
-    if (!withEffects) return { ...written, shown: updated };
+    // Effects that change only what the order does not show (stock, the provider's payment)
+    // leave it as written: it is answered as such. A refund is read back (its payment and history).
+    if (!withEffects || !effectsShowOnOrder(event.type, updated)) return { ...written, shown: updated };
     return { ...written, shown: (await this.orders.findById(current._id)) ?? updated };
   }
 

@@ -181,14 +181,20 @@ export class OrderStore {
       .exec();
   }
 
-  /** The events were handed to the queue: they leave the outbox. */
+  /**
+   * The events were handed to the queue: they leave the outbox. Delivery machinery, not what the
+   * order shows: `updatedAt` stays (so a transition's answer stays the order as read after it).
+   */
   async markRelayed(orderId: Types.ObjectId, eventIds: string[]): Promise<void> {
-    await this.model.updateOne({ _id: orderId }, { $pull: { outbox: { eventId: { $in: eventIds } } } }).exec();
+    await this.model.updateOne({ _id: orderId }, { $pull: { outbox: { eventId: { $in: eventIds } } } }, { timestamps: false }).exec();
   }
 
-  /** The order's units went back to the shelf (`released`) or left it (`shipped`); once, from `held`. */
+  /**
+   * The order's units went back to the shelf (`released`) or left it (`shipped`); once, from `held`.
+   * A mark the order's answers do not show: `updatedAt` stays, as for `markRelayed`.
+   */
   async markStock(orderId: Types.ObjectId, state: 'released' | 'shipped'): Promise<boolean> {
-    const result = await this.model.updateOne({ _id: orderId, inventory: 'held' }, { $set: { inventory: state } }).exec();
+    const result = await this.model.updateOne({ _id: orderId, inventory: 'held' }, { $set: { inventory: state } }, { timestamps: false }).exec();
     return result.modifiedCount === 1;
   }
 

@@ -5,7 +5,7 @@ import { Claims } from '@app/common';
 import { OnJob } from '../../jobs/on-job.decorator';
 import { PaymentProviders } from '../../payment-providers/payment-providers';
 import { InventoryService } from '../../products/inventory.service';
-import type { OrderEventJob } from '../events/order-events';
+import type { OrderEventJob, OrderEventType } from '../events/order-events';
 import { PromotionUses } from '../../pricing/promotion-uses';
 import { OrderRecord, OrderStore, promotionsHeldBy, stockLinesOf } from '../order.store';
 import { OutboxRelay } from '../outbox/outbox-relay';
@@ -21,6 +21,17 @@ export type EffectOutcome = 'done' | 'already-done' | 'in-progress';
  */
 const STALE_EFFECT_MS = 60_000;
 const IN_PROGRESS_POLL_MS = 500;
+
+/**
+ * Whether the effects of an event change what the order itself shows: only a refund does (the
+ * payment, a history entry). Stock and the provider's payment show on the products and at the
+ * provider; the order's own mark of its stock (`inventory`) is not shown and leaves `updatedAt`.
+ * `order` is as the event's write left it: a cancel refunds exactly when it holds money then
+ * (see `apply`).
+ */
+export function effectsShowOnOrder(type: OrderEventType, order: OrderRecord): boolean {
+  return type === 'OrderCancelled' && MONEY_HELD.includes(order.payment.status);
+}
 
 /** Who runs the effects: the queued job, or the request that recorded the event (see `runNow`). */
 type Runner = 'job' | 'request';
@@ -100,22 +111,18 @@ export class OrderEffects {
     // by the payment path under the same 'refund' claim, and the provider then refuses the
     // cancel of a paid intent, 'not-cancellable'). So no later read is needed.
     const { payment } = order;
-    const paymentEffect: [OrderEffect, () => Promise<EffectOutcome>] | undefined = MONEY_HELD.includes(payment.status)
-      ? ['refund', () => this.refund(order, 'Order cancelled', by)]
-      : payment.intentId && payment.status !== 'refunded'
-        ? ['cancel-intent', () => this.once(order, 'cancel-intent', by, () => this.cancelIntent(order))]
-        : undefined;
     // Each effect has its own claim and touches its own things (the products' allocations, the
     // promotions' uses, the provider's payment and the order's refund fields), so they run at
     // once; each is tried even when another fails, and the first failure fails the job (retried:
     // what was done is 'already-done' then).
     const effects: [OrderEffect, () => Promise<EffectOutcome>][] = [
       ['release-stock', () => this.once(order, 'release-stock', by, () => this.moveStock(order, 'released'))],
-      ...(order.promotions?.length
-        ? [['release-promotions', () => this.once(order, 'release-promotions', by, () => this.promotionUses.giveBack(order._id, promotionsHeldBy(order), order.promotionCustomer ?? ''))] as [OrderEffect, () => Promise<EffectOutcome>]]
-        : []),
-      ...(paymentEffect ? [paymentEffect] : []),
     ];
+    if (order.promotions?.length) {
+      effects.push(['release-promotions', () => this.once(order, 'release-promotions', by, () => this.promotionUses.giveBack(order._id, promotionsHeldBy(order), order.promotionCustomer ?? ''))]);
+    }
+    if (MONEY_HELD.includes(payment.status)) effects.push(['refund', () => this.refund(order, 'Order cancelled', by)]);
+    else if (payment.intentId && payment.status !== 'refunded') effects.push(['cancel-intent', () => this.once(order, 'cancel-intent', by, () => this.cancelIntent(order))]);
     const settled = await Promise.allSettled(effects.map(([, run]) => run()));
     const failed = settled.find((result) => result.status === 'rejected');
     if (failed) throw failed.reason;
