@@ -4,7 +4,7 @@ import { StateConflictError, isObjectIdString, NotFoundError } from '@app/common
 import { InventoryService } from '../products/inventory.service';
 import { PaymentEvent } from '../payment-providers/payment-provider';
 import { PromotionUses } from '../pricing/promotion-uses';
-import { OrderEffects } from './effects/order-effects';
+import { effectsShowOnOrder, OrderEffects } from './effects/order-effects';
 import { findTransition, OrderActor, OrderStatus } from './order-state';
 import { OrderRecord, OrderStore, promotionsHeldBy, stockLinesOf, Transitioned, TransitionChange } from './order.store';
 import { EVENTS_WITH_EFFECTS } from './events/order-events';
@@ -56,19 +56,34 @@ export class OrderLifecycle {
    *
    * The event's effects are then run at once by their handler (OrderEffects.runNow), so that the
    * answer shows them; the queued `order-effects` job is what guarantees them.
+   *
+   * `asRead` is the order as the caller just read it (an ownership or visibility check): it
+   * stands in for the first read (see `step`).
    */
-  async transition(orderId: string | Types.ObjectId, to: OrderStatus, actor: OrderActor, change: TransitionChange = {}): Promise<OrderRecord> {
-    return (await this.step(orderId, to, actor, change)).shown;
+  async transition(orderId: string | Types.ObjectId, to: OrderStatus, actor: OrderActor, change: TransitionChange = {}, asRead?: OrderRecord): Promise<OrderRecord> {
+    return (await this.step(orderId, to, actor, change, asRead)).shown;
   }
 
   /**
    * `transition`, also telling the order just before and just after the transition's own write
    * (what the admin's audit entry records): `shown` is the order as answered, with the effects
    * run at once.
+   *
+   * The order the caller read (`asRead`) is stepped from without reading it again: the write is
+   * conditioned on the status (and event count) as read, so a copy that is no longer current
+   * only loses the write, and the order is read again as after any lost race. A step that copy
+   * does not allow is judged again from a fresh read (a later status may allow it), so the
+   * outcome is the one a fresh read would give.
    */
-  async step(orderId: string | Types.ObjectId, to: OrderStatus, actor: OrderActor, change: TransitionChange = {}): Promise<Transitioned & { shown: OrderRecord }> {
+  async step(
+    orderId: string | Types.ObjectId,
+    to: OrderStatus,
+    actor: OrderActor,
+    change: TransitionChange = {},
+    asRead?: OrderRecord,
+  ): Promise<Transitioned & { shown: OrderRecord }> {
     for (let attempt = 0; attempt < TRANSITION_ATTEMPTS; attempt += 1) {
-      const current = await this.orders.findById(orderId);
+      const current = attempt === 0 && asRead && findTransition(asRead.status, to, actor) ? asRead : await this.orders.findById(orderId);
       if (!current) throw new NotFoundError('Order not found');
       const done = await this.stepFrom(current, to, actor, change);
       if (done) return done;
@@ -108,9 +123,20 @@ export class OrderLifecycle {
 
     // The entry this write pushed is the outbox's last.
     const event = step.event && updated.outbox.at(-1);
-    await this.relay.afterWrite(updated);
-    if (!event || !EVENTS_WITH_EFFECTS.includes(event.type)) return { ...written, shown: updated };
-    await this.effects.runNow({ orderId: updated._id.toHexString(), eventId: event.eventId, type: event.type });
+    const withEffects = event && EVENTS_WITH_EFFECTS.includes(event.type);
+    // The relay's queue adds and the effects run at once. Neither throws (each leaves what fails
+    // to the sweeper or the job). The effects are claimed per (order, effect), so the job the
+    // relay queues, were it picked up before runNow is done, does each effect once with it (as
+    // when the relay went first). Their writes to the order are separate atomic updates of
+    // separate fields (the outbox; stock and refund state); an event a refund records meanwhile
+    // is relayed by the refund, and an entry handed over twice is one job (deterministic ids).
+    await Promise.all([
+      this.relay.afterWrite(updated),
+      withEffects && this.effects.runNow({ orderId: updated._id.toHexString(), eventId: event.eventId, type: event.type }, updated),
+    ]);
+    // Effects that change only what the order does not show (stock, the provider's payment)
+    // leave it as written: it is answered as such. A refund is read back (its payment and history).
+    if (!withEffects || !effectsShowOnOrder(event.type, updated)) return { ...written, shown: updated };
     return { ...written, shown: (await this.orders.findById(current._id)) ?? updated };
   }
 

@@ -177,12 +177,14 @@ export class OrderStore {
    * write's own pre-image (`returnDocument: 'before'`; `current` was read earlier, and the
    * stand-in's 'after' can show a later write, ARCHITECTURE.md), the after is it with this
    * write's sets and pushes applied (and its own `updatedAt`, set here so that it is known).
+   * Both are plain objects as stored (lean, like every read here): no documents are built for
+   * them, on the path of every cancel and checkout.
    */
   async transition(current: OrderRecord, step: OrderTransition, actor: OrderActor, change: TransitionChange = {}): Promise<Transitioned | null> {
     const at = new Date();
-    const push: { history: HistoryEntry; outbox?: OutboxEntry } = { history: { status: step.to, at, by: actor, ...(change.note && { note: change.note }) } };
+    const history = { status: step.to, at, by: actor, ...(change.note && { note: change.note }) };
     const event = step.event && nextEvent(current, step.event.type, at);
-    if (event) push.outbox = event.entry;
+    const push: Record<string, unknown> = { history, ...(event && { outbox: event.entry }) };
     const paymentTo = change.set?.payment?.status;
     const set: Record<string, unknown> = { status: step.to, ...flatten(change.set), ...event?.set, updatedAt: at };
     // Through the driver: the filter and the update are built here from typed values (nothing to
@@ -194,10 +196,7 @@ export class OrderStore {
     );
     if (!raw) return null;
     const { __v: _version, ...before } = raw as OrderRecord & { __v?: number };
-    const after = { ...before } as unknown as Record<string, unknown>;
-    for (const [path, value] of Object.entries(set)) setPath(after, path, value);
-    for (const [path, value] of Object.entries(push)) after[path] = [...((after[path] as unknown[] | undefined) ?? []), value];
-    return { before, after: after as unknown as OrderRecord };
+    return { before, after: applied(before, set, push) };
   }
 
   /**
@@ -212,15 +211,21 @@ export class OrderStore {
       .exec();
   }
 
-  /** The events were handed to the queue: they leave the outbox. */
+  /**
+   * The events were handed to the queue: they leave the outbox. Delivery machinery, not what the
+   * order shows: `updatedAt` stays (so a transition's answer stays the order as read after it).
+   */
   async markRelayed(orderId: Types.ObjectId, eventIds: string[]): Promise<void> {
     // Through the driver: typed values, nothing to cast (runs after every event).
     await this.collection().updateOne({ _id: orderId }, { $pull: { outbox: { eventId: { $in: eventIds } } } });
   }
 
-  /** The order's units went back to the shelf (`released`) or left it (`shipped`); once, from `held`. */
+  /**
+   * The order's units went back to the shelf (`released`) or left it (`shipped`); once, from `held`.
+   * A mark the order's answers do not show: `updatedAt` stays, as for `markRelayed`.
+   */
   async markStock(orderId: Types.ObjectId, state: 'released' | 'shipped'): Promise<boolean> {
-    const result = await this.model.updateOne({ _id: orderId, inventory: 'held' }, { $set: { inventory: state } }).exec();
+    const result = await this.model.updateOne({ _id: orderId, inventory: 'held' }, { $set: { inventory: state } }, { timestamps: false }).exec();
     return result.modifiedCount === 1;
   }
 
@@ -325,18 +330,19 @@ function paymentFrom(to: PaymentStatus): Record<string, unknown> {
 }
 
 /**
- * Sets a dotted `path` of `record` as `$set` would, copying each object on the way, so the object
- * the write returned (the order before it) is never changed.
+ * `order` with a write's `$set` (top-level or dotted paths) and `$push` applied, as a new object:
+ * what is shared with `order` is never changed (it is the write's pre-image, answered too).
  */
-function setPath(record: Record<string, unknown>, path: string, value: unknown): void {
-  const [head, ...rest] = path.split('.');
-  if (rest.length === 0) {
-    record[head] = value;
-    return;
+function applied(order: OrderRecord, set: Record<string, unknown>, push: Record<string, unknown>): OrderRecord {
+  const after: Record<string, unknown> = { ...order };
+  for (const [path, value] of Object.entries(set)) {
+    const keys = path.split('.');
+    let target = after;
+    for (const key of keys.slice(0, -1)) target = target[key] = { ...(target[key] as Record<string, unknown>) };
+    target[keys.at(-1)!] = value;
   }
-  const inner = { ...((record[head] as Record<string, unknown> | undefined) ?? {}) };
-  record[head] = inner;
-  setPath(inner, rest.join('.'), value);
+  for (const [path, value] of Object.entries(push)) after[path] = [...((after[path] as unknown[]) ?? []), value];
+  return after as unknown as OrderRecord;
 }
 
 /** `{payment: {status}}` → `{'payment.status': …}`: a transition sets fields, never replaces the payment. */

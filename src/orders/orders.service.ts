@@ -73,8 +73,8 @@ export class OrdersService {
 
   /** Customers cancel before processing starts; a paid order is refunded (OrderLifecycle). */
   async cancelOwn(userId: string, orderId: string): Promise<OrderRecord> {
-    await this.getOwn(userId, orderId);
-    return this.lifecycle.transition(orderId, 'cancelled', 'customer', { note: 'Cancelled by the customer' });
+    const order = await this.getOwn(userId, orderId);
+    return this.lifecycle.transition(orderId, 'cancelled', 'customer', { note: 'Cancelled by the customer' }, order);
   }
 
   listAll(query: AdminOrderListQueryDto): Promise<Paginated<OrderRecord>> {
@@ -103,10 +103,14 @@ export class OrdersService {
    * (OrderStore.transition); the answer shows the order with the step's effects done.
    */
   async setStatus(orderId: string, dto: UpdateOrderStatusDto, actor: AuditActor): Promise<OrderRecord> {
-    await this.get(orderId); // an order still being placed is as good as missing (404), as in every admin read
-    const { before, after, shown } = await this.lifecycle.step(orderId, dto.status, 'admin', {
-      ...(dto.trackingNumber && { set: { trackingNumber: dto.trackingNumber } }),
-    });
+    const order = await this.get(orderId); // an order still being placed is as good as missing (404), as in every admin read
+    const { before, after, shown } = await this.lifecycle.step(
+      orderId,
+      dto.status,
+      'admin',
+      { ...(dto.trackingNumber && { set: { trackingNumber: dto.trackingNumber } }) },
+      order,
+    );
     await this.audit.record(actor, { action: 'order.statusChanged', entity: 'order', entityId: after._id, before, after, omit: ORDER_AUDIT_OMIT });
     return shown;
   }

@@ -5,7 +5,7 @@ import { Claims } from '@app/common';
 import { OnJob } from '../../jobs/on-job.decorator';
 import { PaymentProviders } from '../../payment-providers/payment-providers';
 import { InventoryService } from '../../products/inventory.service';
-import type { OrderEventJob } from '../events/order-events';
+import type { OrderEventJob, OrderEventType } from '../events/order-events';
 import { PromotionUses } from '../../pricing/promotion-uses';
 import { OrderRecord, OrderStore, promotionsHeldBy, stockLinesOf } from '../order.store';
 import { OutboxRelay } from '../outbox/outbox-relay';
@@ -21,6 +21,17 @@ export type EffectOutcome = 'done' | 'already-done' | 'in-progress';
  */
 const STALE_EFFECT_MS = 60_000;
 const IN_PROGRESS_POLL_MS = 500;
+
+/**
+ * Whether the effects of an event change what the order itself shows: only a refund does (the
+ * payment, a history entry). Stock and the provider's payment show on the products and at the
+ * provider; the order's own mark of its stock (`inventory`) is not shown and leaves `updatedAt`.
+ * `order` is as the event's write left it: a cancel refunds exactly when it holds money then
+ * (see `apply`).
+ */
+export function effectsShowOnOrder(type: OrderEventType, order: OrderRecord): boolean {
+  return type === 'OrderCancelled' && MONEY_HELD.includes(order.payment.status);
+}
 
 /** Who runs the effects: the queued job, or the request that recorded the event (see `runNow`). */
 type Runner = 'job' | 'request';
@@ -65,10 +76,12 @@ export class OrderEffects {
    * Runs the event's effects at once in the request that recorded it, so that its answer shows
    * them (API.md: a cancel answers the cancelled order, its stock back and its refund made). The
    * queued job is the guarantee: whatever fails here, or dies with the process, the job does.
+   * `written` is the order as the event's own write left it (OrderStore.transition's after): no
+   * need to read it again.
    */
-  async runNow(job: OrderEventJob): Promise<void> {
+  async runNow(job: OrderEventJob, written?: OrderRecord): Promise<void> {
     try {
-      await this.apply(job, 'request');
+      await this.apply(job, 'request', written);
     } catch (error) {
       this.logger.warn(`Effects of ${job.type} for order ${job.orderId} left to its job: ${(error as Error).message}`);
     }
@@ -79,8 +92,8 @@ export class OrderEffects {
     return this.refund(order, 'Payment received after the order was cancelled', 'request');
   }
 
-  private async apply({ orderId, type }: OrderEventJob, by: Runner): Promise<Partial<Record<OrderEffect, EffectOutcome>>> {
-    const order = await this.orders.findById(orderId);
+  private async apply({ orderId, type }: OrderEventJob, by: Runner, written?: OrderRecord): Promise<Partial<Record<OrderEffect, EffectOutcome>>> {
+    const order = written ?? (await this.orders.findById(orderId));
     if (!order) return {};
     if (type === 'OrderShipped') {
       return {
@@ -92,22 +105,28 @@ export class OrderEffects {
       };
     }
     if (type !== 'OrderCancelled') return {};
-    const outcomes: Partial<Record<OrderEffect, EffectOutcome>> = {
-      'release-stock': await this.once(order, 'release-stock', by, () => this.moveStock(order, 'released')),
-    };
+    // The order's payment as read (or as the cancel wrote it) decides between refund and
+    // cancelling the provider's payment: once an order is cancelled its payment can come to hold
+    // money only through a refund's own claim (requestRefund; a payment arriving late is refunded
+    // by the payment path under the same 'refund' claim, and the provider then refuses the
+    // cancel of a paid intent, 'not-cancellable'). So no later read is needed.
+    const { payment } = order;
+    // Each effect has its own claim and touches its own things (the products' allocations, the
+    // promotions' uses, the provider's payment and the order's refund fields), so they run at
+    // once; each is tried even when another fails, and the first failure fails the job (retried:
+    // what was done is 'already-done' then).
+    const effects: [OrderEffect, () => Promise<EffectOutcome>][] = [
+      ['release-stock', () => this.once(order, 'release-stock', by, () => this.moveStock(order, 'released'))],
+    ];
     if (order.promotions?.length) {
-      outcomes['release-promotions'] = await this.once(order, 'release-promotions', by, () =>
-        this.promotionUses.giveBack(order._id, promotionsHeldBy(order), order.promotionCustomer ?? ''),
-      );
+      effects.push(['release-promotions', () => this.once(order, 'release-promotions', by, () => this.promotionUses.giveBack(order._id, promotionsHeldBy(order), order.promotionCustomer ?? ''))]);
     }
-    // Read when the effect runs: a payment that arrived meanwhile is money held, to be refunded.
-    const { payment } = (await this.orders.findById(orderId)) ?? order;
-    if (MONEY_HELD.includes(payment.status)) {
-      outcomes.refund = await this.refund(order, 'Order cancelled', by);
-    } else if (payment.intentId && payment.status !== 'refunded') {
-      outcomes['cancel-intent'] = await this.once(order, 'cancel-intent', by, () => this.cancelIntent(order));
-    }
-    return outcomes;
+    if (MONEY_HELD.includes(payment.status)) effects.push(['refund', () => this.refund(order, 'Order cancelled', by)]);
+    else if (payment.intentId && payment.status !== 'refunded') effects.push(['cancel-intent', () => this.once(order, 'cancel-intent', by, () => this.cancelIntent(order))]);
+    const settled = await Promise.allSettled(effects.map(([, run]) => run()));
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    return Object.fromEntries(effects.map(([effect], index) => [effect, (settled[index] as PromiseFulfilledResult<EffectOutcome>).value]));
   }
 
   /** The product side is idempotent per order as well; the order records where its stock went. */

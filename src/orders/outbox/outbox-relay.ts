@@ -87,11 +87,16 @@ export class OutboxRelay implements OnModuleDestroy {
   private async handOver(order: OutboxOf): Promise<number> {
     if (order.outbox.length === 0) return 0;
     const id = order._id.toHexString();
+    // One event's jobs are added at once: each is idempotent by its own deterministic id and none
+    // depends on another, so any that failed is added again with the rest by the sweeper. Events
+    // stay in the order they were recorded in (an earlier event's jobs are queued first).
     for (const entry of order.outbox) {
       const job: OrderEventJob = { orderId: id, eventId: entry.eventId, type: entry.type };
-      if (EVENTS_WITH_EFFECTS.includes(entry.type)) await this.jobs.queue('order-effects', job, { jobId: orderEffectsJobId(id, entry.eventId), attempts: EFFECT_JOB_ATTEMPTS });
-      if (EVENTS_WITH_EMAIL.includes(entry.type)) await this.jobs.queue('order-event', job, { jobId: orderEventJobId(id, entry.eventId) });
-      await this.jobs.queue('webhook-fanout', { ...job, sequence: entry.sequence ?? 0, at: entry.at.toISOString() }, { jobId: webhookFanoutJobId(id, entry.eventId) });
+      await Promise.all([
+        EVENTS_WITH_EFFECTS.includes(entry.type) && this.jobs.queue('order-effects', job, { jobId: orderEffectsJobId(id, entry.eventId), attempts: EFFECT_JOB_ATTEMPTS }),
+        EVENTS_WITH_EMAIL.includes(entry.type) && this.jobs.queue('order-event', job, { jobId: orderEventJobId(id, entry.eventId) }),
+        this.jobs.queue('webhook-fanout', { ...job, sequence: entry.sequence ?? 0, at: entry.at.toISOString() }, { jobId: webhookFanoutJobId(id, entry.eventId) }),
+      ]);
     }
     await this.orders.markRelayed(order._id, order.outbox.map((entry) => entry.eventId));
     return order.outbox.length;
