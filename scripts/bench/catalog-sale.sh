@@ -5,8 +5,8 @@
 # noise hits all alike. Prints each one's throughput and the ratios to the listing alone.
 # Numbers only; nothing here is a pass/fail timing test.
 #
-#   bash scripts/bench/catalog-sale.sh [-- --buyers 10 --products 2000 --seconds 5 --rounds 2 --connections 50 --apis 1]
-#   bash scripts/bench/catalog-sale.sh -- --profile   # and a CPU profile of the API over the sale phases, summarised
+#   npm run bench:catalog-sale [-- --buyers 10 --products 2000 --seconds 5 --rounds 2 --connections 50 --apis 1]
+#   npm run bench:catalog-sale -- --profile   # and a CPU profile of the API over the sale phases, summarised
 #
 # Uses the local stack (MongoDB stand-in on TEST_MONGO_PORT, Redis, stripe-mock) and its own
 # database and Redis prefix, dropped afterwards.
@@ -22,4 +22,6 @@ if [[ -z ${BENCH_MONGODB_URI:-} ]]; then
 fi
 scripts/stack/up.sh redis stripe-mock
 npx nest build api
+# `bash scripts/bench/catalog-sale.sh -- --profile` passes the `--` npm would have eaten.
+[[ ${1:-} == -- ]] && shift
 node scripts/bench/catalog-sale.mjs "$@"
