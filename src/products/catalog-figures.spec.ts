@@ -36,4 +36,12 @@ describe('applyFigures', () => {
     expect(figuresDigest(list)).not.toBe(before);
     expect(figuresDigest([{ id: 'c', name: 'Audio', slug: 'audio' }])).toBe('');
   });
+
+  it('digests an answer as computed (dates) and as read back from its JSON alike, to the millisecond', () => {
+    const computed = { items: [{ ...shown(), updatedAt: new Date('2026-01-02T03:04:05.123Z') }] };
+    const readBack: unknown = JSON.parse(JSON.stringify(computed));
+    expect(figuresDigest(computed)).toBe(figuresDigest(readBack));
+    const aMillisecondLater = { items: [{ ...shown(), updatedAt: new Date('2026-01-02T03:04:05.124Z') }] };
+    expect(figuresDigest(aMillisecondLater)).not.toBe(figuresDigest(computed));
+  });
 });

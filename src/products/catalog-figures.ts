@@ -15,7 +15,8 @@ interface ShownProduct {
   inStock?: boolean;
   ratingAverage?: number;
   ratingCount?: number;
-  updatedAt?: string;
+  /** A Date in a computed answer, its JSON text (ISO 8601) in a stored or refreshed one. */
+  updatedAt?: string | Date;
   variants?: { id: string; stock: number; inStock?: boolean }[];
 }
 
@@ -56,9 +57,13 @@ export function applyFigures(body: unknown, figures: LiveFigures[]): boolean {
   return true;
 }
 
-/** The figures an answer shows, as text: part of its ETag, so the tag changes whenever they do. */
+/**
+ * The figures an answer shows, as text: part of its ETag, so the tag changes whenever they do.
+ * The same for an answer as computed and as read back from its JSON (another process's copy in
+ * Redis): `updatedAt` as sent, to the millisecond, not as a Date prints itself (to the second).
+ */
 export function figuresDigest(body: unknown): string {
   return shownProducts(body)
-    .map((shown) => [shown.id, shown.stock, shown.ratingAverage, shown.ratingCount, shown.updatedAt, ...(shown.variants ?? []).map((variant) => variant.stock)].join(','))
+    .map((shown) => [shown.id, shown.stock, shown.ratingAverage, shown.ratingCount, shown.updatedAt instanceof Date ? shown.updatedAt.toISOString() : shown.updatedAt, ...(shown.variants ?? []).map((variant) => variant.stock)].join(','))
     .join(';');
 }
