@@ -13,7 +13,6 @@ import {
   ProductImage,
   ProductOutboxEntry,
   ProductVariant,
-  StockAdjustment,
   StockAllocation,
   StockMovement,
   StockMovementKind,
@@ -27,7 +26,7 @@ type Searchable = Pick<Product, (typeof SEARCHABLE_FIELDS)[number]>;
 const DERIVED_FIELDS = ['searchTokens', 'titleTokens'] as const;
 
 /** Fields the store derives from the variants, in the same write. */
-type FROM_VARIANTS = 'price' | 'priceRange' | 'stock' | 'stockOnHand' | 'stockAllocated' | 'variantsRevision' | 'stockMovements' | 'stockMovementSequence' | 'stockAdjustments';
+type FROM_VARIANTS = 'price' | 'priceRange' | 'stock' | 'stockOnHand' | 'stockAllocated' | 'variantsRevision' | 'stockMovements' | 'stockMovementSequence';
 /** Fields the store writes with the events it records. */
 type EVENT_FIELDS = 'outbox' | 'eventSequence';
 
@@ -362,7 +361,6 @@ export class ProductStore {
     const edit = current ? changedOf(definedOf(revision.variant ?? {}), current) : {};
     const set: Record<string, unknown> = { ...fields };
     const inc: Record<string, number> = {};
-    const push: Record<string, unknown> = {};
     const condition: Record<string, unknown> = { _id: seen._id };
 
     const searchable = SEARCHABLE_FIELDS.filter((field) => field in fields);
@@ -397,8 +395,6 @@ export class ProductStore {
       if (countDelta !== 0) {
         Object.assign(element, { status: current.status, stockOnHand: current.stockOnHand, stockAllocated: { $lte: revision.count!.onHand } });
         Object.assign(inc, { 'variants.$[v].stockOnHand': countDelta, 'variants.$[v].stock': countDelta, stockOnHand: countDelta });
-        const by = revision.count!.by;
-        push.stockAdjustments = adjustment(current._id.toHexString(), countDelta, 'Stock count', by, at);
       }
       if (productDelta !== 0) inc.stock = productDelta;
       if (Object.keys(element).length > 0) condition.variants = { $elemMatch: { _id: current._id, ...element } };
@@ -408,8 +404,8 @@ export class ProductStore {
     // Nothing to write (a count equal to what is on hand): the product stays as read.
     if (!content && countDelta === 0) return { before: seen, after: seen };
     set.updatedAt = at;
-    const written: ProductUpdate = { $set: set, ...(Object.keys(inc).length > 0 && { $inc: inc }), ...(Object.keys(push).length > 0 && { $push: push }) };
-    // The count's movement goes outside `inc` and `push`: the after (afterOf) shows neither.
+    const written: ProductUpdate = { $set: set, ...(Object.keys(inc).length > 0 && { $inc: inc }) };
+    // The count's movement (who counted, and the reason) goes outside `inc`: the after (afterOf) does not show it.
     const update =
       countDelta !== 0 ? withMovement(written, { ...movement(at, current!._id, 'count', countDelta), actor: new Types.ObjectId(revision.count!.by), reason: 'Stock count' }) : written;
     const before = await this.model
@@ -758,7 +754,7 @@ export class ProductStore {
         .findOneAndUpdate(
           { _id: line.productId, variants: { $elemMatch: { _id: variantId, status, ...(delta < 0 && { stock: { $gte: -delta } }) } } },
           withMovement(
-            { $set: set, $inc: inc, $push: { stockAdjustments: adjustment(line.variantId, delta, reason, by, at) } },
+            { $set: set, $inc: inc },
             { ...movement(at, line.variantId, 'adjustment', delta), actor: new Types.ObjectId(by), reason },
           ),
           { returnDocument: 'before', timestamps: false, arrayFilters: [{ 'v._id': variantId }] },
@@ -1115,10 +1111,6 @@ function stockChangeFrom(before: StockFigures, variantId: string, delta: number)
   return !variant || crossed(variant.stock) || crossed(before.stock) ? 'availability' : 'figures';
 }
 
-function adjustment(variantId: string, delta: number, reason: string, by: string, at: Date): StockAdjustment {
-  return { _id: new Types.ObjectId(), variantId: new Types.ObjectId(variantId), delta, reason, by: new Types.ObjectId(by), at };
-}
-
 /** A new movement: its id is made here, when the write is built, so that copying it to `stock_movements` twice makes one. */
 function movement(at: Date, variantId: string | Types.ObjectId, kind: StockMovementKind, delta: number): StockMovement {
   return { _id: new Types.ObjectId(), at, variantId: new Types.ObjectId(variantId), kind, delta };
@@ -1173,7 +1165,6 @@ function openProduct(fields: NewProduct): Omit<Product, 'createdAt' | 'updatedAt
     variantsRevision: 0,
     ...priceSummaryOf(variants, { min: firstPrice, max: firstPrice }),
     ...stockSummaryOf(variants),
-    stockAdjustments: [],
     stockMovements: openings,
     stockMovementSequence: openings.length,
     ...derivedFieldsOf(fields),

@@ -272,9 +272,14 @@ export class Product {
   @Prop({ required: true, min: 0 })
   stockAllocated!: number;
 
-  /** Receipts, write-offs and counts: who changed the on-hand quantity, by how much, and why. */
-  @Prop({ type: [StockAdjustmentSchema], default: [], select: false })
-  stockAdjustments!: StockAdjustment[];
+  /**
+   * Receipts, write-offs and counts as products recorded them before: no longer written. Each
+   * one's stock movement carries who made it and why (`actor`, `reason`), relayed out of the
+   * document with the others, where this list grew inside it with every adjustment. Old
+   * documents keep theirs.
+   */
+  @Prop({ type: [StockAdjustmentSchema], default: undefined, select: false })
+  stockAdjustments?: StockAdjustment[];
 
   /**
    * The stock movements not yet relayed, oldest first: every allocation, release, shipment,
