@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
 import { benchEnvironment, call, newRunName, registerBuyers, seedBulk, SHIPPING_ADDRESS, startApis } from './api-processes.mjs';
+import processCpu from './process-cpu.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -98,11 +99,15 @@ async function measure(listing, load, buyers, productIds) {
   // The buyers get going before the listing is measured.
   if (load) await new Promise((resolve) => setTimeout(resolve, 500));
   const from = monotonicMicros();
+  const cpuFrom = processCpu.cpuMicros(children[0].pid);
   const result = await autocannon({ url: listing, connections: CONNECTIONS, duration: SECONDS, setupClient: countOutcomes(outcomes) });
   const phase = [from, monotonicMicros()];
+  // The API's CPU over the phase, as a share of one core: whether it was saturated (CPU-bound)
+  // or waiting (on MongoDB, Redis, or a machine with no core free for it).
+  const apiCpu = { micros: processCpu.cpuMicros(children[0].pid) - cpuFrom, wall: Number(phase[1] - phase[0]) };
   running = false;
   await buying;
-  return { result, loops, outcomes, phase };
+  return { result, loops, outcomes, phase, apiCpu };
 }
 
 async function main() {
@@ -138,7 +143,7 @@ async function main() {
   }
 
   const pad = (text, width) => String(text).padEnd(width);
-  console.log(`\n${pad('listing while buyers do', 24)}${pad('req/s', 9)}${pad('per round', 20)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('non-2xx', 9)}${pad('buyer loops/s', 15)}buyer answers`);
+  console.log(`\n${pad('listing while buyers do', 24)}${pad('req/s', 9)}${pad('per round', 20)}${pad('p50 ms', 8)}${pad('p99 ms', 8)}${pad('non-2xx', 9)}${pad('API CPU', 9)}${pad('buyer loops/s', 15)}buyer answers`);
   const rps = {};
   for (const [name, runs] of Object.entries(results)) {
     const requests = runs.reduce((sum, { result }) => sum + result.requests.total, 0);
@@ -150,7 +155,7 @@ async function main() {
     const non2xx = runs.reduce((sum, { result }) => sum + result.non2xx + result.errors + result.timeouts, 0);
     console.log(
       `${pad(name === 'alone' ? '(nothing: alone)' : name, 24)}${pad(Math.round(rps[name]), 9)}${pad(runs.map(({ result }) => Math.round(result.requests.average)).join(' / '), 20)}` +
-        `${pad(median(runs.map(({ result }) => result.latency.p50)), 8)}${pad(median(runs.map(({ result }) => result.latency.p99)), 8)}${pad(non2xx, 9)}` +
+        `${pad(median(runs.map(({ result }) => result.latency.p50)), 8)}${pad(median(runs.map(({ result }) => result.latency.p99)), 8)}${pad(non2xx, 9)}${pad(`${apiCpuShare(runs)} %`, 9)}` +
         `${pad(name === 'alone' ? '-' : (loops / seconds).toFixed(1), 15)}${Object.entries(statuses).map(([status, count]) => `${status}×${count}`).join(' ') || '-'}`,
     );
   }
@@ -173,6 +178,13 @@ async function main() {
   await connection.dropDatabase();
   await connection.close();
   if (profileDir) await printProfile();
+}
+
+/** The API process's CPU over the runs' phases, in % of one core. */
+function apiCpuShare(runs) {
+  const micros = runs.reduce((sum, { apiCpu }) => sum + apiCpu.micros, 0);
+  const wall = runs.reduce((sum, { apiCpu }) => sum + apiCpu.wall, 0);
+  return Math.round((100 * micros) / Math.max(1, wall));
 }
 
 /** Stops the API processes (the profiled one writes its profile on exit) and summarises it over the sale phases. */
