@@ -1,14 +1,14 @@
 // The checkout benchmark's client (run through scripts/bench/checkout.sh, which builds dist/).
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
 import { benchEnvironment, call, newRunName, registerBuyers, seedBulk, SHIPPING_ADDRESS, startApis } from './api-processes.mjs';
 import processCpu from './process-cpu.js';
 
-const { cpuMicros } = processCpu;
+const { cpuMicros, listenerPid } = processCpu;
 
 const { values: args } = parseArgs({
   options: {
@@ -50,6 +50,25 @@ function apiCpuSeconds() {
   return children.reduce((sum, child) => sum + cpuMicros(child.pid), 0) / 1e6;
 }
 
+/**
+ * The other processes an order keeps busy on this machine, found by the ports they listen on
+ * (the bench's own client too): with the API's, what one order costs the whole machine, and so
+ * the most orders/s its cores can give, whatever the code does with its waits.
+ */
+const SERVERS = {
+  'MongoDB': new URL(env.MONGODB_URI).port || '27017',
+  'Redis': new URL(env.REDIS_URL).port || '6379',
+  'stripe-mock': new URL(env.STRIPE_API_URL).port,
+};
+function serverCpuMicros() {
+  const micros = { 'bench client': process.cpuUsage().user + process.cpuUsage().system };
+  for (const [name, port] of Object.entries(SERVERS)) {
+    const pid = listenerPid(port);
+    if (pid !== null) micros[name] = cpuMicros(pid);
+  }
+  return micros;
+}
+
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -62,6 +81,7 @@ async function checkoutFor(buyers, sellable, seconds, address = SHIPPING_ADDRESS
   const deadline = Date.now() + seconds * 1000;
   const started = Date.now();
   const cpuBefore = apiCpuSeconds();
+  const serversBefore = serverCpuMicros();
   await Promise.all(
     buyers.map(async (buyer) => {
       while (Date.now() < deadline) {
@@ -88,7 +108,21 @@ async function checkoutFor(buyers, sellable, seconds, address = SHIPPING_ADDRESS
       }
     }),
   );
-  return { latencies, counts, elapsed: (Date.now() - started) / 1000, cpu: apiCpuSeconds() - cpuBefore, buyers: buyers.length };
+  const serversAfter = serverCpuMicros();
+  const servers = Object.fromEntries(Object.keys(serversAfter).filter((name) => name in serversBefore).map((name) => [name, (serversAfter[name] - serversBefore[name]) / 1e6]));
+  return { latencies, counts, elapsed: (Date.now() - started) / 1000, cpu: apiCpuSeconds() - cpuBefore, servers, buyers: buyers.length };
+}
+
+/** CPU per order of every process the run kept busy, and the orders/s the machine's cores allow at that cost. */
+function machineLine(phase) {
+  const perOrder = (seconds) => (seconds * 1000) / Math.max(1, phase.counts.placed);
+  const parts = [['API', phase.cpu], ...Object.entries(phase.servers)];
+  const total = parts.reduce((sum, [, seconds]) => sum + perOrder(seconds), 0);
+  const cores = availableParallelism();
+  console.log(
+    `  CPU per order     ${parts.map(([name, seconds]) => `${name} ${perOrder(seconds).toFixed(1)} ms`).join(', ')}; all ${total.toFixed(1)} ms, ` +
+      `so at most ${Math.floor((cores * 1000) / total)} orders/s on ${cores} cores`,
+  );
 }
 
 const rate = (phase) => (phase.counts.placed / phase.elapsed).toFixed(1);
@@ -100,7 +134,9 @@ function merged(phases) {
   const counts = { placed: 0, priced: 0, outOfStock: 0, cartShort: 0, other: 0, serverErrors: 0 };
   for (const phase of phases) for (const key of Object.keys(counts)) counts[key] += phase.counts[key];
   const latencies = phases.flatMap((phase) => phase.latencies).sort((a, b) => a - b);
-  return { counts, latencies, elapsed: phases.reduce((sum, phase) => sum + phase.elapsed, 0), cpu: phases.reduce((sum, phase) => sum + phase.cpu, 0), buyers: phases[0]?.buyers ?? 0 };
+  const servers = {};
+  for (const phase of phases) for (const [name, seconds] of Object.entries(phase.servers)) servers[name] = (servers[name] ?? 0) + seconds;
+  return { counts, latencies, elapsed: phases.reduce((sum, phase) => sum + phase.elapsed, 0), cpu: phases.reduce((sum, phase) => sum + phase.cpu, 0), servers, buyers: phases[0]?.buyers ?? 0 };
 }
 
 async function main() {
@@ -223,6 +259,7 @@ async function main() {
     console.log(`  priced / plain    ${ratio(priced, plain)} of the orders/s${SIDE_BY_SIDE ? ' per buyer' : ''} (per round: ${phases.priced.map((phase, index) => ratio(phase, phases.plain[index])).join(', ')})`);
     if (!SIDE_BY_SIDE) console.log(`  API CPU per order priced / plain ${(priced.cpu / priced.counts.placed / (plain.cpu / plain.counts.placed)).toFixed(2)} (per round: ${phases.priced.map((phase, index) => (phase.cpu / phase.counts.placed / (phases.plain[index].cpu / phases.plain[index].counts.placed)).toFixed(2)).join(', ')})`);
   }
+  if (!SIDE_BY_SIDE) machineLine(merged([...phases.plain, ...phases.priced]));
   console.log(`  refused           ${counts.outOfStock} checkout 409, ${counts.cartShort} cart 409, ${counts.other} other 4xx, ${counts.serverErrors} 5xx`);
   console.log(`  invariants        ${violations.length === 0 && placing === 0 ? 'hold' : 'VIOLATED'}: sold + sellable = initial for all ${initial.size} products, none negative, ${placing} unfinished checkouts`);
   for (const violation of violations.slice(0, 20)) console.log(`    ${violation}`);

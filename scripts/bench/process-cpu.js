@@ -12,3 +12,14 @@ exports.cpuMicros = function cpuMicros(pid) {
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
 };
+
+/** The pid of the process listening on a local TCP port (`ss`), or null when it cannot be told. */
+exports.listenerPid = function listenerPid(port) {
+  try {
+    const line = execSync(`ss -ltnpH 'sport = :${Number(port)}'`, { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+    const match = /pid=(\d+)/.exec(line);
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+};
