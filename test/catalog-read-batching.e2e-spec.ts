@@ -32,6 +32,17 @@ describe('Catalog reads asked for in one turn of the event loop share one Redis 
       expect(reads.map((read) => read?.also)).toEqual(Array.from({ length: 12 }, (_, index) => (index % 2 === 0 ? 'an answer' : null)));
       expect(new Set(reads.map((read) => JSON.stringify(read?.versions))).size).toBe(1);
 
+      // A read whose own command cannot be added fails alone; the others in its turn are answered.
+      const [broken, fine] = await Promise.all([
+        versions.current(undefined, () => {
+          throw new Error('no such command');
+        }),
+        versions.current('batch-test:stored', (pipeline) => void pipeline.incrby('batch-test:sum', 1)),
+      ]);
+      expect(broken?.before).toEqual([new Error('no such command'), null]);
+      expect(fine).toMatchObject({ also: 'an answer', before: [null, 79] });
+      expect(pipelines).toHaveBeenCalledTimes(2);
+
       // A bump answered before a read is asked for is seen by it.
       await versions.bump('content');
       const after = await versions.current();

@@ -63,7 +63,8 @@ export function applyFigures(body: unknown, figures: LiveFigures[]): boolean {
  * Redis): `updatedAt` as sent, to the millisecond, not as a Date prints itself (to the second).
  */
 export function figuresDigest(body: unknown): string {
-  return shownProducts(body)
-    .map((shown) => [shown.id, shown.stock, shown.ratingAverage, shown.ratingCount, shown.updatedAt instanceof Date ? shown.updatedAt.toISOString() : shown.updatedAt, ...(shown.variants ?? []).map((variant) => variant.stock)].join(','))
-    .join(';');
+  // As JSON text: what the answer sends, so a Date, NaN or a missing figure digests as its copy would.
+  return JSON.stringify(
+    shownProducts(body).map((shown) => [shown.id, shown.stock, shown.ratingAverage, shown.ratingCount, shown.updatedAt, ...(shown.variants ?? []).map((variant) => variant.stock)]),
+  );
 }

@@ -110,11 +110,16 @@ export class CatalogVersion {
     const keys = [...COUNTERS.map((counter) => KEYS[counter]), ...entries];
     try {
       const pipeline = this.redis.pipeline().mget(...keys);
-      const positions = batch.map(({ before }) => {
+      // Where each read's own command is; an error of a read's own making stays that read's.
+      const positions = batch.map(({ before }): number | Error | undefined => {
         if (!before) return undefined;
         const position = pipeline.length;
-        before(pipeline);
-        return position;
+        try {
+          before(pipeline);
+        } catch (error) {
+          return error as Error;
+        }
+        return pipeline.length === position + 1 ? position : new Error('a read must add exactly one command to the pipeline');
       });
       const results = (await pipeline.exec()) ?? [];
       const [mgetError, mgetValues] = results[0] ?? [new Error('pipeline aborted'), null];
@@ -131,7 +136,8 @@ export class CatalogVersion {
       const entryValues = new Map(entries.map((key, index) => [key, values[COUNTERS.length + index]]));
       batch.forEach(({ alsoKey, resolve }, index) => {
         const position = positions[index];
-        resolve({ versions, also: alsoKey === undefined ? undefined : entryValues.get(alsoKey), before: position === undefined ? undefined : results[position] });
+        const before = position === undefined ? undefined : position instanceof Error ? ([position, null] as [Error, null]) : results[position];
+        resolve({ versions, also: alsoKey === undefined ? undefined : entryValues.get(alsoKey), before });
       });
     } catch {
       for (const { resolve } of batch) resolve(null);
