@@ -222,10 +222,11 @@ export class OrderStore {
 
   /**
    * The order's units went back to the shelf (`released`) or left it (`shipped`); once, from `held`.
-   * A mark the order's answers do not show: `updatedAt` stays, as for `markRelayed`.
+   * A mark the order's answers do not show: `updatedAt` stays, as for `markRelayed` (and through
+   * the driver as it is, which sets nothing it is not given).
    */
   async markStock(orderId: Types.ObjectId, state: 'released' | 'shipped'): Promise<boolean> {
-    const result = await this.model.updateOne({ _id: orderId, inventory: 'held' }, { $set: { inventory: state } }, { timestamps: false }).exec();
+    const result = await this.collection().updateOne({ _id: orderId, inventory: 'held' }, { $set: { inventory: state } });
     return result.modifiedCount === 1;
   }
 
