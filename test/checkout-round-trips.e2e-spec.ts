@@ -41,13 +41,15 @@ describe('Checkout round trips', () => {
     return { recorded: stored?.eventSequence, low: stored?.variants[0].lowStockSignalled === true };
   };
 
-  it('places a two-line order with one write for both lines, without reading back what it wrote; the next catalog read shows the stock', async () => {
+  it('places a two-line order with one write for both lines, without reading back what it wrote or the pricing settings; the next catalog read shows the stock', async () => {
     const buyer = await registerCustomer(t, 'round-trips');
     const [mug, tea] = await Promise.all([shop.createProduct({ stock: 40 }), shop.createProduct({ stock: 40 })]);
     // Cached before the checkout: the checkout's write must show in the very next read.
     expect((await request(t.http).get(`/api/v1/products/${mug.id}`).expect(200)).body.stock).toBe(40);
     await shop.addToCart(buyer, mug.id, 2).expect(200);
     await shop.addToCart(buyer, tea.id, 3).expect(200);
+    // The buyer looks at the price first: from then on the pricing settings are held (no admin write comes).
+    await request(t.http).get('/api/v1/cart/quote?country=DE').set(...bearer(buyer)).expect(200);
 
     let placed: { id: string; status: string } | undefined;
     const commands = await commandsDuring(async () => (placed = (await shop.checkout(buyer).expect(201)).body));
@@ -60,6 +62,8 @@ describe('Checkout round trips', () => {
     // Anything after is the relay taking the OrderPlaced event out of the outbox, after the answer.
     expect(orderCommands.slice(2).every((command) => command === 'update orders')).toBe(true);
     expect(commands.filter((command) => command === 'findAndModify counters')).toHaveLength(1);
+    // Tax rates, shipping methods and the automatic promotions are held (PricingSettingsCache); the cart has no code to read.
+    expect(commands.filter((command) => / (tax_rates|shipping_methods|promotions)$/.test(command))).toEqual([]);
 
     expect((await request(t.http).get(`/api/v1/products/${mug.id}`).expect(200)).body.stock).toBe(38);
     expect((await request(t.http).get(`/api/v1/products/${tea.id}`).expect(200)).body.stock).toBe(37);

@@ -18,8 +18,9 @@ interface Record {
 
 /**
  * The admin's writes of one small settings collection (tax rates, shipping methods, promotions),
- * each with its audit entry (before and after) by the time the answer is sent; a refused write
- * throws before it and leaves none. Reads are newest first.
+ * each with its audit entry (before and after) and its `written` call (the settings cache's
+ * bump) done by the time the answer is sent; a refused write throws before them and leaves
+ * none. Reads are newest first.
  */
 export class AuditedRecords<T extends Record> {
   constructor(
@@ -27,10 +28,13 @@ export class AuditedRecords<T extends Record> {
     private readonly audit: AuditLog,
     private readonly entity: AuditedEntity,
     private readonly label: string,
+    /** Told after every write, before its answer (PricingSettingsCache.bump); must not throw. */
+    private readonly written: () => Promise<void>,
   ) {}
 
   async create(fields: Partial<T>, actor: AuditActor): Promise<T> {
     const created = (await this.model.create(fields)).toObject() as T;
+    await this.written();
     await this.audit.record(actor, { action: `${this.entity}.created`, entity: this.entity, entityId: created._id, before: null, after: created });
     return created;
   }
@@ -69,6 +73,7 @@ export class AuditedRecords<T extends Record> {
         if (rule && (await this.model.exists({ _id: id }))) continue;
         throw new NotFoundError(`${this.label} not found`);
       }
+      await this.written();
       await this.audit.record(actor, { action: `${this.entity}.updated`, entity: this.entity, entityId: written.before._id, before: written.before, after: written.after });
       return written.after;
     }
@@ -78,6 +83,7 @@ export class AuditedRecords<T extends Record> {
   async remove(id: string, actor: AuditActor): Promise<void> {
     const before = await this.model.findOneAndDelete({ _id: id }).lean<T>();
     if (!before) throw new NotFoundError(`${this.label} not found`);
+    await this.written();
     await this.audit.record(actor, { action: `${this.entity}.deleted`, entity: this.entity, entityId: before._id, before, after: null });
   }
 }

@@ -4,6 +4,7 @@ import { Model, Types } from 'mongoose';
 import { InvalidInputError, isDuplicateKeyError, StateConflictError } from '@app/common';
 import { AuditLog, type AuditActor } from '../audit/audit-log.service';
 import { AuditedRecords, givenFields } from './audited-records';
+import { PricingSettingsCache } from './pricing-settings-cache';
 import { CreatePromotionDto, UpdatePromotionDto } from './dto/promotion.dto';
 import { CreateShippingMethodDto, UpdateShippingMethodDto } from './dto/shipping-method.dto';
 import { CreateTaxRateDto, UpdateTaxRateDto } from './dto/tax-rate.dto';
@@ -15,8 +16,8 @@ import { TaxRate } from './schemas/tax-rate.schema';
 /** The admin's tax rates (API.md, "Money"). */
 @Injectable()
 export class TaxRates extends AuditedRecords<TaxRate> {
-  constructor(@InjectModel(TaxRate.name) model: Model<TaxRate>, audit: AuditLog) {
-    super(model, audit, 'taxRate', 'Tax rate');
+  constructor(@InjectModel(TaxRate.name) model: Model<TaxRate>, audit: AuditLog, settings: PricingSettingsCache) {
+    super(model, audit, 'taxRate', 'Tax rate', () => settings.bump());
   }
 
   add(dto: CreateTaxRateDto, actor: AuditActor): Promise<TaxRate> {
@@ -31,8 +32,8 @@ export class TaxRates extends AuditedRecords<TaxRate> {
 /** The admin's shipping methods; a range whose maximum is below its minimum is refused (400). */
 @Injectable()
 export class ShippingMethods extends AuditedRecords<ShippingMethod> {
-  constructor(@InjectModel(ShippingMethod.name) model: Model<ShippingMethod>, audit: AuditLog) {
-    super(model, audit, 'shippingMethod', 'Shipping method');
+  constructor(@InjectModel(ShippingMethod.name) model: Model<ShippingMethod>, audit: AuditLog, settings: PricingSettingsCache) {
+    super(model, audit, 'shippingMethod', 'Shipping method', () => settings.bump());
   }
 
   add(dto: CreateShippingMethodDto, actor: AuditActor): Promise<ShippingMethod> {
@@ -58,8 +59,8 @@ function assertSubtotalRange(method: { minSubtotal?: number; maxSubtotal?: numbe
  */
 @Injectable()
 export class Promotions extends AuditedRecords<Promotion> {
-  constructor(@InjectModel(Promotion.name) model: Model<Promotion>, audit: AuditLog) {
-    super(model, audit, 'promotion', 'Promotion');
+  constructor(@InjectModel(Promotion.name) model: Model<Promotion>, audit: AuditLog, settings: PricingSettingsCache) {
+    super(model, audit, 'promotion', 'Promotion', () => settings.bump());
   }
 
   async add(dto: CreatePromotionDto, actor: AuditActor): Promise<Promotion> {

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { AuditLogModule } from '../audit/audit-log.module';
 import { Pricing } from './pricing.service';
+import { PricingSettingsCache } from './pricing-settings-cache';
 import { Promotions, ShippingMethods, TaxRates } from './pricing-settings.service';
 import { PromotionUses } from './promotion-uses';
 import { Promotion, PromotionCustomerUse, PromotionCustomerUseSchema, PromotionSchema, PromotionUse, PromotionUseSchema } from './schemas/promotion.schema';
@@ -20,7 +21,7 @@ import { TaxRate, TaxRateSchema } from './schemas/tax-rate.schema';
     ]),
     AuditLogModule,
   ],
-  providers: [TaxRates, ShippingMethods, Promotions, PromotionUses, Pricing],
+  providers: [PricingSettingsCache, TaxRates, ShippingMethods, Promotions, PromotionUses, Pricing],
   exports: [TaxRates, ShippingMethods, Promotions, PromotionUses, Pricing],
 })
 export class PricingModule {}

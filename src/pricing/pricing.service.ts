@@ -6,8 +6,7 @@ import { AppConfig } from '../config/app-config';
 import { customerUseKey, limitsOf, PromotionLimits, PromotionUsedUpError } from './promotion-uses';
 import { AppliedPromotion, Destination, normalizeCode, PricingLine, priceCart, PromotionRefusal, promotionRefusal, PromotionRule, Quote } from './quote';
 import { Promotion, PromotionCustomerUse } from './schemas/promotion.schema';
-import { ShippingMethod } from './schemas/shipping-method.schema';
-import { TaxRate } from './schemas/tax-rate.schema';
+import { PricingSettings, PricingSettingsCache } from './pricing-settings-cache';
 
 export interface QuoteRequest {
   lines: PricingLine[];
@@ -52,14 +51,14 @@ export interface PricedQuote extends Quote {
 
 /**
  * Reads what pricing needs (rates for the destination, shipping methods, the promotions that
- * could apply with how many uses they have left) and hands it to the one pure function,
+ * could apply with how many uses they have left; the settings from PricingSettingsCache) and
+ * hands it to the one pure function,
  * `priceCart`: the cart quote and checkout both come through here.
  */
 @Injectable()
 export class Pricing {
   constructor(
-    @InjectModel(TaxRate.name) private readonly taxRates: Model<TaxRate>,
-    @InjectModel(ShippingMethod.name) private readonly shippingMethods: Model<ShippingMethod>,
+    private readonly settings: PricingSettingsCache,
     @InjectModel(Promotion.name) private readonly promotions: Model<Promotion>,
     @InjectModel(PromotionCustomerUse.name) private readonly customerUses: Model<PromotionCustomerUse>,
     private readonly config: AppConfig,
@@ -67,13 +66,10 @@ export class Pricing {
 
   async quote(request: QuoteRequest, now = new Date()): Promise<PricedQuote> {
     const codes = request.codes.map(normalizeCode);
-    // The driver's finds (every quote and checkout makes them): plain filters, nothing to cast;
-    // the promotions without `holders`, which the schema does not select.
-    const [taxRates, shippingMethods, promotions] = await Promise.all([
-      this.taxRates.collection.find<TaxRate>({ country: request.destination.country }).toArray(),
-      this.shippingMethods.collection.find<ShippingMethod>({ active: true }).toArray(),
-      this.promotions.collection.find<Promotion>({ active: true, $or: [{ codeKey: { $in: codes } }, { codeKey: /^auto:/ }] }, { projection: { holders: 0 } }).toArray(),
-    ]);
+    const settings = await this.settings.current();
+    const promotions = await this.promotionsFor(settings, codes);
+    const taxRates = settings.taxRates.filter((rate) => rate.country === request.destination.country);
+    const shippingMethods = settings.shippingMethods;
     const rules = await this.withUses(promotions, request.customer);
     const usedUp = request.refuseUsedUpCodes && rules.find((rule) => rule.code !== undefined && rule.usedUp);
     if (usedUp) throw new PromotionUsedUpError(usedUp);
@@ -93,6 +89,24 @@ export class Pricing {
     });
     const limits = new Map(promotions.map((promotion) => [promotion._id.toHexString(), limitsOf(promotion)]));
     return { ...quote, promotions: quote.promotions.map((promotion) => ({ ...promotion, ...limits.get(promotion.id) })) };
+  }
+
+  /**
+   * The promotions that could apply: the held automatic ones, and read fresh the ones the cart's
+   * codes name and the automatic ones with a usageLimit (their `used` moves with every checkout).
+   * No round trip when there is neither, as for most carts.
+   */
+  private async promotionsFor(settings: PricingSettings, codes: string[]): Promise<Promotion[]> {
+    const limited = settings.automaticPromotions.filter((promotion) => promotion.usageLimit != null).map((promotion) => promotion._id);
+    if (codes.length === 0 && limited.length === 0) return settings.automaticPromotions as Promotion[];
+    // The driver's find: plain filters, nothing to cast; without the legacy `holders`, which the schema does not select.
+    const fresh = await this.promotions.collection
+      .find<Promotion>({ active: true, $or: [{ codeKey: { $in: codes } }, { _id: { $in: limited } }] }, { projection: { holders: 0 } })
+      .toArray();
+    const freshIds = new Set(fresh.map((promotion) => promotion._id.toHexString()));
+    // A limited automatic promotion that the fresh read no longer finds active is left out.
+    const unlimited = settings.automaticPromotions.filter((promotion) => promotion.usageLimit == null && !freshIds.has(promotion._id.toHexString()));
+    return [...(unlimited as Promotion[]), ...fresh];
   }
 
   /** Whether a code can go into this cart now; throws PromotionRefusedError with the reason. */

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ChainableCommander, default as Redis } from 'ioredis';
 import { REDIS } from '../redis/redis.module';
+import { bumpCounters, counterStartValue } from '../redis/version-counter';
 
 /**
  * What a catalog write changed, named by the writer (ProductStore's verbs, categories):
@@ -58,8 +59,7 @@ interface WaitingRead {
  *
  * A counter that starts over (Redis restarted empty) would hand out versions already used for
  * other content, and with them ETags a client may still hold. So a missing counter starts at the
- * current time in microseconds, which is above any value the previous counter could have reached
- * (it counts one per write).
+ * current time in microseconds (counterStartValue).
  */
 @Injectable()
 export class CatalogVersion {
@@ -127,7 +127,7 @@ export class CatalogVersion {
       let values = mgetValues as (string | null)[];
       if (values.slice(0, COUNTERS.length).some((value) => value === null)) {
         const start = this.redis.multi();
-        for (const counter of COUNTERS) start.set(KEYS[counter], startValue(), 'NX');
+        for (const counter of COUNTERS) start.set(KEYS[counter], counterStartValue(), 'NX');
         await start.exec();
         values = await this.redis.mget(...keys);
       }
@@ -148,11 +148,7 @@ export class CatalogVersion {
   async bump(change: CatalogChange, ...more: CatalogChange[]): Promise<boolean> {
     const counters = new Set([change, ...more].flatMap((each) => MOVES[each]));
     try {
-      const transaction = this.redis.multi();
-      for (const counter of counters) transaction.set(KEYS[counter], startValue(), 'NX').incr(KEYS[counter]);
-      const results = await transaction.exec();
-      const failed = results?.find(([error]) => error);
-      if (!results || failed) throw failed?.[0] ?? new Error('transaction aborted');
+      await bumpCounters(this.redis, [...counters].map((counter) => KEYS[counter]));
       this.bumpOwed = false;
       return true;
     } catch (error) {
@@ -181,8 +177,4 @@ export function versionTag(versions: CatalogVersions, depends: CatalogDependenci
 /** Did the sellable quantity cross between sold out (≤ 0) and available (> 0)? */
 export function crossesAvailability(before: number, after: number): boolean {
   return before > 0 !== after > 0;
-}
-
-function startValue(): string {
-  return String(Date.now() * 1000);
 }

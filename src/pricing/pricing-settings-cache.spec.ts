@@ -1,0 +1,126 @@
+import { EventEmitter } from 'node:events';
+import type { default as Redis } from 'ioredis';
+import type { Model } from 'mongoose';
+import { PricingSettingsCache } from './pricing-settings-cache';
+
+/**
+ * The held settings against an in-memory stand-in for Redis (a counter and a switch that makes
+ * it unreachable) and for the three collections (counting reads). The e2e suite
+ * pricing-settings-processes proves the same against the real stack across two processes; this
+ * covers what it cannot stage: Redis failing between a write and its bump.
+ */
+class FakeRedis extends EventEmitter {
+  values = new Map<string, string>();
+  down = false;
+
+  private check(): void {
+    if (this.down) throw new Error('connection lost');
+  }
+
+  async get(key: string): Promise<string | null> {
+    this.check();
+    return this.values.get(key) ?? null;
+  }
+
+  async set(key: string, value: string, mode: 'NX'): Promise<'OK' | null> {
+    this.check();
+    if (mode === 'NX' && this.values.has(key)) return null;
+    this.values.set(key, value);
+    return 'OK';
+  }
+
+  multi() {
+    const steps: (() => unknown)[] = [];
+    const transaction = {
+      set: (key: string, value: string) => {
+        steps.push(() => (this.values.has(key) ? null : this.values.set(key, value)));
+        return transaction;
+      },
+      incr: (key: string) => {
+        steps.push(() => this.values.set(key, String(Number(this.values.get(key)) + 1)));
+        return transaction;
+      },
+      exec: async () => {
+        this.check();
+        return steps.map((step) => [null, step()]);
+      },
+    };
+    return transaction;
+  }
+}
+
+function collection(documents: object[]) {
+  const model = {
+    reads: 0,
+    documents,
+    collection: {
+      find: () => ({
+        toArray: async () => {
+          model.reads += 1;
+          return model.documents;
+        },
+      }),
+    },
+  };
+  return model;
+}
+
+describe('PricingSettingsCache', () => {
+  let redis: FakeRedis;
+  let rates: ReturnType<typeof collection>;
+  let cache: PricingSettingsCache;
+  const reads = () => rates.reads;
+
+  beforeEach(() => {
+    redis = new FakeRedis();
+    rates = collection([{ country: 'DE', rate: 1900 }]);
+    const asModel = <T>(fake: ReturnType<typeof collection>) => fake as unknown as Model<T>;
+    cache = new PricingSettingsCache(asModel(rates), asModel(collection([])), asModel(collection([])), redis as unknown as Redis);
+  });
+
+  it('reads once while no write comes, again after each bump, and shares one read between simultaneous quotes', async () => {
+    await Promise.all([cache.current(), cache.current(), cache.current()]);
+    await cache.current();
+    expect(reads()).toBe(1);
+    await cache.bump();
+    rates.documents = [{ country: 'DE', rate: 700 }];
+    expect((await cache.current()).taxRates).toEqual([{ country: 'DE', rate: 700 }]);
+    await cache.current();
+    expect(reads()).toBe(2);
+  });
+
+  it('a counter that is missing (Redis restarted empty) starts above any version handed out before', async () => {
+    await cache.current();
+    const before = Number(redis.values.get('pricing:version'));
+    redis.values.clear();
+    await cache.bump();
+    expect(Number(redis.values.get('pricing:version'))).toBeGreaterThan(before);
+    await cache.current();
+    expect(reads()).toBe(2);
+  });
+
+  it('Redis unreachable: every quote reads; a bump that failed keeps it reading until the bump is made once Redis is back', async () => {
+    await cache.current();
+    redis.down = true;
+    await cache.current();
+    await cache.current();
+    expect(reads()).toBe(3);
+    // The admin's write lands in MongoDB, its bump fails.
+    await expect(cache.bump()).resolves.toBeUndefined();
+    redis.down = false;
+    rates.documents = [{ country: 'DE', rate: 700 }];
+    // Back, not yet reconnected ('ready'): the owed bump is made before the version is trusted.
+    expect((await cache.current()).taxRates).toEqual([{ country: 'DE', rate: 700 }]);
+    expect(reads()).toBe(4);
+    await cache.current();
+    expect(reads()).toBe(4);
+  });
+
+  it('a read that fails is not kept', async () => {
+    const failing = rates.collection.find;
+    rates.collection.find = () => ({ toArray: async () => Promise.reject(new Error('MongoDB unreachable')) });
+    await expect(cache.current()).rejects.toThrow('MongoDB unreachable');
+    rates.collection.find = failing;
+    expect((await cache.current()).taxRates).toEqual([{ country: 'DE', rate: 1900 }]);
+  });
+});
