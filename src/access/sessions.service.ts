@@ -4,6 +4,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
 import type { Role } from './roles';
+import { turnPipelineOf } from '../redis/turn-pipeline';
 
 export interface Session {
   id: string;
@@ -115,7 +116,8 @@ export class SessionsService {
 
   /** The session an access token names, if it still exists and belongs to that user. */
   async findActive(sessionId: string, userId: string): Promise<Session | null> {
-    const [storedUserId, role, email] = await this.redis.hmget(sessionKey(sessionId), 'userId', 'role', 'email');
+    // With the other commands of its turn (the throttle counts of this and other requests).
+    const [storedUserId, role, email] = await turnPipelineOf(this.redis).send<(string | null)[]>((pipeline) => pipeline.hmget(sessionKey(sessionId), 'userId', 'role', 'email'));
     if (!storedUserId || storedUserId !== userId) return null;
     return { id: sessionId, userId, role: role as Role, email: email ?? '' };
   }

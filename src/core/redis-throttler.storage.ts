@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ChainableCommander, default as Redis } from 'ioredis';
+import { TurnPipeline, turnPipelineOf } from '../redis/turn-pipeline';
 
 export interface ThrottlerStorageRecord {
   totalHits: number;
@@ -83,16 +84,18 @@ export class RedisThrottlerStorage implements ThrottlerStorage {
   private readonly logger = new Logger(RedisThrottlerStorage.name);
   private lastWarning = 0;
 
-  private readonly incrementCommand: ThrottleCommand;
+  private readonly turn: TurnPipeline;
 
   constructor(redis: Redis) {
     defineThrottleCommand(redis);
-    this.incrementCommand = throttleCommandOf(redis);
+    this.turn = turnPipelineOf(redis);
   }
 
+  /** Sent with the other commands of its turn (TurnPipeline): the session read of the same and other requests. */
   async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
     try {
-      return recordOf((await this.incrementCommand(...scriptArguments(key, ttl, limit, blockDuration, throttlerName))) as number[]);
+      const counted = await this.turn.send<number[]>((pipeline) => throttleCommandOf(pipeline)(...scriptArguments(key, ttl, limit, blockDuration, throttlerName)));
+      return recordOf(counted);
     } catch (error) {
       if (Date.now() - this.lastWarning > 10_000) {
         this.lastWarning = Date.now();

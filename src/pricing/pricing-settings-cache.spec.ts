@@ -29,6 +29,25 @@ class FakeRedis extends EventEmitter {
     return 'OK';
   }
 
+  /** What TurnPipeline uses: GETs, sent together. */
+  pipeline() {
+    const keys: string[] = [];
+    const pipeline = {
+      get length() {
+        return keys.length;
+      },
+      get: (key: string) => {
+        keys.push(key);
+        return pipeline;
+      },
+      exec: async () => {
+        this.check();
+        return keys.map((key) => [null, this.values.get(key) ?? null]);
+      },
+    };
+    return pipeline;
+  }
+
   multi() {
     const steps: (() => unknown)[] = [];
     const transaction = {

@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { default as Redis } from 'ioredis';
 import { Model } from 'mongoose';
 import { REDIS } from '../redis/redis.module';
+import { turnPipelineOf } from '../redis/turn-pipeline';
 import { bumpCounters, counterStartValue } from '../redis/version-counter';
 import { Promotion } from './schemas/promotion.schema';
 import { ShippingMethod } from './schemas/shipping-method.schema';
@@ -90,7 +91,8 @@ export class PricingSettingsCache {
       if (this.bumpOwed) return null;
     }
     try {
-      let value = await this.redis.get(VERSION_KEY);
+      // With the other commands of its turn (the request's throttle count and session read).
+      let value = await turnPipelineOf(this.redis).send<string | null>((pipeline) => pipeline.get(VERSION_KEY));
       if (value === null) {
         await this.redis.set(VERSION_KEY, counterStartValue(), 'NX');
         value = await this.redis.get(VERSION_KEY);

@@ -1,0 +1,80 @@
+import type { ChainableCommander, default as Redis } from 'ioredis';
+
+/** A command waiting for its turn's pipeline. */
+interface Waiting {
+  add: (pipeline: ChainableCommander) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Redis commands asked for in one turn of the event loop, sent in one pipeline at its end
+ * (setImmediate): under load, a turn handles dozens of requests, and each one's throttle count
+ * and session read cost a socket write and a reply read apiece when sent alone. A command waits
+ * at most for the rest of its turn, and is sent after it was asked for: it sees every write
+ * answered before its request came. (ioredis' own auto-pipelining gathers only what one
+ * callback sends before its next tick, which for requests is one command at a time.)
+ */
+export class TurnPipeline {
+  private waiting: Waiting[] = [];
+
+  constructor(private readonly redis: Redis) {}
+
+  /**
+   * The result of the one command `add` puts on this turn's pipeline. Rejects with that
+   * command's own error, with the round trip's error (Redis unreachable), or when `add` threw
+   * or added other than one command; a failure of one command is its caller's alone.
+   */
+  send<T>(add: (pipeline: ChainableCommander) => unknown): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.push({ add, resolve: resolve as (value: unknown) => void, reject });
+      if (this.waiting.length === 1) setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.waiting;
+    this.waiting = [];
+    const pipeline = this.redis.pipeline();
+    // Where each command is; an `add` that fails is refused alone.
+    const positions = batch.map(({ add, reject }) => {
+      const position = pipeline.length;
+      try {
+        add(pipeline);
+      } catch (error) {
+        reject(error as Error);
+        return undefined;
+      }
+      if (pipeline.length === position + 1) return position;
+      reject(new Error('a turn pipeline command must add exactly one command'));
+      return undefined;
+    });
+    if (pipeline.length === 0) return;
+    let results: [Error | null, unknown][];
+    try {
+      results = (await pipeline.exec()) ?? [];
+    } catch (error) {
+      batch.forEach(({ reject }, index) => positions[index] !== undefined && reject(error as Error));
+      return;
+    }
+    batch.forEach(({ resolve, reject }, index) => {
+      const position = positions[index];
+      if (position === undefined) return;
+      const [error, value] = results[position] ?? [new Error('pipeline aborted'), null];
+      if (error) reject(error);
+      else resolve(value);
+    });
+  }
+}
+
+const pipelines = new WeakMap<Redis, TurnPipeline>();
+
+/** The client's turn pipeline (one per client, shared by everything that sends through it). */
+export function turnPipelineOf(redis: Redis): TurnPipeline {
+  let pipeline = pipelines.get(redis);
+  if (!pipeline) {
+    pipeline = new TurnPipeline(redis);
+    pipelines.set(redis, pipeline);
+  }
+  return pipeline;
+}
