@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import Queue from 'bull';
 import { mongo } from 'mongoose';
+import type Redis from 'ioredis';
 import request from 'supertest';
+import { REDIS } from '../src/redis/redis.module';
 import type { BackupManifest } from '../src/backups/backup-manifest';
 import { bearer, registerCustomer } from './support/accounts';
 import { Bucket } from './support/bucket';
@@ -197,8 +199,16 @@ describe('Backups to object storage and restores (npm run backup / restore)', ()
     expect({ contents: await rawContents(guarded), indexes: await indexesOf(guarded) }).toEqual(before);
   });
 
-  it('the live database (MONGODB_URI) is replaced only with --replace-live on top of --force', async () => {
+  it('the live database (MONGODB_URI) is replaced only with --replace-live on top of --force; replacing it invalidates the API\'s caches', async () => {
     const id = (await listed(t.env))[0] ?? (await backup(t.env));
+    // The API (same Redis deployment) holds a catalog answer and the pricing settings under their versions.
+    const redis = t.app.get<Redis>(REDIS);
+    const cacheStatus = async () => (await request(t.http).get('/api/v1/products?limit=5').expect(200)).headers['cache-status'];
+    await cacheStatus();
+    expect(await cacheStatus()).toBe('shop-api; hit');
+    const pricingVersion = async () => Number(await redis.get('pricing:version'));
+    await redis.set('pricing:version', '1000', 'NX');
+    const pricingBefore = await pricingVersion();
     const liveName = `${t.connection.db!.databaseName}_live`;
     restoredDatabases.push(liveName);
     const liveEnv = { ...t.env, MONGODB_URI: withDatabase(t.env.MONGODB_URI, liveName) };
@@ -212,6 +222,8 @@ describe('Backups to object storage and restores (npm run backup / restore)', ()
     // --replace-live alone is a usage error: it only ever adds to --force.
     expect((await command(liveEnv, 'restore', id, '--db', liveName, '--replace-live')).code).toBe(2);
     expect(await rawContents(live)).toEqual(before);
+    // Refused: nothing changed, the caches stay.
+    expect(await cacheStatus()).toBe('shop-api; hit');
 
     const replaced = await command(liveEnv, 'restore', id, '--db', liveName, '--force', '--replace-live');
     expect({ code: replaced.code, output: replaced.output }).toEqual({ code: 0, output: expect.stringMatching(/verified/) });
@@ -219,6 +231,9 @@ describe('Backups to object storage and restores (npm run backup / restore)', ()
     expect(after.bson_types).toHaveLength(2);
     expect(after.orders ?? []).not.toContainEqual(before.orders[0]);
     expect(Object.keys(after).filter((name) => name.startsWith('restore-staging.'))).toEqual([]);
+    // The very next read is computed again, and the next quote reads the pricing settings again.
+    expect(await cacheStatus()).toMatch(/^shop-api; fwd=miss/);
+    expect(await pricingVersion()).toBeGreaterThan(pricingBefore);
   });
 
   it('rejects bad arguments and unknown backups with a non-zero exit', async () => {

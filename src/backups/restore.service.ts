@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { default as Redis } from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { InjectConnection } from '@nestjs/mongoose';
 import { Connection, mongo } from 'mongoose';
@@ -8,6 +9,10 @@ import { BackupStore } from './backup-store';
 import { CollectionProgress, isUserCollection } from './backup.service';
 import { digestCollection, loadCollection } from './driver-dump';
 import { mongorestoreArchive } from './mongodump-archive';
+import { CATALOG_VERSION_KEYS } from '../products/catalog-version';
+import { PRICING_VERSION_KEY } from '../pricing/pricing-settings-cache';
+import { REDIS } from '../redis/redis.module';
+import { bumpCounters } from '../redis/version-counter';
 
 /** A restore that must not start; nothing was changed. */
 export class RestoreRefusedError extends Error {
@@ -44,6 +49,7 @@ export class RestoreService {
     @InjectConnection() private readonly connection: Connection,
     private readonly store: BackupStore,
     private readonly config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
   /** Restorable backups (those with a manifest), newest first. */
@@ -59,6 +65,7 @@ export class RestoreService {
    * unreachable backup leaves the target as it was. Staging collections live in the target
    * database, not in a temporary one, because renames across databases are broken on the
    * MongoDB stand-in (ARCHITECTURE.md) while renames within one are metadata-only on MongoDB.
+   * Swapped into the live database, it then invalidates the API's caches (invalidateCaches).
    */
   async restore(id: string, database: string, options: RestoreOptions): Promise<RestoreReport> {
     if (!BACKUP_ID_PATTERN.test(id)) throw new RestoreRefusedError(`"${id}" is not a backup id (see restore --list)`);
@@ -78,12 +85,29 @@ export class RestoreService {
         return { manifest, database, problems };
       }
       await this.swapIn(target, staging, manifest);
+      if (database === this.connection.db!.databaseName) await this.invalidateCaches(id);
     } finally {
       // After a swap nothing of this run is left; after a failure this drops what was loaded.
       await this.dropStaged(target, staging).catch((error: Error) => this.logger.warn(`Staging collections ${staging}* not dropped: ${error.message}`));
     }
     this.logger.log(`Restore of ${id} into ${database}: verified and swapped in`);
     return { manifest, database, problems: [] };
+  }
+
+  /**
+   * The API processes hold what they read of the live database under Redis versions (the
+   * catalog's answers and figures, the pricing settings); a write bumps them, and a restore is a
+   * write of everything. Without the bump they would go on answering from before the restore.
+   */
+  private async invalidateCaches(id: string): Promise<void> {
+    try {
+      await bumpCounters(this.redis, [...CATALOG_VERSION_KEYS, PRICING_VERSION_KEY]);
+    } catch (error) {
+      throw new Error(
+        `Backup ${id} is restored and verified, but the API's caches were not invalidated (Redis: ${(error as Error).message}): ` +
+          'until they are, the API may answer catalog reads and quotes from before the restore. Run the same restore again once Redis is reachable',
+      );
+    }
   }
 
   /** A non-empty target needs --force; the database the deployment runs on needs --replace-live too. */

@@ -10,7 +10,7 @@ import { ShippingMethod } from './schemas/shipping-method.schema';
 import { TaxRate } from './schemas/tax-rate.schema';
 
 /** Bumped after every admin write of a tax rate, shipping method or promotion; under the deployment's key prefix. */
-const VERSION_KEY = 'pricing:version';
+export const PRICING_VERSION_KEY = 'pricing:version';
 
 /**
  * What every quote and checkout reads besides the cart and the codes in it: all tax rates, the
@@ -76,7 +76,7 @@ export class PricingSettingsCache {
   /** Called after every admin write of the settings. Never throws: the write has happened either way. */
   async bump(): Promise<void> {
     try {
-      await bumpCounters(this.redis, [VERSION_KEY]);
+      await bumpCounters(this.redis, [PRICING_VERSION_KEY]);
       this.bumpOwed = false;
     } catch (error) {
       if (!this.bumpOwed) this.logger.warn(`Pricing settings version not bumped, reading them uncached until Redis is back: ${(error as Error).message}`);
@@ -92,10 +92,10 @@ export class PricingSettingsCache {
     }
     try {
       // With the other commands of its turn (the request's throttle count and session read).
-      let value = await turnPipelineOf(this.redis).send<string | null>((pipeline) => pipeline.get(VERSION_KEY));
+      let value = await turnPipelineOf(this.redis).send<string | null>((pipeline) => pipeline.get(PRICING_VERSION_KEY));
       if (value === null) {
-        await this.redis.set(VERSION_KEY, counterStartValue(), 'NX');
-        value = await this.redis.get(VERSION_KEY);
+        await this.redis.set(PRICING_VERSION_KEY, counterStartValue(), 'NX');
+        value = await this.redis.get(PRICING_VERSION_KEY);
       }
       // Microsecond start values stay far below 2^53.
       return value === null ? null : Number(value);

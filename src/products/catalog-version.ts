@@ -25,6 +25,8 @@ const KEYS = {
 } as const;
 type Counter = keyof typeof KEYS;
 const COUNTERS = Object.keys(KEYS) as Counter[];
+/** Every catalog counter: what a restore of the live database bumps (RestoreService). */
+export const CATALOG_VERSION_KEYS: readonly string[] = Object.values(KEYS);
 
 /** Which counters a change moves. */
 const MOVES: Record<CatalogChange, Counter[]> = {
