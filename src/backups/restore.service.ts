@@ -77,6 +77,13 @@ export class RestoreService {
     const existing = (await this.userCollections(target)).filter((name) => !name.startsWith(STAGING_PREFIX));
     if (existing.length > 0) this.refuseReplacing(database, existing, options);
 
+    // The caches are invalidated after the swap: a restore that could not do it does not start.
+    const live = database === this.connection.db!.databaseName;
+    if (live) {
+      await this.redis.ping().catch((error: Error) => {
+        throw new RestoreRefusedError(`Redis is unreachable (${error.message}), so the API's caches could not be invalidated after the restore; nothing changed`);
+      });
+    }
     const staging = `${STAGING_PREFIX}${randomBytes(4).toString('hex')}.`;
     try {
       const problems = await this.restoreStaged(manifest, target, staging, options.progress ?? (() => () => undefined));
@@ -85,7 +92,7 @@ export class RestoreService {
         return { manifest, database, problems };
       }
       await this.swapIn(target, staging, manifest);
-      if (database === this.connection.db!.databaseName) await this.invalidateCaches(id);
+      if (live) await this.invalidateCaches(id);
     } finally {
       // After a swap nothing of this run is left; after a failure this drops what was loaded.
       await this.dropStaged(target, staging).catch((error: Error) => this.logger.warn(`Staging collections ${staging}* not dropped: ${error.message}`));

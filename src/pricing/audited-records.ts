@@ -33,10 +33,22 @@ export class AuditedRecords<T extends Record> {
   ) {}
 
   async create(fields: Partial<T>, actor: AuditActor): Promise<T> {
-    const created = (await this.model.create(fields)).toObject() as T;
-    await this.written();
+    const created = (await this.telling(() => this.model.create(fields))).toObject() as T;
     await this.audit.record(actor, { action: `${this.entity}.created`, entity: this.entity, entityId: created._id, before: null, after: created });
     return created;
+  }
+
+  /**
+   * A write, then `written` whatever came of it: a write that threw (a lost connection, a write
+   * concern timeout) may have been applied all the same, and a write that changed nothing costs
+   * only one extra read of the settings.
+   */
+  private async telling<R>(write: () => Promise<R>): Promise<R> {
+    try {
+      return await write();
+    } finally {
+      await this.written();
+    }
   }
 
   async list(query: PaginationQueryDto): Promise<Paginated<T>> {
@@ -68,12 +80,11 @@ export class AuditedRecords<T extends Record> {
         rule.assert({ ...current, ...set });
         for (const field of rule.reads) condition[field as string] = current[field] ?? null;
       }
-      const written = await setReturningBoth(this.model, condition as QueryFilter<T>, set);
+      const written = await this.telling(() => setReturningBoth(this.model, condition as QueryFilter<T>, set));
       if (!written) {
         if (rule && (await this.model.exists({ _id: id }))) continue;
         throw new NotFoundError(`${this.label} not found`);
       }
-      await this.written();
       await this.audit.record(actor, { action: `${this.entity}.updated`, entity: this.entity, entityId: written.before._id, before: written.before, after: written.after });
       return written.after;
     }
@@ -81,9 +92,8 @@ export class AuditedRecords<T extends Record> {
   }
 
   async remove(id: string, actor: AuditActor): Promise<void> {
-    const before = await this.model.findOneAndDelete({ _id: id }).lean<T>();
+    const before = await this.telling(() => this.model.findOneAndDelete({ _id: id }).lean<T>());
     if (!before) throw new NotFoundError(`${this.label} not found`);
-    await this.written();
     await this.audit.record(actor, { action: `${this.entity}.deleted`, entity: this.entity, entityId: before._id, before, after: null });
   }
 }

@@ -118,6 +118,39 @@ describe('PricingSettingsCache', () => {
     expect(reads()).toBe(2);
   });
 
+  it('a counter that went back (Redis restored from a snapshot) is a change: held settings are used only under their own version', async () => {
+    await cache.current();
+    const version = Number(redis.values.get('pricing:version'));
+    await cache.bump();
+    await cache.current();
+    expect(reads()).toBe(2);
+    redis.values.set('pricing:version', String(version));
+    await cache.current();
+    expect(reads()).toBe(3);
+    // The next write takes it to the version this process held before: read again all the same.
+    rates.documents = [{ country: 'DE', rate: 700 }];
+    await cache.bump();
+    expect((await cache.current()).taxRates).toEqual([{ country: 'DE', rate: 700 }]);
+  });
+
+  it('nothing held survives a lost connection (a bump may have gone by meanwhile) or HELD_AT_MOST_MS', async () => {
+    await cache.current();
+    redis.emit('close');
+    await cache.current();
+    expect(reads()).toBe(2);
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now + 59_000);
+    try {
+      await cache.current();
+      expect(reads()).toBe(2);
+      clock.mockReturnValue(now + 61_000);
+      await cache.current();
+      expect(reads()).toBe(3);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
   it('Redis unreachable: every quote reads; a bump that failed keeps it reading until the bump is made once Redis is back', async () => {
     await cache.current();
     redis.down = true;

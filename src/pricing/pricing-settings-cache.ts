@@ -11,6 +11,8 @@ import { TaxRate } from './schemas/tax-rate.schema';
 
 /** Bumped after every admin write of a tax rate, shipping method or promotion; under the deployment's key prefix. */
 export const PRICING_VERSION_KEY = 'pricing:version';
+/** The most held settings are used, whatever the version says (see PricingSettingsCache). */
+const HELD_AT_MOST_MS = 60_000;
 
 /**
  * What every quote and checkout reads besides the cart and the codes in it: all tax rates, the
@@ -33,12 +35,18 @@ export interface PricingSettings {
  *
  * A settings read that loses a race with a write is harmless: the settings are read after the
  * version, so what is held under a version is at least as new as that version.
+ *
+ * Held settings are used only under exactly the version they were read after (a counter that went
+ * back, Redis restored from a snapshot, is a change like any other), never after this process
+ * lost its connection to Redis (a bump may have been missed meanwhile), and never longer than
+ * HELD_AT_MOST_MS: should a writer fail to bump (Redis unreachable from it alone, then the writer
+ * gone before its owed bump), no process answers from what it held for longer than that.
  */
 @Injectable()
 export class PricingSettingsCache {
   private readonly logger = new Logger(PricingSettingsCache.name);
   /** The settings as read (or being read) after seeing `version`. */
-  private held?: { version: number; settings: Promise<PricingSettings> };
+  private held?: { version: string; settings: Promise<PricingSettings>; readAt: number };
   /**
    * A write whose bump failed (Redis unreachable): until the bump is made, this process reads the
    * settings uncached, and it is retried as soon as the connection is back, so that no process
@@ -55,16 +63,19 @@ export class PricingSettingsCache {
     redis.on('ready', () => {
       if (this.bumpOwed) void this.bump();
     });
+    redis.on('close', () => (this.held = undefined));
   }
 
   /** The settings as of now: held ones when no write came since they were read, else read again. */
   async current(): Promise<PricingSettings> {
     const version = await this.version();
-    if (version === null) return this.read();
-    // Held settings read under a later version (another quote saw a later bump first) are newer still.
-    if (this.held && this.held.version >= version) return this.held.settings;
+    if (version === null) {
+      this.held = undefined;
+      return this.read();
+    }
+    if (this.held?.version === version && Date.now() - this.held.readAt < HELD_AT_MOST_MS) return this.held.settings;
     const settings = this.read();
-    const held = { version, settings };
+    const held = { version, settings, readAt: Date.now() };
     this.held = held;
     // A failed read is not kept: the next quote tries again.
     settings.catch(() => {
@@ -85,7 +96,7 @@ export class PricingSettingsCache {
   }
 
   /** The version now; null when Redis cannot tell (the caller then reads uncached). */
-  private async version(): Promise<number | null> {
+  private async version(): Promise<string | null> {
     if (this.bumpOwed) {
       await this.bump();
       if (this.bumpOwed) return null;
@@ -97,8 +108,7 @@ export class PricingSettingsCache {
         await this.redis.set(PRICING_VERSION_KEY, counterStartValue(), 'NX');
         value = await this.redis.get(PRICING_VERSION_KEY);
       }
-      // Microsecond start values stay far below 2^53.
-      return value === null ? null : Number(value);
+      return value;
     } catch {
       return null;
     }

@@ -103,9 +103,8 @@ export class Pricing {
     const fresh = await this.promotions.collection
       .find<Promotion>({ active: true, $or: [{ codeKey: { $in: codes } }, { _id: { $in: limited } }] }, { projection: { holders: 0 } })
       .toArray();
-    const freshIds = new Set(fresh.map((promotion) => promotion._id.toHexString()));
-    // A limited automatic promotion that the fresh read no longer finds active is left out.
-    const unlimited = settings.automaticPromotions.filter((promotion) => promotion.usageLimit == null && !freshIds.has(promotion._id.toHexString()));
+    // A limited automatic promotion comes only from the fresh read (left out if no longer active there).
+    const unlimited = settings.automaticPromotions.filter((promotion) => promotion.usageLimit == null);
     return [...(unlimited as Promotion[]), ...fresh];
   }
 

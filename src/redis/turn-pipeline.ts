@@ -21,7 +21,9 @@ export class TurnPipeline {
   constructor(private readonly redis: Redis) {}
 
   /**
-   * The result of the one command `add` puts on this turn's pipeline. Rejects with that
+   * The result of the one command `add` puts on this turn's pipeline: `add` queues exactly one
+   * command and does nothing else (what it queued is sent even when it is refused for queueing
+   * more, or for throwing after queueing). Rejects with that
    * command's own error, with the round trip's error (Redis unreachable), or when `add` threw
    * or added other than one command; a failure of one command is its caller's alone.
    */
