@@ -43,9 +43,12 @@ describe('Redis commands of one turn share one round trip', () => {
       await expect(twoCommands).rejects.toThrow('exactly one command');
       expect(await text).toBe('not a number');
       expect(pipelines).toHaveBeenCalledTimes(1);
-      // A later turn gets its own pipeline.
+      // A later turn's only command goes alone, without a pipeline, with its own result or error.
       expect(await turn.send((pipeline) => pipeline.get('turn-test:sum'))).toBe('78');
-      expect(pipelines).toHaveBeenCalledTimes(2);
+      await expect(turn.send((pipeline) => pipeline.incr('turn-test:text'))).rejects.toThrow(/not an integer/);
+      await expect(turn.send((pipeline) => pipeline.get('turn-test:text').get('turn-test:sum'))).rejects.toThrow();
+      await expect(turn.send((pipeline) => void pipeline.get('turn-test:text'))).rejects.toThrow('must return what its command returns');
+      expect(pipelines).toHaveBeenCalledTimes(1);
     } finally {
       pipelines.mockRestore();
     }
