@@ -236,6 +236,16 @@ describe('Backups to object storage and restores (npm run backup / restore)', ()
     expect(await pricingVersion()).toBeGreaterThan(pricingBefore);
   });
 
+  it('restore --invalidate-caches makes the API compute its catalog answers again', async () => {
+    const cacheStatus = async () => (await request(t.http).get('/api/v1/products?limit=3').expect(200)).headers['cache-status'];
+    await cacheStatus();
+    expect(await cacheStatus()).toBe('shop-api; hit');
+    const invalidated = await command(t.env, 'restore', '--invalidate-caches');
+    expect({ code: invalidated.code, output: invalidated.output.trim() }).toEqual({ code: 0, output: expect.stringMatching(/caches invalidated/) });
+    expect(await cacheStatus()).toMatch(/^shop-api; fwd=miss/);
+    expect((await command(t.env, 'restore', '--invalidate-caches', 'extra')).code).toBe(2);
+  });
+
   it('rejects bad arguments and unknown backups with a non-zero exit', async () => {
     expect((await command(t.env, 'restore')).code).toBe(2);
     const unknown = await command(t.env, 'restore', '20200101-000000-000-abcd', '--db', 'x_unknown_backup');

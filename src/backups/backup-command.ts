@@ -10,18 +10,25 @@ const USAGE = `usage: backup                                   one backup of the
        restore <id> --db <name> [--force [--replace-live]]
                                                 restore a backup into database <name>, verify it, then swap it in
                                                 (--force replaces the contents of a non-empty database; replacing
-                                                the database in MONGODB_URI takes --replace-live as well)`;
+                                                the database in MONGODB_URI takes --replace-live as well)
+       restore --invalidate-caches              make the API read the catalog and pricing settings afresh (what a
+                                                restore over the live database does after its swap)`;
 
 /** Exit codes: 0 success, 1 failure (nothing restorable written, or a restore that did not verify), 2 usage. */
 class UsageError extends Error {}
 
-type Parsed = { command: 'backup' } | { command: 'list' } | { command: 'restore'; id: string; database: string; force: boolean; replaceLive: boolean };
+type Parsed =
+  | { command: 'backup' }
+  | { command: 'list' }
+  | { command: 'invalidate-caches' }
+  | { command: 'restore'; id: string; database: string; force: boolean; replaceLive: boolean };
 
 function parse(argv: string[]): Parsed {
   const [command, ...rest] = argv;
   if (command === 'backup' && rest.length === 0) return { command };
   if (command !== 'restore') throw new UsageError();
   if (rest.length === 1 && rest[0] === '--list') return { command: 'list' };
+  if (rest.length === 1 && rest[0] === '--invalidate-caches') return { command: 'invalidate-caches' };
   const force = rest.includes('--force');
   const replaceLive = rest.includes('--replace-live');
   if (replaceLive && !force) throw new UsageError();
@@ -70,6 +77,11 @@ async function main(): Promise<number> {
     const restore = app.get(RestoreService);
     if (parsed.command === 'list') {
       for (const manifest of await restore.list()) console.log(describe(manifest));
+      return 0;
+    }
+    if (parsed.command === 'invalidate-caches') {
+      await restore.invalidateCaches();
+      console.log('caches invalidated: the API reads the catalog and the pricing settings afresh');
       return 0;
     }
     const started = Date.now();

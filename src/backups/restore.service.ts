@@ -92,7 +92,14 @@ export class RestoreService {
         return { manifest, database, problems };
       }
       await this.swapIn(target, staging, manifest);
-      if (live) await this.invalidateCaches(id);
+      if (live) {
+        await this.invalidateCaches().catch((error: Error) => {
+          throw new Error(
+            `Backup ${id} is restored and verified, but the API's caches were not invalidated (${error.message}): until they are, ` +
+              'the API may answer catalog reads and quotes from before the restore. Run `npm run restore -- --invalidate-caches` once Redis is reachable',
+          );
+        });
+      }
     } finally {
       // After a swap nothing of this run is left; after a failure this drops what was loaded.
       await this.dropStaged(target, staging).catch((error: Error) => this.logger.warn(`Staging collections ${staging}* not dropped: ${error.message}`));
@@ -105,15 +112,13 @@ export class RestoreService {
    * The API processes hold what they read of the live database under Redis versions (the
    * catalog's answers and figures, the pricing settings); a write bumps them, and a restore is a
    * write of everything. Without the bump they would go on answering from before the restore.
+   * Also a command of its own (`restore --invalidate-caches`), for when that bump failed.
    */
-  private async invalidateCaches(id: string): Promise<void> {
+  async invalidateCaches(): Promise<void> {
     try {
       await bumpCounters(this.redis, [...CATALOG_VERSION_KEYS, PRICING_VERSION_KEY]);
     } catch (error) {
-      throw new Error(
-        `Backup ${id} is restored and verified, but the API's caches were not invalidated (Redis: ${(error as Error).message}): ` +
-          'until they are, the API may answer catalog reads and quotes from before the restore. Run the same restore again once Redis is reachable',
-      );
+      throw new Error(`Redis: ${(error as Error).message}`);
     }
   }
 
