@@ -1,3 +1,5 @@
+import Redis from 'ioredis';
+import { Types } from 'mongoose';
 import request from 'supertest';
 import { ProductStore } from '../src/products/products.store';
 import { bearer, login } from './support/accounts';
@@ -69,5 +71,40 @@ describe('Catalog reads through a Redis outage', () => {
     expect(after.body.items[0].price).toBe(9999);
     expect(after.headers.etag).toMatch(/^"/);
     expect(after.headers['cache-control']).toBe('public, max-age=30');
+  });
+
+  it('a write whose bump was lost (its writer cut off from Redis, then gone) shows once the process\'s own copy is a minute old', async () => {
+    const admin = await login(t, ADMIN.email, ADMIN.password);
+    const product = (
+      await request(t.http)
+        .post('/api/v1/admin/products')
+        .set(...bearer(admin))
+        .send({ title: 'Desk Lamp', description: 'd', brand: 'Lumen', category: 'audio', price: 4999, stock: 5 })
+        .expect(201)
+    ).body;
+    const path = `/products/${product.slug}`;
+    await get(path).expect(200);
+    expect((await get(path).expect(200)).headers['cache-status']).toBe('shop-api; hit');
+    // The lost write: in MongoDB, no version bumped; the Redis copy gone as after its 60 s.
+    await t.connection.collection('products').updateOne({ _id: new Types.ObjectId(product.id) }, { $set: { title: 'Desk Lamp, renamed' } });
+    const raw = new Redis(`redis://127.0.0.1:${redis.port}`);
+    try {
+      const stored = await raw.keys(`${t.env.REDIS_KEY_PREFIX}:catalog:answer:*`);
+      expect(stored.length).toBeGreaterThan(0);
+      await raw.del(...stored);
+    } finally {
+      raw.disconnect();
+    }
+    // Within the minute the process's own copy answers; after it, the answer is computed again.
+    expect((await get(path).expect(200)).body.title).toBe('Desk Lamp');
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now + 61_000);
+    try {
+      const later = await get(path).expect(200);
+      expect(later.body.title).toBe('Desk Lamp, renamed');
+      expect(later.headers['cache-status']).toMatch(/^shop-api; fwd=miss/);
+    } finally {
+      clock.mockRestore();
+    }
   });
 });

@@ -40,6 +40,12 @@ const LOCAL_ENTRIES = 1000;
 const LOCAL_CHARS = 16 * 1024 * 1024;
 /** How long an answer stays in Redis (the key is per request, the value says its versions). */
 const REDIS_TTL_MS = 60_000;
+/**
+ * How long this process answers from its own copy: a copy is valid while the versions it was
+ * made for are current, and this bounds what a write whose bump was lost (its writer cut off
+ * from Redis and gone before the bump it owed) can leave in use, as REDIS_TTL_MS does in Redis.
+ */
+const LOCAL_AT_MOST_MS = 60_000;
 
 /** A cached answer: its JSON text, the versions it is valid for, and its ETag. */
 export interface CachedAnswer {
@@ -51,6 +57,8 @@ export interface CachedAnswer {
   etag: string;
   /** Whether it shows products, whose figures are laid over it. */
   showsProducts: boolean;
+  /** When this process made or fetched it (Date.now()): see LOCAL_AT_MOST_MS. */
+  storedAt: number;
   /**
    * The JSON as UTF-8, made on its first send by the fast path and kept with the answer: a hit
    * sends bytes, not a string Node would encode again for every answer.
@@ -121,7 +129,7 @@ export class CatalogCache {
    */
   async lookup(target: string, query: Request['query'], before?: (pipeline: ChainableCommander) => void): Promise<{ found: CatalogLookup; before?: [Error | null, unknown] }> {
     const depends = dependenciesOf(query);
-    const local = this.local.get(target);
+    const local = this.localCopy(target);
     let read = await this.products.catalogVersions(local ? undefined : answerKey(target), before);
     const beforeResult = read?.before;
     // This process's copy is outdated: another process may have stored the current one.
@@ -154,7 +162,7 @@ export class CatalogCache {
   ): Promise<{ answer: CachedAnswer; outcome: Extract<CacheOutcome, 'stored' | 'collapsed'> }> {
     const key = `${target}\n${miss.tag}`;
     // A computation that finished while this request's lookup was on its way left its answer here.
-    const local = this.local.get(target);
+    const local = this.localCopy(target);
     const pending = this.computing.get(key) ?? (local?.tag === miss.tag ? Promise.resolve(local) : undefined);
     if (!pending) {
       const computed = compute().then((body) => this.store(target, miss, body));
@@ -176,7 +184,7 @@ export class CatalogCache {
   /** Stores a computed answer (a miss) in this process and in Redis; the caller sends it. */
   store(target: string, miss: { tag: string; figures: string }, body: unknown): CachedAnswer {
     const json = JSON.stringify(body);
-    const answer: CachedAnswer = { tag: miss.tag, figures: miss.figures, json, etag: etagOf(miss.tag, target, body), showsProducts: shownProducts(body).length > 0 };
+    const answer: CachedAnswer = { tag: miss.tag, figures: miss.figures, json, etag: etagOf(miss.tag, target, body), showsProducts: shownProducts(body).length > 0, storedAt: Date.now() };
     // Not awaited: the answer does not wait for the cache, and a cache failure is only a miss.
     this.redis.set(answerKey(target), `${miss.tag} ${miss.figures}\n${json}`, 'PX', REDIS_TTL_MS).catch(() => undefined);
     this.localSet(target, answer);
@@ -222,6 +230,12 @@ export class CatalogCache {
     return { ...cached, figures, json: JSON.stringify(body), bytes: undefined, etag: etagOf(cached.tag, target, body) };
   }
 
+  /** This process's copy of the answer, unless it is older than LOCAL_AT_MOST_MS. */
+  private localCopy(target: string): CachedAnswer | undefined {
+    const local = this.local.get(target);
+    return local && Date.now() - local.storedAt < LOCAL_AT_MOST_MS ? local : undefined;
+  }
+
   private localSet(target: string, answer: CachedAnswer): void {
     const previous = this.local.get(target);
     if (previous) {
@@ -253,7 +267,7 @@ function fromRedis(stored: string | null | undefined, tag: string, target: strin
   if (storedTag !== tag || figures === undefined) return null;
   const json = stored.slice(newline + 1);
   const body: unknown = JSON.parse(json);
-  return { tag, figures, json, etag: etagOf(tag, target, body), showsProducts: shownProducts(body).length > 0 };
+  return { tag, figures, json, etag: etagOf(tag, target, body), showsProducts: shownProducts(body).length > 0, storedAt: Date.now() };
 }
 
 /**
