@@ -3,6 +3,7 @@ import { Types } from 'mongoose';
 import request from 'supertest';
 import { ProductStore } from '../src/products/products.store';
 import { bearer, login } from './support/accounts';
+import { createProduct } from './support/catalog';
 import { dbCommandsDuring } from './support/db-commands';
 import { ServerProcess } from './support/server-process';
 import { createTestApp, TestApp } from './support/test-app';
@@ -75,13 +76,7 @@ describe('Catalog reads through a Redis outage', () => {
 
   it('a write whose bump was lost (its writer cut off from Redis, then gone) shows once the process\'s own copy is a minute old', async () => {
     const admin = await login(t, ADMIN.email, ADMIN.password);
-    const product = (
-      await request(t.http)
-        .post('/api/v1/admin/products')
-        .set(...bearer(admin))
-        .send({ title: 'Desk Lamp', description: 'd', brand: 'Lumen', category: 'audio', price: 4999, stock: 5 })
-        .expect(201)
-    ).body;
+    const product = await createProduct(t, admin, { title: 'Desk Lamp', brand: 'Lumen', category: 'audio', price: 4999, stock: 5 });
     const path = `/products/${product.slug}`;
     await get(path).expect(200);
     expect((await get(path).expect(200)).headers['cache-status']).toBe('shop-api; hit');

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { default as Redis } from 'ioredis';
-import { Model } from 'mongoose';
+import { Model, Types } from 'mongoose';
 import { REDIS } from '../redis/redis.module';
 import { turnPipelineOf } from '../redis/turn-pipeline';
 import { bumpCounters, counterStartValue } from '../redis/version-counter';
@@ -16,14 +16,17 @@ const HELD_AT_MOST_MS = 60_000;
 
 /**
  * What every quote and checkout reads besides the cart and the codes in it: all tax rates, the
- * active shipping methods and the active automatic promotions. The promotions come without
- * `used` (it moves with every checkout: a quote reads it fresh for a promotion with a usageLimit)
- * and without the legacy `holders`.
+ * active shipping methods and the active automatic promotions, split once here by whether they
+ * have a usageLimit. The promotions come without `used` (it moves with every checkout: a quote
+ * reads a limited one fresh, by id) and without the legacy `holders`.
  */
 export interface PricingSettings {
   taxRates: TaxRate[];
   shippingMethods: ShippingMethod[];
-  automaticPromotions: Omit<Promotion, 'used' | 'holders'>[];
+  /** Automatic promotions without a usageLimit: applied as held. */
+  unlimitedPromotions: Promotion[];
+  /** The ids of those with one. */
+  limitedPromotionIds: Types.ObjectId[];
 }
 
 /**
@@ -119,8 +122,13 @@ export class PricingSettingsCache {
     const [taxRates, shippingMethods, automaticPromotions] = await Promise.all([
       this.taxRates.collection.find<TaxRate>({}).toArray(),
       this.shippingMethods.collection.find<ShippingMethod>({ active: true }).toArray(),
-      this.promotions.collection.find<Omit<Promotion, 'used' | 'holders'>>({ active: true, codeKey: /^auto:/ }, { projection: { used: 0, holders: 0 } }).toArray(),
+      this.promotions.collection.find<Promotion>({ active: true, codeKey: /^auto:/ }, { projection: { used: 0, holders: 0 } }).toArray(),
     ]);
-    return { taxRates, shippingMethods, automaticPromotions };
+    return {
+      taxRates,
+      shippingMethods,
+      unlimitedPromotions: automaticPromotions.filter((promotion) => promotion.usageLimit == null),
+      limitedPromotionIds: automaticPromotions.filter((promotion) => promotion.usageLimit != null).map((promotion) => promotion._id),
+    };
   }
 }

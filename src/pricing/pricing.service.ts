@@ -96,16 +96,14 @@ export class Pricing {
    * codes name and the automatic ones with a usageLimit (their `used` moves with every checkout).
    * No round trip when there is neither, as for most carts.
    */
-  private async promotionsFor(settings: PricingSettings, codes: string[]): Promise<Promotion[]> {
-    const limited = settings.automaticPromotions.filter((promotion) => promotion.usageLimit != null).map((promotion) => promotion._id);
-    if (codes.length === 0 && limited.length === 0) return settings.automaticPromotions as Promotion[];
+  private async promotionsFor({ unlimitedPromotions, limitedPromotionIds }: PricingSettings, codes: string[]): Promise<Promotion[]> {
+    if (codes.length === 0 && limitedPromotionIds.length === 0) return unlimitedPromotions;
     // The driver's find: plain filters, nothing to cast; without the legacy `holders`, which the schema does not select.
+    // A limited automatic promotion no longer active there is left out.
     const fresh = await this.promotions.collection
-      .find<Promotion>({ active: true, $or: [{ codeKey: { $in: codes } }, { _id: { $in: limited } }] }, { projection: { holders: 0 } })
+      .find<Promotion>({ active: true, $or: [{ codeKey: { $in: codes } }, { _id: { $in: limitedPromotionIds } }] }, { projection: { holders: 0 } })
       .toArray();
-    // A limited automatic promotion comes only from the fresh read (left out if no longer active there).
-    const unlimited = settings.automaticPromotions.filter((promotion) => promotion.usageLimit == null);
-    return [...(unlimited as Promotion[]), ...fresh];
+    return [...unlimitedPromotions, ...fresh];
   }
 
   /** Whether a code can go into this cart now; throws PromotionRefusedError with the reason. */
