@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { randomBytes } from 'node:crypto';
 import { Model, mongo, Types } from 'mongoose';
-import { InvalidInputError, NotAuthenticatedError, StateConflictError, isDuplicateKeyError, NotFoundError } from '@app/common';
+import { InvalidInputError, NotAuthenticatedError, StateConflictError, isDuplicateKeyError, NotFoundError, TurnBatchedFind } from '@app/common';
 import { sha256 } from '../access/sessions.service';
 import { AppConfig } from '../config/app-config';
 import { InventoryService, ProductForSale, StockLine, VariantForSale } from '../products/inventory.service';
@@ -61,12 +61,17 @@ export interface CartSnapshot {
  */
 @Injectable()
 export class CartService {
+  /** Every cart request and checkout reads its cart: the reads of one turn share one find. */
+  private readonly cartReads: TurnBatchedFind<Cart>;
+
   constructor(
     @InjectModel(Cart.name) private readonly carts: Model<Cart>,
     private readonly inventory: InventoryService,
     private readonly pricing: Pricing,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.cartReads = new TurnBatchedFind(this.collection(), 'userId');
+  }
 
   /** The driver's collection, typed: for the hot reads and writes, built from typed values (nothing to cast). */
   private collection(): mongo.Collection<Cart> {
@@ -275,8 +280,8 @@ export class CartService {
   }
 
   private async read(userId: string): Promise<{ items: CartLine[]; codes: string[]; version: number; exists: boolean; mergedFrom: Types.ObjectId[] }> {
-    // The driver's read (every cart request and checkout makes it): nothing to cast.
-    const cart = await this.collection().findOne({ userId: new Types.ObjectId(userId) });
+    // The driver's read, by the unique userId: nothing to cast.
+    const [cart] = await this.cartReads.find([new Types.ObjectId(userId)]);
     return cart
       ? { items: cart.items, codes: cart.promotionCodes ?? [], version: cart.version, exists: true, mergedFrom: cart.mergedFrom ?? [] }
       : { items: [], codes: [], version: 0, exists: false, mergedFrom: [] };

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, mongo, QueryFilter, Types } from 'mongoose';
-import { isObjectIdString, StateConflictError } from '@app/common';
+import { isObjectIdString, StateConflictError, TurnBatchedInsert } from '@app/common';
 import type { StockLine } from '../products/inventory.service';
 import type { OrderEventType } from './events/order-events';
 import type { OrderActor, OrderStatus, OrderTransition } from './order-state';
@@ -53,7 +53,12 @@ const HOLDING_STATUSES: OrderStatus[] = ['pending_payment', 'paid', 'processing'
  */
 @Injectable()
 export class OrderStore {
-  constructor(@InjectModel(Order.name) private readonly model: Model<Order>) {}
+  /** Every checkout opens its order: the inserts of one turn go as one (each refused alone, as a duplicate idempotency scope is). */
+  private readonly openings: TurnBatchedInsert<Order>;
+
+  constructor(@InjectModel(Order.name) private readonly model: Model<Order>) {
+    this.openings = new TurnBatchedInsert(this.collection(), { ignoreUndefined: true });
+  }
 
   /** The driver's collection, typed: for the hot writes that build their filter and update from typed values (nothing to cast). */
   private collection(): mongo.Collection<Order> {
@@ -159,7 +164,7 @@ export class OrderStore {
       createdAt: at,
       updatedAt: at,
     };
-    await this.collection().insertOne({ ...record, __v: 0 } as Order, { ignoreUndefined: true });
+    await this.openings.insert({ ...record, __v: 0 } as Order);
     return record;
   }
 

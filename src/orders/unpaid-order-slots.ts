@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { randomInt } from 'node:crypto';
-import { Model, Types } from 'mongoose';
-import { isDuplicateKeyError } from '@app/common';
+import { Model, mongo, Types } from 'mongoose';
+import { isDuplicateKeyError, TurnBatchedFind, TurnBatchedInsert } from '@app/common';
 import { AppConfig } from '../config/app-config';
 import { ABANDONED_CHECKOUT_MINUTES } from './order-lifecycle.service';
 import type { OrderStatus } from './order-state';
@@ -37,11 +37,20 @@ type SlotOrder = Pick<Order, '_id' | 'status' | 'paymentDueAt'>;
  */
 @Injectable()
 export class UnpaidOrderSlots {
+  /** Every checkout reads the customer's slots and inserts one: those of one turn go together. */
+  private readonly slotReads: TurnBatchedFind<HeldSlot & Pick<UnpaidOrderSlot, 'userId'>>;
+  private readonly slotInserts: TurnBatchedInsert<UnpaidOrderSlot>;
+
   constructor(
     @InjectModel(UnpaidOrderSlot.name) private readonly slots: Model<UnpaidOrderSlot>,
     private readonly orders: OrderStore,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    const max = config.get('MAX_UNPAID_ORDERS');
+    const collection = slots.collection as unknown as mongo.Collection<UnpaidOrderSlot>;
+    this.slotReads = new TurnBatchedFind(collection, 'userId', { projection: { userId: 1, slot: 1, orderId: 1, claimedAt: 1 }, also: { slot: { $lt: max } }, mostPerValue: max });
+    this.slotInserts = new TurnBatchedInsert(collection);
+  }
 
   /** Claims a slot for `orderId` (not written yet), or throws TooManyUnpaidOrdersError. */
   async claim(userId: string, orderId: Types.ObjectId): Promise<void> {
@@ -50,13 +59,13 @@ export class UnpaidOrderSlots {
     let held: HeldSlot[] = [];
     let holders = new Map<string, SlotOrder>();
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt += 1) {
-      // The driver's find: typed values, nothing to cast (every checkout reads its slots).
-      held = await this.slots.collection.find<HeldSlot>({ userId: user, slot: { $lt: max } }, { projection: { slot: 1, orderId: 1, claimedAt: 1 } }).toArray();
+      // The driver's find: typed values, nothing to cast.
+      held = await this.slotReads.find([user]);
       const free = freeSlot(max, new Set(held.map((slot) => slot.slot)));
       if (free !== undefined) {
         try {
           // Through the driver: four typed fields, no document to build and validate on every checkout.
-          await this.slots.collection.insertOne({ userId: user, slot: free, orderId, claimedAt: new Date() });
+          await this.slotInserts.insert({ userId: user, slot: free, orderId, claimedAt: new Date() });
           return;
         } catch (error) {
           if (isDuplicateKeyError(error)) continue;

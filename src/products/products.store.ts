@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { PipelineStage, ProjectionType, QueryFilter, SortOrder, UpdateQuery } from 'mongoose';
 import { Model, mongo, Types } from 'mongoose';
-import { StateConflictError } from '@app/common';
+import { StateConflictError, TurnBatchedFind } from '@app/common';
 import { AppConfig } from '../config/app-config';
 import { searchTokensOf } from './tokenize';
 import { CatalogChange, CatalogVersion, crossesAvailability } from './catalog-version';
@@ -136,11 +136,16 @@ export class ProductStore {
   /** Hands recorded events to the webhook queue (ProductOutboxRelay registers it); unset in CLI processes. */
   private relay?: (productId: Types.ObjectId) => Promise<void>;
 
+  /** The products carts and checkouts read (forSaleFields), one find per turn for all of them. */
+  private readonly forSaleReads: TurnBatchedFind<ForSaleFields>;
+
   constructor(
     @InjectModel(Product.name) private readonly model: Model<Product>,
     private readonly version: CatalogVersion,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.forSaleReads = new TurnBatchedFind(model.collection as unknown as mongo.Collection<ForSaleFields>, '_id', { projection: FOR_SALE_PROJECTION });
+  }
 
   /**
    * The relay to call after a write that recorded an event. Without one (a CLI process) the
@@ -191,11 +196,11 @@ export class ProductStore {
   /**
    * What carts and checkout read of these products (InventoryService.forSale): only the fields
    * they use, as plain objects. The hot read of every cart change and checkout: no allocations,
-   * descriptions or search tokens on the wire, no Mongoose documents built.
+   * descriptions or search tokens on the wire, no Mongoose documents built; the reads of one
+   * turn share one find.
    */
   forSaleFields(ids: Types.ObjectId[]): Promise<ForSaleFields[]> {
-    // The driver's find (cart and checkout read through here on every request): ids are ObjectIds already.
-    return this.model.collection.find<ForSaleFields>({ _id: { $in: ids } }, { projection: FOR_SALE_PROJECTION }).toArray();
+    return this.forSaleReads.find(ids);
   }
 
   /** Read-only pipelines: stages that write are refused. */

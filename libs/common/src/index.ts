@@ -9,3 +9,6 @@ export * from './pagination/paginated-response';
 export * from './claims/claims';
 export * from './money/money';
 export * from './validation/timestamp';
+export * from './turn/turn-batch';
+export * from './turn/turn-batched-find';
+export * from './turn/turn-batched-insert';

@@ -1,0 +1,164 @@
+import type { CommandStartedEvent } from 'mongodb';
+import { mongo, Types } from 'mongoose';
+import request from 'supertest';
+import { isDuplicateKeyError, TurnBatchedFind, TurnBatchedInsert } from '@app/common';
+import { bearer, registerCustomer } from './support/accounts';
+import { dbCommandsOnCollectionsDuring } from './support/db-commands';
+import { createShopApp, Shop } from './support/shop';
+import type { TestApp } from './support/test-app';
+
+interface Row {
+  _id: Types.ObjectId;
+  owner: string;
+  n: number;
+  secret?: string;
+}
+
+/**
+ * MongoDB finds and inserts asked for in one turn of the event loop go as one command
+ * (TurnBatchedFind, TurnBatchedInsert: the carts, products and unpaid-order slots every cart
+ * request and checkout reads, the orders and slots every checkout inserts). Against the real
+ * server: one command for a turn, each caller exactly what its own command would have given
+ * (its documents, its own refusal), and through HTTP each checkout of a crowd its own cart.
+ */
+describe('MongoDB commands of one turn share one round trip', () => {
+  let t: TestApp;
+  let shop: Shop;
+  let rows: mongo.Collection<Row>;
+
+  beforeAll(async () => {
+    ({ t, shop } = await createShopApp({ env: { MONGODB_MONITOR_COMMANDS: 'true' } }));
+    rows = t.connection.getClient().db(t.connection.name).collection<Row>('turn_batch_rows');
+  });
+  afterAll(() => t?.close());
+
+  /** The `commandName`s sent on the test collection while `action` runs. */
+  async function commandsOnRows(action: () => Promise<unknown>): Promise<string[]> {
+    const sent: string[] = [];
+    const listener = (event: CommandStartedEvent) => {
+      if ((event.command as Record<string, unknown>)[event.commandName] === 'turn_batch_rows') sent.push(event.commandName);
+    };
+    t.connection.getClient().on('commandStarted', listener);
+    try {
+      await action();
+    } finally {
+      t.connection.getClient().off('commandStarted', listener);
+    }
+    return sent;
+  }
+
+  it('finds of one turn: one find; each gets exactly the documents its values name, each once, in the projection; a later lone find goes alone', async () => {
+    const owners = ['ann', 'bob', 'cyd', 'dee'];
+    const written = owners.map((owner, n) => ({ _id: new Types.ObjectId(), owner, n, secret: 'kept out' }));
+    await rows.insertMany(written);
+    const [ann, bob, cyd, dee] = written.map((row) => row._id);
+    const byId = new TurnBatchedFind<Row>(rows, '_id', { projection: { owner: 1 } });
+    const missing = new Types.ObjectId();
+
+    let answers: Row[][] = [];
+    const sent = await commandsOnRows(async () => {
+      answers = await Promise.all([
+        byId.find([ann, bob]),
+        byId.find([bob, cyd, bob]),
+        byId.find([missing]),
+        byId.find([dee, missing, ann]),
+        byId.find([]),
+        // The same id as a fresh ObjectId: the same document.
+        byId.find([new Types.ObjectId(cyd.toHexString())]),
+      ]);
+    });
+    expect(sent).toEqual(['find']);
+    const owned = (found: Row[]) => found.map((row) => row.owner).sort();
+    expect(answers.map(owned)).toEqual([['ann', 'bob'], ['bob', 'cyd'], [], ['ann', 'dee'], [], ['cyd']]);
+    for (const row of answers.flat()) expect(row).toEqual({ _id: expect.any(Types.ObjectId), owner: expect.any(String) });
+
+    // A write answered before the find is asked for shows in it.
+    await rows.updateOne({ _id: ann }, { $set: { owner: 'ann renamed' } });
+    const alone = await commandsOnRows(async () => expect(owned(await byId.find([ann]))).toEqual(['ann renamed']));
+    expect(alone).toEqual(['find']);
+  });
+
+  it('a find by a field several documents share, with a condition every find adds: each value gets all its documents that meet it', async () => {
+    const owner = `many-${Date.now()}`;
+    const other = `${owner}-other`;
+    await rows.insertMany([0, 1, 2, 3, 4].map((n) => ({ _id: new Types.ObjectId(), owner, n })));
+    await rows.insertMany([0, 5].map((n) => ({ _id: new Types.ObjectId(), owner: other, n })));
+    const byOwner = new TurnBatchedFind<Row>(rows, 'owner', { also: { n: { $lt: 3 } }, mostPerValue: 3 });
+    let answers: Row[][] = [];
+    const sent = await commandsOnRows(async () => {
+      answers = await Promise.all([byOwner.find([owner]), byOwner.find([other]), byOwner.find([owner, other])]);
+    });
+    expect(sent).toEqual(['find']);
+    const numbers = (found: Row[]) => found.map((row) => `${row.owner === owner ? 'a' : 'b'}${row.n}`).sort();
+    expect(answers.map(numbers)).toEqual([['a0', 'a1', 'a2'], ['b0'], ['a0', 'a1', 'a2', 'b0']]);
+  });
+
+  it('a find the server refuses fails every find of its turn, and the next turn works again', async () => {
+    const refused = new TurnBatchedFind<Row>(rows, 'owner', { also: { $nonsense: 1 } as mongo.Filter<Row> });
+    const outcomes = await Promise.allSettled([refused.find(['ann']), refused.find(['bob'])]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+    const fine = new TurnBatchedFind<Row>(rows, 'owner');
+    await expect(Promise.all([fine.find(['bob']), fine.find(['nobody'])])).resolves.toEqual([[expect.objectContaining({ owner: 'bob' })], []]);
+  });
+
+  it('inserts of one turn: one unordered insert; a duplicate (of a stored document or of another in the batch) fails its caller alone, as a duplicate key', async () => {
+    const stored = new Types.ObjectId();
+    await rows.insertOne({ _id: stored, owner: 'stored', n: 0 });
+    const inserts = new TurnBatchedInsert<Row>(rows);
+    const twice = new Types.ObjectId();
+    const fresh = Array.from({ length: 6 }, () => new Types.ObjectId());
+    let outcomes: PromiseSettledResult<void>[] = [];
+    const sent = await commandsOnRows(async () => {
+      outcomes = await Promise.allSettled([
+        ...fresh.map((_id, n) => inserts.insert({ _id, owner: 'fresh', n })),
+        inserts.insert({ _id: stored, owner: 'again', n: 1 }),
+        inserts.insert({ _id: twice, owner: 'first', n: 2 }),
+        inserts.insert({ _id: twice, owner: 'second', n: 3 }),
+        // No _id: the driver gives it one, as insertOne does.
+        inserts.insert({ owner: 'no id', n: 4 }),
+      ]);
+    });
+    expect(sent).toEqual(['insert']);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual([...fresh.map(() => 'fulfilled'), 'rejected', 'fulfilled', 'rejected', 'fulfilled']);
+    for (const index of [6, 8]) expect(isDuplicateKeyError((outcomes[index] as PromiseRejectedResult).reason)).toBe(true);
+    expect(await rows.countDocuments({ _id: { $in: fresh } })).toBe(6);
+    expect((await rows.findOne({ _id: stored }))?.owner).toBe('stored');
+    expect((await rows.findOne({ _id: twice }))?.owner).toBe('first');
+    expect(await rows.countDocuments({ owner: 'no id' })).toBe(1);
+
+    // Alone in its turn: an insertOne, with its own refusal.
+    const alone = await commandsOnRows(async () => {
+      const refusal: unknown = await inserts.insert({ _id: stored, owner: 'alone', n: 5 }).catch((error: unknown) => error);
+      expect(isDuplicateKeyError(refusal)).toBe(true);
+    });
+    expect(alone).toEqual(['insert']);
+  });
+
+  it('twelve buyers checking out at once: each order holds its own buyer’s cart, each cart is emptied, in fewer inserts of orders and slots than checkouts', async () => {
+    const buyers = await Promise.all(Array.from({ length: 12 }, (_, index) => registerCustomer(t, `turn-batch-${index}`)));
+    const products = await Promise.all(buyers.map(() => shop.createProduct({ stock: 5 })));
+    await Promise.all(buyers.map((buyer, index) => shop.addToCart(buyer, products[index].id, (index % 3) + 1).expect(200)));
+
+    let orders: request.Response[] = [];
+    const commands = await dbCommandsOnCollectionsDuring(t.connection, async () => {
+      orders = await Promise.all(buyers.map((buyer) => shop.checkout(buyer)));
+    });
+    orders.forEach((order, index) => {
+      expect(order.status).toBe(201);
+      expect(order.body.items).toEqual([expect.objectContaining({ productId: products[index].id, quantity: (index % 3) + 1 })]);
+    });
+    for (const buyer of buyers) expect((await request(t.http).get('/api/v1/cart').set(...bearer(buyer)).expect(200)).body.items).toEqual([]);
+    for (const [index, product] of products.entries()) {
+      const shown = (await request(t.http).get(`/api/v1/products/${product.id}`).expect(200)).body;
+      expect(shown.stock).toBe(5 - ((index % 3) + 1));
+    }
+    const count = (name: string) => commands.filter((command) => command === name).length;
+    // Requests arriving together advance together (their Redis reads share a pipeline too), so
+    // their reads and inserts meet in turns (5 to 7 commands of each kind in runs here; their
+    // cart reads, made as the requests arrive, meet less: 7 to 10).
+    for (const kind of ['insert orders', 'find unpaid_order_slots', 'insert unpaid_order_slots']) {
+      expect(count(kind)).toBeGreaterThan(0);
+      expect(count(kind)).toBeLessThan(12);
+    }
+  });
+});
