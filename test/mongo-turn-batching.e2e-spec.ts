@@ -1,7 +1,8 @@
 import type { CommandStartedEvent } from 'mongodb';
 import { mongo, Types } from 'mongoose';
 import request from 'supertest';
-import { isDuplicateKeyError, TurnBatchedFind, TurnBatchedInsert } from '@app/common';
+import { isDuplicateKeyError, TurnBatchedFind, TurnBatchedWrites } from '@app/common';
+import { formatOrderNumber, OrderNumbers } from '../src/orders/order-numbers';
 import { bearer, registerCustomer } from './support/accounts';
 import { dbCommandsOnCollectionsDuring } from './support/db-commands';
 import { createShopApp, Shop } from './support/shop';
@@ -16,7 +17,7 @@ interface Row {
 
 /**
  * MongoDB finds and inserts asked for in one turn of the event loop go as one command
- * (TurnBatchedFind, TurnBatchedInsert: the carts, products and unpaid-order slots every cart
+ * (TurnBatchedFind, TurnBatchedWrites: the carts, products and unpaid-order slots every cart
  * request and checkout reads, the orders and slots every checkout inserts). Against the real
  * server: one command for a turn, each caller exactly what its own command would have given
  * (its documents, its own refusal), and through HTTP each checkout of a crowd its own cart.
@@ -104,7 +105,7 @@ describe('MongoDB commands of one turn share one round trip', () => {
   it('inserts of one turn: one unordered insert; a duplicate (of a stored document or of another in the batch) fails its caller alone, as a duplicate key', async () => {
     const stored = new Types.ObjectId();
     await rows.insertOne({ _id: stored, owner: 'stored', n: 0 });
-    const inserts = new TurnBatchedInsert<Row>(rows);
+    const inserts = new TurnBatchedWrites<Row>(rows);
     const twice = new Types.ObjectId();
     const fresh = Array.from({ length: 6 }, () => new Types.ObjectId());
     let outcomes: PromiseSettledResult<void>[] = [];
@@ -126,6 +127,28 @@ describe('MongoDB commands of one turn share one round trip', () => {
     expect((await rows.findOne({ _id: twice }))?.owner).toBe('first');
     expect(await rows.countDocuments({ owner: 'no id' })).toBe(1);
 
+    // Updates of the same turn: one `update` beside the inserts' `insert`; one the server refuses
+    // (a number added to text) fails alone; each applied (whether it matched is not told).
+    const [first, second, third] = fresh;
+    let updates: PromiseSettledResult<void>[] = [];
+    const mixed = await commandsOnRows(async () => {
+      updates = await Promise.allSettled([
+        inserts.update({ _id: first }, { $inc: { n: 10 } }),
+        inserts.update({ _id: second }, { $inc: { owner: 1 } } as unknown as mongo.UpdateFilter<Row>),
+        inserts.insert({ owner: 'with updates', n: 6 }),
+        inserts.update({ _id: third }, { $set: { owner: 'changed' } }),
+        inserts.update({ _id: new Types.ObjectId() }, { $set: { owner: 'matches nothing' } }),
+      ]);
+    });
+    expect(mixed.sort()).toEqual(['insert', 'update']);
+    expect(updates.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(isDuplicateKeyError((updates[1] as PromiseRejectedResult).reason)).toBe(false);
+    expect(((updates[1] as PromiseRejectedResult).reason as { code?: number }).code).toEqual(expect.any(Number));
+    expect(await rows.findOne({ _id: first })).toMatchObject({ owner: 'fresh', n: 10 });
+    expect(await rows.findOne({ _id: second })).toMatchObject({ owner: 'fresh', n: 1 });
+    expect(await rows.findOne({ _id: third })).toMatchObject({ owner: 'changed', n: 2 });
+    expect(await rows.countDocuments({ owner: { $in: ['with updates', 'matches nothing'] } })).toBe(1);
+
     // Alone in its turn: an insertOne, with its own refusal.
     const alone = await commandsOnRows(async () => {
       const refusal: unknown = await inserts.insert({ _id: stored, owner: 'alone', n: 5 }).catch((error: unknown) => error);
@@ -134,7 +157,32 @@ describe('MongoDB commands of one turn share one round trip', () => {
     expect(alone).toEqual(['insert']);
   });
 
-  it('twelve buyers checking out at once: each order holds its own buyer’s cart, each cart is emptied, in fewer inserts of orders and slots than checkouts', async () => {
+  it('order numbers of one turn: one counter write, handed out in the order asked; a failed write fails the turn’s asks, the next turn goes on', async () => {
+    const numbers = t.app.get(OrderNumbers);
+    const counters = t.connection.collection('counters');
+    const taken: string[] = [];
+    const writes: string[] = [];
+    const listener = (event: CommandStartedEvent) => {
+      if (event.commandName === 'findAndModify' && event.command.findAndModify === 'counters') writes.push(event.commandName);
+    };
+    t.connection.getClient().on('commandStarted', listener);
+    try {
+      const before = (await counters.findOne({ _id: 'order-number' as never }))!.seq as number;
+      await Promise.all(Array.from({ length: 8 }, () => numbers.next().then((number) => taken.push(number))));
+      expect(writes).toHaveLength(1);
+      // Resolved in the order asked, consecutive from the counter.
+      expect(taken).toEqual(Array.from({ length: 8 }, (_, index) => formatOrderNumber(before + 1 + index)));
+      await counters.updateOne({ _id: 'order-number' as never }, { $set: { seq: 'not a number' } });
+      const failed = await Promise.allSettled([numbers.next(), numbers.next()]);
+      expect(failed.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+      await counters.updateOne({ _id: 'order-number' as never }, { $set: { seq: before + 8 } });
+      expect(await numbers.next()).toBe(formatOrderNumber(before + 9));
+    } finally {
+      t.connection.getClient().off('commandStarted', listener);
+    }
+  });
+
+  it('twelve buyers checking out at once: each order holds its own buyer’s cart, each cart is emptied, with numbers none skipped, in fewer inserts of orders and slots and fewer counter writes than checkouts', async () => {
     const buyers = await Promise.all(Array.from({ length: 12 }, (_, index) => registerCustomer(t, `turn-batch-${index}`)));
     const products = await Promise.all(buyers.map(() => shop.createProduct({ stock: 5 })));
     await Promise.all(buyers.map((buyer, index) => shop.addToCart(buyer, products[index].id, (index % 3) + 1).expect(200)));
@@ -143,6 +191,9 @@ describe('MongoDB commands of one turn share one round trip', () => {
     const commands = await dbCommandsOnCollectionsDuring(t.connection, async () => {
       orders = await Promise.all(buyers.map((buyer) => shop.checkout(buyer)));
     });
+    // Their numbers: all different, none skipped (a turn's numbers are taken by one increment).
+    const numbers = orders.map((order) => Number(String(order.body.number).replace('ORD-', ''))).sort((a, b) => a - b);
+    expect(numbers).toEqual(numbers.map((_, index) => numbers[0] + index));
     orders.forEach((order, index) => {
       expect(order.status).toBe(201);
       expect(order.body.items).toEqual([expect.objectContaining({ productId: products[index].id, quantity: (index % 3) + 1 })]);
@@ -156,7 +207,7 @@ describe('MongoDB commands of one turn share one round trip', () => {
     // Requests arriving together advance together (their Redis reads share a pipeline too), so
     // their reads and inserts meet in turns (5 to 7 commands of each kind in runs here; their
     // cart reads, made as the requests arrive, meet less: 7 to 10).
-    for (const kind of ['insert orders', 'find unpaid_order_slots', 'insert unpaid_order_slots']) {
+    for (const kind of ['insert orders', 'find unpaid_order_slots', 'insert unpaid_order_slots', 'findAndModify counters']) {
       expect(count(kind)).toBeGreaterThan(0);
       expect(count(kind)).toBeLessThan(12);
     }

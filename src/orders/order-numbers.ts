@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, mongo } from 'mongoose';
-import { isDuplicateKeyError } from '@app/common';
+import { isDuplicateKeyError, TurnBatch } from '@app/common';
 import { Counter } from './schemas/counter.schema';
 
 const COUNTER_ID = 'order-number';
@@ -11,14 +11,26 @@ export function formatOrderNumber(seq: number): string {
   return `ORD-${String(seq).padStart(6, '0')}`;
 }
 
+interface WaitingNumber {
+  resolve: (number: string) => void;
+  reject: (error: unknown) => void;
+}
+
 /**
- * Order numbers from one counter document. The increment is atomic; the value is taken from the
- * document *before* the increment plus one, because the test stand-in can hand two racing
- * callers the same `returnDocument: 'after'` value (ARCHITECTURE.md) while `before` is exact on
- * both it and MongoDB.
+ * Order numbers from one counter document. The increment is atomic; the values are taken from
+ * the document *before* the increment, because the test stand-in can hand two racing callers
+ * the same `returnDocument: 'after'` value (ARCHITECTURE.md) while `before` is exact on both it
+ * and MongoDB.
+ *
+ * The numbers asked for in one turn of the event loop are taken by one increment of their count
+ * (TurnBatch) and handed out in the order asked: each is still taken after it was asked for, so
+ * numbers follow the order in which checkouts asked, across processes too, and none is skipped
+ * unless its checkout fails (as before).
  */
 @Injectable()
 export class OrderNumbers implements OnModuleInit {
+  private readonly asked = new TurnBatch<WaitingNumber>((waiting) => this.take(waiting));
+
   constructor(@InjectModel(Counter.name) private readonly counters: Model<Counter>) {}
 
   /** Creates the counter up front, so `next()` never races an upsert. */
@@ -30,11 +42,22 @@ export class OrderNumbers implements OnModuleInit {
     }
   }
 
-  async next(): Promise<string> {
-    // Through the driver (every checkout takes a number): a constant filter and update, nothing to cast.
-    const counters = this.counters.collection as unknown as mongo.Collection<Counter>;
-    const before = await counters.findOneAndUpdate({ _id: COUNTER_ID }, { $inc: { seq: 1 } }, { returnDocument: 'before' });
-    if (!before) throw new Error('The order-number counter is missing');
-    return formatOrderNumber(before.seq + 1);
+  next(): Promise<string> {
+    return new Promise((resolve, reject) => this.asked.add({ resolve, reject }));
+  }
+
+  private async take(waiting: WaitingNumber[]): Promise<void> {
+    let before: Counter | null;
+    try {
+      // Through the driver (every checkout takes a number): a constant filter, nothing to cast.
+      const counters = this.counters.collection as unknown as mongo.Collection<Counter>;
+      before = await counters.findOneAndUpdate({ _id: COUNTER_ID }, { $inc: { seq: waiting.length } }, { returnDocument: 'before' });
+      if (!before) throw new Error('The order-number counter is missing');
+    } catch (error) {
+      for (const { reject } of waiting) reject(error);
+      return;
+    }
+    const first = before.seq + 1;
+    waiting.forEach(({ resolve }, index) => resolve(formatOrderNumber(first + index)));
   }
 }

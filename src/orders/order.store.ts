@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model, mongo, QueryFilter, Types } from 'mongoose';
-import { isObjectIdString, StateConflictError, TurnBatchedInsert } from '@app/common';
+import { isObjectIdString, StateConflictError, TurnBatchedWrites } from '@app/common';
 import type { StockLine } from '../products/inventory.service';
 import type { OrderEventType } from './events/order-events';
 import type { OrderActor, OrderStatus, OrderTransition } from './order-state';
@@ -53,11 +53,14 @@ const HOLDING_STATUSES: OrderStatus[] = ['pending_payment', 'paid', 'processing'
  */
 @Injectable()
 export class OrderStore {
-  /** Every checkout opens its order: the inserts of one turn go as one (each refused alone, as a duplicate idempotency scope is). */
-  private readonly openings: TurnBatchedInsert<Order>;
+  /**
+   * Every checkout opens its order and every relayed event leaves its outbox: those of one turn
+   * go together (each refused alone, as a duplicate idempotency scope is).
+   */
+  private readonly batchedWrites: TurnBatchedWrites<Order>;
 
   constructor(@InjectModel(Order.name) private readonly model: Model<Order>) {
-    this.openings = new TurnBatchedInsert(this.collection(), { ignoreUndefined: true });
+    this.batchedWrites = new TurnBatchedWrites(this.collection(), { ignoreUndefined: true });
   }
 
   /** The driver's collection, typed: for the hot writes that build their filter and update from typed values (nothing to cast). */
@@ -164,7 +167,7 @@ export class OrderStore {
       createdAt: at,
       updatedAt: at,
     };
-    await this.openings.insert({ ...record, __v: 0 } as Order);
+    await this.batchedWrites.insert({ ...record, __v: 0 } as Order);
     return record;
   }
 
@@ -222,7 +225,7 @@ export class OrderStore {
    */
   async markRelayed(orderId: Types.ObjectId, eventIds: string[]): Promise<void> {
     // Through the driver: typed values, nothing to cast (runs after every event).
-    await this.collection().updateOne({ _id: orderId }, { $pull: { outbox: { eventId: { $in: eventIds } } } });
+    await this.batchedWrites.update({ _id: orderId }, { $pull: { outbox: { eventId: { $in: eventIds } } } });
   }
 
   /**

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { randomInt } from 'node:crypto';
 import { Model, mongo, Types } from 'mongoose';
-import { isDuplicateKeyError, TurnBatchedFind, TurnBatchedInsert } from '@app/common';
+import { isDuplicateKeyError, TurnBatchedFind, TurnBatchedWrites } from '@app/common';
 import { AppConfig } from '../config/app-config';
 import { ABANDONED_CHECKOUT_MINUTES } from './order-lifecycle.service';
 import type { OrderStatus } from './order-state';
@@ -39,7 +39,7 @@ type SlotOrder = Pick<Order, '_id' | 'status' | 'paymentDueAt'>;
 export class UnpaidOrderSlots {
   /** Every checkout reads the customer's slots and inserts one: those of one turn go together. */
   private readonly slotReads: TurnBatchedFind<HeldSlot & Pick<UnpaidOrderSlot, 'userId'>>;
-  private readonly slotInserts: TurnBatchedInsert<UnpaidOrderSlot>;
+  private readonly slotInserts: TurnBatchedWrites<UnpaidOrderSlot>;
 
   constructor(
     @InjectModel(UnpaidOrderSlot.name) private readonly slots: Model<UnpaidOrderSlot>,
@@ -49,7 +49,7 @@ export class UnpaidOrderSlots {
     const max = config.get('MAX_UNPAID_ORDERS');
     const collection = slots.collection as unknown as mongo.Collection<UnpaidOrderSlot>;
     this.slotReads = new TurnBatchedFind(collection, 'userId', { projection: { userId: 1, slot: 1, orderId: 1, claimedAt: 1 }, also: { slot: { $lt: max } }, mostPerValue: max });
-    this.slotInserts = new TurnBatchedInsert(collection);
+    this.slotInserts = new TurnBatchedWrites(collection);
   }
 
   /** Claims a slot for `orderId` (not written yet), or throws TooManyUnpaidOrdersError. */

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ChainableCommander, default as Redis } from 'ioredis';
+import { TurnBatch } from '@app/common';
 import { REDIS } from '../redis/redis.module';
 import { bumpCounters, counterStartValue } from '../redis/version-counter';
 
@@ -73,7 +74,7 @@ export class CatalogVersion {
    */
   private bumpOwed = false;
   /** Reads asked for in this turn of the event loop, sent together (readBatch). */
-  private waiting: WaitingRead[] = [];
+  private readonly waiting = new TurnBatch<WaitingRead>((batch) => this.readBatch(batch));
 
   constructor(@Inject(REDIS) private readonly redis: Redis) {
     redis.on('ready', () => {
@@ -95,19 +96,14 @@ export class CatalogVersion {
    */
   async current(alsoKey?: string, before?: (pipeline: ChainableCommander) => void): Promise<CurrentVersions | null> {
     if (this.bumpOwed && !(await this.bump('content', 'figures', 'availability', 'ranking'))) return null;
-    return new Promise((resolve) => {
-      this.waiting.push({ alsoKey, before, resolve });
-      if (this.waiting.length === 1) setImmediate(() => void this.readBatch());
-    });
+    return new Promise((resolve) => this.waiting.add({ alsoKey, before, resolve }));
   }
 
   /**
    * One pipeline for every read waiting: one MGET of the counters and of the distinct entries
    * asked for, then each read's own command. Every read gets null when the round trip fails.
    */
-  private async readBatch(): Promise<void> {
-    const batch = this.waiting;
-    this.waiting = [];
+  private async readBatch(batch: WaitingRead[]): Promise<void> {
     const entries = [...new Set(batch.flatMap(({ alsoKey }) => (alsoKey === undefined ? [] : [alsoKey])))];
     const keys = [...COUNTERS.map((counter) => KEYS[counter]), ...entries];
     try {

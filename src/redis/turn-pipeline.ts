@@ -1,4 +1,5 @@
 import type { ChainableCommander, default as Redis } from 'ioredis';
+import { TurnBatch } from '@app/common';
 
 /** A command waiting for its turn's pipeline. */
 interface Waiting {
@@ -9,14 +10,14 @@ interface Waiting {
 
 /**
  * Redis commands asked for in one turn of the event loop, sent in one pipeline at its end
- * (setImmediate): under load, a turn handles dozens of requests, and each one's throttle count
+ * (TurnBatch): under load, a turn handles dozens of requests, and each one's throttle count
  * and session read cost a socket write and a reply read apiece when sent alone. A command waits
  * at most for the rest of its turn, and is sent after it was asked for: it sees every write
  * answered before its request came. (ioredis' own auto-pipelining gathers only what one
  * callback sends before its next tick, which for requests is one command at a time.)
  */
 export class TurnPipeline {
-  private waiting: Waiting[] = [];
+  private readonly turn = new TurnBatch<Waiting>((batch) => this.flush(batch));
 
   constructor(private readonly redis: Redis) {}
 
@@ -28,15 +29,10 @@ export class TurnPipeline {
    * or added other than one command; a failure of one command is its caller's alone.
    */
   send<T>(add: (pipeline: ChainableCommander) => unknown): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      this.waiting.push({ add, resolve: resolve as (value: unknown) => void, reject });
-      if (this.waiting.length === 1) setImmediate(() => void this.flush());
-    });
+    return new Promise<T>((resolve, reject) => this.turn.add({ add, resolve: resolve as (value: unknown) => void, reject }));
   }
 
-  private async flush(): Promise<void> {
-    const batch = this.waiting;
-    this.waiting = [];
+  private async flush(batch: Waiting[]): Promise<void> {
     if (batch.length === 1) return this.sendAlone(batch[0]);
     const pipeline = this.redis.pipeline();
     // Where each command is; an `add` that fails is refused alone.

@@ -11,4 +11,4 @@ export * from './money/money';
 export * from './validation/timestamp';
 export * from './turn/turn-batch';
 export * from './turn/turn-batched-find';
-export * from './turn/turn-batched-insert';
+export * from './turn/turn-batched-writes';
