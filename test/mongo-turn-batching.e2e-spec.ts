@@ -95,11 +95,44 @@ describe('MongoDB commands of one turn share one round trip', () => {
   });
 
   it('a find the server refuses fails every find of its turn, and the next turn works again', async () => {
+    const owner = `refused-${Date.now()}`;
+    await rows.insertOne({ _id: new Types.ObjectId(), owner, n: 0 });
     const refused = new TurnBatchedFind<Row>(rows, 'owner', { also: { $nonsense: 1 } as mongo.Filter<Row> });
-    const outcomes = await Promise.allSettled([refused.find(['ann']), refused.find(['bob'])]);
+    const outcomes = await Promise.allSettled([refused.find([owner]), refused.find(['nobody'])]);
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
     const fine = new TurnBatchedFind<Row>(rows, 'owner');
-    await expect(Promise.all([fine.find(['bob']), fine.find(['nobody'])])).resolves.toEqual([[expect.objectContaining({ owner: 'bob' })], []]);
+    await expect(Promise.all([fine.find([owner]), fine.find(['nobody'])])).resolves.toEqual([[expect.objectContaining({ owner })], []]);
+  });
+
+  it('a projection without the field the documents are shared out by is refused when built', () => {
+    expect(() => new TurnBatchedFind<Row>(rows, 'owner', { projection: { n: 1 } })).toThrow('must keep owner');
+    expect(() => new TurnBatchedFind<Row>(rows, '_id', { projection: { _id: 0, owner: 1 } })).toThrow('must keep _id');
+    expect(() => new TurnBatchedFind<Row>(rows, 'owner', { projection: { secret: 0 } })).not.toThrow();
+    expect(() => new TurnBatchedFind<Row>(rows, '_id', { projection: { owner: 1 } })).not.toThrow();
+  });
+
+  it('MongoDB away: the finds and the writes of a turn fail with the driver’s own outage error (answered 503), not a bulk error', async () => {
+    const away = new mongo.MongoClient('mongodb://127.0.0.1:9', { serverSelectionTimeoutMS: 300 });
+    try {
+      const gone = away.db('nowhere').collection<Row>('rows');
+      const writes = new TurnBatchedWrites<Row>(gone);
+      const finds = new TurnBatchedFind<Row>(gone, 'owner');
+      const outcomes = await Promise.allSettled([
+        writes.insert({ owner: 'a', n: 1 }),
+        writes.insert({ owner: 'b', n: 2 }),
+        writes.update({ owner: 'a' }, { $set: { n: 3 } }),
+        writes.update({ owner: 'b' }, { $set: { n: 4 } }),
+        finds.find(['a']),
+        finds.find(['b']),
+      ]);
+      // The auto-connect's selection error, or for those waiting on it the closed topology it left:
+      // both outages to the error filter (503), where a MongoBulkWriteError would be a 500.
+      expect(outcomes.map((outcome) => outcome.status === 'rejected' && ((outcome as PromiseRejectedResult).reason as Error).name)).toEqual(
+        outcomes.map(() => expect.stringMatching(/^(MongoServerSelectionError|MongoTopologyClosedError)$/)),
+      );
+    } finally {
+      await away.close();
+    }
   });
 
   it('inserts of one turn: one unordered insert; a duplicate (of a stored document or of another in the batch) fails its caller alone, as a duplicate key', async () => {
@@ -136,13 +169,15 @@ describe('MongoDB commands of one turn share one round trip', () => {
         inserts.update({ _id: first }, { $inc: { n: 10 } }),
         inserts.update({ _id: second }, { $inc: { owner: 1 } } as unknown as mongo.UpdateFilter<Row>),
         inserts.insert({ owner: 'with updates', n: 6 }),
+        inserts.insert({ _id: stored, owner: 'again, with updates', n: 7 }),
         inserts.update({ _id: third }, { $set: { owner: 'changed' } }),
         inserts.update({ _id: new Types.ObjectId() }, { $set: { owner: 'matches nothing' } }),
       ]);
     });
     expect(mixed.sort()).toEqual(['insert', 'update']);
-    expect(updates.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+    expect(updates.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
     expect(isDuplicateKeyError((updates[1] as PromiseRejectedResult).reason)).toBe(false);
+    expect(isDuplicateKeyError((updates[3] as PromiseRejectedResult).reason)).toBe(true);
     expect(((updates[1] as PromiseRejectedResult).reason as { code?: number }).code).toEqual(expect.any(Number));
     expect(await rows.findOne({ _id: first })).toMatchObject({ owner: 'fresh', n: 10 });
     expect(await rows.findOne({ _id: second })).toMatchObject({ owner: 'fresh', n: 1 });
@@ -173,9 +208,12 @@ describe('MongoDB commands of one turn share one round trip', () => {
       // Resolved in the order asked, consecutive from the counter.
       expect(taken).toEqual(Array.from({ length: 8 }, (_, index) => formatOrderNumber(before + 1 + index)));
       await counters.updateOne({ _id: 'order-number' as never }, { $set: { seq: 'not a number' } });
-      const failed = await Promise.allSettled([numbers.next(), numbers.next()]);
-      expect(failed.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
-      await counters.updateOne({ _id: 'order-number' as never }, { $set: { seq: before + 8 } });
+      try {
+        const failed = await Promise.allSettled([numbers.next(), numbers.next()]);
+        expect(failed.map((outcome) => outcome.status)).toEqual(['rejected', 'rejected']);
+      } finally {
+        await counters.updateOne({ _id: 'order-number' as never }, { $set: { seq: before + 8 } });
+      }
       expect(await numbers.next()).toBe(formatOrderNumber(before + 9));
     } finally {
       t.connection.getClient().off('commandStarted', listener);
@@ -191,13 +229,13 @@ describe('MongoDB commands of one turn share one round trip', () => {
     const commands = await dbCommandsOnCollectionsDuring(t.connection, async () => {
       orders = await Promise.all(buyers.map((buyer) => shop.checkout(buyer)));
     });
-    // Their numbers: all different, none skipped (a turn's numbers are taken by one increment).
-    const numbers = orders.map((order) => Number(String(order.body.number).replace('ORD-', ''))).sort((a, b) => a - b);
-    expect(numbers).toEqual(numbers.map((_, index) => numbers[0] + index));
     orders.forEach((order, index) => {
       expect(order.status).toBe(201);
       expect(order.body.items).toEqual([expect.objectContaining({ productId: products[index].id, quantity: (index % 3) + 1 })]);
     });
+    // Their numbers: all different, none skipped (a turn's numbers are taken by one increment).
+    const numbers = orders.map((order) => Number(String(order.body.number).replace('ORD-', ''))).sort((a, b) => a - b);
+    expect(numbers).toEqual(numbers.map((_, index) => numbers[0] + index));
     for (const buyer of buyers) expect((await request(t.http).get('/api/v1/cart').set(...bearer(buyer)).expect(200)).body.items).toEqual([]);
     for (const [index, product] of products.entries()) {
       const shown = (await request(t.http).get(`/api/v1/products/${product.id}`).expect(200)).body;

@@ -23,9 +23,10 @@ interface WaitingNumber {
  * and MongoDB.
  *
  * The numbers asked for in one turn of the event loop are taken by one increment of their count
- * (TurnBatch) and handed out in the order asked: each is still taken after it was asked for, so
- * numbers follow the order in which checkouts asked, across processes too, and none is skipped
- * unless its checkout fails (as before).
+ * (TurnBatch) and handed out in the order asked. Each is still taken after it was asked for: a
+ * number asked for after another was handed out (in any process) is larger, as before; numbers
+ * asked for at the same time in two processes may come either way, as before. None is skipped
+ * unless its checkout fails.
  */
 @Injectable()
 export class OrderNumbers implements OnModuleInit {

@@ -8,15 +8,17 @@ interface WaitingFind<T> {
 }
 
 /**
- * Finds of documents by the values of one top-level field (e.g. `_id`, a cart's `userId`), sent as one `$in` find for all the finds asked for in one turn of the
- * event loop (TurnBatch). Under the checkout benchmark's load a turn of an API process asks for
+ * Finds of documents by the values of one top-level field (e.g. `_id`, a cart's `userId`), sent
+ * as one `$in` find for all the finds asked for in one turn of the event loop (TurnBatch). Under the checkout benchmark's load a turn of an API process asks for
  * three to four carts and as many sets of products; each sent alone costs the driver and the
  * server a command apiece.
  *
  * Each caller gets what its own find would have returned: the documents whose field holds one of
- * its values, each once, read after it asked. Values are told apart by their string form (an
- * ObjectId's is its hex): one field's values are of one type. A failed find fails every find of
- * its batch, as each would have failed alone (the server or the network is away).
+ * its values, each once, read after it asked. Values are told apart by their type and string form
+ * (an ObjectId's is its hex); the field holds one value per document (not an array). Callers that
+ * asked for the same value get the same document objects: they read them, never change them. A
+ * failed find fails every find of its batch, as each would have failed alone (the server or the
+ * network is away).
  */
 export class TurnBatchedFind<T extends mongo.Document> {
   private readonly batch = new TurnBatch<WaitingFind<T>>((waiting) => this.send(waiting));
@@ -32,7 +34,13 @@ export class TurnBatchedFind<T extends mongo.Document> {
       /** The most documents one value matches: 1 for `_id` and unique fields. */
       mostPerValue?: number;
     } = {},
-  ) {}
+  ) {
+    const { projection } = options;
+    const left = (value: unknown) => value === 0 || value === false;
+    const inclusion = projection && Object.entries(projection).some(([key, value]) => key !== '_id' && !left(value));
+    const keepsField = !projection || (field === '_id' || !inclusion ? !left(projection[field]) : projection[field] !== undefined && !left(projection[field]));
+    if (!keepsField) throw new Error(`TurnBatchedFind by ${field}: the projection must keep ${field}, which shares the documents out`);
+  }
 
   find(values: readonly unknown[]): Promise<T[]> {
     if (values.length === 0) return Promise.resolve([]);
@@ -40,11 +48,10 @@ export class TurnBatchedFind<T extends mongo.Document> {
   }
 
   private async send(waiting: WaitingFind<T>[]): Promise<void> {
-    const distinct = new Map<string, unknown>();
-    for (const { values } of waiting) for (const value of values) distinct.set(String(value), value);
-    let found: T[];
     try {
-      found = (await this.collection
+      const distinct = new Map<string, unknown>();
+      for (const { values } of waiting) for (const value of values) distinct.set(keyOf(value), value);
+      const found = (await this.collection
         // A first batch one larger than all the documents can be holds them all and tells the
         // cursor is exhausted, so no getMore follows (the default stops at 101).
         .find({ ...this.options.also, [this.field]: { $in: [...distinct.values()] } } as mongo.Filter<T>, {
@@ -52,18 +59,21 @@ export class TurnBatchedFind<T extends mongo.Document> {
           batchSize: distinct.size * (this.options.mostPerValue ?? 1) + 1,
         })
         .toArray()) as T[];
+      const byValue = new Map<string, T[]>();
+      for (const document of found) {
+        const key = keyOf(document[this.field]);
+        byValue.set(key, [...(byValue.get(key) ?? []), document]);
+      }
+      for (const { values, resolve } of waiting) resolve([...new Set(values.map(keyOf))].flatMap((key) => byValue.get(key) ?? []));
     } catch (error) {
+      // Settled finds ignore this: only those still waiting fail.
       for (const { reject } of waiting) reject(error);
-      return;
-    }
-    if (waiting.length === 1) return waiting[0].resolve(found);
-    const byValue = new Map<string, T[]>();
-    for (const document of found) {
-      const key = String(document[this.field]);
-      byValue.set(key, [...(byValue.get(key) ?? []), document]);
-    }
-    for (const { values, resolve } of waiting) {
-      resolve([...new Set(values.map(String))].flatMap((key) => byValue.get(key) ?? []));
     }
   }
+}
+
+/** A value told apart by its type and its string form (an ObjectId's is its hex). */
+function keyOf(value: unknown): string {
+  const type = typeof value === 'object' && value !== null ? ((value as { _bsontype?: string })._bsontype ?? 'object') : typeof value;
+  return `${type}:${String(value)}`;
 }
