@@ -32,12 +32,13 @@ describe('Cancel round trips', () => {
     const commands = await commandsDuring(async () => (answer = (await cancel(buyer, order.id)).body));
     const orderCommands = commands.filter((command) => command.endsWith(' orders'));
     // The ownership check's read, the transition's one conditional write; then only the marks of
-    // the relay (outbox) and of the stock effect, no read of the order.
+    // the relay (outbox) and of the stock effect, no read of the order (one update command, or
+    // one each when they fall in different turns of the event loop).
     expect(orderCommands.slice(0, 2)).toEqual(['find orders', 'findAndModify orders']);
-    expect(orderCommands.slice(2).sort()).toEqual(['update orders', 'update orders']);
+    expect(orderCommands.slice(2)).toEqual(orderCommands.length === 3 ? ['update orders'] : ['update orders', 'update orders']);
     // Each effect claimed and finished once: stock released, the provider's payment cancelled.
+    // Both are claimed in the same turn, so their claims go in one insert.
     expect(commands.filter((command) => command.endsWith(' order_effects')).sort()).toEqual([
-      'insert order_effects',
       'insert order_effects',
       'update order_effects',
       'update order_effects',

@@ -1,6 +1,8 @@
 import mongoose from 'mongoose';
 import { Claims } from '@app/common';
+import type { CommandStartedEvent } from 'mongodb';
 import { EmailRecord, EmailRecordSchema } from '../src/notifications/schemas/email-record.schema';
+import { OrderEffectRecord, OrderEffectRecordSchema } from '../src/orders/schemas/order-effect-record.schema';
 import { PaymentEventRecord, PaymentEventRecordSchema } from '../src/payments/schemas/payment-event-record.schema';
 import { testEnvironment } from './support/test-env';
 
@@ -13,7 +15,7 @@ describe('Claims', () => {
   let connection: mongoose.Connection;
 
   beforeAll(async () => {
-    connection = await mongoose.createConnection(testEnvironment().MONGODB_URI).asPromise();
+    connection = await mongoose.createConnection(testEnvironment().MONGODB_URI, { monitorCommands: true }).asPromise();
   });
 
   afterAll(async () => {
@@ -36,9 +38,16 @@ describe('Claims', () => {
       insert: {},
       find: (key: string) => connection.model(EmailRecord.name).findOne({ key }).lean(),
     },
+    {
+      name: 'order effects (keyed by _id, new claims batched per turn)',
+      records: connection.model(OrderEffectRecord.name, OrderEffectRecordSchema),
+      claims: () => new Claims(connection.model<OrderEffectRecord>(OrderEffectRecord.name), { key: '_id', state: 'state', claimed: 'running', done: 'done' }, { batchInserts: true }),
+      insert: {},
+      find: (key: string) => connection.model(OrderEffectRecord.name).findById(key).lean(),
+    },
   ];
 
-  it.each([0, 1])('lets a stale claimant release nothing once another took over (%#)', async (which) => {
+  it.each([0, 1, 2])('lets a stale claimant release nothing once another took over (%#)', async (which) => {
     const { records, claims, insert, find } = collections()[which];
     await records.syncIndexes();
     const helper = claims();
@@ -65,8 +74,8 @@ describe('Claims', () => {
     expect((await helper.claim(key, 0, insert)).outcome).toBe('done');
   });
 
-  it('gives exactly one of many simultaneous claimants the key, and its release lets the next one in', async () => {
-    const { records, claims, insert } = collections()[0];
+  it.each([0, 2])('gives exactly one of many simultaneous claimants the key, and its release lets the next one in (%#)', async (which) => {
+    const { records, claims, insert } = collections()[which];
     await records.syncIndexes();
     const helper = claims();
     const outcomes = await Promise.all(Array.from({ length: 20 }, () => helper.claim('race', 60_000, insert)));
@@ -76,5 +85,31 @@ describe('Claims', () => {
 
     expect(await helper.release('race', winners[0].claimId)).toBe(true);
     expect((await helper.claim('race', 60_000, insert)).outcome).toBe('claimed');
+  });
+
+  it('batched claims: those of one turn in one insert, each record as the schema would have written it', async () => {
+    const records = connection.model(OrderEffectRecord.name, OrderEffectRecordSchema);
+    await records.syncIndexes();
+    const shape = { key: '_id', state: 'state', claimed: 'running', done: 'done' };
+    const batched = new Claims(records, shape, { batchInserts: true });
+    const created = new Claims(records, shape);
+    const inserts: string[] = [];
+    const listener = (event: CommandStartedEvent) => {
+      if (event.commandName === 'insert' && event.command.insert === 'order_effects') inserts.push(event.commandName);
+    };
+    connection.getClient().on('commandStarted', listener);
+    try {
+      const outcomes = await Promise.all(['one:release-stock', 'one:cancel-intent', 'one:refund'].map((key) => batched.claim(key, 60_000)));
+      expect(outcomes.map((outcome) => outcome.outcome)).toEqual(['claimed', 'claimed', 'claimed']);
+      expect(inserts).toHaveLength(1);
+    } finally {
+      connection.getClient().off('commandStarted', listener);
+    }
+    await created.claim('two:release-stock', 60_000);
+    const stored = (key: string) => connection.collection('order_effects').findOne({ _id: key as never });
+    const [viaDriver, viaCreate] = [await stored('one:release-stock'), await stored('two:release-stock')];
+    const shapeOf = (record: Record<string, unknown> | null) => Object.fromEntries(Object.entries(record ?? {}).map(([field, value]) => [field, value instanceof Date ? 'date' : typeof value]));
+    expect(shapeOf(viaDriver)).toEqual(shapeOf(viaCreate));
+    expect(viaDriver).toMatchObject({ state: 'running', takeovers: 0 });
   });
 });

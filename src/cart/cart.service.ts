@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { randomBytes } from 'node:crypto';
 import { Model, mongo, Types } from 'mongoose';
-import { InvalidInputError, NotAuthenticatedError, StateConflictError, isDuplicateKeyError, NotFoundError, TurnBatchedFind } from '@app/common';
+import { InvalidInputError, NotAuthenticatedError, StateConflictError, isDuplicateKeyError, NotFoundError, TurnBatchedFind, TurnBatchedWrites } from '@app/common';
 import { sha256 } from '../access/sessions.service';
 import { AppConfig } from '../config/app-config';
 import { InventoryService, ProductForSale, StockLine, VariantForSale } from '../products/inventory.service';
@@ -63,6 +63,8 @@ export interface CartSnapshot {
 export class CartService {
   /** Every cart request and checkout reads its cart: the reads of one turn share one find. */
   private readonly cartReads: TurnBatchedFind<Cart>;
+  /** Every checkout empties its cart: those of one turn go in one update command. */
+  private readonly clears: TurnBatchedWrites<Cart>;
 
   constructor(
     @InjectModel(Cart.name) private readonly carts: Model<Cart>,
@@ -71,6 +73,7 @@ export class CartService {
     private readonly config: AppConfig,
   ) {
     this.cartReads = new TurnBatchedFind(this.collection(), 'userId');
+    this.clears = new TurnBatchedWrites(this.collection());
   }
 
   /** The driver's collection, typed: for the hot reads and writes, built from typed values (nothing to cast). */
@@ -174,11 +177,14 @@ export class CartService {
     };
   }
 
-  /** Empties the cart after a checkout, unless it changed while the checkout ran (those lines stay). */
+  /**
+   * Empties the cart after a checkout, unless it changed while the checkout ran (those lines
+   * stay). Nothing depends on which of the two happened, so it goes with the turn's other clears.
+   */
   async clearIfUnchanged(userId: string, version: number): Promise<void> {
     // Through the driver (every checkout ends here): typed values, nothing to cast; `updatedAt`
     // set here as the schema's timestamps would.
-    await this.collection().updateOne(
+    await this.clears.update(
       { userId: new Types.ObjectId(userId), version },
       { $set: { items: [], promotionCodes: [], updatedAt: new Date() }, $inc: { version: 1 } },
     );

@@ -54,8 +54,9 @@ const HOLDING_STATUSES: OrderStatus[] = ['pending_payment', 'paid', 'processing'
 @Injectable()
 export class OrderStore {
   /**
-   * Every checkout opens its order and every relayed event leaves its outbox: those of one turn
-   * go together (each refused alone, as a duplicate idempotency scope is).
+   * Every checkout opens its order, every relayed event leaves its outbox and every cancel marks
+   * its stock released: those of one turn go together (each refused alone, as a duplicate
+   * idempotency scope is).
    */
   private readonly batchedWrites: TurnBatchedWrites<Order>;
 
@@ -231,11 +232,11 @@ export class OrderStore {
   /**
    * The order's units went back to the shelf (`released`) or left it (`shipped`); once, from `held`.
    * A mark the order's answers do not show: `updatedAt` stays, as for `markRelayed` (and through
-   * the driver as it is, which sets nothing it is not given).
+   * the driver as it is, which sets nothing it is not given). Nothing depends on whether this
+   * call was the one that moved it, so it goes with the turn's other order writes.
    */
-  async markStock(orderId: Types.ObjectId, state: 'released' | 'shipped'): Promise<boolean> {
-    const result = await this.collection().updateOne({ _id: orderId, inventory: 'held' }, { $set: { inventory: state } });
-    return result.modifiedCount === 1;
+  async markStock(orderId: Types.ObjectId, state: 'released' | 'shipped'): Promise<void> {
+    await this.batchedWrites.update({ _id: orderId, inventory: 'held' }, { $set: { inventory: state } });
   }
 
   /** A success that did not match the order (amount, currency or intent), kept for a human. */

@@ -1,6 +1,7 @@
-import type { Model } from 'mongoose';
+import type { Model, mongo } from 'mongoose';
 import { randomUUID } from 'node:crypto';
 import { isDuplicateKeyError } from '../errors/duplicate-key';
+import { TurnBatchedWrites } from '../turn/turn-batched-writes';
 
 /** Where a claims collection keeps the key and the claim's state (existing collections differ). */
 export interface ClaimShape {
@@ -34,10 +35,23 @@ interface ClaimRecord {
  * The collection's schema declares `claimId`, `claimedAt` and `takeovers` beside its own fields.
  */
 export class Claims {
+  /** New claims written through the driver, those of one turn together (see the constructor). */
+  private readonly batchedInserts?: TurnBatchedWrites<Record<string, unknown>>;
+
+  /**
+   * `batchInserts`: new claims are written as the schema would write them (its casts, defaults,
+   * timestamps and version key) but without its validators, through the driver, the claims of one
+   * turn in one insert (TurnBatchedWrites; each duplicate still refused alone). Only for a
+   * collection whose records hold nothing but what this helper writes, all of it valid by
+   * construction (the claim's fields; no `insertFields` the schema must check).
+   */
   constructor(
     private readonly records: Model<any>, // eslint-disable-line @typescript-eslint/no-explicit-any -- any collection with the claim fields
     private readonly shape: ClaimShape,
-  ) {}
+    options: { batchInserts?: boolean } = {},
+  ) {
+    if (options.batchInserts) this.batchedInserts = new TurnBatchedWrites(records.collection as unknown as mongo.Collection<Record<string, unknown>>);
+  }
 
   /** `insertFields` are written only by the insert that creates the record (e.g. when it was received). */
   async claim(key: string, staleAfterMs: number, insertFields: Record<string, unknown> = {}): Promise<ClaimOutcome> {
@@ -46,7 +60,7 @@ export class Claims {
       const claimId = randomUUID();
       const now = new Date();
       try {
-        await this.records.create({ ...insertFields, [this.shape.key]: key, [state]: claimed, claimId, claimedAt: now });
+        await this.insert({ ...insertFields, [this.shape.key]: key, [state]: claimed, claimId, claimedAt: now });
         return { outcome: 'claimed', claimId };
       } catch (error) {
         if (!isDuplicateKeyError(error, this.shape.key === '_id' ? undefined : this.shape.key)) throw error;
@@ -64,6 +78,16 @@ export class Claims {
       if (takeover.modifiedCount === 1) return { outcome: 'claimed', claimId };
       // Someone else took it over or finished it first: look again.
     }
+  }
+
+  private async insert(fields: Record<string, unknown>): Promise<void> {
+    if (!this.batchedInserts) {
+      await this.records.create(fields);
+      return;
+    }
+    const record = this.records.applyTimestamps(this.records.applyDefaults(this.records.castObject(fields))) as Record<string, unknown>;
+    const versionKey = this.records.schema.get('versionKey');
+    await this.batchedInserts.insert(typeof versionKey === 'string' ? { ...record, [versionKey]: 0 } : record);
   }
 
   /** Marks the work done. False when the claim was taken over meanwhile (the holder was too slow). */
