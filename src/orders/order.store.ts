@@ -39,7 +39,8 @@ export interface TransitionChange {
   note?: string;
 }
 
-const PLACED = { status: { $ne: 'placing' } } as const;
+/** Orders still being placed by a checkout are nobody's business yet: every reader's filter. */
+export const PLACED = { status: { $ne: 'placing' } } as const;
 /** Statuses in which an order's units are allocated (until shipped, cancelled or expired). */
 const HOLDING_STATUSES: OrderStatus[] = ['pending_payment', 'paid', 'processing'];
 

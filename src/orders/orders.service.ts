@@ -10,11 +10,9 @@ import { REDIS } from '../redis/redis.module';
 import { normalizeEmail, UsersService } from '../users/users.service';
 import { AdminOrderListQueryDto, UpdateOrderStatusDto } from './dto/order.dto';
 import { OrderLifecycle } from './order-lifecycle.service';
-import { OrderRecord, OrderStore } from './order.store';
+import { OrderRecord, OrderStore, PLACED } from './order.store';
 import { Order } from './schemas/order.schema';
 
-/** Orders still being placed by a checkout are nobody's business yet. */
-const PLACED = { status: { $ne: 'placing' } } as const;
 /** Failed order lookups one client may make per hour (API.md), then 429: numbers are short and guessable. */
 export const MAX_FAILED_LOOKUPS_PER_HOUR = 10;
 
