@@ -40,21 +40,23 @@ export class UnpaidOrderSlots {
   /** Every checkout reads the customer's slots and inserts one: those of one turn go together. */
   private readonly slotReads: TurnBatchedFind<HeldSlot & Pick<UnpaidOrderSlot, 'userId'>>;
   private readonly slotInserts: TurnBatchedWrites<UnpaidOrderSlot>;
+  /** MAX_UNPAID_ORDERS: slots 0 to max − 1. */
+  private readonly max: number;
 
   constructor(
     @InjectModel(UnpaidOrderSlot.name) private readonly slots: Model<UnpaidOrderSlot>,
     private readonly orders: OrderStore,
     private readonly config: AppConfig,
   ) {
-    const max = config.get('MAX_UNPAID_ORDERS');
+    this.max = config.get('MAX_UNPAID_ORDERS');
     const collection = slots.collection as unknown as mongo.Collection<UnpaidOrderSlot>;
-    this.slotReads = new TurnBatchedFind(collection, 'userId', { projection: { userId: 1, slot: 1, orderId: 1, claimedAt: 1 }, also: { slot: { $lt: max } }, mostPerValue: max });
+    this.slotReads = new TurnBatchedFind(collection, 'userId', { projection: { userId: 1, slot: 1, orderId: 1, claimedAt: 1 }, also: { slot: { $lt: this.max } }, mostPerValue: this.max });
     this.slotInserts = new TurnBatchedWrites(collection);
   }
 
   /** Claims a slot for `orderId` (not written yet), or throws TooManyUnpaidOrdersError. */
   async claim(userId: string, orderId: Types.ObjectId): Promise<void> {
-    const max = this.config.get('MAX_UNPAID_ORDERS');
+    const { max } = this;
     const user = new Types.ObjectId(userId);
     let held: HeldSlot[] = [];
     let holders = new Map<string, SlotOrder>();

@@ -9,9 +9,9 @@ interface WaitingFind<T> {
 
 /**
  * Finds of documents by the values of one top-level field (e.g. `_id`, a cart's `userId`), sent
- * as one `$in` find for all the finds asked for in one turn of the event loop (TurnBatch). Under the checkout benchmark's load a turn of an API process asks for
- * three to four carts and as many sets of products; each sent alone costs the driver and the
- * server a command apiece.
+ * as one `$in` find for all the finds asked for in one turn of the event loop (TurnBatch). Under
+ * the checkout benchmark's load a turn of an API process asks for three to four carts and as many
+ * sets of products; each sent alone costs the driver and the server a command apiece.
  *
  * Each caller gets what its own find would have returned: the documents whose field holds one of
  * its values, each once, read after it asked. Values are told apart by their type and string form
@@ -37,8 +37,11 @@ export class TurnBatchedFind<T extends mongo.Document> {
   ) {
     const { projection } = options;
     const left = (value: unknown) => value === 0 || value === false;
+    // Named, the field is kept unless left out; unnamed, it is kept by `_id`'s default or by a
+    // projection that only leaves fields out.
+    const named = projection?.[field];
     const inclusion = projection && Object.entries(projection).some(([key, value]) => key !== '_id' && !left(value));
-    const keepsField = !projection || (field === '_id' || !inclusion ? !left(projection[field]) : projection[field] !== undefined && !left(projection[field]));
+    const keepsField = !projection || (named !== undefined ? !left(named) : field === '_id' || !inclusion);
     if (!keepsField) throw new Error(`TurnBatchedFind by ${field}: the projection must keep ${field}, which shares the documents out`);
   }
 
@@ -62,7 +65,9 @@ export class TurnBatchedFind<T extends mongo.Document> {
       const byValue = new Map<string, T[]>();
       for (const document of found) {
         const key = keyOf(document[this.field]);
-        byValue.set(key, [...(byValue.get(key) ?? []), document]);
+        const documents = byValue.get(key);
+        if (documents) documents.push(document);
+        else byValue.set(key, [document]);
       }
       for (const { values, resolve } of waiting) resolve([...new Set(values.map(keyOf))].flatMap((key) => byValue.get(key) ?? []));
     } catch (error) {

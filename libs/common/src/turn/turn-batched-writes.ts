@@ -1,12 +1,15 @@
 import { mongo } from 'mongoose';
 import { TurnBatch } from './turn-batch';
 
-type Write<T extends mongo.Document> = { insert: mongo.OptionalId<T> } | { filter: mongo.Filter<T>; update: mongo.UpdateFilter<T> };
-
-interface WaitingWrite<T extends mongo.Document> {
-  write: Write<T>;
+interface Waiting<W> {
+  write: W;
   resolve: () => void;
   reject: (error: unknown) => void;
+}
+
+interface Update<T extends mongo.Document> {
+  filter: mongo.Filter<T>;
+  update: mongo.UpdateFilter<T>;
 }
 
 /**
@@ -40,7 +43,8 @@ export class WriteRefusedError extends Error {
  * are not for this.
  */
 export class TurnBatchedWrites<T extends mongo.Document> {
-  private readonly batch = new TurnBatch<WaitingWrite<T>>((waiting) => this.send(waiting));
+  private readonly inserts = new TurnBatch<Waiting<mongo.OptionalUnlessRequiredId<T>>>((waiting) => this.sendInserts(waiting));
+  private readonly updates = new TurnBatch<Waiting<Update<T>>>((waiting) => this.sendUpdates(waiting));
 
   constructor(
     private readonly collection: mongo.Collection<T>,
@@ -49,26 +53,16 @@ export class TurnBatchedWrites<T extends mongo.Document> {
   ) {}
 
   insert(document: mongo.OptionalId<T>): Promise<void> {
-    return this.add({ insert: document });
+    return new Promise((resolve, reject) => this.inserts.add({ write: document as mongo.OptionalUnlessRequiredId<T>, resolve, reject }));
   }
 
   /** `updateOne`, applied; whether it matched a document is not told. */
   update(filter: mongo.Filter<T>, update: mongo.UpdateFilter<T>): Promise<void> {
-    return this.add({ filter, update });
+    return new Promise((resolve, reject) => this.updates.add({ write: { filter, update }, resolve, reject }));
   }
 
-  private add(write: Write<T>): Promise<void> {
-    return new Promise((resolve, reject) => this.batch.add({ write, resolve, reject }));
-  }
-
-  private async send(waiting: WaitingWrite<T>[]): Promise<void> {
-    const inserts = waiting.filter(({ write }) => 'insert' in write);
-    const updates = waiting.filter(({ write }) => !('insert' in write));
-    await Promise.all([inserts.length > 0 && this.sendInserts(inserts), updates.length > 0 && this.sendUpdates(updates)]);
-  }
-
-  private async sendInserts(waiting: WaitingWrite<T>[]): Promise<void> {
-    const documents = waiting.map(({ write }) => (write as { insert: mongo.OptionalUnlessRequiredId<T> }).insert);
+  private async sendInserts(waiting: Waiting<mongo.OptionalUnlessRequiredId<T>>[]): Promise<void> {
+    const documents = waiting.map(({ write }) => write);
     try {
       // The bulk machinery costs more for one write: a turn's only insert goes as insertOne.
       if (documents.length === 1) await this.collection.insertOne(documents[0], this.options);
@@ -79,8 +73,8 @@ export class TurnBatchedWrites<T extends mongo.Document> {
     }
   }
 
-  private async sendUpdates(waiting: WaitingWrite<T>[]): Promise<void> {
-    const updates = waiting.map(({ write }) => write as { filter: mongo.Filter<T>; update: mongo.UpdateFilter<T> });
+  private async sendUpdates(waiting: Waiting<Update<T>>[]): Promise<void> {
+    const updates = waiting.map(({ write }) => write);
     try {
       if (updates.length === 1) await this.collection.updateOne(updates[0].filter, updates[0].update, this.options);
       else await this.collection.bulkWrite(updates.map(({ filter, update }) => ({ updateOne: { filter, update } })), { ...this.options, ordered: false });
@@ -96,7 +90,7 @@ export class TurnBatchedWrites<T extends mongo.Document> {
  * the others were applied. Without refusals the command failed as a whole: every caller gets the
  * driver's own error (the one the bulk error wraps: an outage stays an outage).
  */
-function settleRefused(waiting: { resolve: () => void; reject: (error: unknown) => void }[], error: unknown): void {
+function settleRefused(waiting: Waiting<unknown>[], error: unknown): void {
   const writeErrors = error instanceof mongo.MongoBulkWriteError ? ([] as mongo.WriteError[]).concat(error.writeErrors) : [];
   if (writeErrors.length === 0) {
     const cause = error instanceof mongo.MongoBulkWriteError && error.errorResponse instanceof Error ? error.errorResponse : error;
