@@ -8,6 +8,8 @@ import { createServer } from 'node:net';
 export function benchEnvironment(run) {
   return {
     PATH: process.env.PATH ?? '',
+    // Passed on so that a run can preload a tracer into the API processes (--require).
+    ...(process.env.NODE_OPTIONS && { NODE_OPTIONS: process.env.NODE_OPTIONS }),
     // JSON logs as in production; production itself refuses the local stack's published credentials.
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',

@@ -56,6 +56,17 @@ exports.print = function print(profile, windows = [0, Infinity]) {
     }
     return '(no app frame on the stack)';
   };
+  // Each sample charged once to every package with a frame on its stack: what a library costs
+  // with the native work (socket writes, (de)serialising) it calls synchronously.
+  const inclusive = new Map();
+  const packagesOnStack = (id) => {
+    const seen = new Set();
+    for (let current = id; current !== undefined; current = parentOf.get(current)) {
+      const url = byId.get(current).callFrame.url;
+      if (url) seen.add(packageOf(url).replace(/^app: ([^/]+)\/.*$/, 'app: $1/'));
+    }
+    return seen;
+  };
   for (const [id, ms] of selfMs) {
     const { callFrame } = byId.get(id);
     if (callFrame.functionName === '(idle)') {
@@ -70,6 +81,7 @@ exports.print = function print(profile, windows = [0, Infinity]) {
     pkg.set(name, (pkg.get(name) ?? 0) + ms);
     const key = `${callFrame.functionName || '(anonymous)'}  ${name}`;
     fn.set(key, (fn.get(key) ?? 0) + ms);
+    for (const name of packagesOnStack(id)) inclusive.set(name, (inclusive.get(name) ?? 0) + ms);
     const under = appFrameOf(id);
     app.set(under, (app.get(under) ?? 0) + ms);
   }
@@ -82,6 +94,7 @@ exports.print = function print(profile, windows = [0, Infinity]) {
   console.log(`  busy ${(total / 1000).toFixed(1)} s, idle ${(idle / 1000).toFixed(1)} s`);
   show('by concern (self time)', concern, 20);
   show('by package (self time)', pkg, 15);
+  show('by package or app folder, with what it calls synchronously (overlapping)', inclusive, 25);
   show('by function (self time)', fn, 20);
   show('by the innermost app function on the stack (time spent in it and what it calls synchronously)', app, 20);
 };
