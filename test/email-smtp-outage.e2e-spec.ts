@@ -43,12 +43,19 @@ describe('Email while SMTP is down', () => {
     expect(failures.join('\n')).toMatch(/ECONNREFUSED/);
 
     await smtp.start();
-    const [sent] = await new Mailbox(smtp.webUrl).waitForEmails(email, 1, 30_000);
-    expect(sent.subject).toBe('Reset your password');
-    const job = (await mailQueue.getCompleted()).find((done) => done.data.email === email);
-    expect(job?.attemptsMade).toBeGreaterThanOrEqual(2);
-    expect(job?.returnvalue).toBe('sent');
-    await smtp.stop();
+    try {
+      const [sent] = await new Mailbox(smtp.webUrl).waitForEmails(email, 1, 30_000);
+      expect(sent.subject).toBe('Reset your password');
+      // The email lands before Bull marks its job completed: wait for that mark.
+      const completed = async () => (await mailQueue.getCompleted()).find((done) => done.data.email === email);
+      await waitFor(async () => (await completed()) !== undefined, 'the email job to be marked completed');
+      const job = await completed();
+      expect(job?.attemptsMade).toBeGreaterThanOrEqual(2);
+      expect(job?.returnvalue).toBe('sent');
+    } finally {
+      // Down again whatever happened above: the next test needs SMTP down.
+      await smtp.stop();
+    }
   });
 
   it('keeps a job that used up its attempts as failed, with the reason, and its claim given back', async () => {
