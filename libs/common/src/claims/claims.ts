@@ -37,6 +37,8 @@ interface ClaimRecord {
 export class Claims {
   /** New claims written through the driver, those of one turn together (see the constructor). */
   private readonly batchedInserts?: TurnBatchedWrites<Record<string, unknown>>;
+  /** The schema's version key, which a batched insert sets as `create` would (none when disabled). */
+  private readonly versionKey?: string;
 
   /**
    * `batchInserts`: new claims are written as the schema would write them (its casts, defaults,
@@ -50,7 +52,10 @@ export class Claims {
     private readonly shape: ClaimShape,
     options: { batchInserts?: boolean } = {},
   ) {
-    if (options.batchInserts) this.batchedInserts = new TurnBatchedWrites(records.collection as unknown as mongo.Collection<Record<string, unknown>>);
+    if (!options.batchInserts) return;
+    this.batchedInserts = new TurnBatchedWrites(records.collection as unknown as mongo.Collection<Record<string, unknown>>);
+    const versionKey = records.schema.get('versionKey');
+    if (typeof versionKey === 'string') this.versionKey = versionKey;
   }
 
   /** `insertFields` are written only by the insert that creates the record (e.g. when it was received). */
@@ -86,8 +91,7 @@ export class Claims {
       return;
     }
     const record = this.records.applyTimestamps(this.records.applyDefaults(this.records.castObject(fields))) as Record<string, unknown>;
-    const versionKey = this.records.schema.get('versionKey');
-    await this.batchedInserts.insert(typeof versionKey === 'string' ? { ...record, [versionKey]: 0 } : record);
+    await this.batchedInserts.insert(this.versionKey ? { ...record, [this.versionKey]: 0 } : record);
   }
 
   /** Marks the work done. False when the claim was taken over meanwhile (the holder was too slow). */

@@ -61,23 +61,25 @@ export class TurnBatchedWrites<T extends mongo.Document> {
     return new Promise((resolve, reject) => this.updates.add({ write: { filter, update }, resolve, reject }));
   }
 
-  private async sendInserts(waiting: Waiting<mongo.OptionalUnlessRequiredId<T>>[]): Promise<void> {
-    const documents = waiting.map(({ write }) => write);
-    try {
-      // The bulk machinery costs more for one write: a turn's only insert goes as insertOne.
-      if (documents.length === 1) await this.collection.insertOne(documents[0], this.options);
-      else await this.collection.insertMany(documents, { ...this.options, ordered: false });
-      for (const { resolve } of waiting) resolve();
-    } catch (error) {
-      settleRefused(waiting, error);
-    }
+  private sendInserts(waiting: Waiting<mongo.OptionalUnlessRequiredId<T>>[]): Promise<void> {
+    // The bulk machinery costs more for one write: a turn's only insert goes as insertOne.
+    return this.send(waiting, (documents) =>
+      documents.length === 1 ? this.collection.insertOne(documents[0], this.options) : this.collection.insertMany(documents, { ...this.options, ordered: false }),
+    );
   }
 
-  private async sendUpdates(waiting: Waiting<Update<T>>[]): Promise<void> {
-    const updates = waiting.map(({ write }) => write);
+  private sendUpdates(waiting: Waiting<Update<T>>[]): Promise<void> {
+    return this.send(waiting, (updates) =>
+      updates.length === 1
+        ? this.collection.updateOne(updates[0].filter, updates[0].update, this.options)
+        : this.collection.bulkWrite(updates.map(({ filter, update }) => ({ updateOne: { filter, update } })), { ...this.options, ordered: false }),
+    );
+  }
+
+  /** Sends a turn's writes of one kind as one command and settles each caller with its own outcome. */
+  private async send<W>(waiting: Waiting<W>[], command: (writes: W[]) => Promise<unknown>): Promise<void> {
     try {
-      if (updates.length === 1) await this.collection.updateOne(updates[0].filter, updates[0].update, this.options);
-      else await this.collection.bulkWrite(updates.map(({ filter, update }) => ({ updateOne: { filter, update } })), { ...this.options, ordered: false });
+      await command(waiting.map(({ write }) => write));
       for (const { resolve } of waiting) resolve();
     } catch (error) {
       settleRefused(waiting, error);
