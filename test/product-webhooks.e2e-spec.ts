@@ -143,6 +143,26 @@ describe('Outgoing webhooks: product events and stock.low', () => {
     expect(aboutProduct(path, id)[0].body).toMatchObject({ id: delivery.eventId, type: 'product.created', sequence: 1 });
   });
 
+  it('neither the low-stock flag nor handing the event over changes the product: its updatedAt stays the sale\'s, as cached answers show it', async () => {
+    const path = '/low-quiet';
+    await endpoint(path, ['stock.low']);
+    const { id } = await shop.createProduct({ stock: 8 });
+    const buyer = await registerCustomer(t, 'low-quiet');
+    await shop.addToCart(buyer, id, 3).expect(200);
+    expect((await shop.checkout(buyer)).status).toBe(201);
+    const stored = async () => (await t.connection.collection('products').findOne({ _id: new Types.ObjectId(id) }))!;
+    // The sale crossed the threshold (8 → 5): the flag is set and stock.low waits in the outbox until the relay hands it over.
+    await waitFor(async () => (await stored()).outbox.length === 0, 'stock.low handed over');
+    await waitFor(async () => aboutProduct(path, id).length === 1, 'stock.low received');
+    const product = await stored();
+    expect(product.variants[0].lowStockSignalled).toBe(true);
+    const movements = (await request(t.http).get(`/api/v1/admin/products/${id}/stock-movements`).set(...bearer(admin)).expect(200)).body as { kind: string; at: string }[];
+    expect(movements[0].kind).toBe('allocation');
+    // The last change of the product is the allocation; a cached answer refreshed after it shows that time, and so does MongoDB.
+    expect((product.updatedAt as Date).toISOString()).toBe(movements[0].at);
+    expect((await request(t.http).get(`/api/v1/products/${id}`).expect(200)).body.updatedAt).toBe(movements[0].at);
+  });
+
   /** `count` customers each put one unit in a cart, then all check out at once; the answers' statuses. */
   async function concurrentBuyers(productId: string, count: number, name: string): Promise<number[]> {
     const buyers = await Promise.all(Array.from({ length: count }, (_, index) => registerCustomer(t, `${name}-${index}`)));

@@ -265,9 +265,13 @@ export class ProductStore {
     return outbox.map((entry, index) => ({ ...entry, sequence: first + index }));
   }
 
-  /** The events were handed to the queue: they leave the outbox. */
+  /**
+   * The events were handed to the queue: they leave the outbox. No change of the product:
+   * `updatedAt` stays (no catalog version is bumped for it, so a moved one would differ between
+   * cached answers and MongoDB until the next stock write).
+   */
   async markEventsRelayed(productId: Types.ObjectId, eventIds: string[]): Promise<void> {
-    await this.model.updateOne({ _id: productId }, { $pull: { outbox: { eventId: { $in: eventIds } } } }).exec();
+    await this.model.updateOne({ _id: productId }, { $pull: { outbox: { eventId: { $in: eventIds } } } }, { timestamps: false }).exec();
   }
 
   /** Ids of products holding events recorded before `cutoff` (no relay took them: a crash, an outage). */
@@ -792,7 +796,8 @@ export class ProductStore {
         .updateOne(
           { _id: line.productId, variants: { $elemMatch: { _id: variantId, lowStockSignalled: { $ne: true } } } },
           withEvent({ $set: { 'variants.$[v].lowStockSignalled': true } }, 'stock.low', { variantId, stock: after }),
-          { arrayFilters: [{ 'v._id': variantId }] },
+          // The flag is bookkeeping of the stock write before it: `updatedAt` stays that write's.
+          { arrayFilters: [{ 'v._id': variantId }], timestamps: false },
         )
         .exec();
       await this.recorded(result.matchedCount > 0 ? new Types.ObjectId(line.productId) : undefined, true);
@@ -801,7 +806,7 @@ export class ProductStore {
         .updateOne(
           { _id: line.productId, variants: { $elemMatch: { _id: variantId, lowStockSignalled: true, stock: { $gt: threshold } } } },
           { $set: { 'variants.$[v].lowStockSignalled': false } },
-          { arrayFilters: [{ 'v._id': variantId }] },
+          { arrayFilters: [{ 'v._id': variantId }], timestamps: false },
         )
         .exec();
     }
