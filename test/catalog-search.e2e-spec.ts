@@ -1,9 +1,11 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { default as Redis } from 'ioredis';
 import request from 'supertest';
 import { Types } from 'mongoose';
 import { InventoryService } from '../src/products/inventory.service';
 import { ProductEdit, ProductStore } from '../src/products/products.store';
+import { REDIS } from '../src/redis/redis.module';
 import { gradientPng } from '../src/seed/png';
 import { Account, bearer, login } from './support/accounts';
 import { aggregationsDuring, dbCommandsDuring } from './support/db-commands';
@@ -554,6 +556,58 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
         expect(await store.replaceRating(new Types.ObjectId(target.id), { ratingSum: 500, ratingCount: 100, ratingAverage: 5 }, { sum: seen.ratingSum, count: seen.ratingCount })).toBe(true);
         expect(await best()).toBe(leader);
         expect((await get(`/products/${target.slug}`).expect(200)).body).toMatchObject({ ratingAverage: target.ratingAverage, ratingCount: target.ratingCount });
+      });
+
+      describe('only the answers showing what sold read its figures', () => {
+        const kitchen = 'category=kitchen&sort=newest&limit=100';
+        const audio = 'category=audio&sort=newest&limit=100';
+        const stockOf = (body: { items: Item[] }, product: Item) => body.items.find((item) => item.id === product.id)!.stock;
+        /** The read, with the database commands it sent. */
+        const readCounting = async (query: string) => {
+          let res: request.Response | undefined;
+          const commands = await dbCommandsDuring(t.connection, async () => (res = await get(`/products?${query}`).expect(200)));
+          return { commands, body: res!.body as { items: Item[] }, cacheStatus: res!.headers['cache-status'] };
+        };
+
+        it('a sale through another instance: the listing without the product stays a hit with no database command, the one with it shows the sale', async () => {
+          const target = active.find((item) => item.title === 'Headphone Stand')!;
+          const kitchenBefore = await cachedSearch(kitchen);
+          await cachedSearch(audio);
+          expect(other).toBeDefined();
+          const order = sale(target, 1, other);
+          await order.take();
+
+          const kitchenAfter = await readCounting(kitchen);
+          expect(kitchenAfter).toMatchObject({ commands: [], cacheStatus: 'shop-api; hit' });
+          expect(kitchenAfter.body).toEqual(kitchenBefore);
+          const audioAfter = await readCounting(audio);
+          expect(audioAfter).toMatchObject({ commands: ['find'], cacheStatus: 'shop-api; hit; detail=figures' });
+          expect(stockOf(audioAfter.body, target)).toBe(target.stock - 1);
+          expect((await get(`/products/${target.slug}`).expect(200)).body.stock).toBe(target.stock - 1);
+
+          await order.giveBack();
+          expect(stockOf(await list(audio), target)).toBe(target.stock);
+          expect(await readCounting(kitchen)).toMatchObject({ commands: [], cacheStatus: 'shop-api; hit' });
+        });
+
+        it('with the record of moves lost (a Redis flush or eviction), every answer reads its figures again and shows every sale', async () => {
+          const sold = active.find((item) => item.title === 'Espresso Cup Set')!;
+          const elsewhere = active.find((item) => item.title === 'Wireless Headphones')!;
+          await cachedSearch(kitchen);
+          const first = sale(sold, 1);
+          await first.take();
+          // The record of that sale is lost; a later sale of another product starts a new one.
+          await t.app.get<Redis>(REDIS).del('catalog:figures-moves');
+          const second = sale(elsewhere, 1);
+          await second.take();
+
+          const after = await readCounting(kitchen);
+          expect(after).toMatchObject({ commands: ['find'], cacheStatus: 'shop-api; hit; detail=figures' });
+          expect(stockOf(after.body, sold)).toBe(sold.stock - 1);
+          await first.giveBack();
+          await second.giveBack();
+          expect(stockOf(await list(kitchen), sold)).toBe(sold.stock);
+        });
       });
     });
 

@@ -1,6 +1,7 @@
 // The catalog-during-a-sale benchmark's client (run through scripts/bench/catalog-sale.sh, which
 // builds dist/). The listing is one anonymous category page; the buyers buy products shown on
-// it, so every sale changes what the page shows.
+// it, so every sale changes what the page shows, and in the 'sale elsewhere' phases the same
+// sale of products of another category (a shop's usual case: most pages show nothing selling).
 import autocannon from 'autocannon';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -47,6 +48,8 @@ const LOADS = {
     if (order.status === 201) tally(await call(buyer.url, 'POST', `/orders/${order.body.id}/cancel`, buyer.token));
     else tally(await call(buyer.url, 'DELETE', '/cart', buyer.token));
   },
+  // The same sale, of products of another category: none of them on the listed page.
+  'sale elsewhere': async (...args) => LOADS['checkout + cancel'](...args),
   // The control: the same buyers, no stock taken.
   'cart lines only': async (buyer, productId, tally) => {
     tally(await call(buyer.url, 'POST', '/cart/items', buyer.token, { productId, quantity: 1 }));
@@ -126,16 +129,21 @@ async function main() {
   const page = (await call(urls[0], 'GET', `/products?category=${encodeURIComponent(category)}&limit=20`)).body;
   const productIds = page.items.filter((item) => item.stock >= BUYERS).map((item) => item.id);
   if (productIds.length === 0) throw new Error('no product on the listed page has stock for the buyers');
+  // The first page of another category: what the buyers buy in the 'sale elsewhere' phases.
+  const otherPage = (await call(urls[0], 'GET', `/products?limit=100`)).body.items.filter((item) => item.category !== category && item.stock >= BUYERS).slice(0, 20);
+  const elsewhereIds = otherPage.map((item) => item.id);
+  if (elsewhereIds.length === 0) throw new Error('no product outside the listed category has stock for the buyers');
+  const boughtFor = (name) => (name === 'sale elsewhere' ? elsewhereIds : productIds);
   console.log(`bench: registering ${BUYERS} buyers`);
   const buyers = await registerBuyers(urls, run, BUYERS);
 
   console.log(`listing: ${listing} (${page.total} products in the category, ${productIds.length} of the page's bought)`);
   console.log(`autocannon: ${CONNECTIONS} connections, ${SECONDS} s per scenario and round, ${ROUNDS} rounds, interleaved`);
-  for (const name of Object.keys(LOADS)) await measure(listing, LOADS[name], buyers, productIds); // warm-up, not counted
+  for (const name of Object.keys(LOADS)) await measure(listing, LOADS[name], buyers, boughtFor(name)); // warm-up, not counted
   const results = Object.fromEntries(Object.keys(LOADS).map((name) => [name, []]));
   for (let round = 1; round <= ROUNDS; round += 1) {
     for (const name of Object.keys(LOADS)) {
-      const measured = await measure(listing, LOADS[name], buyers, productIds);
+      const measured = await measure(listing, LOADS[name], buyers, boughtFor(name));
       results[name].push(measured);
       if (name === 'checkout + cancel') salePhases.push(measured.phase);
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The catalog during a sale (issue 28): an anonymous category listing measured alone, while
-# buyers check out and cancel in a loop against the same API (the sale), and while the same
-# buyers only add, read and remove cart lines (the control), interleaved round by round so that
+# buyers check out and cancel in a loop against the same API (the sale), while they do the same
+# with products of another category (sale elsewhere), and while the same buyers only add, read
+# and remove cart lines (the control), interleaved round by round so that
 # noise hits all alike. Prints each one's throughput and the ratios to the listing alone.
 # Numbers only; nothing here is a pass/fail timing test.
 #

@@ -55,8 +55,8 @@ export interface CachedAnswer {
   figures: string;
   json: string;
   etag: string;
-  /** Whether it shows products, whose figures are laid over it. */
-  showsProducts: boolean;
+  /** The ids of the products it shows (none: no figures to lay over it). */
+  productIds: readonly string[];
   /** When this process made or fetched it (Date.now()): see LOCAL_AT_MOST_MS. */
   storedAt: number;
   /**
@@ -124,13 +124,14 @@ export class CatalogCache {
 
   /**
    * The cached answer to the request, up to date: one Redis round trip (the versions, the
-   * stored answer when this process has none, and the command `before` adds), plus one MongoDB
-   * query when stock or ratings changed since it was stored. `before` gets its result.
+   * stored answer when this process has none, the figures moves of the products of the copy it
+   * has, and the command `before` adds), plus one MongoDB query when the stock or ratings of
+   * its products moved since it was stored. `before` gets its result.
    */
   async lookup(target: string, query: Request['query'], before?: (pipeline: ChainableCommander) => void): Promise<{ found: CatalogLookup; before?: [Error | null, unknown] }> {
     const depends = dependenciesOf(query);
     const local = this.localCopy(target);
-    let read = await this.products.catalogVersions(local ? undefined : answerKey(target), before);
+    let read = await this.products.catalogVersions(local ? undefined : answerKey(target), before, local?.productIds);
     const beforeResult = read?.before;
     // This process's copy is outdated: another process may have stored the current one.
     if (read && local && local.tag !== versionTag(read.versions, depends)) read = await this.products.catalogVersions(answerKey(target));
@@ -139,11 +140,18 @@ export class CatalogCache {
     const tag = versionTag(versions, depends);
 
     let cached = local?.tag === tag ? local : fromRedis(read.also, tag, target);
-    const refreshed = cached !== null && cached.figures !== versions.figures;
-    if (refreshed) cached = await this.withLiveFigures(cached!, target, versions.figures);
+    let outcome: Extract<CacheOutcome, 'hit' | 'figures'> = 'hit';
+    if (cached !== null && cached.figures !== versions.figures) {
+      // None of its products moved since (the moves were read for this copy): its figures are the live ones.
+      if (cached === local && read.moves?.noneAfter(cached.productIds, cached.figures)) cached = { ...cached, figures: versions.figures };
+      else {
+        cached = await this.withLiveFigures(cached, target, versions.figures);
+        outcome = 'figures';
+      }
+    }
     if (!cached) return { found: { kind: 'miss', tag, figures: versions.figures }, before: beforeResult };
     this.localSet(target, cached);
-    return { found: { kind: 'hit', answer: cached, outcome: refreshed ? 'figures' : 'hit' }, before: beforeResult };
+    return { found: { kind: 'hit', answer: cached, outcome }, before: beforeResult };
   }
 
   /**
@@ -184,7 +192,7 @@ export class CatalogCache {
   /** Stores a computed answer (a miss) in this process and in Redis; the caller sends it. */
   store(target: string, miss: { tag: string; figures: string }, body: unknown): CachedAnswer {
     const json = JSON.stringify(body);
-    const answer: CachedAnswer = { tag: miss.tag, figures: miss.figures, json, etag: etagOf(miss.tag, target, body), showsProducts: shownProducts(body).length > 0, storedAt: Date.now() };
+    const answer: CachedAnswer = { tag: miss.tag, figures: miss.figures, json, etag: etagOf(miss.tag, target, body), productIds: productIdsOf(body), storedAt: Date.now() };
     // Not awaited: the answer does not wait for the cache, and a cache failure is only a miss.
     this.redis.set(answerKey(target), `${miss.tag} ${miss.figures}\n${json}`, 'PX', REDIS_TTL_MS).catch(() => undefined);
     this.localSet(target, answer);
@@ -223,10 +231,9 @@ export class CatalogCache {
   }
 
   private async layFigures(cached: CachedAnswer, target: string, figures: string): Promise<CachedAnswer | null> {
-    if (!cached.showsProducts) return { ...cached, figures };
+    if (cached.productIds.length === 0) return { ...cached, figures };
     const body: unknown = JSON.parse(cached.json);
-    const ids = shownProducts(body).map((product) => product.id);
-    if (!applyFigures(body, await this.products.liveFigures(ids))) return null;
+    if (!applyFigures(body, await this.products.liveFigures([...cached.productIds]))) return null;
     return { ...cached, figures, json: JSON.stringify(body), bytes: undefined, etag: etagOf(cached.tag, target, body) };
   }
 
@@ -267,7 +274,11 @@ function fromRedis(stored: string | null | undefined, tag: string, target: strin
   if (storedTag !== tag || figures === undefined) return null;
   const json = stored.slice(newline + 1);
   const body: unknown = JSON.parse(json);
-  return { tag, figures, json, etag: etagOf(tag, target, body), showsProducts: shownProducts(body).length > 0, storedAt: Date.now() };
+  return { tag, figures, json, etag: etagOf(tag, target, body), productIds: productIdsOf(body), storedAt: Date.now() };
+}
+
+function productIdsOf(body: unknown): string[] {
+  return shownProducts(body).map((product) => product.id);
 }
 
 /**

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ChainableCommander, default as Redis } from 'ioredis';
 import { TurnBatch } from '@app/common';
 import { REDIS } from '../redis/redis.module';
-import { bumpCounters, counterStartValue } from '../redis/version-counter';
+import { counterStartValue } from '../redis/version-counter';
 
 /**
  * What a catalog write changed, named by the writer (ProductStore's verbs, categories):
@@ -37,8 +37,65 @@ const MOVES: Record<CatalogChange, Counter[]> = {
   ranking: ['figures', 'ranking'],
 };
 
+/**
+ * Which products' figures moved at which figures version: a Redis hash, product id → the figures
+ * version of the last bump that named it, written in the same script as that bump. Its field
+ * `*` is the figures version from which it knows every move: set when the hash is created (moves
+ * before it are unknown: a Redis restart, an eviction) and by a figures bump that names no
+ * products (anything may have moved). A cached answer whose products did not move after its
+ * figures version still shows their live figures, and is served without reading them
+ * (FiguresMoves.noneAfter): during a sale, only the answers showing what sells read MongoDB.
+ */
+const MOVES_KEY = 'catalog:figures-moves';
+const SINCE_FIELD = '*';
+
+/**
+ * One bump, atomic in Redis: KEYS are the counters to move, then the moves hash; ARGV[1] the
+ * value a missing counter starts at, ARGV[2] the position of the figures counter among KEYS (0:
+ * not moved), ARGV[3…] the products whose figures moved (none: any may have). A reader that
+ * sees the new figures version sees the moves with it.
+ */
+const BUMP_SCRIPT = `
+local figures
+for i = 1, #KEYS - 1 do
+  redis.call('SET', KEYS[i], ARGV[1], 'NX')
+  local value = redis.call('INCR', KEYS[i])
+  if i == tonumber(ARGV[2]) then figures = value end
+end
+if figures then
+  local moves = KEYS[#KEYS]
+  if #ARGV == 2 or redis.call('HEXISTS', moves, '${SINCE_FIELD}') == 0 then redis.call('HSET', moves, '${SINCE_FIELD}', figures) end
+  for i = 3, #ARGV do redis.call('HSET', moves, ARGV[i], figures) end
+end
+return figures
+`;
+
+interface WithBumpScript {
+  bumpCatalogVersions(...args: (string | number)[]): Promise<unknown>;
+}
+
 /** The current value of every counter. */
 export type CatalogVersions = Record<Counter, string>;
+
+/** The figures moves of the products a read asked about (CatalogVersion.current), read after its versions. */
+export class FiguresMoves {
+  constructor(
+    private readonly since: string | null,
+    private readonly byProduct: ReadonlyMap<string, string | null>,
+  ) {}
+
+  /**
+   * True when the figures of none of `products` moved after figures version `from`: an answer
+   * whose figures are as of `from` still shows them live. False when the moves cannot tell (a
+   * product not asked about, or moves before the hash began).
+   */
+  noneAfter(products: readonly string[], from: string): boolean {
+    // Counters are integers below 2^53 (they start at the time in microseconds): exact as numbers.
+    const after = (version: string | null | undefined) => version === undefined || (version !== null && Number(version) > Number(from));
+    if (this.since === null || after(this.since)) return false;
+    return products.every((product) => !after(this.byProduct.get(product) ?? null));
+  }
+}
 
 /** What CatalogVersion.current read in its one round trip. */
 export interface CurrentVersions {
@@ -46,12 +103,15 @@ export interface CurrentVersions {
   also: string | null | undefined;
   /** The `[error, result]` of the command added by `before`, if any. */
   before?: [Error | null, unknown];
+  /** The figures moves of the products asked about (`shown`); undefined when none were. */
+  moves?: FiguresMoves;
 }
 
 /** A read of the versions waiting for its turn's round trip (CatalogVersion.current). */
 interface WaitingRead {
   alsoKey?: string;
   before?: (pipeline: ChainableCommander) => void;
+  shown?: readonly string[];
   resolve: (read: CurrentVersions | null) => void;
 }
 
@@ -77,8 +137,9 @@ export class CatalogVersion {
   private readonly waiting = new TurnBatch<WaitingRead>((batch) => this.readBatch(batch));
 
   constructor(@Inject(REDIS) private readonly redis: Redis) {
+    if (!('bumpCatalogVersions' in redis)) redis.defineCommand('bumpCatalogVersions', { lua: BUMP_SCRIPT });
     redis.on('ready', () => {
-      if (this.bumpOwed) void this.bump('content', 'figures', 'availability', 'ranking');
+      if (this.bumpOwed) void this.bumpAll();
     });
   }
 
@@ -92,22 +153,28 @@ export class CatalogVersion {
    * load, dozens of cache hits arrive in one turn, and each sending its own pipeline cost a
    * socket write and a reply read apiece, about a third of a hit's CPU. A read waits at most
    * for the rest of the turn; its versions are read after it was asked, never before, so a
-   * write answered before the request came is still seen.
+   * write answered before the request came is still seen. With `shown` (the products of a cached
+   * answer), the figures moves of those products come with the versions, read after them.
    */
-  async current(alsoKey?: string, before?: (pipeline: ChainableCommander) => void): Promise<CurrentVersions | null> {
-    if (this.bumpOwed && !(await this.bump('content', 'figures', 'availability', 'ranking'))) return null;
-    return new Promise((resolve) => this.waiting.add({ alsoKey, before, resolve }));
+  async current(alsoKey?: string, before?: (pipeline: ChainableCommander) => void, shown?: readonly string[]): Promise<CurrentVersions | null> {
+    if (this.bumpOwed && !(await this.bumpAll())) return null;
+    return new Promise((resolve) => this.waiting.add({ alsoKey, before, shown, resolve }));
   }
 
   /**
    * One pipeline for every read waiting: one MGET of the counters and of the distinct entries
-   * asked for, then each read's own command. Every read gets null when the round trip fails.
+   * asked for, one HMGET of the figures moves of every product asked about, then each read's own
+   * command. Every read gets null when the round trip fails.
    */
   private async readBatch(batch: WaitingRead[]): Promise<void> {
     const entries = [...new Set(batch.flatMap(({ alsoKey }) => (alsoKey === undefined ? [] : [alsoKey])))];
     const keys = [...COUNTERS.map((counter) => KEYS[counter]), ...entries];
+    const shown = [...new Set(batch.flatMap((read) => read.shown ?? []))];
     try {
+      // The moves after the versions, in the same pipeline: a bump that the versions show
+      // (its script ran before the MGET) shows in the moves.
       const pipeline = this.redis.pipeline().mget(...keys);
+      if (shown.length > 0) pipeline.hmget(MOVES_KEY, SINCE_FIELD, ...shown);
       // Where each read's own command is; an error of a read's own making stays that read's.
       const positions = batch.map(({ before }): number | Error | undefined => {
         if (!before) return undefined;
@@ -122,6 +189,15 @@ export class CatalogVersion {
       const results = (await pipeline.exec()) ?? [];
       const [mgetError, mgetValues] = results[0] ?? [new Error('pipeline aborted'), null];
       if (mgetError) throw mgetError;
+      let moves: FiguresMoves | undefined;
+      if (shown.length > 0) {
+        const [movesError, movesValues] = results[1] ?? [new Error('pipeline aborted'), null];
+        // Unknown moves are only a figures read: the versions still hold.
+        if (!movesError) {
+          const [since, ...byProduct] = movesValues as (string | null)[];
+          moves = new FiguresMoves(since, new Map(shown.map((product, index) => [product, byProduct[index]])));
+        }
+      }
       let values = mgetValues as (string | null)[];
       if (values.slice(0, COUNTERS.length).some((value) => value === null)) {
         const start = this.redis.multi();
@@ -135,18 +211,33 @@ export class CatalogVersion {
       batch.forEach(({ alsoKey, resolve }, index) => {
         const position = positions[index];
         const before = position === undefined ? undefined : position instanceof Error ? ([position, null] as [Error, null]) : results[position];
-        resolve({ versions, also: alsoKey === undefined ? undefined : entryValues.get(alsoKey), before });
+        resolve({ versions, also: alsoKey === undefined ? undefined : entryValues.get(alsoKey), before, ...(moves && { moves }) });
       });
     } catch {
       for (const { resolve } of batch) resolve(null);
     }
   }
 
-  /** Called after every catalog write with what it changed. Never throws: the write has happened either way. */
-  async bump(change: CatalogChange, ...more: CatalogChange[]): Promise<boolean> {
-    const counters = new Set([change, ...more].flatMap((each) => MOVES[each]));
+  /**
+   * Called after every catalog write with what it changed and, for a change of figures
+   * (`figures`, `availability`, `ranking`), the products whose figures it moved: unnamed, every
+   * cached answer reads its figures again. Never throws: the write has happened either way.
+   */
+  bump(change: CatalogChange, products?: Iterable<string | { toHexString(): string }>): Promise<boolean> {
+    // As answers show ids: lower-case hex (a route may have matched the product by an upper-case one).
+    const named = products === undefined ? undefined : [...products].map((product) => (typeof product === 'string' ? product : product.toHexString()).toLowerCase());
+    return this.bumpCounters(MOVES[change], named);
+  }
+
+  /** Every counter, no products named: what a write whose bump failed owes. */
+  private bumpAll(): Promise<boolean> {
+    return this.bumpCounters(COUNTERS);
+  }
+
+  private async bumpCounters(counters: readonly Counter[], products?: string[]): Promise<boolean> {
     try {
-      await bumpCounters(this.redis, [...counters].map((counter) => KEYS[counter]));
+      const figuresAt = counters.indexOf('figures') + 1;
+      await (this.redis as Redis & WithBumpScript).bumpCatalogVersions(counters.length + 1, ...counters.map((counter) => KEYS[counter]), MOVES_KEY, counterStartValue(), figuresAt, ...(products ?? []));
       this.bumpOwed = false;
       return true;
     } catch (error) {

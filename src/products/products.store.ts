@@ -432,7 +432,7 @@ export class ProductStore {
       await this.followLowStock({ productId: seen._id.toHexString(), variantId: variantId.toHexString() }, sellableOf(before, variantId.toHexString()), countDelta);
     }
     await this.recorded(seen._id, content);
-    await this.changed(content ? 'content' : stockChangeFrom(before, variantId!.toHexString(), countDelta), true);
+    await this.changed(content ? 'content' : stockChangeFrom(before, variantId!.toHexString(), countDelta), true, [seen._id]);
     return { before, after: this.afterOf(before, variantId, set, inc) };
   }
 
@@ -640,7 +640,7 @@ export class ProductStore {
     )) as StockFigures | null;
     if (before) {
       await this.followLowStock(line, sellableOf(before, line.variantId), -quantity);
-      return this.changed(stockChangeFrom(before, line.variantId, -quantity), true);
+      return this.changed(stockChangeFrom(before, line.variantId, -quantity), true, [line.productId]);
     }
     return this.exists({ _id: line.productId, variants: { $elemMatch: { _id: line.variantId, 'allocations.orderId': orderId } } });
   }
@@ -683,7 +683,7 @@ export class ProductStore {
       { ordered: false },
     );
     // Nothing crossed (see the conditions): the figures moved, no answer's availability.
-    await this.changed('figures', result.modifiedCount > 0);
+    await this.changed('figures', result.modifiedCount > 0, lines.map((line) => line.productId));
     return result.modifiedCount === lines.length;
   }
 
@@ -710,7 +710,7 @@ export class ProductStore {
       )) as StockFigures | null;
       if (before) {
         await this.followLowStock(line, sellableOf(before, line.variantId), quantity);
-        return this.changed(stockChangeFrom(before, line.variantId, quantity), true);
+        return this.changed(stockChangeFrom(before, line.variantId, quantity), true, [line.productId]);
       }
     }
     await this.assertMigrated(line.productId);
@@ -735,7 +735,7 @@ export class ProductStore {
       { arrayFilters: [{ 'v._id': variantId }] },
     );
     // Sellable is unchanged; `updatedAt` moved.
-    if (result.matchedCount > 0) return this.changed('figures', true);
+    if (result.matchedCount > 0) return this.changed('figures', true, [line.productId]);
     await this.assertMigrated(line.productId);
     return false;
   }
@@ -771,7 +771,7 @@ export class ProductStore {
         .exec();
       if (before) {
         await this.followLowStock(line, sellableOf(before, line.variantId), delta);
-        await this.changed(stockChangeFrom(before, line.variantId, delta), true);
+        await this.changed(stockChangeFrom(before, line.variantId, delta), true, [line.productId]);
         return { before, after: this.afterOf(before, variantId, set, inc) };
       }
     }
@@ -957,10 +957,11 @@ export class ProductStore {
    * named by every verb (CatalogChange): content (titles, prices, categories, images, status,
    * variants added or archived) is what cached catalog answers are made of; stock and ratings
    * are laid over cached answers (catalog-figures.ts), so their writes only move the counters
-   * that say so.
+   * that say so, and name the products `moved` (CatalogVersion.bump): only the answers showing
+   * them read their figures again.
    */
-  private async changed<T>(change: CatalogChange, outcome: T): Promise<T> {
-    if (outcome) await this.version.bump(change);
+  private async changed<T>(change: CatalogChange, outcome: T, moved?: Iterable<string | Types.ObjectId>): Promise<T> {
+    if (outcome) await this.version.bump(change, moved);
     return outcome;
   }
 
@@ -1002,7 +1003,7 @@ export class ProductStore {
     const result = await this.model.updateOne({ _id: productId }, { $inc: { ratingSum: change.sum, ratingCount: change.count } }).exec();
     if (result.matchedCount === 0) return false;
     await this.settleRatingAverage(productId);
-    return this.changed('ranking', true);
+    return this.changed('ranking', true, [productId]);
   }
 
   /** Every product whose stored rating is not all zeros: what `reviews:recompute` compares. */
@@ -1024,7 +1025,7 @@ export class ProductStore {
         { $set: { ratingSum: exact.sum, ratingCount: exact.count, ratingAverage: ratingAverageOf(exact.sum, exact.count) } },
       )
       .exec();
-    return this.changed('ranking', result.matchedCount > 0);
+    return this.changed('ranking', result.matchedCount > 0, [productId]);
   }
 
   private async settleRatingAverage(productId: string | Types.ObjectId): Promise<void> {
