@@ -608,6 +608,29 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
           await second.giveBack();
           expect(stockOf(await list(kitchen), sold)).toBe(sold.stock);
         });
+
+        it('a bump that records no moves (a process of an earlier version during a rolling deploy) makes every answer read its figures again', async () => {
+          const sold = active.find((item) => item.title === 'Espresso Cup Set')!;
+          await cachedSearch(kitchen);
+          // What a process of the version before moves were recorded did for a sale: the write, then the counter alone.
+          const products = t.connection.collection('products');
+          const redis = t.app.get<Redis>(REDIS);
+          const sellOne = async (delta: number) => {
+            await products.updateOne({ _id: new Types.ObjectId(sold.id) }, { $inc: { stock: delta, 'variants.0.stock': delta } });
+            await redis.incr('catalog:figures-version');
+          };
+          await sellOne(-1);
+          // A sale elsewhere afterwards is recorded: the record alone would say the listing's products did not move.
+          const elsewhere = sale(active.find((item) => item.title === 'Wireless Headphones')!, 1);
+          await elsewhere.take();
+
+          const after = await readCounting(kitchen);
+          expect(after).toMatchObject({ commands: ['find'], cacheStatus: 'shop-api; hit; detail=figures' });
+          expect(stockOf(after.body, sold)).toBe(sold.stock - 1);
+          await sellOne(1);
+          await elsewhere.giveBack();
+          expect(stockOf(await list(kitchen), sold)).toBe(sold.stock);
+        });
       });
     });
 

@@ -5,7 +5,7 @@ import type { Request } from 'express';
 import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
 import { applyFigures, figuresDigest, shownProducts } from './catalog-figures';
-import { CatalogDependencies, versionTag } from './catalog-version';
+import { CatalogDependencies, FiguresLabel, versionTag } from './catalog-version';
 import { ProductStore } from './products.store';
 
 /**
@@ -47,12 +47,14 @@ const REDIS_TTL_MS = 60_000;
  */
 const LOCAL_AT_MOST_MS = 60_000;
 
-/** A cached answer: its JSON text, the versions it is valid for, and its ETag. */
-export interface CachedAnswer {
+/**
+ * A cached answer: its JSON text, the versions it is valid for, and its ETag. Its label
+ * (FiguresLabel) says what its stock and ratings are as of: the figures version, and the gap
+ * then (CatalogVersion's moves; null: unknown, its figures are read again once they moved).
+ */
+export interface CachedAnswer extends FiguresLabel {
   /** The versions the content depends on (versionTag). */
   tag: string;
-  /** The figures version its stock and ratings are as of. */
-  figures: string;
   json: string;
   etag: string;
   /** The ids of the products it shows (none: no figures to lay over it). */
@@ -94,7 +96,7 @@ export function cacheStatusOf(outcome: CacheOutcome): string {
 export type CatalogLookup =
   | { kind: 'uncached' }
   | { kind: 'hit'; answer: CachedAnswer; outcome: Extract<CacheOutcome, 'hit' | 'figures'> }
-  | { kind: 'miss'; tag: string; figures: string };
+  | ({ kind: 'miss'; tag: string } & FiguresLabel);
 
 /** An answer to send: status, headers, and the body (none for a 304). */
 export interface CatalogReply {
@@ -140,16 +142,17 @@ export class CatalogCache {
     const tag = versionTag(versions, depends);
 
     let cached = local?.tag === tag ? local : fromRedis(read.also, tag, target);
+    const now: FiguresLabel = { figures: versions.figures, gap: read.figuresGap };
     let outcome: Extract<CacheOutcome, 'hit' | 'figures'> = 'hit';
     if (cached !== null && cached.figures !== versions.figures) {
       // None of its products moved since (the moves were read for this copy): its figures are the live ones.
-      if (cached === local && read.moves?.noneAfter(cached.productIds, cached.figures)) cached = { ...cached, figures: versions.figures };
+      if (cached === local && read.moves?.noneAfter(cached.productIds, cached)) cached = { ...cached, ...now };
       else {
-        cached = await this.withLiveFigures(cached, target, versions.figures);
+        cached = await this.withLiveFigures(cached, target, now);
         outcome = 'figures';
       }
     }
-    if (!cached) return { found: { kind: 'miss', tag, figures: versions.figures }, before: beforeResult };
+    if (!cached) return { found: { kind: 'miss', tag, ...now }, before: beforeResult };
     this.localSet(target, cached);
     return { found: { kind: 'hit', answer: cached, outcome }, before: beforeResult };
   }
@@ -165,7 +168,7 @@ export class CatalogCache {
    */
   async computeOnce(
     target: string,
-    miss: { tag: string; figures: string },
+    miss: { tag: string } & FiguresLabel,
     compute: () => Promise<unknown>,
   ): Promise<{ answer: CachedAnswer; outcome: Extract<CacheOutcome, 'stored' | 'collapsed'> }> {
     const key = `${target}\n${miss.tag}`;
@@ -184,17 +187,17 @@ export class CatalogCache {
     }
     const answer = await pending;
     if (answer.figures === miss.figures) return { answer, outcome: 'collapsed' };
-    const refreshed = await this.withLiveFigures(answer, target, miss.figures);
+    const refreshed = await this.withLiveFigures(answer, target, miss);
     // A product no longer as shown: this request computes its own answer.
     return refreshed ? { answer: refreshed, outcome: 'collapsed' } : { answer: this.store(target, miss, await compute()), outcome: 'stored' };
   }
 
   /** Stores a computed answer (a miss) in this process and in Redis; the caller sends it. */
-  store(target: string, miss: { tag: string; figures: string }, body: unknown): CachedAnswer {
+  store(target: string, miss: { tag: string } & FiguresLabel, body: unknown): CachedAnswer {
     const json = JSON.stringify(body);
-    const answer: CachedAnswer = { tag: miss.tag, figures: miss.figures, json, etag: etagOf(miss.tag, target, body), productIds: productIdsOf(body), storedAt: Date.now() };
+    const answer: CachedAnswer = { tag: miss.tag, figures: miss.figures, gap: miss.gap, json, etag: etagOf(miss.tag, target, body), productIds: productIdsOf(body), storedAt: Date.now() };
     // Not awaited: the answer does not wait for the cache, and a cache failure is only a miss.
-    this.redis.set(answerKey(target), `${miss.tag} ${miss.figures}\n${json}`, 'PX', REDIS_TTL_MS).catch(() => undefined);
+    this.redis.set(answerKey(target), `${miss.tag} ${miss.figures} ${miss.gap ?? '-'}\n${json}`, 'PX', REDIS_TTL_MS).catch(() => undefined);
     this.localSet(target, answer);
     return answer;
   }
@@ -218,23 +221,23 @@ export class CatalogCache {
    * The cached answer with the current stock, ratings and `updatedAt` of its products; null when
    * one of them is not found as shown (then it is computed again).
    */
-  private withLiveFigures(cached: CachedAnswer, target: string, figures: string): Promise<CachedAnswer | null> {
+  private withLiveFigures(cached: CachedAnswer, target: string, label: FiguresLabel): Promise<CachedAnswer | null> {
     // Concurrent reads of one answer after one stock write share one query: during a sale every
     // write would otherwise send every request in flight to MongoDB at once.
-    const key = `${target}\n${cached.tag}\n${figures}`;
+    const key = `${target}\n${cached.tag}\n${label.figures} ${label.gap}`;
     let pending = this.refreshing.get(key);
     if (!pending) {
-      pending = this.layFigures(cached, target, figures).finally(() => this.refreshing.delete(key));
+      pending = this.layFigures(cached, target, label).finally(() => this.refreshing.delete(key));
       this.refreshing.set(key, pending);
     }
     return pending;
   }
 
-  private async layFigures(cached: CachedAnswer, target: string, figures: string): Promise<CachedAnswer | null> {
-    if (cached.productIds.length === 0) return { ...cached, figures };
+  private async layFigures(cached: CachedAnswer, target: string, label: FiguresLabel): Promise<CachedAnswer | null> {
+    if (cached.productIds.length === 0) return { ...cached, ...label };
     const body: unknown = JSON.parse(cached.json);
     if (!applyFigures(body, await this.products.liveFigures([...cached.productIds]))) return null;
-    return { ...cached, figures, json: JSON.stringify(body), bytes: undefined, etag: etagOf(cached.tag, target, body) };
+    return { ...cached, ...label, json: JSON.stringify(body), bytes: undefined, etag: etagOf(cached.tag, target, body) };
   }
 
   /** This process's copy of the answer, unless it is older than LOCAL_AT_MOST_MS. */
@@ -266,15 +269,16 @@ function answerKey(target: string): string {
   return `catalog:answer:${target}`;
 }
 
-/** A stored answer (`<tag> <figures>\n<json>`) if it is of the current content versions. */
+/** A stored answer (`<tag> <figures> <gap or ->\n<json>`) if it is of the current content versions. */
 function fromRedis(stored: string | null | undefined, tag: string, target: string): CachedAnswer | null {
   if (!stored) return null;
   const newline = stored.indexOf('\n');
-  const [storedTag, figures] = stored.slice(0, newline).split(' ');
+  const [storedTag, figures, gap] = stored.slice(0, newline).split(' ');
   if (storedTag !== tag || figures === undefined) return null;
   const json = stored.slice(newline + 1);
   const body: unknown = JSON.parse(json);
-  return { tag, figures, json, etag: etagOf(tag, target, body), productIds: productIdsOf(body), storedAt: Date.now() };
+  // A gap not written (a process of an earlier version stored it) is unknown.
+  return { tag, figures, gap: gap === undefined || gap === '-' ? null : Number(gap), json, etag: etagOf(tag, target, body), productIds: productIdsOf(body), storedAt: Date.now() };
 }
 
 function productIdsOf(body: unknown): string[] {

@@ -39,21 +39,28 @@ const MOVES: Record<CatalogChange, Counter[]> = {
 
 /**
  * Which products' figures moved at which figures version: a Redis hash, product id → the figures
- * version of the last bump that named it, written in the same script as that bump. Its field
- * `*` is the figures version from which it knows every move: set when the hash is created (moves
- * before it are unknown: a Redis restart, an eviction) and by a figures bump that names no
- * products (anything may have moved). A cached answer whose products did not move after its
- * figures version still shows their live figures, and is served without reading them
- * (FiguresMoves.noneAfter): during a sale, only the answers showing what sells read MongoDB.
+ * version of the last bump that named it, written by the same script as that bump (BUMP_SCRIPT).
+ * Its field `*` is the figures version from which it knows every move: set when the hash is
+ * created (moves before it are unknown: a Redis restart, an eviction) and by a figures bump that
+ * names no products (anything may have moved). Its field `~recorded` counts the figures bumps the
+ * script made: the figures counter minus it (the gap) moves only when something else moved the
+ * counter (a process of an earlier version, a restore, a script that failed halfway), and such a
+ * bump recorded no moves. A cached answer whose products did not move after its figures version,
+ * with the gap where it was then, still shows their live figures and is served without reading
+ * them (FiguresMoves.noneAfter): during a sale, only the answers showing what sells read MongoDB.
  */
 const MOVES_KEY = 'catalog:figures-moves';
 const SINCE_FIELD = '*';
+const RECORDED_FIELD = '~recorded';
+/** Products whose moves one read asks about at most (a script's arguments are bounded); beyond, its answers read their figures. */
+const MOVES_ASKED_AT_MOST = 1000;
 
 /**
  * One bump, atomic in Redis: KEYS are the counters to move, then the moves hash; ARGV[1] the
  * value a missing counter starts at, ARGV[2] the position of the figures counter among KEYS (0:
  * not moved), ARGV[3…] the products whose figures moved (none: any may have). A reader that
- * sees the new figures version sees the moves with it.
+ * sees the new figures version sees the moves with it. The count of recorded bumps goes last:
+ * a script stopped by an error after the counters (Redis does not undo it) leaves a gap.
  */
 const BUMP_SCRIPT = `
 local figures
@@ -66,34 +73,57 @@ if figures then
   local moves = KEYS[#KEYS]
   if #ARGV == 2 or redis.call('HEXISTS', moves, '${SINCE_FIELD}') == 0 then redis.call('HSET', moves, '${SINCE_FIELD}', figures) end
   for i = 3, #ARGV do redis.call('HSET', moves, ARGV[i], figures) end
+  redis.call('HINCRBY', moves, '${RECORDED_FIELD}', 1)
 end
 return figures
 `;
 
-interface WithBumpScript {
+/**
+ * The counters and the moves (`*`, `~recorded`, then the products in ARGV) in one atomic read:
+ * KEYS are the counters, then the moves hash. One snapshot, so that the gap and the moves are
+ * those of the versions read.
+ */
+const READ_SCRIPT = `
+local counters = redis.call('MGET', unpack(KEYS, 1, #KEYS - 1))
+local moves = redis.call('HMGET', KEYS[#KEYS], '${SINCE_FIELD}', '${RECORDED_FIELD}', unpack(ARGV))
+return {counters, moves}
+`;
+
+interface WithCatalogScripts {
   bumpCatalogVersions(...args: (string | number)[]): Promise<unknown>;
+  readCatalogVersions(...args: (string | number)[]): Promise<[(string | null)[], (string | null)[]]>;
 }
 
 /** The current value of every counter. */
 export type CatalogVersions = Record<Counter, string>;
 
-/** The figures moves of the products a read asked about (CatalogVersion.current), read after its versions. */
+/** What an answer's figures are as of: the figures version, and the gap then (null: unknown). */
+export interface FiguresLabel {
+  figures: string;
+  gap: number | null;
+}
+
+/** The figures moves of the products a read asked about (CatalogVersion.current), read with its versions. */
 export class FiguresMoves {
   constructor(
+    /** The figures version and gap of the same snapshot. */
+    private readonly now: FiguresLabel,
     private readonly since: string | null,
     private readonly byProduct: ReadonlyMap<string, string | null>,
   ) {}
 
   /**
-   * True when the figures of none of `products` moved after figures version `from`: an answer
-   * whose figures are as of `from` still shows them live. False when the moves cannot tell (a
-   * product not asked about, or moves before the hash began).
+   * True when the figures of none of `products` moved after `from` (an answer's label): an
+   * answer whose figures are as of it still shows them live. False when the moves cannot tell: a
+   * product not asked about, moves before the hash began, a bump that recorded none since (the
+   * gap moved), or a counter lower than the label (Redis lost writes).
    */
-  noneAfter(products: readonly string[], from: string): boolean {
+  noneAfter(products: readonly string[], from: FiguresLabel): boolean {
+    if (from.gap === null || this.now.gap !== from.gap) return false;
     // Counters are integers below 2^53 (they start at the time in microseconds): exact as numbers.
-    const after = (version: string | null | undefined) => version === undefined || (version !== null && Number(version) > Number(from));
-    if (this.since === null || after(this.since)) return false;
-    return products.every((product) => !after(this.byProduct.get(product) ?? null));
+    const after = (version: string | null | undefined) => version === undefined || (version !== null && Number(version) > Number(from.figures));
+    if (Number(this.now.figures) < Number(from.figures) || this.since === null || after(this.since)) return false;
+    return products.every((product) => !after(this.byProduct.get(product)));
   }
 }
 
@@ -103,7 +133,9 @@ export interface CurrentVersions {
   also: string | null | undefined;
   /** The `[error, result]` of the command added by `before`, if any. */
   before?: [Error | null, unknown];
-  /** The figures moves of the products asked about (`shown`); undefined when none were. */
+  /** The gap of the figures version read (see MOVES_KEY); null when the moves were not read. */
+  figuresGap: number | null;
+  /** The figures moves of the products asked about (`shown`); undefined when none were (or too many). */
   moves?: FiguresMoves;
 }
 
@@ -138,6 +170,7 @@ export class CatalogVersion {
 
   constructor(@Inject(REDIS) private readonly redis: Redis) {
     if (!('bumpCatalogVersions' in redis)) redis.defineCommand('bumpCatalogVersions', { lua: BUMP_SCRIPT });
+    if (!('readCatalogVersions' in redis)) redis.defineCommand('readCatalogVersions', { lua: READ_SCRIPT });
     redis.on('ready', () => {
       if (this.bumpOwed) void this.bumpAll();
     });
@@ -162,19 +195,24 @@ export class CatalogVersion {
   }
 
   /**
-   * One pipeline for every read waiting: one MGET of the counters and of the distinct entries
-   * asked for, one HMGET of the figures moves of every product asked about, then each read's own
-   * command. Every read gets null when the round trip fails.
+   * One pipeline for every read waiting: one script reading the counters and the figures moves
+   * of every product asked about (atomically), one MGET of the distinct entries asked for, then
+   * each read's own command. Every read gets null when the round trip fails.
    */
   private async readBatch(batch: WaitingRead[]): Promise<void> {
     const entries = [...new Set(batch.flatMap(({ alsoKey }) => (alsoKey === undefined ? [] : [alsoKey])))];
-    const keys = [...COUNTERS.map((counter) => KEYS[counter]), ...entries];
-    const shown = [...new Set(batch.flatMap((read) => read.shown ?? []))];
+    const asked = new Set<string>();
+    const answered = batch.map(({ shown }) => {
+      if (!shown || asked.size + shown.length > MOVES_ASKED_AT_MOST) return false;
+      for (const product of shown) asked.add(product);
+      return true;
+    });
+    const shown = [...asked];
+    const scripts = this.redis as Redis & WithCatalogScripts;
     try {
-      // The moves after the versions, in the same pipeline: a bump that the versions show
-      // (its script ran before the MGET) shows in the moves.
-      const pipeline = this.redis.pipeline().mget(...keys);
-      if (shown.length > 0) pipeline.hmget(MOVES_KEY, SINCE_FIELD, ...shown);
+      const pipeline = this.redis.pipeline() as ChainableCommander & WithCatalogScripts;
+      pipeline.readCatalogVersions(COUNTERS.length + 1, ...COUNTERS.map((counter) => KEYS[counter]), MOVES_KEY, ...shown);
+      if (entries.length > 0) pipeline.mget(...entries);
       // Where each read's own command is; an error of a read's own making stays that read's.
       const positions = batch.map(({ before }): number | Error | undefined => {
         if (!before) return undefined;
@@ -187,31 +225,30 @@ export class CatalogVersion {
         return pipeline.length === position + 1 ? position : new Error('a read must add exactly one command to the pipeline');
       });
       const results = (await pipeline.exec()) ?? [];
-      const [mgetError, mgetValues] = results[0] ?? [new Error('pipeline aborted'), null];
-      if (mgetError) throw mgetError;
-      let moves: FiguresMoves | undefined;
-      if (shown.length > 0) {
-        const [movesError, movesValues] = results[1] ?? [new Error('pipeline aborted'), null];
-        // Unknown moves are only a figures read: the versions still hold.
-        if (!movesError) {
-          const [since, ...byProduct] = movesValues as (string | null)[];
-          moves = new FiguresMoves(since, new Map(shown.map((product, index) => [product, byProduct[index]])));
-        }
-      }
-      let values = mgetValues as (string | null)[];
-      if (values.slice(0, COUNTERS.length).some((value) => value === null)) {
+      const [readError, read] = results[0] ?? [new Error('pipeline aborted'), null];
+      if (readError) throw readError;
+      let [counters, moves] = read as [(string | null)[], (string | null)[]];
+      if (counters.some((value) => value === null)) {
         const start = this.redis.multi();
         for (const counter of COUNTERS) start.set(KEYS[counter], counterStartValue(), 'NX');
         await start.exec();
-        values = await this.redis.mget(...keys);
+        [counters, moves] = await scripts.readCatalogVersions(COUNTERS.length + 1, ...COUNTERS.map((counter) => KEYS[counter]), MOVES_KEY, ...shown);
       }
-      const versions = Object.fromEntries(COUNTERS.map((counter, index) => [counter, values[index]])) as CatalogVersions;
+      const versions = Object.fromEntries(COUNTERS.map((counter, index) => [counter, counters[index]])) as CatalogVersions;
       if (COUNTERS.some((counter) => versions[counter] === null)) throw new Error('catalog versions missing');
-      const entryValues = new Map(entries.map((key, index) => [key, values[COUNTERS.length + index]]));
+      const [since, recorded, ...byProduct] = moves;
+      const now: FiguresLabel = { figures: versions.figures, gap: recorded === null ? null : Number(versions.figures) - Number(recorded) };
+      const figuresMoves = shown.length > 0 ? new FiguresMoves(now, since, new Map(shown.map((product, index) => [product, byProduct[index]]))) : undefined;
+      const entryValues = new Map<string, string | null>();
+      if (entries.length > 0) {
+        const [entriesError, values] = results[1] ?? [new Error('pipeline aborted'), null];
+        if (entriesError) throw entriesError;
+        entries.forEach((key, index) => entryValues.set(key, (values as (string | null)[])[index]));
+      }
       batch.forEach(({ alsoKey, resolve }, index) => {
         const position = positions[index];
         const before = position === undefined ? undefined : position instanceof Error ? ([position, null] as [Error, null]) : results[position];
-        resolve({ versions, also: alsoKey === undefined ? undefined : entryValues.get(alsoKey), before, ...(moves && { moves }) });
+        resolve({ versions, also: alsoKey === undefined ? undefined : entryValues.get(alsoKey), before, figuresGap: now.gap, ...(answered[index] && figuresMoves && { moves: figuresMoves }) });
       });
     } catch {
       for (const { resolve } of batch) resolve(null);
@@ -223,9 +260,9 @@ export class CatalogVersion {
    * (`figures`, `availability`, `ranking`), the products whose figures it moved: unnamed, every
    * cached answer reads its figures again. Never throws: the write has happened either way.
    */
-  bump(change: CatalogChange, products?: Iterable<string | { toHexString(): string }>): Promise<boolean> {
+  bump(change: CatalogChange, products?: readonly (string | { toHexString(): string })[]): Promise<boolean> {
     // As answers show ids: lower-case hex (a route may have matched the product by an upper-case one).
-    const named = products === undefined ? undefined : [...products].map((product) => (typeof product === 'string' ? product : product.toHexString()).toLowerCase());
+    const named = products?.map((product) => (typeof product === 'string' ? product : product.toHexString()).toLowerCase());
     return this.bumpCounters(MOVES[change], named);
   }
 
@@ -237,7 +274,7 @@ export class CatalogVersion {
   private async bumpCounters(counters: readonly Counter[], products?: string[]): Promise<boolean> {
     try {
       const figuresAt = counters.indexOf('figures') + 1;
-      await (this.redis as Redis & WithBumpScript).bumpCatalogVersions(counters.length + 1, ...counters.map((counter) => KEYS[counter]), MOVES_KEY, counterStartValue(), figuresAt, ...(products ?? []));
+      await (this.redis as Redis & WithCatalogScripts).bumpCatalogVersions(counters.length + 1, ...counters.map((counter) => KEYS[counter]), MOVES_KEY, counterStartValue(), figuresAt, ...(products ?? []));
       this.bumpOwed = false;
       return true;
     } catch (error) {

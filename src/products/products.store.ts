@@ -960,7 +960,7 @@ export class ProductStore {
    * that say so, and name the products `moved` (CatalogVersion.bump): only the answers showing
    * them read their figures again.
    */
-  private async changed<T>(change: CatalogChange, outcome: T, moved?: Iterable<string | Types.ObjectId>): Promise<T> {
+  private async changed<T>(change: CatalogChange, outcome: T, moved?: readonly (string | Types.ObjectId)[]): Promise<T> {
     if (outcome) await this.version.bump(change, moved);
     return outcome;
   }
