@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { default as Redis } from 'ioredis';
+import type { CommandStartedEvent } from 'mongodb';
 import request from 'supertest';
 import { Types } from 'mongoose';
 import { InventoryService } from '../src/products/inventory.service';
@@ -580,8 +581,14 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
           const kitchenAfter = await readCounting(kitchen);
           expect(kitchenAfter).toMatchObject({ commands: [], cacheStatus: 'shop-api; hit' });
           expect(kitchenAfter.body).toEqual(kitchenBefore);
-          const audioAfter = await readCounting(audio);
+          // Of the listing's products, only the one sold is read.
+          const finds: unknown[] = [];
+          const listener = (event: CommandStartedEvent) => event.commandName === 'find' && finds.push(event.command.filter);
+          t.connection.getClient().on('commandStarted', listener);
+          const audioAfter = await readCounting(audio).finally(() => t.connection.getClient().off('commandStarted', listener));
           expect(audioAfter).toMatchObject({ commands: ['find'], cacheStatus: 'shop-api; hit; detail=figures' });
+          expect(audioAfter.body.items.length).toBeGreaterThan(1);
+          expect(finds).toEqual([{ _id: { $in: [new Types.ObjectId(target.id)] } }]);
           expect(stockOf(audioAfter.body, target)).toBe(target.stock - 1);
           expect((await get(`/products/${target.slug}`).expect(200)).body.stock).toBe(target.stock - 1);
 

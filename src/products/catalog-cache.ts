@@ -145,10 +145,12 @@ export class CatalogCache {
     const now: FiguresLabel = { figures: versions.figures, gap: read.figuresGap };
     let outcome: Extract<CacheOutcome, 'hit' | 'figures'> = 'hit';
     if (cached !== null && cached.figures !== versions.figures) {
-      // None of its products moved since (the moves were read for this copy): its figures are the live ones.
-      if (cached === local && read.moves?.noneAfter(cached.productIds, cached)) cached = { ...cached, ...now };
+      // Which of its products moved since (the moves were read for this copy; null: unknown, all of them).
+      const moved = cached === local ? (read.moves?.movedAfter(cached.productIds, cached) ?? null) : null;
+      // None did: its figures are the live ones.
+      if (moved?.length === 0) cached = { ...cached, ...now };
       else {
-        cached = await this.withLiveFigures(cached, target, now);
+        cached = await this.withLiveFigures(cached, target, now, moved ?? cached.productIds);
         outcome = 'figures';
       }
     }
@@ -187,7 +189,7 @@ export class CatalogCache {
     }
     const answer = await pending;
     if (answer.figures === miss.figures) return { answer, outcome: 'collapsed' };
-    const refreshed = await this.withLiveFigures(answer, target, miss);
+    const refreshed = await this.withLiveFigures(answer, target, miss, answer.productIds);
     // A product no longer as shown: this request computes its own answer.
     return refreshed ? { answer: refreshed, outcome: 'collapsed' } : { answer: this.store(target, miss, await compute()), outcome: 'stored' };
   }
@@ -218,25 +220,26 @@ export class CatalogCache {
   }
 
   /**
-   * The cached answer with the current stock, ratings and `updatedAt` of its products; null when
-   * one of them is not found as shown (then it is computed again).
+   * The cached answer with the current stock, ratings and `updatedAt` of its products `moved`
+   * (the others' are live already); null when one of them is not found as shown (then it is
+   * computed again).
    */
-  private withLiveFigures(cached: CachedAnswer, target: string, label: FiguresLabel): Promise<CachedAnswer | null> {
+  private withLiveFigures(cached: CachedAnswer, target: string, label: FiguresLabel, moved: readonly string[]): Promise<CachedAnswer | null> {
     // Concurrent reads of one answer after one stock write share one query: during a sale every
     // write would otherwise send every request in flight to MongoDB at once.
-    const key = `${target}\n${cached.tag}\n${label.figures} ${label.gap}`;
+    const key = `${target}\n${cached.tag}\n${cached.figures} ${label.figures} ${label.gap}\n${moved.join(',')}`;
     let pending = this.refreshing.get(key);
     if (!pending) {
-      pending = this.layFigures(cached, target, label).finally(() => this.refreshing.delete(key));
+      pending = this.layFigures(cached, target, label, moved).finally(() => this.refreshing.delete(key));
       this.refreshing.set(key, pending);
     }
     return pending;
   }
 
-  private async layFigures(cached: CachedAnswer, target: string, label: FiguresLabel): Promise<CachedAnswer | null> {
-    if (cached.productIds.length === 0) return { ...cached, ...label };
+  private async layFigures(cached: CachedAnswer, target: string, label: FiguresLabel, moved: readonly string[]): Promise<CachedAnswer | null> {
+    if (moved.length === 0) return { ...cached, ...label };
     const body: unknown = JSON.parse(cached.json);
-    if (!applyFigures(body, await this.products.liveFigures([...cached.productIds]))) return null;
+    if (!applyFigures(body, await this.products.liveFigures([...moved]), new Set(moved))) return null;
     return { ...cached, ...label, json: JSON.stringify(body), bytes: undefined, etag: etagOf(cached.tag, target, body) };
   }
 

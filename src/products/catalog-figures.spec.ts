@@ -29,6 +29,15 @@ describe('applyFigures', () => {
     expect(applyFigures({ ...shown(), variants: [{ id: variantId.toHexString(), stock: 1 }] }, [live()])).toBe(false);
   });
 
+  it('with `only`, sets the figures of those products alone and needs only theirs', () => {
+    const other = new Types.ObjectId().toHexString();
+    const list = { items: [shown(), { ...shown(), id: other }] };
+    expect(applyFigures(list, [live()], new Set([id.toHexString()]))).toBe(true);
+    expect(list.items.map((item) => item.stock)).toEqual([3, 7]);
+    expect(list.items[1].updatedAt).toBe('old');
+    expect(applyFigures({ items: [shown(), { ...shown(), id: other }] }, [live()], new Set([other]))).toBe(false);
+  });
+
   it('digests the figures shown, nothing for answers without products', () => {
     const before = figuresDigest({ items: [shown()] });
     const list = { items: [shown()] };

@@ -30,12 +30,14 @@ export function shownProducts(body: unknown): ShownProduct[] {
 }
 
 /**
- * Sets the live figures on the products of `body` (in place). False when a product or variant
- * shown is not among them: the answer cannot be brought up to date and is computed again.
+ * Sets the live figures on the products of `body` (in place), only on those in `only` when given
+ * (the others' are live already). False when a product or variant to set is not among them: the
+ * answer cannot be brought up to date and is computed again.
  */
-export function applyFigures(body: unknown, figures: LiveFigures[]): boolean {
+export function applyFigures(body: unknown, figures: LiveFigures[], only?: ReadonlySet<string>): boolean {
   const byId = new Map(figures.map((product) => [product._id.toHexString(), product]));
   for (const shown of shownProducts(body)) {
+    if (only && !only.has(shown.id)) continue;
     const live = byId.get(shown.id);
     if (!live) return false;
     shown.stock = Math.max(0, live.stock);

@@ -47,7 +47,8 @@ const MOVES: Record<CatalogChange, Counter[]> = {
  * counter (a process of an earlier version, a restore, a script that failed halfway), and such a
  * bump recorded no moves. A cached answer whose products did not move after its figures version,
  * with the gap where it was then, still shows their live figures and is served without reading
- * them (FiguresMoves.noneAfter): during a sale, only the answers showing what sells read MongoDB.
+ * them (FiguresMoves.movedAfter); one whose products moved reads the figures of those alone:
+ * during a sale, only the answers showing what sells read MongoDB, and only what sold.
  */
 const MOVES_KEY = 'catalog:figures-moves';
 const SINCE_FIELD = '*';
@@ -113,17 +114,23 @@ export class FiguresMoves {
   ) {}
 
   /**
-   * True when the figures of none of `products` moved after `from` (an answer's label): an
-   * answer whose figures are as of it still shows them live. False when the moves cannot tell: a
-   * product not asked about, moves before the hash began, a bump that recorded none since (the
-   * gap moved), or a counter lower than the label (Redis lost writes).
+   * Those of `products` whose figures moved after `from` (an answer's label): the others still
+   * show their live figures in an answer whose figures are as of it. Null when the moves cannot
+   * tell: a product not asked about, moves before the hash began, a bump that recorded none since
+   * (the gap moved), or a counter lower than the label (Redis lost writes).
    */
-  noneAfter(products: readonly string[], from: FiguresLabel): boolean {
-    if (from.gap === null || this.now.gap !== from.gap) return false;
+  movedAfter(products: readonly string[], from: FiguresLabel): readonly string[] | null {
+    if (from.gap === null || this.now.gap !== from.gap) return null;
     // Counters are integers below 2^53 (they start at the time in microseconds): exact as numbers.
-    const after = (version: string | null | undefined) => version === undefined || (version !== null && Number(version) > Number(from.figures));
-    if (Number(this.now.figures) < Number(from.figures) || this.since === null || after(this.since)) return false;
-    return products.every((product) => !after(this.byProduct.get(product)));
+    const after = (version: string | null) => version !== null && Number(version) > Number(from.figures);
+    if (Number(this.now.figures) < Number(from.figures) || this.since === null || after(this.since)) return null;
+    const moved: string[] = [];
+    for (const product of products) {
+      const version = this.byProduct.get(product);
+      if (version === undefined) return null;
+      if (after(version)) moved.push(product);
+    }
+    return moved;
   }
 }
 
