@@ -24,7 +24,8 @@ const USED_HASHES_KEPT = 50;
 
 // Compare-and-swap of the refresh-token hash, atomic in Redis. A recently rotated hash presented
 // again means the token was copied: the whole session is deleted. The session keeps the expiry
-// it was created with (absolute lifetime); the list of used hashes expires with it.
+// it was created with (absolute lifetime); the list of used hashes expires with it, at the same
+// instant (its absolute expiry copied: a relative one could land a millisecond later).
 const ROTATE_SCRIPT = `
 local current = redis.call('HGET', KEYS[1], 'refreshHash')
 if not current then return 0 end
@@ -32,7 +33,7 @@ if current == ARGV[1] then
   redis.call('HSET', KEYS[1], 'refreshHash', ARGV[2])
   redis.call('LPUSH', KEYS[2], ARGV[1])
   redis.call('LTRIM', KEYS[2], 0, ${USED_HASHES_KEPT - 1})
-  redis.call('PEXPIRE', KEYS[2], redis.call('PTTL', KEYS[1]))
+  redis.call('PEXPIREAT', KEYS[2], redis.call('PEXPIRETIME', KEYS[1]))
   return 1
 end
 if redis.call('LPOS', KEYS[2], ARGV[1]) then
