@@ -140,7 +140,7 @@ export interface CurrentVersions {
   also: string | null | undefined;
   /** The `[error, result]` of the command added by `before`, if any. */
   before?: [Error | null, unknown];
-  /** The gap of the figures version read (see MOVES_KEY); null when the moves were not read. */
+  /** The gap of the figures version read (see MOVES_KEY); null when the moves hash holds no count (missing, flushed). */
   figuresGap: number | null;
   /** The figures moves of the products asked about (`shown`); undefined when none were (or too many). */
   moves?: FiguresMoves;
@@ -215,10 +215,11 @@ export class CatalogVersion {
       return true;
     });
     const shown = [...asked];
+    const readArguments = [COUNTERS.length + 1, ...COUNTERS.map((counter) => KEYS[counter]), MOVES_KEY, ...shown];
     const scripts = this.redis as Redis & WithCatalogScripts;
     try {
       const pipeline = this.redis.pipeline() as ChainableCommander & WithCatalogScripts;
-      pipeline.readCatalogVersions(COUNTERS.length + 1, ...COUNTERS.map((counter) => KEYS[counter]), MOVES_KEY, ...shown);
+      pipeline.readCatalogVersions(...readArguments);
       if (entries.length > 0) pipeline.mget(...entries);
       // Where each read's own command is; an error of a read's own making stays that read's.
       const positions = batch.map(({ before }): number | Error | undefined => {
@@ -239,7 +240,7 @@ export class CatalogVersion {
         const start = this.redis.multi();
         for (const counter of COUNTERS) start.set(KEYS[counter], counterStartValue(), 'NX');
         await start.exec();
-        [counters, moves] = await scripts.readCatalogVersions(COUNTERS.length + 1, ...COUNTERS.map((counter) => KEYS[counter]), MOVES_KEY, ...shown);
+        [counters, moves] = await scripts.readCatalogVersions(...readArguments);
       }
       const versions = Object.fromEntries(COUNTERS.map((counter, index) => [counter, counters[index]])) as CatalogVersions;
       if (COUNTERS.some((counter) => versions[counter] === null)) throw new Error('catalog versions missing');
