@@ -4,6 +4,7 @@ import type { default as Redis } from 'ioredis';
 import type { CommandStartedEvent } from 'mongodb';
 import request from 'supertest';
 import { Types } from 'mongoose';
+import { MOVES_KEPT_AT_MOST } from '../src/products/catalog-version';
 import { InventoryService } from '../src/products/inventory.service';
 import { ProductEdit, ProductStore } from '../src/products/products.store';
 import { REDIS } from '../src/redis/redis.module';
@@ -613,6 +614,32 @@ describe('GET /products: search, filters, facets, sorting, caching (MongoDB + Re
           expect(stockOf(after.body, sold)).toBe(sold.stock - 1);
           await first.giveBack();
           await second.giveBack();
+          expect(stockOf(await list(kitchen), sold)).toBe(sold.stock);
+        });
+
+        it('a record of moves grown to its bound starts over: every answer reads its figures once, then only what sells is read', async () => {
+          const sold = active.find((item) => item.title === 'Espresso Cup Set')!;
+          const redis = t.app.get<Redis>(REDIS);
+          await cachedSearch(kitchen);
+          // Moves of products no answer shows, up to the bound.
+          const present = await redis.hlen('catalog:figures-moves');
+          for (let start = present; start < MOVES_KEPT_AT_MOST; start += 10_000) {
+            const fields = Array.from({ length: Math.min(10_000, MOVES_KEPT_AT_MOST - start) }, (_, index) => [`filler-${start + index}`, '1']).flat();
+            await redis.hset('catalog:figures-moves', ...fields);
+          }
+          expect(await redis.hlen('catalog:figures-moves')).toBeGreaterThanOrEqual(MOVES_KEPT_AT_MOST);
+          const first = sale(sold, 1);
+          await first.take();
+          expect(await redis.hlen('catalog:figures-moves')).toBeLessThan(10);
+
+          const after = await readCounting(kitchen);
+          expect(after).toMatchObject({ commands: ['find'], cacheStatus: 'shop-api; hit; detail=figures' });
+          expect(stockOf(after.body, sold)).toBe(sold.stock - 1);
+          const elsewhere = sale(active.find((item) => item.title === 'Wireless Headphones')!, 1);
+          await elsewhere.take();
+          expect(await readCounting(kitchen)).toMatchObject({ commands: [], cacheStatus: 'shop-api; hit' });
+          await first.giveBack();
+          await elsewhere.giveBack();
           expect(stockOf(await list(kitchen), sold)).toBe(sold.stock);
         });
 

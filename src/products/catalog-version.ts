@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ChainableCommander, default as Redis } from 'ioredis';
 import { TurnBatch } from '@app/common';
 import { REDIS } from '../redis/redis.module';
-import { counterStartValue } from '../redis/version-counter';
+import { ADVANCE_LUA, counterStartValue } from '../redis/version-counter';
 
 /**
  * What a catalog write changed, named by the writer (ProductStore's verbs, categories):
@@ -41,9 +41,10 @@ const MOVES: Record<CatalogChange, Counter[]> = {
  * Which products' figures moved at which figures version: a Redis hash, product id → the figures
  * version of the last bump that named it, written by the same script as that bump (BUMP_SCRIPT).
  * Its field `*` is the figures version from which it knows every move: set when the hash is
- * created (moves before it are unknown: a Redis restart, an eviction) and by a figures bump that
- * names no products (anything may have moved). Its field `~recorded` counts the figures bumps the
- * script made: the figures counter minus it (the gap) moves only when something else moved the
+ * created or started over (moves before it are unknown: a Redis restart, an eviction, a hash
+ * grown to MOVES_KEPT_AT_MOST) and by a figures bump that
+ * names no products (anything may have moved). Its field `~recorded` adds up how far the
+ * script moved the figures counter: the counter minus it (the gap) moves only when something else moved the
  * counter (a process of an earlier version, a restore, a script that failed halfway), and such a
  * bump recorded no moves. A cached answer whose products did not move after its figures version,
  * with the gap where it was then, still shows their live figures and is served without reading
@@ -53,28 +54,43 @@ const MOVES: Record<CatalogChange, Counter[]> = {
 const MOVES_KEY = 'catalog:figures-moves';
 const SINCE_FIELD = '*';
 const RECORDED_FIELD = '~recorded';
+/**
+ * Products the moves hash holds at most (about 50 bytes each): a bump that finds it full starts
+ * it over from its own version, keeping the count. Answers whose figures are older read them once.
+ */
+export const MOVES_KEPT_AT_MOST = 100_000;
 /** Products whose moves one read asks about at most (a script's arguments are bounded); beyond, its answers read their figures. */
 const MOVES_ASKED_AT_MOST = 1000;
 
 /**
  * One bump, atomic in Redis: KEYS are the counters to move, then the moves hash; ARGV[1] the
- * value a missing counter starts at, ARGV[2] the position of the figures counter among KEYS (0:
- * not moved), ARGV[3…] the products whose figures moved (none: any may have). A reader that
- * sees the new figures version sees the moves with it. The count of recorded bumps goes last:
- * a script stopped by an error after the counters (Redis does not undo it) leaves a gap.
+ * position of the figures counter among KEYS (0: not moved), ARGV[2…] the products whose figures
+ * moved (none: any may have). The counters advance on Redis's clock (ADVANCE_LUA), so the
+ * recorded count grows by as much as the figures counter moved: the gap still moves only with a
+ * bump made elsewhere (which counts one per bump). A reader that sees the new figures version
+ * sees the moves with it. A hash grown to MOVES_KEPT_AT_MOST products starts over. The count goes last: a script stopped by an error after the counters
+ * (Redis does not undo it) leaves a gap. A figures counter that was missing (evicted, flushed)
+ * says nothing about the moves before it.
  */
-const BUMP_SCRIPT = `
-local figures
+const BUMP_SCRIPT = `${ADVANCE_LUA}
+local now = clockMicros()
+local figures, moved
 for i = 1, #KEYS - 1 do
-  redis.call('SET', KEYS[i], ARGV[1], 'NX')
-  local value = redis.call('INCR', KEYS[i])
-  if i == tonumber(ARGV[2]) then figures = value end
+  local value, jump = advance(KEYS[i], now)
+  if i == tonumber(ARGV[1]) then figures, moved = value, jump end
 end
 if figures then
   local moves = KEYS[#KEYS]
-  if #ARGV == 2 or redis.call('HEXISTS', moves, '${SINCE_FIELD}') == 0 then redis.call('HSET', moves, '${SINCE_FIELD}', figures) end
-  for i = 3, #ARGV do redis.call('HSET', moves, ARGV[i], figures) end
-  redis.call('HINCRBY', moves, '${RECORDED_FIELD}', 1)
+  local version = string.format('%d', figures)
+  if redis.call('HLEN', moves) >= ${MOVES_KEPT_AT_MOST} then
+    local recorded = redis.call('HGET', moves, '${RECORDED_FIELD}')
+    redis.call('UNLINK', moves)
+    if recorded then redis.call('HSET', moves, '${RECORDED_FIELD}', recorded) end
+    redis.call('HSET', moves, '${SINCE_FIELD}', version)
+  end
+  if #ARGV == 1 or moved == figures or redis.call('HEXISTS', moves, '${SINCE_FIELD}') == 0 then redis.call('HSET', moves, '${SINCE_FIELD}', version) end
+  for i = 2, #ARGV do redis.call('HSET', moves, ARGV[i], version) end
+  redis.call('HINCRBY', moves, '${RECORDED_FIELD}', string.format('%d', moved))
 end
 return figures
 `;
@@ -159,19 +175,29 @@ interface WaitingRead {
  * changed (CatalogChange). Cache keys and HTTP ETags carry them, so a write makes the cached
  * answers it affects unreachable at once; no entry has to be found and deleted.
  *
- * A counter that starts over (Redis restarted empty) would hand out versions already used for
- * other content, and with them ETags a client may still hold. So a missing counter starts at the
- * current time in microseconds (counterStartValue).
+ * A counter that starts over (Redis restarted empty) or goes back (Redis lost its last writes)
+ * would hand out versions already used for other content, and with them ETags a client may still
+ * hold. So a missing counter starts at the current time in microseconds (counterStartValue), and
+ * a bump moves a counter to Redis's clock when that is ahead (ADVANCE_LUA).
+ *
+ * Writes whose bumps Redis lost leave cached answers that do not show them and whose versions
+ * are still current. Redis loses writes only when its connections drop (a restart, a failover),
+ * so a process whose connection closed owes a bump of every counter, made before it reads the
+ * versions again: what was cached before the drop is not used after it.
  */
 @Injectable()
 export class CatalogVersion {
   private readonly logger = new Logger(CatalogVersion.name);
   /**
-   * A write whose bump failed (Redis unreachable). Until every counter is bumped, this instance
-   * reads uncached; it is retried as soon as the connection is back, so entries cached before
-   * the outage cannot come back into use.
+   * A write whose bump failed (Redis unreachable), or a connection that closed (Redis may have
+   * lost bumps). Until every counter is bumped, this instance reads uncached; it is retried as
+   * soon as the connection is back, so entries cached before the outage cannot come back into use.
    */
   private bumpOwed = false;
+  /** Connections closed so far: a bump of every counter pays what is owed only if none closed while it was sent. */
+  private closes = 0;
+  /** The bump of every counter being sent to pay what is owed, shared by the reads waiting for it. */
+  private paying?: Promise<boolean>;
   /** Reads asked for in this turn of the event loop, sent together (readBatch). */
   private readonly waiting = new TurnBatch<WaitingRead>((batch) => this.readBatch(batch));
 
@@ -179,7 +205,11 @@ export class CatalogVersion {
     if (!('bumpCatalogVersions' in redis)) redis.defineCommand('bumpCatalogVersions', { lua: BUMP_SCRIPT });
     if (!('readCatalogVersions' in redis)) redis.defineCommand('readCatalogVersions', { lua: READ_SCRIPT });
     redis.on('ready', () => {
-      if (this.bumpOwed) void this.bumpAll();
+      if (this.bumpOwed) void this.payOwed();
+    });
+    redis.on('close', () => {
+      this.closes += 1;
+      this.bumpOwed = true;
     });
   }
 
@@ -197,7 +227,8 @@ export class CatalogVersion {
    * answer), the figures moves of those products come with the versions, read after them.
    */
   async current(alsoKey?: string, before?: (pipeline: ChainableCommander) => void, shown?: readonly string[]): Promise<CurrentVersions | null> {
-    if (this.bumpOwed && !(await this.bumpAll())) return null;
+    // Again if a connection closed while the bump was sent: then it may not have been enough.
+    while (this.bumpOwed) if (!(await this.payOwed())) return null;
     return new Promise((resolve) => this.waiting.add({ alsoKey, before, shown, resolve }));
   }
 
@@ -274,16 +305,24 @@ export class CatalogVersion {
     return this.bumpCounters(MOVES[change], named);
   }
 
-  /** Every counter, no products named: what a write whose bump failed owes. */
-  private bumpAll(): Promise<boolean> {
-    return this.bumpCounters(COUNTERS);
+  /**
+   * Every counter, no products named: what is owed. Only this pays it: a write's own bump that
+   * succeeds after an earlier one failed moves only the counters of its change.
+   */
+  private payOwed(): Promise<boolean> {
+    this.paying ??= (async () => {
+      const closes = this.closes;
+      const paid = await this.bumpCounters(COUNTERS);
+      if (paid && closes === this.closes) this.bumpOwed = false;
+      return paid;
+    })().finally(() => (this.paying = undefined));
+    return this.paying;
   }
 
   private async bumpCounters(counters: readonly Counter[], products?: string[]): Promise<boolean> {
     try {
       const figuresAt = counters.indexOf('figures') + 1;
-      await (this.redis as Redis & WithCatalogScripts).bumpCatalogVersions(counters.length + 1, ...counters.map((counter) => KEYS[counter]), MOVES_KEY, counterStartValue(), figuresAt, ...(products ?? []));
-      this.bumpOwed = false;
+      await (this.redis as Redis & WithCatalogScripts).bumpCatalogVersions(counters.length + 1, ...counters.map((counter) => KEYS[counter]), MOVES_KEY, figuresAt, ...(products ?? []));
       return true;
     } catch (error) {
       if (!this.bumpOwed) this.logger.warn(`Catalog version not bumped, reading uncached until Redis is back: ${(error as Error).message}`);

@@ -19,11 +19,17 @@ export class ServerProcess {
     private readonly otherPorts: number[] = [],
   ) {}
 
-  static async redis(): Promise<ServerProcess> {
+  /**
+   * With `snapshotDir`, a restart loads the last snapshot taken there (the test takes it with
+   * SAVE; none is taken on its own, not even at a stop): what was written since is lost, as when
+   * Redis loses its last writes.
+   */
+  static async redis(options: { snapshotDir?: string } = {}): Promise<ServerProcess> {
     const binary = process.env.REDIS_SERVER_BIN ?? 'redis-server';
+    const snapshots = options.snapshotDir ? ['--dir', options.snapshotDir, '--dbfilename', 'dump.rdb'] : [];
     return ServerProcess.started('redis-server', (port) => [
       binary,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...snapshots],
     ]);
   }
 

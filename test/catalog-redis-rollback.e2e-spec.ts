@@ -1,0 +1,100 @@
+import Redis from 'ioredis';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Types } from 'mongoose';
+import request from 'supertest';
+import { InventoryService } from '../src/products/inventory.service';
+import { Account, bearer, login } from './support/accounts';
+import { createCategory, createProduct } from './support/catalog';
+import { ServerProcess } from './support/server-process';
+import { createTestApp, TestApp } from './support/test-app';
+import { waitFor } from './support/wait';
+
+const ADMIN = { email: 'rollback-admin@example.test', password: 'rollback admin pw' };
+
+/**
+ * A private Redis that loses its last writes: restarted, it loads the snapshot the test took
+ * before them (as after an append-only file lost its last second, or a failover to a replica that
+ * lagged). The writes in MongoDB stay; what Redis knew of them is gone.
+ */
+describe('Catalog reads after Redis lost its last writes', () => {
+  let dir: string;
+  let redis: ServerProcess;
+  let raw: Redis;
+  let t: TestApp;
+  let admin: Account;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'redis-rollback-'));
+    redis = await ServerProcess.redis({ snapshotDir: dir });
+    raw = new Redis(`redis://127.0.0.1:${redis.port}`, { lazyConnect: true, maxRetriesPerRequest: null });
+    t = await createTestApp({ env: { REDIS_URL: `redis://127.0.0.1:${redis.port}`, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password } });
+    admin = await login(t, ADMIN.email, ADMIN.password);
+  });
+  afterAll(async () => {
+    if (raw && raw.status !== 'end') raw.disconnect();
+    await t?.close();
+    await redis?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const get = (path: string, etag?: string) => {
+    const call = request(t.http).get(`/api/v1${path}`);
+    return etag ? call.set('If-None-Match', etag) : call;
+  };
+  /** Everything Redis holds now is what it comes back with; what is written after is lost. */
+  const snapshot = async () => {
+    await raw.connect().catch(() => undefined);
+    await raw.save();
+  };
+  const loseWritesSinceSnapshot = async () => {
+    raw.disconnect();
+    await redis.stop();
+    await redis.start();
+    await waitFor(async () => (await request(t.http).get('/health')).status === 200, 'the API to be connected to Redis again');
+  };
+
+  it('hands out no ETag again for other content: a client holding one is not told its copy is current', async () => {
+    await get('/categories').expect(200);
+    await snapshot();
+    await createCategory(t, admin, { name: 'Rollback Garden' });
+    const first = await get('/categories').expect(200);
+    await createCategory(t, admin, { name: 'Rollback Kitchen' });
+    const second = await get('/categories').expect(200);
+    const held = [first.headers.etag, second.headers.etag];
+    expect(new Set(held).size).toBe(2);
+
+    await loseWritesSinceSnapshot();
+    // The category writes are in MongoDB; Redis knows nothing of their bumps. Another write now:
+    await createCategory(t, admin, { name: 'Rollback Office' });
+    const names = (body: { name: string }[]) => body.map((category) => category.name).filter((name) => name.startsWith('Rollback '));
+    for (const etag of held) {
+      const res = await get('/categories', etag).expect(200);
+      expect(names(res.body)).toEqual(['Rollback Garden', 'Rollback Kitchen', 'Rollback Office']);
+      expect(held).not.toContain(res.headers.etag);
+    }
+  });
+
+  it('a sale whose bump was lost shows in the next read of a listing cached before it', async () => {
+    const category = await createCategory(t, admin, { name: 'Rollback Lamps' });
+    const product = await createProduct(t, admin, { title: 'Rollback Desk Lamp', brand: 'Lumen', category: category.slug, price: 4999, stock: 5 });
+    const listing = `/products?category=${category.slug}`;
+    const stockShown = async () => {
+      const res = await get(listing).expect(200);
+      return { stock: res.body.items[0].stock as number, cacheStatus: res.headers['cache-status'] as string };
+    };
+    await get(listing).expect(200);
+    expect(await stockShown()).toEqual({ stock: 5, cacheStatus: 'shop-api; hit' });
+    await snapshot();
+
+    const lines = [{ productId: product.id, variantId: (product.variants as { id: string }[])[0].id, quantity: 2 }];
+    await t.app.get(InventoryService).allocate(new Types.ObjectId().toHexString(), lines);
+    await loseWritesSinceSnapshot();
+
+    // The listing this process holds and the one Redis came back with are both of before the sale.
+    expect((await stockShown()).stock).toBe(3);
+    // And the cache serves again, up to date.
+    expect(await stockShown()).toEqual({ stock: 3, cacheStatus: 'shop-api; hit' });
+  });
+});
