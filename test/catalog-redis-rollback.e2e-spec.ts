@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Types } from 'mongoose';
 import request from 'supertest';
 import { InventoryService } from '../src/products/inventory.service';
-import { Account, bearer, login } from './support/accounts';
+import { Account, bearer, login, registerCustomer } from './support/accounts';
 import { createCategory, createProduct } from './support/catalog';
 import { ServerProcess } from './support/server-process';
 import { createTestApp, TestApp } from './support/test-app';
@@ -96,5 +96,40 @@ describe('Catalog reads after Redis lost its last writes', () => {
     expect((await stockShown()).stock).toBe(3);
     // And the cache serves again, up to date.
     expect(await stockShown()).toEqual({ stock: 3, cacheStatus: 'shop-api; hit' });
+  });
+
+  it('a process started after the loss does not serve what Redis came back with', async () => {
+    const category = await createCategory(t, admin, { name: 'Rollback Clocks' });
+    const product = await createProduct(t, admin, { title: 'Rollback Wall Clock', brand: 'Tick', category: category.slug, price: 2999, stock: 5 });
+    // API processes of the built app under a key prefix of their own: this file's app, whose
+    // connection closes too, pays nothing on their behalf.
+    const env = { ...t.env, REDIS_KEY_PREFIX: `${t.env.REDIS_KEY_PREFIX}-later` };
+    const listing = `/api/v1/products?category=${category.slug}`;
+    const shown = async (api: ServerProcess) => {
+      const res = await request(`http://127.0.0.1:${api.port}`).get(listing).expect(200);
+      return { stock: res.body.items[0].stock as number, cacheStatus: res.headers['cache-status'] as string };
+    };
+    const before = await ServerProcess.api(env);
+    let after: ServerProcess | undefined;
+    try {
+      await shown(before);
+      expect(await shown(before)).toEqual({ stock: 5, cacheStatus: 'shop-api; hit' });
+      const base = `http://127.0.0.1:${before.port}`;
+      const buyer = await registerCustomer(base, 'rollback-buyer');
+      await snapshot();
+      await request(base).post('/api/v1/cart/items').set(...bearer(buyer)).send({ productId: product.id, quantity: 2 }).expect(200);
+      const shippingAddress = { fullName: 'Rollback Buyer', line1: '1 Snapshot Road', city: 'Berlin', postalCode: '10115', country: 'DE' };
+      await request(base).post('/api/v1/checkout').set(...bearer(buyer)).send({ shippingAddress }).expect(201);
+      expect((await shown(before)).stock).toBe(3);
+      await before.stop();
+
+      await loseWritesSinceSnapshot();
+      after = await ServerProcess.api(env);
+      expect((await shown(after)).stock).toBe(3);
+      expect(await shown(after)).toEqual({ stock: 3, cacheStatus: 'shop-api; hit' });
+    } finally {
+      await before.stop();
+      await after?.stop();
+    }
   });
 });

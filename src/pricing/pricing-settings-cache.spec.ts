@@ -48,23 +48,25 @@ class FakeRedis extends EventEmitter {
     return pipeline;
   }
 
-  multi() {
-    const steps: (() => unknown)[] = [];
-    const transaction = {
-      set: (key: string, value: string) => {
-        steps.push(() => (this.values.has(key) ? null : this.values.set(key, value)));
-        return transaction;
-      },
-      incr: (key: string) => {
-        steps.push(() => this.values.set(key, String(Number(this.values.get(key)) + 1)));
-        return transaction;
-      },
-      exec: async () => {
-        this.check();
-        return steps.map((step) => [null, step()]);
-      },
+  private ticks = 0;
+
+  /**
+   * The counter scripts of version-counter.ts, as they act. Redis's clock is this process's here,
+   * in microseconds, moving on between calls as Redis's does between round trips.
+   */
+  defineCommand(name: string): void {
+    const clock = () => Date.now() * 1000 + (this.ticks += 1);
+    const scripts: Record<string, (key: string) => void> = {
+      advanceVersionCounters: (key) => this.values.set(key, String(Math.max(Number(this.values.get(key) ?? 0) + 1, clock()))),
+      startVersionCounters: (key) => void (this.values.has(key) || this.values.set(key, String(clock()))),
     };
-    return transaction;
+    Object.assign(this, {
+      [name]: async (numberOfKeys: number, ...keys: string[]) => {
+        this.check();
+        keys.slice(0, numberOfKeys).forEach(scripts[name]);
+        return numberOfKeys;
+      },
+    });
   }
 }
 

@@ -4,7 +4,7 @@ import type { default as Redis } from 'ioredis';
 import { Model, Types } from 'mongoose';
 import { REDIS } from '../redis/redis.module';
 import { turnPipelineOf } from '../redis/turn-pipeline';
-import { bumpCounters, counterStartValue } from '../redis/version-counter';
+import { bumpCounters, startCounters } from '../redis/version-counter';
 import { Promotion } from './schemas/promotion.schema';
 import { ShippingMethod } from './schemas/shipping-method.schema';
 import { TaxRate } from './schemas/tax-rate.schema';
@@ -108,7 +108,7 @@ export class PricingSettingsCache {
       // With the other commands of its turn (the request's throttle count and session read).
       let value = await turnPipelineOf(this.redis).send<string | null>((pipeline) => pipeline.get(PRICING_VERSION_KEY));
       if (value === null) {
-        await this.redis.set(PRICING_VERSION_KEY, counterStartValue(), 'NX');
+        await startCounters(this.redis, [PRICING_VERSION_KEY]);
         value = await this.redis.get(PRICING_VERSION_KEY);
       }
       return value;

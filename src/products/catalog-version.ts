@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ChainableCommander, default as Redis } from 'ioredis';
 import { TurnBatch } from '@app/common';
 import { REDIS } from '../redis/redis.module';
-import { ADVANCE_LUA, counterStartValue } from '../redis/version-counter';
+import { ADVANCE_LUA, startCounters } from '../redis/version-counter';
 
 /**
  * What a catalog write changed, named by the writer (ProductStore's verbs, categories):
@@ -52,11 +52,13 @@ const MOVES: Record<CatalogChange, Counter[]> = {
  * during a sale, only the answers showing what sells read MongoDB, and only what sold.
  */
 const MOVES_KEY = 'catalog:figures-moves';
+/** The run id of the Redis server the last check found (CatalogVersion.payOwed). */
+const EPOCH_KEY = 'catalog:redis-run-id';
 const SINCE_FIELD = '*';
 const RECORDED_FIELD = '~recorded';
 /**
  * Products the moves hash holds at most (about 50 bytes each): a bump that finds it full starts
- * it over from its own version, keeping the count. Answers whose figures are older read them once.
+ * it over from its own version (BUMP_SCRIPT). Answers whose figures are older read them once.
  */
 export const MOVES_KEPT_AT_MOST = 100_000;
 /** Products whose moves one read asks about at most (a script's arguments are bounded); beyond, its answers read their figures. */
@@ -68,9 +70,10 @@ const MOVES_ASKED_AT_MOST = 1000;
  * moved (none: any may have). The counters advance on Redis's clock (ADVANCE_LUA), so the
  * recorded count grows by as much as the figures counter moved: the gap still moves only with a
  * bump made elsewhere (which counts one per bump). A reader that sees the new figures version
- * sees the moves with it. A hash grown to MOVES_KEPT_AT_MOST products starts over. The count goes last: a script stopped by an error after the counters
- * (Redis does not undo it) leaves a gap. A figures counter that was missing (evicted, flushed)
- * says nothing about the moves before it.
+ * sees the moves with it. The hash starts over (its `*` at this version, its count at this bump's
+ * move, so the gap moves too) when it holds MOVES_KEPT_AT_MOST products, or when the figures
+ * counter was missing (evicted, flushed: the moves before it are unknown). The count goes last:
+ * a script stopped by an error after the counters (Redis does not undo it) leaves a gap.
  */
 const BUMP_SCRIPT = `${ADVANCE_LUA}
 local now = clockMicros()
@@ -81,16 +84,13 @@ for i = 1, #KEYS - 1 do
 end
 if figures then
   local moves = KEYS[#KEYS]
-  local version = string.format('%d', figures)
-  if redis.call('HLEN', moves) >= ${MOVES_KEPT_AT_MOST} then
-    local recorded = redis.call('HGET', moves, '${RECORDED_FIELD}')
+  local version = string.format('%.0f', figures)
+  if moved == figures or redis.call('HLEN', moves) >= ${MOVES_KEPT_AT_MOST} then
     redis.call('UNLINK', moves)
-    if recorded then redis.call('HSET', moves, '${RECORDED_FIELD}', recorded) end
-    redis.call('HSET', moves, '${SINCE_FIELD}', version)
   end
-  if #ARGV == 1 or moved == figures or redis.call('HEXISTS', moves, '${SINCE_FIELD}') == 0 then redis.call('HSET', moves, '${SINCE_FIELD}', version) end
+  if #ARGV == 1 or redis.call('HEXISTS', moves, '${SINCE_FIELD}') == 0 then redis.call('HSET', moves, '${SINCE_FIELD}', version) end
   for i = 2, #ARGV do redis.call('HSET', moves, ARGV[i], version) end
-  redis.call('HINCRBY', moves, '${RECORDED_FIELD}', string.format('%d', moved))
+  redis.call('HINCRBY', moves, '${RECORDED_FIELD}', string.format('%.0f', moved))
 end
 return figures
 `;
@@ -167,6 +167,8 @@ interface WaitingRead {
   alsoKey?: string;
   before?: (pipeline: ChainableCommander) => void;
   shown?: readonly string[];
+  /** CatalogVersion's incidents when it was asked for: see readBatch. */
+  incidents: number;
   resolve: (read: CurrentVersions | null) => void;
 }
 
@@ -177,26 +179,31 @@ interface WaitingRead {
  *
  * A counter that starts over (Redis restarted empty) or goes back (Redis lost its last writes)
  * would hand out versions already used for other content, and with them ETags a client may still
- * hold. So a missing counter starts at the current time in microseconds (counterStartValue), and
- * a bump moves a counter to Redis's clock when that is ahead (ADVANCE_LUA).
+ * hold. So counters are pinned to Redis's clock: a missing one starts at it (startCounters), and
+ * a bump moves a counter to it when it is ahead (ADVANCE_LUA).
  *
  * Writes whose bumps Redis lost leave cached answers that do not show them and whose versions
- * are still current. Redis loses writes only when its connections drop (a restart, a failover),
- * so a process whose connection closed owes a bump of every counter, made before it reads the
- * versions again: what was cached before the drop is not used after it.
+ * are still current. Redis loses writes only by restarting or by a failover to another server,
+ * and either has another run id: a process that starts, or whose connection closed, compares
+ * Redis's run id with the one recorded at the last such check (EPOCH_KEY) before it reads the
+ * versions again, and bumps every counter when they differ (or the run id cannot be read).
+ * What was cached before the loss is then not used after it; a connection that only blinked
+ * costs no cache. (Behind a proxy that keeps client connections open across a failover, nothing
+ * closes and the loss is not noticed.)
  */
 @Injectable()
 export class CatalogVersion {
   private readonly logger = new Logger(CatalogVersion.name);
   /**
-   * A write whose bump failed (Redis unreachable), or a connection that closed (Redis may have
-   * lost bumps). Until every counter is bumped, this instance reads uncached; it is retried as
-   * soon as the connection is back, so entries cached before the outage cannot come back into use.
+   * What this process owes before it reads the versions again: `check` (it started, or its
+   * connection closed: Redis may have lost bumps, see EPOCH_KEY) or `bump` (a write's bump
+   * failed: every counter must move). Until it is paid, this instance reads uncached; it is paid
+   * as soon as the connection is back, so entries cached before an outage cannot come back into use.
    */
-  private bumpOwed = false;
-  /** Connections closed so far: a bump of every counter pays what is owed only if none closed while it was sent. */
-  private closes = 0;
-  /** The bump of every counter being sent to pay what is owed, shared by the reads waiting for it. */
+  private owed: 'none' | 'check' | 'bump' = 'check';
+  /** Closed connections and failed bumps so far: what happened while a payment or a read was on its way. */
+  private incidents = 0;
+  /** The payment being made (payOwed), shared by the reads waiting for it. */
   private paying?: Promise<boolean>;
   /** Reads asked for in this turn of the event loop, sent together (readBatch). */
   private readonly waiting = new TurnBatch<WaitingRead>((batch) => this.readBatch(batch));
@@ -205,11 +212,11 @@ export class CatalogVersion {
     if (!('bumpCatalogVersions' in redis)) redis.defineCommand('bumpCatalogVersions', { lua: BUMP_SCRIPT });
     if (!('readCatalogVersions' in redis)) redis.defineCommand('readCatalogVersions', { lua: READ_SCRIPT });
     redis.on('ready', () => {
-      if (this.bumpOwed) void this.payOwed();
+      if (this.owed !== 'none') void this.payOwed();
     });
     redis.on('close', () => {
-      this.closes += 1;
-      this.bumpOwed = true;
+      this.incidents += 1;
+      if (this.owed === 'none') this.owed = 'check';
     });
   }
 
@@ -227,9 +234,9 @@ export class CatalogVersion {
    * answer), the figures moves of those products come with the versions, read after them.
    */
   async current(alsoKey?: string, before?: (pipeline: ChainableCommander) => void, shown?: readonly string[]): Promise<CurrentVersions | null> {
-    // Again if a connection closed while the bump was sent: then it may not have been enough.
-    while (this.bumpOwed) if (!(await this.payOwed())) return null;
-    return new Promise((resolve) => this.waiting.add({ alsoKey, before, shown, resolve }));
+    // Again if something happened while it was paid: then it may not have been enough.
+    while (this.owed !== 'none') if (!(await this.payOwed())) return null;
+    return new Promise((resolve) => this.waiting.add({ alsoKey, before, shown, incidents: this.incidents, resolve }));
   }
 
   /**
@@ -268,9 +275,7 @@ export class CatalogVersion {
       if (readError) throw readError;
       let [counters, moves] = read as [(string | null)[], (string | null)[]];
       if (counters.some((value) => value === null)) {
-        const start = this.redis.multi();
-        for (const counter of COUNTERS) start.set(KEYS[counter], counterStartValue(), 'NX');
-        await start.exec();
+        await startCounters(this.redis, COUNTERS.map((counter) => KEYS[counter]));
         [counters, moves] = await scripts.readCatalogVersions(...readArguments);
       }
       const versions = Object.fromEntries(COUNTERS.map((counter, index) => [counter, counters[index]])) as CatalogVersions;
@@ -284,7 +289,11 @@ export class CatalogVersion {
         if (entriesError) throw entriesError;
         entries.forEach((key, index) => entryValues.set(key, (values as (string | null)[])[index]));
       }
-      batch.forEach(({ alsoKey, resolve }, index) => {
+      batch.forEach(({ alsoKey, incidents, resolve }, index) => {
+        // A connection that closed since it was asked for: ioredis sends unanswered commands
+        // again once it is back, before this process could check what Redis lost (payOwed), so
+        // what it read may be versions handed out before a loss. It goes uncached.
+        if (incidents !== this.incidents) return resolve(null);
         const position = positions[index];
         const before = position === undefined ? undefined : position instanceof Error ? ([position, null] as [Error, null]) : results[position];
         resolve({ versions, also: alsoKey === undefined ? undefined : entryValues.get(alsoKey), before, figuresGap: now.gap, ...(answered[index] && figuresMoves && { moves: figuresMoves }) });
@@ -306,15 +315,27 @@ export class CatalogVersion {
   }
 
   /**
-   * Every counter, no products named: what is owed. Only this pays it: a write's own bump that
-   * succeeds after an earlier one failed moves only the counters of its change.
+   * Pays what is owed: a bump of every counter, no products named, unless only a check is owed and
+   * Redis runs as at the last check. Only this pays: a write's own bump that succeeds after an
+   * earlier one failed moves only the counters of its change. False when Redis did not answer.
    */
   private payOwed(): Promise<boolean> {
     this.paying ??= (async () => {
-      const closes = this.closes;
-      const paid = await this.bumpCounters(COUNTERS);
-      if (paid && closes === this.closes) this.bumpOwed = false;
-      return paid;
+      const incidents = this.incidents;
+      const mustBump = this.owed === 'bump';
+      try {
+        const runId = /^run_id:(\w+)/m.exec(await this.redis.info('server'))?.[1];
+        const same = !mustBump && runId !== undefined && (await this.redis.get(EPOCH_KEY)) === runId;
+        if (!same) {
+          if (!(await this.bumpCounters(COUNTERS))) return false;
+          // Recorded after the bump: a process that finds it the same may rely on the bump made.
+          if (runId !== undefined) await this.redis.set(EPOCH_KEY, runId);
+        }
+      } catch {
+        return false;
+      }
+      if (incidents === this.incidents) this.owed = 'none';
+      return true;
     })().finally(() => (this.paying = undefined));
     return this.paying;
   }
@@ -325,8 +346,9 @@ export class CatalogVersion {
       await (this.redis as Redis & WithCatalogScripts).bumpCatalogVersions(counters.length + 1, ...counters.map((counter) => KEYS[counter]), MOVES_KEY, figuresAt, ...(products ?? []));
       return true;
     } catch (error) {
-      if (!this.bumpOwed) this.logger.warn(`Catalog version not bumped, reading uncached until Redis is back: ${(error as Error).message}`);
-      this.bumpOwed = true;
+      if (this.owed !== 'bump') this.logger.warn(`Catalog version not bumped, reading uncached until Redis is back: ${(error as Error).message}`);
+      this.incidents += 1;
+      this.owed = 'bump';
       return false;
     }
   }

@@ -1,15 +1,6 @@
 import type { default as Redis } from 'ioredis';
 
 /**
- * The value a missing version counter starts at (Redis restarted empty): the current time in
- * microseconds, above any value the previous counter could have reached (see ADVANCE_LUA), so
- * that a version is never handed out for two different states.
- */
-export function counterStartValue(): string {
-  return String(Date.now() * 1000);
-}
-
-/**
  * Lua for scripts that move version counters: `advance(key, now)` sets the counter to the larger
  * of its value plus one and `now`, Redis's clock in microseconds (`clockMicros()`), and returns
  * the new value and how far it moved. A counter that only counted (INCR) would hand out again,
@@ -18,8 +9,9 @@ export function counterStartValue(): string {
  * and CDNs still holding an ETag made of one would be answered 304 for content they never saw.
  * Pinned to the clock, a version lost with the writes is below every version handed out once
  * Redis is back (its clock has moved on meanwhile), unless bumps came faster than one per
- * microsecond. A missing counter moves from 0, to `now`, as counterStartValue would start it.
- * Values stay below 2^53 (microseconds until the year 2255), exact as Lua's numbers.
+ * microsecond. A missing counter moves from 0, to `now`: where startCounters starts one.
+ * Values stay below 2^53 (microseconds until the year 2255), exact as Lua's numbers and as
+ * written (`%.0f`).
  */
 export const ADVANCE_LUA = `
 local function clockMicros()
@@ -29,7 +21,7 @@ end
 local function advance(key, now)
   local current = tonumber(redis.call('GET', key) or '0')
   local value = math.max(current + 1, now)
-  redis.call('SET', key, string.format('%d', value))
+  redis.call('SET', key, string.format('%.0f', value))
   return value, value - current
 end
 `;
@@ -40,13 +32,32 @@ for i = 1, #KEYS do advance(KEYS[i], now) end
 return #KEYS
 `;
 
-interface WithAdvanceScript {
+/** Missing counters start at Redis's clock, the one ADVANCE_LUA pins them to (not a host's, which may run ahead). */
+const START_COUNTERS_SCRIPT = `${ADVANCE_LUA}
+local now = string.format('%.0f', clockMicros())
+for i = 1, #KEYS do redis.call('SET', KEYS[i], now, 'NX') end
+return #KEYS
+`;
+
+interface WithCounterScripts {
   advanceVersionCounters(numberOfKeys: number, ...keys: string[]): Promise<number>;
+  startVersionCounters(numberOfKeys: number, ...keys: string[]): Promise<number>;
+}
+
+function withCounterScripts(redis: Redis): Redis & WithCounterScripts {
+  if (!('advanceVersionCounters' in redis)) redis.defineCommand('advanceVersionCounters', { lua: ADVANCE_COUNTERS_SCRIPT });
+  if (!('startVersionCounters' in redis)) redis.defineCommand('startVersionCounters', { lua: START_COUNTERS_SCRIPT });
+  return redis as Redis & WithCounterScripts;
 }
 
 /** Moves each counter on (ADVANCE_LUA) in one atomic step, starting a missing one; throws when Redis did not. */
 export async function bumpCounters(redis: Redis, keys: Iterable<string>): Promise<void> {
-  if (!('advanceVersionCounters' in redis)) redis.defineCommand('advanceVersionCounters', { lua: ADVANCE_COUNTERS_SCRIPT });
   const counters = [...keys];
-  await (redis as Redis & WithAdvanceScript).advanceVersionCounters(counters.length, ...counters);
+  await withCounterScripts(redis).advanceVersionCounters(counters.length, ...counters);
+}
+
+/** Starts the missing ones of the counters (Redis restarted empty, a key evicted); leaves the others. */
+export async function startCounters(redis: Redis, keys: Iterable<string>): Promise<void> {
+  const counters = [...keys];
+  await withCounterScripts(redis).startVersionCounters(counters.length, ...counters);
 }
