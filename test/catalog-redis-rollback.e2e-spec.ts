@@ -55,6 +55,18 @@ describe('Catalog reads after Redis lost its last writes', () => {
     await waitFor(async () => (await request(t.http).get('/health')).status === 200, 'the API to be connected to Redis again');
   };
 
+  it('a connection that only blinked (Redis running on as before) bumps nothing: the cache goes on serving', async () => {
+    await get('/categories').expect(200);
+    expect((await get('/categories').expect(200)).headers['cache-status']).toBe('shop-api; hit');
+    await raw.connect().catch(() => undefined);
+    const version = () => raw.get(`${t.env.REDIS_KEY_PREFIX}:catalog:version`);
+    const before = await version();
+    expect(Number(await raw.call('CLIENT', 'KILL', 'TYPE', 'normal'))).toBeGreaterThan(0);
+    await waitFor(async () => (await request(t.http).get('/health')).status === 200, 'the API to be connected to Redis again');
+    await waitFor(async () => (await get('/categories').expect(200)).headers['cache-status'] === 'shop-api; hit', 'catalog reads to be cache hits again');
+    expect(await version()).toBe(before);
+  });
+
   it('hands out no ETag again for other content: a client holding one is not told its copy is current', async () => {
     await get('/categories').expect(200);
     await snapshot();

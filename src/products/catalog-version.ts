@@ -52,7 +52,7 @@ const MOVES: Record<CatalogChange, Counter[]> = {
  * during a sale, only the answers showing what sells read MongoDB, and only what sold.
  */
 const MOVES_KEY = 'catalog:figures-moves';
-/** The run id of the Redis server the last check found (CatalogVersion.payOwed). */
+/** The Redis server (run and replication ids) the last check found (CatalogVersion.payOwed). */
 const EPOCH_KEY = 'catalog:redis-run-id';
 const SINCE_FIELD = '*';
 const RECORDED_FIELD = '~recorded';
@@ -61,13 +61,20 @@ const RECORDED_FIELD = '~recorded';
  * it over from its own version (BUMP_SCRIPT). Answers whose figures are older read them once.
  */
 export const MOVES_KEPT_AT_MOST = 100_000;
+/**
+ * How far ahead of the clock of a Redis server found changed (CatalogVersion.payOwed) the
+ * counters are pinned: after a failover the new master's clock may be behind the old one's, to
+ * which the versions handed out before were pinned. Clocks kept by NTP differ by milliseconds.
+ */
+const SERVER_CHANGE_MARGIN_MICROS = 10_000_000;
 /** Products whose moves one read asks about at most (a script's arguments are bounded); beyond, its answers read their figures. */
 const MOVES_ASKED_AT_MOST = 1000;
 
 /**
  * One bump, atomic in Redis: KEYS are the counters to move, then the moves hash; ARGV[1] the
- * position of the figures counter among KEYS (0: not moved), ARGV[2…] the products whose figures
- * moved (none: any may have). The counters advance on Redis's clock (ADVANCE_LUA), so the
+ * position of the figures counter among KEYS (0: not moved), ARGV[2] how many microseconds ahead
+ * of Redis's clock to pin them at least (SERVER_CHANGE_MARGIN_MICROS), ARGV[3…] the products
+ * whose figures moved (none: any may have). The counters advance on Redis's clock (ADVANCE_LUA), so the
  * recorded count grows by as much as the figures counter moved: the gap still moves only with a
  * bump made elsewhere (which counts one per bump). A reader that sees the new figures version
  * sees the moves with it. The hash starts over (its `*` at this version, its count at this bump's
@@ -76,7 +83,7 @@ const MOVES_ASKED_AT_MOST = 1000;
  * a script stopped by an error after the counters (Redis does not undo it) leaves a gap.
  */
 const BUMP_SCRIPT = `${ADVANCE_LUA}
-local now = clockMicros()
+local now = clockMicros() + tonumber(ARGV[2])
 local figures, moved
 for i = 1, #KEYS - 1 do
   local value, jump = advance(KEYS[i], now)
@@ -88,8 +95,8 @@ if figures then
   if moved == figures or redis.call('HLEN', moves) >= ${MOVES_KEPT_AT_MOST} then
     redis.call('UNLINK', moves)
   end
-  if #ARGV == 1 or redis.call('HEXISTS', moves, '${SINCE_FIELD}') == 0 then redis.call('HSET', moves, '${SINCE_FIELD}', version) end
-  for i = 2, #ARGV do redis.call('HSET', moves, ARGV[i], version) end
+  if #ARGV == 2 or redis.call('HEXISTS', moves, '${SINCE_FIELD}') == 0 then redis.call('HSET', moves, '${SINCE_FIELD}', version) end
+  for i = 3, #ARGV do redis.call('HSET', moves, ARGV[i], version) end
   redis.call('HINCRBY', moves, '${RECORDED_FIELD}', string.format('%.0f', moved))
 end
 return figures
@@ -184,12 +191,13 @@ interface WaitingRead {
  *
  * Writes whose bumps Redis lost leave cached answers that do not show them and whose versions
  * are still current. Redis loses writes only by restarting or by a failover to another server,
- * and either has another run id: a process that starts, or whose connection closed, compares
- * Redis's run id with the one recorded at the last such check (EPOCH_KEY) before it reads the
- * versions again, and bumps every counter when they differ (or the run id cannot be read).
- * What was cached before the loss is then not used after it; a connection that only blinked
- * costs no cache. (Behind a proxy that keeps client connections open across a failover, nothing
- * closes and the loss is not noticed.)
+ * and either changes its run id or its replication id: a process that starts, or whose
+ * connection closed, compares them (serverNow) with those recorded at the last such check
+ * (EPOCH_KEY) and with those its own bumps went to, before it reads the versions again, and
+ * bumps every counter when they differ (or INFO names neither). What was cached before the loss
+ * is then not used after it; a connection that only blinked costs no cache. (Behind a proxy
+ * that keeps client connections open across a failover, nothing closes and the loss is not
+ * noticed.)
  */
 @Injectable()
 export class CatalogVersion {
@@ -203,6 +211,9 @@ export class CatalogVersion {
   private owed: 'none' | 'check' | 'bump' = 'check';
   /** Closed connections and failed bumps so far: what happened while a payment or a read was on its way. */
   private incidents = 0;
+  /** The Redis server (run and replication ids) the last payment found: this process's bumps went to it since. */
+  private server?: string;
+  private serverUnknownLogged = false;
   /** The payment being made (payOwed), shared by the reads waiting for it. */
   private paying?: Promise<boolean>;
   /** Reads asked for in this turn of the event loop, sent together (readBatch). */
@@ -234,8 +245,9 @@ export class CatalogVersion {
    * answer), the figures moves of those products come with the versions, read after them.
    */
   async current(alsoKey?: string, before?: (pipeline: ChainableCommander) => void, shown?: readonly string[]): Promise<CurrentVersions | null> {
-    // Again if something happened while it was paid: then it may not have been enough.
-    while (this.owed !== 'none') if (!(await this.payOwed())) return null;
+    // Again if something happened while it was paid (then it may not have been enough); uncached
+    // if things keep happening.
+    for (let tries = 0; this.owed !== 'none'; tries += 1) if (tries === 3 || !(await this.payOwed())) return null;
     return new Promise((resolve) => this.waiting.add({ alsoKey, before, shown, incidents: this.incidents, resolve }));
   }
 
@@ -324,13 +336,16 @@ export class CatalogVersion {
       const incidents = this.incidents;
       const mustBump = this.owed === 'bump';
       try {
-        const runId = /^run_id:(\w+)/m.exec(await this.redis.info('server'))?.[1];
-        const same = !mustBump && runId !== undefined && (await this.redis.get(EPOCH_KEY)) === runId;
+        const server = await this.serverNow();
+        // The same server as this process's bumps went to (a process that starts has sent none) and as the last check found.
+        const same = !mustBump && server !== undefined && (this.server ?? server) === server && (await this.redis.get(EPOCH_KEY)) === server;
         if (!same) {
-          if (!(await this.bumpCounters(COUNTERS))) return false;
+          // Another server's clock may be behind the one the versions before were pinned to.
+          if (!(await this.bumpCounters(COUNTERS, undefined, SERVER_CHANGE_MARGIN_MICROS))) return false;
           // Recorded after the bump: a process that finds it the same may rely on the bump made.
-          if (runId !== undefined) await this.redis.set(EPOCH_KEY, runId);
+          if (server !== undefined) await this.redis.set(EPOCH_KEY, server);
         }
+        this.server = server;
       } catch {
         return false;
       }
@@ -340,10 +355,26 @@ export class CatalogVersion {
     return this.paying;
   }
 
-  private async bumpCounters(counters: readonly Counter[], products?: string[]): Promise<boolean> {
+  /**
+   * Which Redis server answers, as it runs now: its run id (new at every start) and replication
+   * id (new at every promotion to master). Undefined when INFO does not say (a server that is
+   * not Redis 4 or later): then every check bumps. INFO itself is not optional: ioredis's ready
+   * check and Bull send it too.
+   */
+  private async serverNow(): Promise<string | undefined> {
+    const [server, replication] = await Promise.all([this.redis.info('server'), this.redis.info('replication')]);
+    const runId = /^run_id:(\w+)/m.exec(server)?.[1];
+    const replicationId = /^master_replid:(\w+)/m.exec(replication)?.[1];
+    if (runId && replicationId) return `${runId}:${replicationId}`;
+    if (!this.serverUnknownLogged) this.logger.warn('Redis INFO names no run_id and master_replid: every reconnect bumps every catalog counter (the catalog cache is computed again)');
+    this.serverUnknownLogged = true;
+    return undefined;
+  }
+
+  private async bumpCounters(counters: readonly Counter[], products?: string[], aheadMicros = 0): Promise<boolean> {
     try {
       const figuresAt = counters.indexOf('figures') + 1;
-      await (this.redis as Redis & WithCatalogScripts).bumpCatalogVersions(counters.length + 1, ...counters.map((counter) => KEYS[counter]), MOVES_KEY, figuresAt, ...(products ?? []));
+      await (this.redis as Redis & WithCatalogScripts).bumpCatalogVersions(counters.length + 1, ...counters.map((counter) => KEYS[counter]), MOVES_KEY, figuresAt, aheadMicros, ...(products ?? []));
       return true;
     } catch (error) {
       if (this.owed !== 'bump') this.logger.warn(`Catalog version not bumped, reading uncached until Redis is back: ${(error as Error).message}`);
