@@ -5,7 +5,7 @@
 import autocannon from 'autocannon';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mongoose from 'mongoose';
@@ -36,6 +36,16 @@ const profileDir = args.profile ? mkdtempSync(join(tmpdir(), 'catalog-sale-profi
 /** The counted sale phases, in monotonic microseconds (the profile's clock). */
 const salePhases = [];
 const monotonicMicros = () => process.hrtime.bigint() / 1000n;
+/**
+ * The local servers the phases keep busy besides the API, found by their ports: with the API's
+ * and the bench's own (autocannon and the buyers), where the machine's cores went in each phase.
+ */
+const SERVERS = { MongoDB: env.MONGODB_URI, Redis: env.REDIS_URL, 'stripe-mock': env.STRIPE_API_URL };
+const unseenServers = new Set();
+/** CPU µs so far of every process the run keeps busy, by name (the API processes together). */
+function machineCpuMicros() {
+  return { API: children.reduce((sum, child) => sum + processCpu.cpuMicros(child.pid), 0), ...processCpu.serverCpuMicros(SERVERS, unseenServers) };
+}
 
 /** What the buyers do in a loop while the listing is measured; each step's statuses are counted. */
 const LOADS = {
@@ -103,14 +113,17 @@ async function measure(listing, load, buyers, productIds) {
   if (load) await new Promise((resolve) => setTimeout(resolve, 500));
   const from = monotonicMicros();
   const cpuFrom = processCpu.cpuMicros(children[0].pid);
+  const machineFrom = machineCpuMicros();
   const result = await autocannon({ url: listing, connections: CONNECTIONS, duration: SECONDS, setupClient: countOutcomes(outcomes) });
   const phase = [from, monotonicMicros()];
   // The API's CPU over the phase, as a share of one core: whether it was saturated (CPU-bound)
   // or waiting (on MongoDB, Redis, or a machine with no core free for it).
   const apiCpu = { micros: processCpu.cpuMicros(children[0].pid) - cpuFrom, wall: Number(phase[1] - phase[0]) };
+  const machineTo = machineCpuMicros();
+  const machineCpu = Object.fromEntries(Object.keys(machineTo).filter((name) => name in machineFrom).map((name) => [name, machineTo[name] - machineFrom[name]]));
   running = false;
   await buying;
-  return { result, loops, outcomes, phase, apiCpu };
+  return { result, loops, outcomes, phase, apiCpu, machineCpu };
 }
 
 async function main() {
@@ -178,6 +191,16 @@ async function main() {
       `${pad(name === 'alone' ? '(nothing: alone)' : name, 24)}cache hits ${((100 * hits) / Math.max(1, total)).toFixed(1)} % (${['hit', 'hit+figures', 'miss', 'miss, waited', 'bypass', 'none'].filter((outcome) => outcomes[outcome]).map(share).join(', ')})`,
     );
   }
+  console.log(`\nwhere the cores went during each phase, in % of one core (${availableParallelism()} cores: ${availableParallelism() * 100} %)`);
+  for (const [name, runs] of Object.entries(results)) {
+    const wall = runs.reduce((sum, { apiCpu }) => sum + apiCpu.wall, 0);
+    const byProcess = {};
+    for (const { machineCpu } of runs) for (const [process, micros] of Object.entries(machineCpu)) byProcess[process] = (byProcess[process] ?? 0) + micros;
+    const share = (micros) => Math.round((100 * micros) / Math.max(1, wall));
+    const all = Object.values(byProcess).reduce((sum, micros) => sum + micros, 0);
+    console.log(`${pad(name === 'alone' ? '(nothing: alone)' : name, 24)}${Object.entries(byProcess).map(([process, micros]) => `${process} ${share(micros)} %`).join(', ')}; all ${share(all)} %`);
+  }
+  if (unseenServers.size > 0) console.log(`(not counted, process not found: ${[...unseenServers].join(', ')})`);
   console.log('');
   for (const name of Object.keys(LOADS).filter((name) => name !== 'alone')) {
     console.log(`${pad(`listing during ${name}`, 40)}${((100 * rps[name]) / rps.alone).toFixed(0)} % of its throughput alone`);

@@ -8,7 +8,7 @@ import mongoose from 'mongoose';
 import { benchEnvironment, call, newRunName, registerBuyers, seedBulk, SHIPPING_ADDRESS, startApis } from './api-processes.mjs';
 import processCpu from './process-cpu.js';
 
-const { cpuMicros, listenerPid } = processCpu;
+const { cpuMicros } = processCpu;
 
 const { values: args } = parseArgs({
   options: {
@@ -58,21 +58,7 @@ function apiCpuSeconds() {
 const SERVERS = { MongoDB: env.MONGODB_URI, Redis: env.REDIS_URL, 'stripe-mock': env.STRIPE_API_URL };
 /** Servers the CPU line leaves out: their process was not found (no `ss`, another URL form, another user's). */
 const unseenServers = new Set();
-function serverCpuMicros() {
-  const usage = process.cpuUsage();
-  const micros = { 'bench client': usage.user + usage.system };
-  for (const [name, url] of Object.entries(SERVERS)) {
-    let pid = null;
-    try {
-      pid = listenerPid(new URL(url).port);
-    } catch {
-      // A URL with several hosts (a replica set) names no one local process.
-    }
-    if (pid === null) unseenServers.add(name);
-    else micros[name] = cpuMicros(pid);
-  }
-  return micros;
-}
+const serverCpuMicros = () => processCpu.serverCpuMicros(SERVERS, unseenServers);
 
 function percentile(sorted, p) {
   if (sorted.length === 0) return NaN;

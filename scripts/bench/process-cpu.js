@@ -23,3 +23,24 @@ exports.listenerPid = function listenerPid(port) {
     return null;
   }
 };
+
+/**
+ * CPU (µs) used so far by this process (the bench's own client) and by the local servers a run
+ * keeps busy, each found by the port its URL names; `unseen` collects the names of those whose
+ * process was not found (no `ss`, a URL with several hosts, another user's process).
+ */
+exports.serverCpuMicros = function serverCpuMicros(servers, unseen) {
+  const usage = process.cpuUsage();
+  const micros = { 'bench client': usage.user + usage.system };
+  for (const [name, url] of Object.entries(servers)) {
+    let pid = null;
+    try {
+      pid = exports.listenerPid(new URL(url).port);
+    } catch {
+      // A URL with several hosts (a replica set) names no one local process.
+    }
+    if (pid === null) unseen.add(name);
+    else micros[name] = exports.cpuMicros(pid);
+  }
+  return micros;
+};
