@@ -42,11 +42,10 @@ const MOVES: Record<CatalogChange, Counter[]> = {
  * version of the last bump that named it, written by the same script as that bump (BUMP_SCRIPT).
  * Its field `*` is the figures version from which it knows every move: set when the hash is
  * created or started over (moves before it are unknown: a Redis restart, an eviction, a hash
- * grown to MOVES_KEPT_AT_MOST) and by a figures bump that
- * names no products (anything may have moved). Its field `~recorded` adds up how far the
- * script moved the figures counter: the counter minus it (the gap) moves only when something else moved the
- * counter (a process of an earlier version, a restore, a script that failed halfway), and such a
- * bump recorded no moves. A cached answer whose products did not move after its figures version,
+ * grown to MOVES_KEPT_AT_MOST) and by a figures bump that names no products (anything may have
+ * moved). Its field `~recorded` adds up how far the script moved the figures counter: the
+ * counter minus it (the gap) moves only when something else moved the counter (a process of an
+ * earlier version, a restore, a script that failed halfway), and such a bump recorded no moves. A cached answer whose products did not move after its figures version,
  * with the gap where it was then, still shows their live figures and is served without reading
  * them (FiguresMoves.movedAfter); one whose products moved reads the figures of those alone:
  * during a sale, only the answers showing what sells read MongoDB, and only what sold.
@@ -74,9 +73,9 @@ const MOVES_ASKED_AT_MOST = 1000;
  * One bump, atomic in Redis: KEYS are the counters to move, then the moves hash; ARGV[1] the
  * position of the figures counter among KEYS (0: not moved), ARGV[2] how many microseconds ahead
  * of Redis's clock to pin them at least (SERVER_CHANGE_MARGIN_MICROS), ARGV[3…] the products
- * whose figures moved (none: any may have). The counters advance on Redis's clock (ADVANCE_LUA), so the
- * recorded count grows by as much as the figures counter moved: the gap still moves only with a
- * bump made elsewhere (which counts one per bump). A reader that sees the new figures version
+ * whose figures moved (none: any may have). The counters advance on Redis's clock
+ * (ADVANCE_LUA), so the recorded count grows by as much as the figures counter moved: the gap
+ * still moves only with a bump made elsewhere (which counts one per bump). A reader that sees the new figures version
  * sees the moves with it. The hash starts over (its `*` at this version, its count at this bump's
  * move, so the gap moves too) when it holds MOVES_KEPT_AT_MOST products, or when the figures
  * counter was missing (evicted, flushed: the moves before it are unknown). The count goes last:
@@ -206,7 +205,8 @@ export class CatalogVersion {
    * What this process owes before it reads the versions again: `check` (it started, or its
    * connection closed: Redis may have lost bumps, see EPOCH_KEY) or `bump` (a write's bump
    * failed: every counter must move). Until it is paid, this instance reads uncached; it is paid
-   * as soon as the connection is back, so entries cached before an outage cannot come back into use.
+   * as soon as the connection is back, so entries cached before an outage cannot come back into
+   * use.
    */
   private owed: 'none' | 'check' | 'bump' = 'check';
   /** Closed connections and failed bumps so far: what happened while a payment or a read was on its way. */
@@ -337,7 +337,8 @@ export class CatalogVersion {
       const mustBump = this.owed === 'bump';
       try {
         const server = await this.serverNow();
-        // The same server as this process's bumps went to (a process that starts has sent none) and as the last check found.
+        // The same server as this process's bumps went to (a process that starts has sent none)
+        // and as the last check found.
         const same = !mustBump && server !== undefined && (this.server ?? server) === server && (await this.redis.get(EPOCH_KEY)) === server;
         if (!same) {
           // Another server's clock may be behind the one the versions before were pinned to.

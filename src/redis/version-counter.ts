@@ -10,7 +10,8 @@ import type { default as Redis } from 'ioredis';
  * Pinned to the clock, a version lost with the writes is below every version handed out once
  * Redis is back (its clock has moved on meanwhile), unless bumps came faster than one per
  * microsecond (CatalogVersion also pins them ahead by a margin when it finds another server,
- * whose clock may be behind). A missing counter moves from 0, to `now`: where startCounters starts one.
+ * whose clock may be behind). A missing counter moves from 0, to `now`: where startCounters
+ * starts one.
  * Values stay below 2^53 (microseconds until the year 2255), exact as Lua's numbers and as
  * written (`%.0f`).
  */
