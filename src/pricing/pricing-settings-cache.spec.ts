@@ -63,8 +63,10 @@ class FakeRedis extends EventEmitter {
     Object.assign(this, {
       [name]: async (numberOfKeys: number, ...keys: string[]) => {
         this.check();
-        keys.slice(0, numberOfKeys).forEach(scripts[name]);
-        return numberOfKeys;
+        const counters = keys.slice(0, numberOfKeys);
+        counters.forEach(scripts[name]);
+        // What the start script answers (the advance script's answer is not read).
+        return counters.map((key) => this.values.get(key) ?? null);
       },
     });
   }

@@ -107,10 +107,7 @@ export class PricingSettingsCache {
     try {
       // With the other commands of its turn (the request's throttle count and session read).
       let value = await turnPipelineOf(this.redis).send<string | null>((pipeline) => pipeline.get(PRICING_VERSION_KEY));
-      if (value === null) {
-        await startCounters(this.redis, [PRICING_VERSION_KEY]);
-        value = await this.redis.get(PRICING_VERSION_KEY);
-      }
+      if (value === null) [value] = await startCounters(this.redis, [PRICING_VERSION_KEY]);
       return value;
     } catch {
       return null;

@@ -15,11 +15,15 @@ import type { default as Redis } from 'ioredis';
  * Values stay below 2^53 (microseconds until the year 2255), exact as Lua's numbers and as
  * written (`%.0f`).
  */
-export const ADVANCE_LUA = `
+/** Lua: `clockMicros()`, Redis's clock in microseconds. */
+const CLOCK_LUA = `
 local function clockMicros()
   local clock = redis.call('TIME')
   return tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 end
+`;
+
+export const ADVANCE_LUA = `${CLOCK_LUA}
 local function advance(key, now)
   local current = tonumber(redis.call('GET', key) or '0')
   local value = math.max(current + 1, now)
@@ -34,16 +38,19 @@ for i = 1, #KEYS do advance(KEYS[i], now) end
 return #KEYS
 `;
 
-/** Missing counters start at Redis's clock, the one ADVANCE_LUA pins them to (not a host's, which may run ahead). */
-const START_COUNTERS_SCRIPT = `${ADVANCE_LUA}
+/**
+ * Missing counters start at Redis's clock, the one ADVANCE_LUA pins them to (not a host's, which
+ * may run ahead); returns every counter's value.
+ */
+const START_COUNTERS_SCRIPT = `${CLOCK_LUA}
 local now = string.format('%.0f', clockMicros())
 for i = 1, #KEYS do redis.call('SET', KEYS[i], now, 'NX') end
-return #KEYS
+return redis.call('MGET', unpack(KEYS))
 `;
 
 interface WithCounterScripts {
   advanceVersionCounters(numberOfKeys: number, ...keys: string[]): Promise<number>;
-  startVersionCounters(numberOfKeys: number, ...keys: string[]): Promise<number>;
+  startVersionCounters(numberOfKeys: number, ...keys: string[]): Promise<string[]>;
 }
 
 function withCounterScripts(redis: Redis): Redis & WithCounterScripts {
@@ -58,8 +65,8 @@ export async function bumpCounters(redis: Redis, keys: Iterable<string>): Promis
   await withCounterScripts(redis).advanceVersionCounters(counters.length, ...counters);
 }
 
-/** Starts the missing ones of the counters (Redis restarted empty, a key evicted); leaves the others. */
-export async function startCounters(redis: Redis, keys: Iterable<string>): Promise<void> {
+/** Starts the missing ones of the counters (Redis restarted empty, a key evicted), leaves the others; the value of each. */
+export async function startCounters(redis: Redis, keys: Iterable<string>): Promise<string[]> {
   const counters = [...keys];
-  await withCounterScripts(redis).startVersionCounters(counters.length, ...counters);
+  return withCounterScripts(redis).startVersionCounters(counters.length, ...counters);
 }
