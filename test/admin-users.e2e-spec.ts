@@ -76,6 +76,20 @@ describe('Admin user management and the first admin', () => {
     ]);
     for (const res of results) expect([200, 201, 401, 409]).toContain(res.status);
     expect(results.slice(0, 6).every((res) => res.status === 200)).toBe(true);
+    // Every change that changed the role moved the session generation once, and no other did.
+    const audit = await request(t.http).get(`/api/v1/admin/audit-log?entityId=${busy.id}&limit=100`).set(...bearer(admin)).expect(200);
+    const changes = (audit.body.items as { before: { role: string }; after: { role: string } }[]).filter((entry) => entry.before.role !== entry.after.role);
+    expect(audit.body.items).toHaveLength(6);
+    expect(changes.length).toBeGreaterThan(0);
+    expect((await t.connection.collection('users').findOne({ email: busy.email }))?.sessionGeneration).toBe(changes.length);
+  });
+
+  it('setting the role a user already has ends no session', async () => {
+    const steady = await registerCustomer(t, 'steady');
+    await request(t.http).patch(`/api/v1/admin/users/${steady.id}`).set(...bearer(admin)).send({ role: 'customer' }).expect(200);
+    await request(t.http).get('/api/v1/auth/me').set(...bearer(steady)).expect(200);
+    await request(t.http).post('/api/v1/auth/refresh').send({ refreshToken: steady.refreshToken }).expect(200);
+    expect((await t.connection.collection('users').findOne({ email: steady.email }))?.sessionGeneration).toBe(0);
   });
 
   it('rejects a bad role, a malformed id and an unknown id', async () => {

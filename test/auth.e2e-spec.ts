@@ -5,7 +5,9 @@ import type Redis from 'ioredis';
 import type { JobName, QueueName } from '../src/jobs/job.registry';
 import type { PasswordResetJob } from '../src/notifications/mail.types';
 import { SessionsService } from '../src/access/sessions.service';
+import { PasswordHasher } from '../src/auth/password-hasher';
 import { PasswordResetProcessor } from '../src/auth/password-reset/password-reset.processor';
+import { UsersService } from '../src/users/users.service';
 import { REDIS } from '../src/redis/redis.module';
 import request from 'supertest';
 import { Account, bearer, login, registerCustomer, uniqueEmail } from './support/accounts';
@@ -348,10 +350,14 @@ describe('Auth (register, login, tokens, sessions, password reset)', () => {
     it('refuses a session for a generation revoked after the credentials were checked', async () => {
       const account = await registerCustomer(t, 'generation');
       const sessions = t.app.get(SessionsService);
-      const checkedAt = await sessions.generation(account.id);
-      await sessions.revokeAllForUser(account.id);
-      expect(await sessions.create(account.id, 'customer', checkedAt, account.email)).toBeNull();
-      expect(await sessions.create(account.id, 'customer', await sessions.generation(account.id), account.email)).not.toBeNull();
+      const users = t.app.get(UsersService);
+      const checked = (await users.credentialsOf(account.id))!;
+      // A reset lands between the login's check of the password and its new session.
+      expect(await users.changePasswordHash(account.id, await t.app.get(PasswordHasher).hash('reset in between'))).toBe(true);
+      expect(await sessions.create(account.id, 'customer', checked.sessionGeneration, account.email)).toBeNull();
+      const now = (await users.credentialsOf(account.id))!.sessionGeneration;
+      expect(now).toBe(checked.sessionGeneration + 1);
+      expect(await sessions.create(account.id, 'customer', now, account.email)).not.toBeNull();
       await request(t.http).get('/api/v1/auth/me').set(...bearer(account)).expect(401);
     });
 

@@ -1,64 +1,42 @@
-import Redis from 'ioredis';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Types } from 'mongoose';
 import request from 'supertest';
+import { Types } from 'mongoose';
 import { InventoryService } from '../src/products/inventory.service';
 import { Account, bearer, login, registerCustomer } from './support/accounts';
 import { createCategory, createProduct } from './support/catalog';
+import { RedisLosingWrites } from './support/redis-losing-writes';
 import { ServerProcess } from './support/server-process';
 import { createTestApp, TestApp } from './support/test-app';
 import { waitFor } from './support/wait';
 
 const ADMIN = { email: 'rollback-admin@example.test', password: 'rollback admin pw' };
 
-/**
- * A private Redis that loses its last writes: restarted, it loads the snapshot the test took
- * before them (as after an append-only file lost its last second, or a failover to a replica that
- * lagged). The writes in MongoDB stay; what Redis knew of them is gone.
- */
+/** Catalog reads through a Redis that loses its last writes (RedisLosingWrites). */
 describe('Catalog reads after Redis lost its last writes', () => {
-  let dir: string;
-  let redis: ServerProcess;
-  let raw: Redis;
+  let redis: RedisLosingWrites;
   let t: TestApp;
   let admin: Account;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'redis-rollback-'));
-    redis = await ServerProcess.redis({ snapshotDir: dir });
-    raw = new Redis(`redis://127.0.0.1:${redis.port}`, { lazyConnect: true, maxRetriesPerRequest: null });
-    t = await createTestApp({ env: { REDIS_URL: `redis://127.0.0.1:${redis.port}`, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password } });
+    redis = await RedisLosingWrites.start();
+    t = await createTestApp({ env: { REDIS_URL: redis.url, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password } });
     admin = await login(t, ADMIN.email, ADMIN.password);
   });
   afterAll(async () => {
-    if (raw && raw.status !== 'end') raw.disconnect();
     await t?.close();
     await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const get = (path: string, etag?: string) => {
     const call = request(t.http).get(`/api/v1${path}`);
     return etag ? call.set('If-None-Match', etag) : call;
   };
-  /** Everything Redis holds now is what it comes back with; what is written after is lost. */
-  const snapshot = async () => {
-    await raw.connect().catch(() => undefined);
-    await raw.save();
-  };
-  const loseWritesSinceSnapshot = async () => {
-    raw.disconnect();
-    await redis.stop();
-    await redis.start();
-    await waitFor(async () => (await request(t.http).get('/health')).status === 200, 'the API to be connected to Redis again');
-  };
+  const snapshot = () => redis.snapshot();
+  const loseWritesSinceSnapshot = () => redis.loseWritesSinceSnapshot(t);
 
   it('a connection that only blinked (Redis running on as before) bumps nothing: the cache goes on serving', async () => {
     await get('/categories').expect(200);
     expect((await get('/categories').expect(200)).headers['cache-status']).toBe('shop-api; hit');
-    await raw.connect().catch(() => undefined);
+    const raw = await redis.connected();
     const version = () => raw.get(`${t.env.REDIS_KEY_PREFIX}:catalog:version`);
     const before = await version();
     expect(Number(await raw.call('CLIENT', 'KILL', 'TYPE', 'normal'))).toBeGreaterThan(0);

@@ -15,7 +15,7 @@ export interface Session {
 }
 
 export type RotationResult =
-  | { outcome: 'rotated'; session: Session; refreshToken: string }
+  | { outcome: 'rotated'; session: Session; refreshToken: string; generation: number }
   | { outcome: 'invalid' }
   | { outcome: 'reused' };
 
@@ -43,22 +43,25 @@ end
 return 0
 `;
 
-// Creates a session only if the user's session generation is still the one the caller read
-// before checking the password: a password reset or role change in between voids the login.
+// Creates a session only if no revocation of every session of the user has been heard of since
+// the user's session generation (ARGV[1]) that the caller read with the credentials it checked:
+// a password reset or role change in between voids the login. KEYS[3] holds the highest
+// generation whose revocation Redis heard of.
 const CREATE_SCRIPT = `
-if (redis.call('GET', KEYS[3]) or '0') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'userId', ARGV[2], 'role', ARGV[3], 'refreshHash', ARGV[4], 'createdAt', ARGV[5], 'email', ARGV[8])
+if tonumber(redis.call('GET', KEYS[3]) or '0') > tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'userId', ARGV[2], 'role', ARGV[3], 'refreshHash', ARGV[4], 'createdAt', ARGV[5], 'email', ARGV[8], 'generation', ARGV[1])
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('SADD', KEYS[2], ARGV[7])
 redis.call('EXPIRE', KEYS[2], ARGV[6])
 return 1
 `;
 
-// Deletes every session of a user and moves the user to a new session generation, in one step:
-// a login finishing at the same moment either lands before (and is deleted) or is refused.
-// ARGV[1] is the client's key prefix: keys built inside a script do not get it automatically.
+// Deletes every session of a user and records the user's new session generation (ARGV[2], never
+// lowered), in one step: a login finishing at the same moment either lands before (and is
+// deleted) or is refused. ARGV[1] is the client's key prefix: keys built inside a script do not
+// get it automatically.
 const REVOKE_ALL_SCRIPT = `
-redis.call('INCR', KEYS[2])
+if tonumber(ARGV[2]) > tonumber(redis.call('GET', KEYS[2]) or '0') then redis.call('SET', KEYS[2], ARGV[2]) end
 local ids = redis.call('SMEMBERS', KEYS[1])
 for _, id in ipairs(ids) do
   redis.call('DEL', ARGV[1] .. 'session:' .. id, ARGV[1] .. 'session:' .. id .. ':used')
@@ -72,6 +75,9 @@ return #ids
  * name their session, so deleting it ends every token of that login at once. A session lives
  * REFRESH_TOKEN_TTL_DAYS from its login, however often it is refreshed.
  * Refresh tokens are opaque: `<sessionId>.<secret>`; only a SHA-256 of the secret is stored.
+ * A session records the user's session generation (stored with the user in MongoDB) it was made
+ * in: a refresh checks it against the user's (AuthService.refresh), so a session Redis lost the
+ * deletion of cannot be kept alive past its access tokens.
  */
 @Injectable()
 export class SessionsService {
@@ -85,15 +91,10 @@ export class SessionsService {
   }
 
   /**
-   * The user's session generation: read it before checking credentials and hand it to
-   * `create`, which refuses if every session was revoked in between.
+   * A new session, or null when every session of the user was revoked since `generation` (the
+   * user's `sessionGeneration`, read with the credentials checked) was read.
    */
-  async generation(userId: string): Promise<string> {
-    return (await this.redis.get(generationKey(userId))) ?? '0';
-  }
-
-  /** A new session, or null when the user's sessions were revoked since `generation` was read. */
-  async create(userId: string, role: Role, generation: string, email: string): Promise<{ session: Session; refreshToken: string } | null> {
+  async create(userId: string, role: Role, generation: number, email: string): Promise<{ session: Session; refreshToken: string } | null> {
     const id = randomUUID();
     const { secret, hash } = newSecret();
     const created = (await this.redis.eval(
@@ -101,8 +102,8 @@ export class SessionsService {
       3,
       sessionKey(id),
       userSessionsKey(userId),
-      generationKey(userId),
-      generation,
+      revokedGenerationKey(userId),
+      String(generation),
       userId,
       role,
       hash,
@@ -126,7 +127,7 @@ export class SessionsService {
   async rotate(refreshToken: string): Promise<RotationResult> {
     const parsed = parseRefreshToken(refreshToken);
     if (!parsed) return { outcome: 'invalid' };
-    const [userId, role, email] = await this.redis.hmget(sessionKey(parsed.sessionId), 'userId', 'role', 'email');
+    const [userId, role, email, generation] = await this.redis.hmget(sessionKey(parsed.sessionId), 'userId', 'role', 'email', 'generation');
     if (!userId) return { outcome: 'invalid' };
 
     const next = newSecret();
@@ -144,6 +145,8 @@ export class SessionsService {
         outcome: 'rotated',
         session: { id: parsed.sessionId, userId, role: role as Role, email: email ?? '' },
         refreshToken: `${parsed.sessionId}.${next.secret}`,
+        // Sessions made before generations were recorded: 0, as their users' stored generation.
+        generation: Number(generation ?? 0),
       };
     }
     if (result === -1) {
@@ -161,8 +164,9 @@ export class SessionsService {
       .exec();
   }
 
-  async revokeAllForUser(userId: string): Promise<void> {
-    await this.redis.eval(REVOKE_ALL_SCRIPT, 2, userSessionsKey(userId), generationKey(userId), this.redis.options.keyPrefix ?? '');
+  /** Ends every session of the user, whose stored session generation is now `generation`. */
+  async revokeAllForUser(userId: string, generation: number): Promise<void> {
+    await this.redis.eval(REVOKE_ALL_SCRIPT, 2, userSessionsKey(userId), revokedGenerationKey(userId), this.redis.options.keyPrefix ?? '', String(generation));
   }
 }
 
@@ -174,8 +178,9 @@ function usedKey(sessionId: string): string {
   return `session:${sessionId}:used`;
 }
 
-function generationKey(userId: string): string {
-  return `session-generation:${userId}`;
+/** The user's session generation as of the last revocation of all sessions Redis heard of. */
+function revokedGenerationKey(userId: string): string {
+  return `sessions-revoked-generation:${userId}`;
 }
 
 function userSessionsKey(userId: string): string {

@@ -31,7 +31,7 @@ export class AuthService {
       passwordHash: await this.hasher.hash(dto.password),
     });
     await this.verification.send(user.id);
-    const signedIn = await this.startSession(user, await this.sessions.generation(user.id));
+    const signedIn = await this.startSession(user, user.sessionGeneration);
     if (cartToken) await this.cart.mergeGuestCart(cartToken, user.id);
     return signedIn;
   }
@@ -58,17 +58,16 @@ export class AuthService {
       await this.hasher.verifyNothing(password);
       throw new NotAuthenticatedError('Invalid email or password');
     }
-    // The session generation first, then the credentials: a password reset or role change
-    // writes the user before it bumps the generation, so a login racing one either reads the
-    // new password hash and role, or has its session refused.
-    const generation = await this.sessions.generation(user.id);
+    // The password hash, role and session generation of one read: a password reset or role
+    // change moves the generation in the same write, so a login racing one either reads the new
+    // password hash and role, or has its session refused (or ended at its first refresh).
     const credentials = await this.users.credentialsOf(user.id);
     if (!credentials || !(await this.hasher.verify(credentials.passwordHash, password))) {
       throw new NotAuthenticatedError('Invalid email or password');
     }
     await this.attempts.succeeded(attempt);
     user.role = credentials.role;
-    return this.startSession(user, generation);
+    return this.startSession(user, credentials.sessionGeneration);
   }
 
   async refresh(refreshToken: string): Promise<TokenPairDto> {
@@ -77,6 +76,13 @@ export class AuthService {
       throw new NotAuthenticatedError('Refresh token was already used; the session has been ended');
     }
     if (result.outcome === 'invalid') throw new NotAuthenticatedError('Invalid or expired refresh token');
+    // Every session of the user was ended since this one began, but Redis, which holds it, did
+    // not hear of it or lost it (the process died between the writes; a restart from an older
+    // snapshot; a failover to a replica that lagged). The user's own record says so.
+    if ((await this.users.sessionGenerationOf(result.session.userId)) !== result.generation) {
+      await this.sessions.revoke(result.session.id, result.session.userId);
+      throw new NotAuthenticatedError('Invalid or expired refresh token');
+    }
     return {
       accessToken: await this.tokens.issueAccessToken(result.session),
       refreshToken: result.refreshToken,
@@ -87,7 +93,7 @@ export class AuthService {
     await this.sessions.revoke(sessionId, userId);
   }
 
-  private async startSession(user: UserDocument, generation: string): Promise<AuthResponseDto> {
+  private async startSession(user: UserDocument, generation: number): Promise<AuthResponseDto> {
     const created = await this.sessions.create(user.id, user.role, generation, user.email);
     // Every session of this user was revoked while this login was checked (password reset,
     // role change): the credentials it checked may no longer be the valid ones.

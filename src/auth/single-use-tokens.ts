@@ -2,6 +2,12 @@ import type Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { sha256 } from '../access/sessions.service';
 
+/** Whom a token was issued to, and in which of the user's session generations, if one was given. */
+export interface TokenHolder {
+  userId: string;
+  generation?: number;
+}
+
 /**
  * Emailed tokens in Redis (password reset, email verification): only their hash, mapped to the
  * user, expiring; plus the set of a user's outstanding hashes, so that redeeming one voids every
@@ -15,26 +21,31 @@ export class SingleUseTokens {
     private readonly ttlSeconds: number,
   ) {}
 
-  async issue(userId: string): Promise<string> {
+  /**
+   * With the user's session generation: the token names it, so that what it does can be made
+   * conditional on it (a Redis that lost the token's redemption brings the token back).
+   */
+  async issue(userId: string, generation?: number): Promise<string> {
     const token = randomBytes(32).toString('base64url');
     const hash = sha256(token);
     await this.redis
       .multi()
-      .set(this.tokenKey(hash), userId, 'EX', this.ttlSeconds)
+      .set(this.tokenKey(hash), generation === undefined ? userId : `${userId}:${generation}`, 'EX', this.ttlSeconds)
       .sadd(this.userTokensKey(userId), hash)
       .expire(this.userTokensKey(userId), this.ttlSeconds)
       .exec();
     return token;
   }
 
-  /** The user the token was for; the token and all other tokens of that user stop working. */
-  async redeem(token: string): Promise<string | null> {
+  /** Whom the token was for; the token and all other tokens of that user stop working. */
+  async redeem(token: string): Promise<TokenHolder | null> {
     // GETDEL makes the token single-use even when two redemptions race.
-    const userId = await this.redis.getdel(this.tokenKey(sha256(token)));
-    if (!userId) return null;
+    const holder = await this.redis.getdel(this.tokenKey(sha256(token)));
+    if (!holder) return null;
+    const [userId, generation] = holder.split(':');
     const others = await this.redis.smembers(this.userTokensKey(userId));
     await this.redis.del(this.userTokensKey(userId), ...others.map((hash) => this.tokenKey(hash)));
-    return userId;
+    return generation === undefined ? { userId } : { userId, generation: Number(generation) };
   }
 
   private tokenKey(hash: string): string {

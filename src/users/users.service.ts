@@ -4,7 +4,7 @@ import { Error as MongooseError, Model } from 'mongoose';
 import { StateConflictError, isDuplicateKeyError, NotFoundError, Paginated, PaginationQueryDto, skipFor } from '@app/common';
 import { SessionsService } from '../access/sessions.service';
 import { AuditLog, type AuditActor } from '../audit/audit-log.service';
-import { setReturningBoth } from '../audit/audited-set';
+import { setReturningBoth, type BeforeAfter } from '../audit/audited-set';
 import type { Role } from '../access/roles';
 import { User, UserDocument } from './schemas/user.schema';
 
@@ -45,9 +45,19 @@ export class UsersService {
     return user;
   }
 
-  /** The only lookup that loads the password hash. */
-  async credentialsOf(id: string): Promise<Pick<User, 'passwordHash' | 'role'> | null> {
-    return this.users.findById(id, { passwordHash: 1, role: 1 }).select('+passwordHash').lean();
+  /**
+   * The only lookup that loads the password hash; with the role and the session generation of the
+   * same read, so a session started on them is of the password it checked.
+   */
+  async credentialsOf(id: string): Promise<Pick<User, 'passwordHash' | 'role' | 'sessionGeneration'> | null> {
+    const found = await this.users.findById(id, { passwordHash: 1, role: 1, sessionGeneration: 1 }).select('+passwordHash').lean();
+    return found && { passwordHash: found.passwordHash, role: found.role, sessionGeneration: found.sessionGeneration ?? 0 };
+  }
+
+  /** The user's session generation as stored (null when there is no such user). */
+  async sessionGenerationOf(id: string): Promise<number | null> {
+    const found = await this.users.findById(id, { sessionGeneration: 1 }).lean();
+    return found && (found.sessionGeneration ?? 0);
   }
 
   async findByEmail(email: string): Promise<UserDocument | null> {
@@ -69,11 +79,21 @@ export class UsersService {
    */
   async changeRole(id: string, role: Role, actor: AuditActor): Promise<User> {
     // One atomic update: no read-modify-save, so a concurrent address-book edit cannot collide.
-    const written = await setReturningBoth(this.users, { _id: id }, { role });
-    if (!written) throw new NotFoundError('User not found');
-    if (written.before.role !== role) await this.sessions.revokeAllForUser(id);
+    // The role and the session generation move in the same write, which only matches another
+    // role: the same role again ends no session.
+    const written =
+      (await setReturningBoth(this.users, { _id: id, role: { $ne: role } }, { role }, new Date(), { sessionGeneration: 1 })) ?? (await this.unchanged(id));
+    if (written.before.role !== role) await this.sessions.revokeAllForUser(id, written.after.sessionGeneration);
     await this.audit.record(actor, { action: 'user.roleChanged', entity: 'user', entityId: written.before._id, before: written.before, after: written.after });
     return written.after;
+  }
+
+  /** A write that matched nothing because it would change nothing: the user as it is, before and after. */
+  private async unchanged(id: string): Promise<BeforeAfter<User>> {
+    const user = await this.users.findById(id);
+    if (!user) throw new NotFoundError('User not found');
+    const plain = user.toObject({ versionKey: false }) as User;
+    return { before: plain, after: plain };
   }
 
   /**
@@ -97,9 +117,21 @@ export class UsersService {
     return result.matchedCount === 1;
   }
 
-  /** A new password signs the user out everywhere (password reset, account recovery). */
-  async changePasswordHash(id: string, passwordHash: string): Promise<void> {
-    await this.users.updateOne({ _id: id }, { $set: { passwordHash } });
-    await this.sessions.revokeAllForUser(id);
+  /**
+   * A new password signs the user out everywhere (password reset, account recovery). With
+   * `generation` (the one a reset link was issued in), only while the user is still in it: a link
+   * issued before any later password or role change is spent, even when Redis brought it back.
+   * False when nothing was changed (no such user, or the generation moved on).
+   */
+  async changePasswordHash(id: string, passwordHash: string, generation?: number): Promise<boolean> {
+    const inGeneration = generation === undefined ? {} : { sessionGeneration: generation === 0 ? { $in: [0, null] } : generation };
+    // The new password and the generation in one write: a process dying before Redis hears of
+    // it, or Redis losing the deletes, leaves no session able to refresh.
+    const written = await this.users
+      .findOneAndUpdate({ _id: id, ...inGeneration }, { $set: { passwordHash }, $inc: { sessionGeneration: 1 } }, { returnDocument: 'after', projection: { sessionGeneration: 1 } })
+      .lean();
+    if (!written) return false;
+    await this.sessions.revokeAllForUser(id, written.sessionGeneration);
+    return true;
   }
 }

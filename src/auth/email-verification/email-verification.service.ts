@@ -37,8 +37,8 @@ export class EmailVerificationService {
   }
 
   async verify(token: string): Promise<void> {
-    const userId = await this.tokens.redeem(token);
-    if (!userId || !(await this.users.markEmailVerified(userId))) {
+    const holder = await this.tokens.redeem(token);
+    if (!holder || !(await this.users.markEmailVerified(holder.userId))) {
       throw new InvalidInputError('This verification link is invalid, expired or already used');
     }
   }

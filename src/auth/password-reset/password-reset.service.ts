@@ -27,8 +27,11 @@ export class PasswordResetService {
     // Hashed before the single-use token is redeemed: a hasher too busy to take the request
     // (503) must leave the token usable for the retry.
     const passwordHash = await this.hasher.hash(newPassword);
-    const userId = await this.tokens.redeem(token);
-    if (!userId) throw new InvalidInputError('This reset link is invalid or has expired');
-    await this.users.changePasswordHash(userId, passwordHash);
+    const holder = await this.tokens.redeem(token);
+    // Issued in an earlier session generation: a later password (this link's own use, when Redis
+    // lost its redemption) or role change spent it.
+    if (!holder || !(await this.users.changePasswordHash(holder.userId, passwordHash, holder.generation))) {
+      throw new InvalidInputError('This reset link is invalid or has expired');
+    }
   }
 }

@@ -25,6 +25,16 @@ export class User {
   @Prop({ required: true, select: false })
   passwordHash!: string;
 
+  /**
+   * Moves by one, in the same MongoDB write, whenever every sign-in of the user must end (a new
+   * password, another role). Sessions and password-reset links carry the generation they were
+   * made in and stop working once it moved, even when Redis, which holds them, lost the deletes
+   * (a restart from an older snapshot, a failover to a replica that lagged) or the process died
+   * between this write and them. Missing on accounts made before it: read as 0.
+   */
+  @Prop({ default: 0, min: 0 })
+  sessionGeneration!: number;
+
   /** Embedded so that "at most one default" is kept by single-document updates. */
   @Prop({ type: [AddressSchema], default: [] })
   addresses!: Address[];

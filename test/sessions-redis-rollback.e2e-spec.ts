@@ -1,0 +1,98 @@
+import jwt from 'jsonwebtoken';
+import request from 'supertest';
+import { Account, bearer, login, registerCustomer } from './support/accounts';
+import { Mailbox } from './support/mailbox';
+import { RedisLosingWrites } from './support/redis-losing-writes';
+import { createTestApp, TestApp } from './support/test-app';
+
+const ADMIN = { email: 'sessions-rollback-admin@example.test', password: 'sessions rollback admin pw' };
+
+/**
+ * What ends sign-ins (a new password, another role) is written to the user in MongoDB with the
+ * session generation; the deletes of the sessions in Redis can be lost (RedisLosingWrites). A
+ * session Redis brings back keeps only its access tokens, which expire within
+ * JWT_ACCESS_TTL_SECONDS of their issue: it can no longer be refreshed.
+ */
+describe('Sessions after Redis lost its last writes', () => {
+  const mailbox = new Mailbox();
+  let redis: RedisLosingWrites;
+  let t: TestApp;
+  let admin: Account;
+
+  beforeAll(async () => {
+    redis = await RedisLosingWrites.start();
+    // The API process runs the queue worker here, so reset emails really go out over SMTP.
+    t = await createTestApp({ env: { REDIS_URL: redis.url, ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, RUN_WORKER_IN_API: 'true' } });
+    admin = await login(t, ADMIN.email, ADMIN.password);
+  });
+  afterAll(async () => {
+    await t?.close();
+    await redis?.stop();
+  });
+
+  /** Whether Redis holds the login session the account's tokens are of. */
+  const sessionHeld = async (account: Account) => {
+    const { sid } = jwt.decode(account.accessToken) as { sid: string };
+    return (await (await redis.connected()).exists(`${t.env.REDIS_KEY_PREFIX}:session:${sid}`)) === 1;
+  };
+  const refresh = (account: Account) => request(t.http).post('/api/v1/auth/refresh').send({ refreshToken: account.refreshToken });
+  const setRole = (account: Account, role: string) => request(t.http).patch(`/api/v1/admin/users/${account.id}`).set(...bearer(admin)).send({ role }).expect(200);
+
+  it('a demoted admin whose admin session Redis brought back cannot refresh it', async () => {
+    const registered = await registerCustomer(t, 'rollback-staff');
+    await setRole(registered, 'admin');
+    const staff = await login(t, registered.email, registered.password);
+    await request(t.http).get('/api/v1/admin/users').set(...bearer(staff)).expect(200);
+    await redis.snapshot();
+
+    await setRole(staff, 'customer');
+    await request(t.http).get('/api/v1/admin/users').set(...bearer(staff)).expect(401);
+    await redis.loseWritesSinceSnapshot(t);
+
+    // Redis holds the admin session again, as if the demotion had not ended it.
+    expect(await sessionHeld(staff)).toBe(true);
+    expect((await refresh(staff)).status).toBe(401);
+    expect(await sessionHeld(staff)).toBe(false);
+    // The refused refresh ended it in Redis too: its access token is refused from now on.
+    await request(t.http).get('/api/v1/admin/users').set(...bearer(staff)).expect(401);
+    const again = await login(t, staff.email, staff.password);
+    await request(t.http).get('/api/v1/admin/users').set(...bearer(again)).expect(403);
+    expect((await refresh(again)).status).toBe(200);
+  });
+
+  it('a password reset stays done: its link cannot be used again and the sessions it ended stay ended', async () => {
+    const account = await registerCustomer(t, 'rollback-reset');
+    const otherDevice = await login(t, account.email, account.password);
+    await request(t.http).post('/api/v1/auth/password/forgot').send({ email: account.email }).expect(202);
+    const [email] = await mailbox.waitForEmails(account.email);
+    const token = /token=([\w-]+)/.exec(email.text)![1];
+    await redis.snapshot();
+
+    await request(t.http).post('/api/v1/auth/password/reset').send({ token, password: 'owner new password' }).expect(204);
+    await redis.loseWritesSinceSnapshot(t);
+
+    // Redis holds the link and both sessions of the old password again.
+    for (const session of [account, otherDevice]) {
+      expect(await sessionHeld(session)).toBe(true);
+      expect((await refresh(session)).status).toBe(401);
+    }
+    const reused = await request(t.http).post('/api/v1/auth/password/reset').send({ token, password: 'whoever has the link' }).expect(400);
+    expect(reused.body.message).toMatch(/invalid or has expired/);
+    await request(t.http).post('/api/v1/auth/login').send({ email: account.email, password: 'whoever has the link' }).expect(401);
+    await login(t, account.email, 'owner new password');
+  });
+
+  it('accounts stored before session generations sign in, refresh and reset their password as before', async () => {
+    const account = await registerCustomer(t, 'rollback-older');
+    const users = t.connection.collection('users');
+    await users.updateOne({ email: account.email }, { $unset: { sessionGeneration: '' } });
+    const session = await login(t, account.email, account.password);
+    await refresh(session).expect(200);
+    await request(t.http).post('/api/v1/auth/password/forgot').send({ email: account.email }).expect(202);
+    const [email] = await mailbox.waitForEmails(account.email);
+    await request(t.http).post('/api/v1/auth/password/reset').send({ token: /token=([\w-]+)/.exec(email.text)![1], password: 'older account pw' }).expect(204);
+    expect((await users.findOne({ email: account.email }))?.sessionGeneration).toBe(1);
+    await refresh(session).expect(401);
+    await login(t, account.email, 'older account pw');
+  });
+});
