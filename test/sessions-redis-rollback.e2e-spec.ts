@@ -9,9 +9,10 @@ const ADMIN = { email: 'sessions-rollback-admin@example.test', password: 'sessio
 
 /**
  * What ends sign-ins (a new password, another role) is written to the user in MongoDB with the
- * session generation; the deletes of the sessions in Redis can be lost (RedisLosingWrites). A
- * session Redis brings back keeps only its access tokens, which expire within
- * JWT_ACCESS_TTL_SECONDS of their issue: it can no longer be refreshed.
+ * session generation, and every rotation of a refresh token is counted there; the deletes and
+ * rotations in Redis can be lost (RedisLosingWrites). A session Redis brings back keeps only its
+ * access tokens, which expire within JWT_ACCESS_TTL_SECONDS of their issue: it can no longer be
+ * refreshed.
  */
 describe('Sessions after Redis lost its last writes', () => {
   const mailbox = new Mailbox();
@@ -80,6 +81,25 @@ describe('Sessions after Redis lost its last writes', () => {
     expect(reused.body.message).toMatch(/invalid or has expired/);
     await request(t.http).post('/api/v1/auth/login').send({ email: account.email, password: 'whoever has the link' }).expect(401);
     await login(t, account.email, 'owner new password');
+  });
+
+  it('a refresh token rotated away before the loss is a used token when it comes back: the session ends', async () => {
+    const account = await registerCustomer(t, 'rollback-rotated');
+    const session = await login(t, account.email, account.password);
+    await redis.snapshot();
+    const rotated = (await refresh(session).expect(200)).body as { accessToken: string; refreshToken: string };
+    await redis.loseWritesSinceSnapshot(t);
+
+    // Redis holds the first refresh token as current again; the rotation to the second is recorded outside it.
+    expect(await sessionHeld(session)).toBe(true);
+    const reused = await refresh(session).expect(401);
+    expect(reused.body.message).toMatch(/already used/);
+    expect(await sessionHeld(session)).toBe(false);
+    await refresh({ ...session, ...rotated }).expect(401);
+    // A new login rotates as before.
+    const again = await login(t, account.email, account.password);
+    const next = (await refresh(again).expect(200)).body as { refreshToken: string };
+    await refresh({ ...again, refreshToken: next.refreshToken }).expect(200);
   });
 
   it('accounts stored before session generations sign in, refresh and reset their password as before', async () => {

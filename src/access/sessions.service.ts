@@ -1,10 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { InjectModel } from '@nestjs/mongoose';
+import { isDuplicateKeyError } from '@app/common';
+import { Model } from 'mongoose';
 import Redis from 'ioredis';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
 import type { Role } from './roles';
 import { turnPipelineOf } from '../redis/turn-pipeline';
+import { SessionRotation } from './schemas/session-rotation.schema';
 
 export interface Session {
   id: string;
@@ -25,16 +29,19 @@ const USED_HASHES_KEPT = 50;
 // Compare-and-swap of the refresh-token hash, atomic in Redis. A recently rotated hash presented
 // again means the token was copied: the whole session is deleted. The session keeps the expiry
 // it was created with (absolute lifetime); the list of used hashes expires with it, at the same
-// instant (its absolute expiry copied: a relative one could land a millisecond later).
+// instant (its absolute expiry copied: a relative one could land a millisecond later). A rotation
+// answers the session's count of rotations and its expiry (ms since the epoch).
 const ROTATE_SCRIPT = `
 local current = redis.call('HGET', KEYS[1], 'refreshHash')
 if not current then return 0 end
 if current == ARGV[1] then
   redis.call('HSET', KEYS[1], 'refreshHash', ARGV[2])
+  local rotations = redis.call('HINCRBY', KEYS[1], 'rotations', 1)
+  local expiry = redis.call('PEXPIRETIME', KEYS[1])
   redis.call('LPUSH', KEYS[2], ARGV[1])
   redis.call('LTRIM', KEYS[2], 0, ${USED_HASHES_KEPT - 1})
-  redis.call('PEXPIREAT', KEYS[2], redis.call('PEXPIRETIME', KEYS[1]))
-  return 1
+  redis.call('PEXPIREAT', KEYS[2], expiry)
+  return {rotations, expiry}
 end
 if redis.call('LPOS', KEYS[2], ARGV[1]) then
   redis.call('DEL', KEYS[1], KEYS[2])
@@ -75,9 +82,10 @@ return #ids
  * name their session, so deleting it ends every token of that login at once. A session lives
  * REFRESH_TOKEN_TTL_DAYS from its login, however often it is refreshed.
  * Refresh tokens are opaque: `<sessionId>.<secret>`; only a SHA-256 of the secret is stored.
- * A session records the user's session generation (stored with the user in MongoDB) it was made
- * in: a refresh checks it against the user's (AuthService.refresh), so a session Redis lost the
- * deletion of cannot be kept alive past its access tokens.
+ * What Redis can lose is also kept in MongoDB: a session records the user's session generation
+ * it was made in, which a refresh checks against the user's (AuthService.refresh), and every
+ * rotation is counted in `session_rotations`. A session whose deletion or rotation Redis lost
+ * cannot be kept alive past its access tokens.
  */
 @Injectable()
 export class SessionsService {
@@ -85,6 +93,7 @@ export class SessionsService {
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
+    @InjectModel(SessionRotation.name) private readonly rotations: Model<SessionRotation>,
     config: AppConfig,
   ) {
     this.ttlSeconds = config.get('REFRESH_TOKEN_TTL_DAYS') * 24 * 3600;
@@ -138,9 +147,16 @@ export class SessionsService {
       usedKey(parsed.sessionId),
       sha256(parsed.secret),
       next.hash,
-    )) as number;
+    )) as number | [rotations: number, expiry: number];
 
-    if (result === 1) {
+    if (Array.isArray(result)) {
+      const [rotations, expiry] = result;
+      if (!(await this.recordRotation(parsed.sessionId, rotations, expiry))) {
+        // Redis counted fewer rotations than were made: it lost the last ones, and the token
+        // just presented is one of those rotated away. Used again, as if copied.
+        await this.revoke(parsed.sessionId, userId);
+        return { outcome: 'reused' };
+      }
       return {
         outcome: 'rotated',
         session: { id: parsed.sessionId, userId, role: role as Role, email: email ?? '' },
@@ -154,6 +170,22 @@ export class SessionsService {
       return { outcome: 'reused' };
     }
     return { outcome: 'invalid' };
+  }
+
+  /**
+   * Records the session's rotation number `rotations` outside Redis; false when as many or more
+   * were recorded already. The upsert matches only a lower count: an equal or higher one makes it
+   * insert a second record of the session, which the unique `_id` refuses.
+   */
+  private async recordRotation(sessionId: string, rotations: number, expiryMillis: number): Promise<boolean> {
+    const expiresAt = new Date(expiryMillis > 0 ? expiryMillis : Date.now() + this.ttlSeconds * 1000);
+    try {
+      await this.rotations.updateOne({ _id: sessionId, rotations: { $lt: rotations } }, { $set: { rotations, expiresAt } }, { upsert: true });
+      return true;
+    } catch (error) {
+      if (isDuplicateKeyError(error)) return false;
+      throw error;
+    }
   }
 
   async revoke(sessionId: string, userId: string): Promise<void> {
