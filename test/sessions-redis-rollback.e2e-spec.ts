@@ -1,5 +1,9 @@
 import jwt from 'jsonwebtoken';
+import { randomBytes, randomUUID } from 'node:crypto';
 import request from 'supertest';
+import { sha256 } from '../src/access/sessions.service';
+import { PasswordHasher } from '../src/auth/password-hasher';
+import { UsersService } from '../src/users/users.service';
 import { Account, bearer, login, registerCustomer } from './support/accounts';
 import { Mailbox } from './support/mailbox';
 import { RedisLosingWrites } from './support/redis-losing-writes';
@@ -87,7 +91,7 @@ describe('Sessions after Redis lost its last writes', () => {
     const account = await registerCustomer(t, 'rollback-rotated');
     const session = await login(t, account.email, account.password);
     await redis.snapshot();
-    const rotated = (await refresh(session).expect(200)).body as { accessToken: string; refreshToken: string };
+    await refresh(session).expect(200);
     await redis.loseWritesSinceSnapshot(t);
 
     // Redis holds the first refresh token as current again; the rotation to the second is recorded outside it.
@@ -95,24 +99,61 @@ describe('Sessions after Redis lost its last writes', () => {
     const reused = await refresh(session).expect(401);
     expect(reused.body.message).toMatch(/already used/);
     expect(await sessionHeld(session)).toBe(false);
-    await refresh({ ...session, ...rotated }).expect(401);
     // A new login rotates as before.
     const again = await login(t, account.email, account.password);
     const next = (await refresh(again).expect(200)).body as { refreshToken: string };
     await refresh({ ...again, refreshToken: next.refreshToken }).expect(200);
   });
 
-  it('accounts stored before session generations sign in, refresh and reset their password as before', async () => {
+  it('a session ended by its logout, or by a copied token, stays ended when Redis brings it back', async () => {
+    const account = await registerCustomer(t, 'rollback-logout');
+    const loggedOut = await login(t, account.email, account.password);
+    const copied = await login(t, account.email, account.password);
+    const rotated = { ...copied, ...((await refresh(copied).expect(200)).body as { accessToken: string; refreshToken: string }) };
+    await redis.snapshot();
+
+    await request(t.http).post('/api/v1/auth/logout').set(...bearer(loggedOut)).expect(204);
+    // The first token of `copied` again: the rotation's Redis check takes it for a copy and ends the session.
+    expect((await refresh(copied).expect(401)).body.message).toMatch(/already used/);
+    await redis.loseWritesSinceSnapshot(t);
+
+    // Redis holds both sessions again, each with its then current refresh token.
+    for (const session of [loggedOut, rotated]) {
+      expect(await sessionHeld(session)).toBe(true);
+      await refresh(session).expect(401);
+      expect(await sessionHeld(session)).toBe(false);
+    }
+  });
+
+  it('sessions, accounts and reset links made before session generations work as before', async () => {
     const account = await registerCustomer(t, 'rollback-older');
     const users = t.connection.collection('users');
     await users.updateOne({ email: account.email }, { $unset: { sessionGeneration: '' } });
-    const session = await login(t, account.email, account.password);
-    await refresh(session).expect(200);
-    await request(t.http).post('/api/v1/auth/password/forgot').send({ email: account.email }).expect(202);
-    const [email] = await mailbox.waitForEmails(account.email);
-    await request(t.http).post('/api/v1/auth/password/reset').send({ token: /token=([\w-]+)/.exec(email.text)![1], password: 'older account pw' }).expect(204);
-    expect((await users.findOne({ email: account.email }))?.sessionGeneration).toBe(1);
-    await refresh(session).expect(401);
-    await login(t, account.email, 'older account pw');
+    const prefix = `${t.env.REDIS_KEY_PREFIX}:`;
+    const raw = await redis.connected();
+
+    // A session as the version before wrote it: no generation, no count of rotations.
+    const sessionId = randomUUID();
+    const secret = randomBytes(32).toString('base64url');
+    const fields = { userId: account.id, role: 'customer', refreshHash: sha256(secret), createdAt: new Date().toISOString(), email: account.email };
+    await raw.multi().hset(`${prefix}session:${sessionId}`, fields).expire(`${prefix}session:${sessionId}`, 3600).sadd(`${prefix}user-sessions:${account.id}`, sessionId).exec();
+    const older = { ...account, refreshToken: `${sessionId}.${secret}` };
+    const next = { ...older, ...((await refresh(older).expect(200)).body as { refreshToken: string }) };
+    await refresh(next).expect(200);
+
+    // An address book saved from the user as read before a reset keeps the reset's generation.
+    const usersService = t.app.get(UsersService);
+    const readBefore = await usersService.getById(account.id);
+    expect(await usersService.changePasswordHash(account.id, await t.app.get(PasswordHasher).hash('older account pw'))).toBe(true);
+    readBefore.addresses.push({ fullName: 'Older Owner', line1: '1 Old Road', city: 'Berlin', postalCode: '10115', country: 'DE' } as never);
+    await usersService.saveAddressBook(readBefore);
+    expect(await users.findOne({ email: account.email })).toMatchObject({ sessionGeneration: 1, addresses: [expect.objectContaining({ fullName: 'Older Owner' })] });
+
+    // A reset link as the version before stored it: the user id alone.
+    const token = randomBytes(32).toString('base64url');
+    await raw.multi().set(`${prefix}password-reset:${sha256(token)}`, account.id, 'EX', 600).sadd(`${prefix}password-reset-user:${account.id}`, sha256(token)).exec();
+    await request(t.http).post('/api/v1/auth/password/reset').send({ token, password: 'newest account pw' }).expect(204);
+    expect((await users.findOne({ email: account.email }))?.sessionGeneration).toBe(2);
+    await login(t, account.email, 'newest account pw');
   });
 });

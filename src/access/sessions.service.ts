@@ -19,9 +19,12 @@ export interface Session {
 }
 
 export type RotationResult =
-  | { outcome: 'rotated'; session: Session; refreshToken: string; generation: number }
+  | { outcome: 'rotated'; session: Session; refreshToken: string }
   | { outcome: 'invalid' }
   | { outcome: 'reused' };
+
+/** The recorded rotation count of an ended session: above any a rotation reaches. */
+const ENDED = Number.MAX_SAFE_INTEGER;
 
 /** Rotated hashes remembered per session for reuse detection; older ones are merely invalid. */
 const USED_HASHES_KEPT = 50;
@@ -66,9 +69,10 @@ return 1
 // Deletes every session of a user and records the user's new session generation (ARGV[2], never
 // lowered), in one step: a login finishing at the same moment either lands before (and is
 // deleted) or is refused. ARGV[1] is the client's key prefix: keys built inside a script do not
-// get it automatically.
+// get it automatically. The record expires with the sessions (ARGV[3] seconds): a session begun
+// in an older generation after that is still refused at its first refresh.
 const REVOKE_ALL_SCRIPT = `
-if tonumber(ARGV[2]) > tonumber(redis.call('GET', KEYS[2]) or '0') then redis.call('SET', KEYS[2], ARGV[2]) end
+if tonumber(ARGV[2]) > tonumber(redis.call('GET', KEYS[2]) or '0') then redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3]) end
 local ids = redis.call('SMEMBERS', KEYS[1])
 for _, id in ipairs(ids) do
   redis.call('DEL', ARGV[1] .. 'session:' .. id, ARGV[1] .. 'session:' .. id .. ':used')
@@ -133,11 +137,24 @@ export class SessionsService {
     return { id: sessionId, userId, role: role as Role, email: email ?? '' };
   }
 
-  async rotate(refreshToken: string): Promise<RotationResult> {
+  /**
+   * A new refresh token for the session the given one is of. `inCurrentGeneration` tells whether
+   * the user is still in the session generation the session began in (it reads the user, outside
+   * Redis); asked before anything is written, so a failure there leaves the token as it was.
+   * Sessions made before generations were recorded count as generation 0, as do their users.
+   */
+  async rotate(refreshToken: string, inCurrentGeneration: (userId: string, generation: number) => Promise<boolean>): Promise<RotationResult> {
     const parsed = parseRefreshToken(refreshToken);
     if (!parsed) return { outcome: 'invalid' };
     const [userId, role, email, generation] = await this.redis.hmget(sessionKey(parsed.sessionId), 'userId', 'role', 'email', 'generation');
     if (!userId) return { outcome: 'invalid' };
+    if (!(await inCurrentGeneration(userId, Number(generation ?? 0)))) {
+      // Every session of the user was ended since this one began, but Redis did not hear of it
+      // or lost it (the process died between the writes; a restart from an older snapshot; a
+      // failover to a replica that lagged).
+      await this.revoke(parsed.sessionId, userId);
+      return { outcome: 'invalid' };
+    }
 
     const next = newSecret();
     const result = (await this.redis.eval(
@@ -161,11 +178,10 @@ export class SessionsService {
         outcome: 'rotated',
         session: { id: parsed.sessionId, userId, role: role as Role, email: email ?? '' },
         refreshToken: `${parsed.sessionId}.${next.secret}`,
-        // Sessions made before generations were recorded: 0, as their users' stored generation.
-        generation: Number(generation ?? 0),
       };
     }
     if (result === -1) {
+      await this.recordEnd(parsed.sessionId);
       await this.redis.srem(userSessionsKey(userId), parsed.sessionId);
       return { outcome: 'reused' };
     }
@@ -188,7 +204,17 @@ export class SessionsService {
     }
   }
 
+  /**
+   * Records outside Redis that the session ended (logout, a copied token): a count no rotation
+   * reaches, so the session refreshes no more should Redis bring it back.
+   */
+  private async recordEnd(sessionId: string): Promise<void> {
+    const expiresAt = new Date(Date.now() + this.ttlSeconds * 1000);
+    await this.rotations.updateOne({ _id: sessionId }, { $set: { rotations: ENDED, expiresAt } }, { upsert: true });
+  }
+
   async revoke(sessionId: string, userId: string): Promise<void> {
+    await this.recordEnd(sessionId);
     await this.redis
       .multi()
       .del(sessionKey(sessionId), usedKey(sessionId))
@@ -198,7 +224,7 @@ export class SessionsService {
 
   /** Ends every session of the user, whose stored session generation is now `generation`. */
   async revokeAllForUser(userId: string, generation: number): Promise<void> {
-    await this.redis.eval(REVOKE_ALL_SCRIPT, 2, userSessionsKey(userId), revokedGenerationKey(userId), this.redis.options.keyPrefix ?? '', String(generation));
+    await this.redis.eval(REVOKE_ALL_SCRIPT, 2, userSessionsKey(userId), revokedGenerationKey(userId), this.redis.options.keyPrefix ?? '', String(generation), String(this.ttlSeconds));
   }
 }
 

@@ -31,7 +31,7 @@ export class AuthService {
       passwordHash: await this.hasher.hash(dto.password),
     });
     await this.verification.send(user.id);
-    const signedIn = await this.startSession(user, user.sessionGeneration);
+    const signedIn = await this.startSession(user, user.sessionGeneration ?? 0);
     if (cartToken) await this.cart.mergeGuestCart(cartToken, user.id);
     return signedIn;
   }
@@ -71,18 +71,11 @@ export class AuthService {
   }
 
   async refresh(refreshToken: string): Promise<TokenPairDto> {
-    const result = await this.sessions.rotate(refreshToken);
+    const result = await this.sessions.rotate(refreshToken, async (userId, generation) => (await this.users.sessionGenerationOf(userId)) === generation);
     if (result.outcome === 'reused') {
       throw new NotAuthenticatedError('Refresh token was already used; the session has been ended');
     }
     if (result.outcome === 'invalid') throw new NotAuthenticatedError('Invalid or expired refresh token');
-    // Every session of the user was ended since this one began, but Redis, which holds it, did
-    // not hear of it or lost it (the process died between the writes; a restart from an older
-    // snapshot; a failover to a replica that lagged). The user's own record says so.
-    if ((await this.users.sessionGenerationOf(result.session.userId)) !== result.generation) {
-      await this.sessions.revoke(result.session.id, result.session.userId);
-      throw new NotAuthenticatedError('Invalid or expired refresh token');
-    }
     return {
       accessToken: await this.tokens.issueAccessToken(result.session),
       refreshToken: result.refreshToken,

@@ -23,14 +23,17 @@ export class SingleUseTokens {
 
   /**
    * With the user's session generation: the token names it, so that what it does can be made
-   * conditional on it (a Redis that lost the token's redemption brings the token back).
+   * conditional on it (a Redis that lost the token's redemption brings the token back). Kept
+   * under a key of its own, beside the user id: a process of the version before reads the user id
+   * as it always did.
    */
   async issue(userId: string, generation?: number): Promise<string> {
     const token = randomBytes(32).toString('base64url');
     const hash = sha256(token);
-    await this.redis
-      .multi()
-      .set(this.tokenKey(hash), generation === undefined ? userId : `${userId}:${generation}`, 'EX', this.ttlSeconds)
+    const issuing = this.redis.multi();
+    if (generation !== undefined) issuing.set(this.generationKey(hash), String(generation), 'EX', this.ttlSeconds);
+    await issuing
+      .set(this.tokenKey(hash), userId, 'EX', this.ttlSeconds)
       .sadd(this.userTokensKey(userId), hash)
       .expire(this.userTokensKey(userId), this.ttlSeconds)
       .exec();
@@ -40,16 +43,20 @@ export class SingleUseTokens {
   /** Whom the token was for; the token and all other tokens of that user stop working. */
   async redeem(token: string): Promise<TokenHolder | null> {
     // GETDEL makes the token single-use even when two redemptions race.
-    const holder = await this.redis.getdel(this.tokenKey(sha256(token)));
-    if (!holder) return null;
-    const [userId, generation] = holder.split(':');
+    const hash = sha256(token);
+    const [[, userId], [, generation]] = (await this.redis.multi().getdel(this.tokenKey(hash)).getdel(this.generationKey(hash)).exec()) as [[null, string | null], [null, string | null]];
+    if (!userId) return null;
     const others = await this.redis.smembers(this.userTokensKey(userId));
-    await this.redis.del(this.userTokensKey(userId), ...others.map((hash) => this.tokenKey(hash)));
-    return generation === undefined ? { userId } : { userId, generation: Number(generation) };
+    await this.redis.del(this.userTokensKey(userId), ...others.flatMap((other) => [this.tokenKey(other), this.generationKey(other)]));
+    return generation === null ? { userId } : { userId, generation: Number(generation) };
   }
 
   private tokenKey(hash: string): string {
     return `${this.kind}:${hash}`;
+  }
+
+  private generationKey(hash: string): string {
+    return `${this.kind}-generation:${hash}`;
   }
 
   private userTokensKey(userId: string): string {

@@ -30,7 +30,7 @@ export class UsersService {
   /** Relies on the unique index, not on a prior lookup, so two racing sign-ups cannot both win. */
   async create(user: NewUser): Promise<UserDocument> {
     try {
-      return await this.users.create({ ...user, email: normalizeEmail(user.email) });
+      return await this.users.create({ ...user, email: normalizeEmail(user.email), sessionGeneration: 0 });
     } catch (error) {
       if (isDuplicateKeyError(error)) {
         throw new StateConflictError('An account with this email already exists');
@@ -49,7 +49,7 @@ export class UsersService {
    * The only lookup that loads the password hash; with the role and the session generation of the
    * same read, so a session started on them is of the password it checked.
    */
-  async credentialsOf(id: string): Promise<Pick<User, 'passwordHash' | 'role' | 'sessionGeneration'> | null> {
+  async credentialsOf(id: string): Promise<(Pick<User, 'passwordHash' | 'role'> & { sessionGeneration: number }) | null> {
     const found = await this.users.findById(id, { passwordHash: 1, role: 1, sessionGeneration: 1 }).select('+passwordHash').lean();
     return found && { passwordHash: found.passwordHash, role: found.role, sessionGeneration: found.sessionGeneration ?? 0 };
   }
@@ -80,20 +80,30 @@ export class UsersService {
   async changeRole(id: string, role: Role, actor: AuditActor): Promise<User> {
     // One atomic update: no read-modify-save, so a concurrent address-book edit cannot collide.
     // The role and the session generation move in the same write, which only matches another
-    // role: the same role again ends no session.
-    const written =
-      (await setReturningBoth(this.users, { _id: id, role: { $ne: role } }, { role }, new Date(), { sessionGeneration: 1 })) ?? (await this.unchanged(id));
-    if (written.before.role !== role) await this.sessions.revokeAllForUser(id, written.after.sessionGeneration);
+    // role: the same role again ends no session (and, changing nothing, is not in the audit log).
+    const written = await this.setRole(id, role);
+    if (written.before.role !== role) await this.sessions.revokeAllForUser(id, written.after.sessionGeneration ?? 0);
     await this.audit.record(actor, { action: 'user.roleChanged', entity: 'user', entityId: written.before._id, before: written.before, after: written.after });
     return written.after;
   }
 
-  /** A write that matched nothing because it would change nothing: the user as it is, before and after. */
-  private async unchanged(id: string): Promise<BeforeAfter<User>> {
-    const user = await this.users.findById(id);
-    if (!user) throw new NotFoundError('User not found');
-    const plain = user.toObject({ versionKey: false }) as User;
-    return { before: plain, after: plain };
+  /**
+   * The user before and after `role` was set, with the generation moved when the role changed.
+   * When the write matched nothing (the user has that role, or does not exist) the user is read;
+   * another role read there was set in between, and the write is tried again.
+   */
+  private async setRole(id: string, role: Role): Promise<BeforeAfter<User>> {
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      const written = await setReturningBoth(this.users, { _id: id, role: { $ne: role } }, { role }, new Date(), { sessionGeneration: 1 });
+      if (written) return written;
+      const user = await this.users.findById(id);
+      if (!user) throw new NotFoundError('User not found');
+      if (user.role === role) {
+        const plain = user.toObject({ versionKey: false }) as User;
+        return { before: plain, after: plain };
+      }
+    }
+    throw new StateConflictError('The role is being changed by other requests; try again');
   }
 
   /**
@@ -126,12 +136,13 @@ export class UsersService {
   async changePasswordHash(id: string, passwordHash: string, generation?: number): Promise<boolean> {
     const inGeneration = generation === undefined ? {} : { sessionGeneration: generation === 0 ? { $in: [0, null] } : generation };
     // The new password and the generation in one write: a process dying before Redis hears of
-    // it, or Redis losing the deletes, leaves no session able to refresh.
-    const written = await this.users
-      .findOneAndUpdate({ _id: id, ...inGeneration }, { $set: { passwordHash }, $inc: { sessionGeneration: 1 } }, { returnDocument: 'after', projection: { sessionGeneration: 1 } })
+    // it, or Redis losing the deletes, leaves no session able to refresh. The new generation is
+    // the pre-image's plus one: the stand-in's post-image can show another writer's (ARCHITECTURE.md).
+    const before = await this.users
+      .findOneAndUpdate({ _id: id, ...inGeneration }, { $set: { passwordHash }, $inc: { sessionGeneration: 1 } }, { returnDocument: 'before', projection: { sessionGeneration: 1 } })
       .lean();
-    if (!written) return false;
-    await this.sessions.revokeAllForUser(id, written.sessionGeneration);
+    if (!before) return false;
+    await this.sessions.revokeAllForUser(id, (before.sessionGeneration ?? 0) + 1);
     return true;
   }
 }

@@ -48,7 +48,7 @@ export class PasswordResetProcessor {
     // The token is issued only once this job holds the email's claim: a retry of an email that
     // already went out issues nothing.
     return this.mailer.sendOnce(jobId, async () => {
-      const token = await this.tokens.issue(user.id, user.sessionGeneration);
+      const token = await this.tokens.issue(user.id, user.sessionGeneration ?? 0);
       const link = tokenLink(this.publicUrl, '/reset-password', token);
       return this.templates.render('password-reset', { link, ttlMinutes: this.ttlMinutes, token }, user.email);
     });

@@ -30,10 +30,12 @@ export class User {
    * password, another role). Sessions and password-reset links carry the generation they were
    * made in and stop working once it moved, even when Redis, which holds them, lost the deletes
    * (a restart from an older snapshot, a failover to a replica that lagged) or the process died
-   * between this write and them. Missing on accounts made before it: read as 0.
+   * between this write and them. Missing on accounts made before it: read as 0. No schema
+   * default: Mongoose would fill it in on a document loaded without it and write it back with the
+   * next save (an address book), over a generation moved in between.
    */
-  @Prop({ default: 0, min: 0 })
-  sessionGeneration!: number;
+  @Prop({ min: 0 })
+  sessionGeneration?: number;
 
   /** Embedded so that "at most one default" is kept by single-document updates. */
   @Prop({ type: [AddressSchema], default: [] })
