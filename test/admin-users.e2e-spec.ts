@@ -76,6 +76,8 @@ describe('Admin user management and the first admin', () => {
     ]);
     for (const res of results) expect([200, 201, 401, 409]).toContain(res.status);
     expect(results.slice(0, 6).every((res) => res.status === 200)).toBe(true);
+    // Each answer shows the role its request set, whatever the others did in between.
+    expect(results.slice(0, 6).map((res) => res.body.role)).toEqual(['admin', 'customer', 'admin', 'customer', 'admin', 'customer']);
     // Every request that changed the role (each is in the audit log; one that set the role the
     // user had is not) moved the session generation once, and no other did.
     const audit = await request(t.http).get(`/api/v1/admin/audit-log?entityId=${busy.id}&limit=100`).set(...bearer(admin)).expect(200);

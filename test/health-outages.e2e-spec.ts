@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import request from 'supertest';
 import { sha256 } from '../src/access/sessions.service';
-import { bearer, registerCustomer } from './support/accounts';
+import { bearer, login, registerCustomer } from './support/accounts';
 import { ServerProcess } from './support/server-process';
 import { waitFor } from './support/wait';
 import { createTestApp, TestApp } from './support/test-app';
@@ -63,6 +63,7 @@ describe('/health and the API through Redis and MongoDB outages', () => {
   it('is 503 while MongoDB is down, answers 503 where MongoDB is needed, and recovers', async () => {
     await request(t.http).get('/health').expect(200);
     const account = await registerCustomer(t, 'mongo-outage');
+    const leaving = await login(t, account.email, account.password);
     const [sessionId, secret] = account.refreshToken.split('.');
     const raw = new Redis(`redis://127.0.0.1:${redis.port}`);
     const refreshHash = () => raw.hget(`${t.env.REDIS_KEY_PREFIX}:session:${sessionId}`, 'refreshHash');
@@ -79,9 +80,15 @@ describe('/health and the API through Redis and MongoDB outages', () => {
     expect(categories.body).toEqual({ statusCode: 503, error: 'Service Unavailable', message: expect.any(String) });
     // A refresh reads the user before it rotates anything: the token the client still holds is
     // the current one, and its retry is not taken for a copied token.
-    await request(t.http).post('/api/v1/auth/refresh').send({ refreshToken: account.refreshToken }).expect(503);
-    expect(await refreshHash()).toBe(sha256(secret));
-    raw.disconnect();
+    try {
+      await request(t.http).post('/api/v1/auth/refresh').send({ refreshToken: account.refreshToken }).expect(503);
+      expect(await refreshHash()).toBe(sha256(secret));
+    } finally {
+      raw.disconnect();
+    }
+    // A logout still ends the session (its end is recorded in Redis only, and logged).
+    await request(t.http).post('/api/v1/auth/logout').set(...bearer(leaving)).expect(204);
+    await request(t.http).get('/api/v1/auth/me').set(...bearer(leaving)).expect(401);
 
     await mongo.start();
     await waitFor(async () => (await request(t.http).get('/health')).status === 200, '/health to recover after MongoDB restarted', 30_000);

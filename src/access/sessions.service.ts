@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { isDuplicateKeyError } from '@app/common';
 import { Model } from 'mongoose';
@@ -87,12 +87,13 @@ return #ids
  * REFRESH_TOKEN_TTL_DAYS from its login, however often it is refreshed.
  * Refresh tokens are opaque: `<sessionId>.<secret>`; only a SHA-256 of the secret is stored.
  * What Redis can lose is also kept in MongoDB: a session records the user's session generation
- * it was made in, which a refresh checks against the user's (AuthService.refresh), and every
+ * it was made in, which a refresh checks against the user's before it rotates (`rotate`), and every
  * rotation is counted in `session_rotations`. A session whose deletion or rotation Redis lost
  * cannot be kept alive past its access tokens.
  */
 @Injectable()
 export class SessionsService {
+  private readonly logger = new Logger(SessionsService.name);
   private readonly ttlSeconds: number;
 
   constructor(
@@ -206,11 +207,16 @@ export class SessionsService {
 
   /**
    * Records outside Redis that the session ended (logout, a copied token): a count no rotation
-   * reaches, so the session refreshes no more should Redis bring it back.
+   * reaches, so the session refreshes no more should Redis bring it back. A MongoDB outage does
+   * not stop the session from ending in Redis: it is logged, and only that safeguard is missing.
    */
   private async recordEnd(sessionId: string): Promise<void> {
     const expiresAt = new Date(Date.now() + this.ttlSeconds * 1000);
-    await this.rotations.updateOne({ _id: sessionId }, { $set: { rotations: ENDED, expiresAt } }, { upsert: true });
+    try {
+      await this.rotations.updateOne({ _id: sessionId }, { $set: { rotations: ENDED, expiresAt } }, { upsert: true });
+    } catch (error) {
+      this.logger.warn(`Session ${sessionId} ended in Redis only (its end not recorded in MongoDB): ${(error as Error).message}`);
+    }
   }
 
   async revoke(sessionId: string, userId: string): Promise<void> {

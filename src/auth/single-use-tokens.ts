@@ -44,7 +44,10 @@ export class SingleUseTokens {
   async redeem(token: string): Promise<TokenHolder | null> {
     // GETDEL makes the token single-use even when two redemptions race.
     const hash = sha256(token);
-    const [[, userId], [, generation]] = (await this.redis.multi().getdel(this.tokenKey(hash)).getdel(this.generationKey(hash)).exec()) as [[null, string | null], [null, string | null]];
+    const replies = (await this.redis.multi().getdel(this.tokenKey(hash)).getdel(this.generationKey(hash)).exec()) as [Error | null, string | null][];
+    const failed = replies.find(([error]) => error);
+    if (failed) throw failed[0];
+    const [[, userId], [, generation]] = replies;
     if (!userId) return null;
     const others = await this.redis.smembers(this.userTokensKey(userId));
     await this.redis.del(this.userTokensKey(userId), ...others.flatMap((other) => [this.tokenKey(other), this.generationKey(other)]));
