@@ -5,6 +5,7 @@ import { SessionsService } from '../src/access/sessions.service';
 import { AppConfig } from '../src/config/app-config';
 import { QueueDashboardAccess } from '../src/queue-dashboard/queue-dashboard-access';
 import { REDIS } from '../src/redis/redis.module';
+import { UsersService } from '../src/users/users.service';
 import { Account, bearer, login, registerCustomer } from './support/accounts';
 import { killProcessesLeftRunning, runBuilt } from './support/node-process';
 import { createTestApp, TestApp } from './support/test-app';
@@ -144,7 +145,7 @@ describe('Queue dashboard', () => {
   it('marks the cookie Secure in production even when the request reached the app over plain HTTP (TLS ended at a proxy)', async () => {
     const config = t.app.get(AppConfig);
     const production = { get: (key: string) => (key === 'NODE_ENV' ? 'production' : config.get(key as never)) } as AppConfig;
-    const access = new QueueDashboardAccess(production, t.app.get(SessionsService), t.app.get<Redis>(REDIS));
+    const access = new QueueDashboardAccess(production, t.app.get(SessionsService), t.app.get(UsersService), t.app.get<Redis>(REDIS));
     const server = express().use(access.middleware, (_req, res) => res.send('dashboard'));
     const session = await login(t, ADMIN.email, ADMIN.password);
     const { sub, sid } = JSON.parse(Buffer.from(session.accessToken.split('.')[1], 'base64url').toString()) as { sub: string; sid: string };

@@ -8,6 +8,8 @@ export interface AuthUser {
   sessionId: string;
   /** The email the user logged in with: names the actor of admin changes (audit log). */
   email: string;
+  /** The user's session generation the session began in (RolesGuard checks it for admin routes). */
+  sessionGeneration: number;
 }
 
 export const CurrentUser = createParamDecorator(

@@ -16,6 +16,8 @@ export interface Session {
   role: Role;
   /** The user's email at login (who an admin change is by, in the audit log). */
   email: string;
+  /** The user's session generation the session began in (0 for sessions made before generations). */
+  generation: number;
 }
 
 export type RotationResult =
@@ -127,15 +129,17 @@ export class SessionsService {
       email,
     )) as number;
     if (created !== 1) return null;
-    return { session: { id, userId, role, email }, refreshToken: `${id}.${secret}` };
+    return { session: { id, userId, role, email, generation }, refreshToken: `${id}.${secret}` };
   }
 
   /** The session an access token names, if it still exists and belongs to that user. */
   async findActive(sessionId: string, userId: string): Promise<Session | null> {
     // With the other commands of its turn (the throttle counts of this and other requests).
-    const [storedUserId, role, email] = await turnPipelineOf(this.redis).send<(string | null)[]>((pipeline) => pipeline.hmget(sessionKey(sessionId), 'userId', 'role', 'email'));
+    const [storedUserId, role, email, generation] = await turnPipelineOf(this.redis).send<(string | null)[]>((pipeline) =>
+      pipeline.hmget(sessionKey(sessionId), 'userId', 'role', 'email', 'generation'),
+    );
     if (!storedUserId || storedUserId !== userId) return null;
-    return { id: sessionId, userId, role: role as Role, email: email ?? '' };
+    return { id: sessionId, userId, role: role as Role, email: email ?? '', generation: Number(generation ?? 0) };
   }
 
   /**
@@ -177,7 +181,7 @@ export class SessionsService {
       }
       return {
         outcome: 'rotated',
-        session: { id: parsed.sessionId, userId, role: role as Role, email: email ?? '' },
+        session: { id: parsed.sessionId, userId, role: role as Role, email: email ?? '', generation: Number(generation ?? 0) },
         refreshToken: `${parsed.sessionId}.${next.secret}`,
       };
     }

@@ -37,6 +37,6 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
     if (typeof claims.sub !== 'string' || typeof claims.sid !== 'string') throw new NotAuthenticatedError('Unauthorized');
     const session = await this.sessions.findActive(claims.sid, claims.sub);
     if (!session) throw new NotAuthenticatedError('Session has ended; log in again');
-    return { id: session.userId, role: session.role, sessionId: session.id, email: session.email };
+    return { id: session.userId, role: session.role, sessionId: session.id, email: session.email, sessionGeneration: session.generation };
   }
 }

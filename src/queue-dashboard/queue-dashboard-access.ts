@@ -7,6 +7,7 @@ import { AppConfig } from '../config/app-config';
 import { REDIS } from '../redis/redis.module';
 import { JWT_ALGORITHM } from '../auth/jwt.strategy';
 import { SessionsService } from '../access/sessions.service';
+import { UsersService } from '../users/users.service';
 import type { AccessTokenClaims } from '../auth/tokens.service';
 
 /** Where the dashboard is served, under the API prefix: /api/v1/admin/queues. */
@@ -70,6 +71,7 @@ export class QueueDashboardAccess {
   constructor(
     config: AppConfig,
     private readonly sessions: SessionsService,
+    private readonly users: UsersService,
     @Inject(REDIS) private readonly redis: Redis,
   ) {
     const secret = config.get('JWT_ACCESS_SECRET');
@@ -154,7 +156,11 @@ export class QueueDashboardAccess {
   private async check({ sub, sid }: DashboardClaims): Promise<Verdict> {
     const session = await this.sessions.findActive(sid, sub);
     if (!session) return 'unauthenticated';
-    return session.role === 'admin' ? 'admin' : 'forbidden';
+    if (session.role !== 'admin') return 'forbidden';
+    // The role as stored, as for the admin routes (RolesGuard).
+    const role = await this.users.roleForSession(sub, sid, session.generation);
+    if (role === null) return 'unauthenticated';
+    return role === 'admin' ? 'admin' : 'forbidden';
   }
 
   /** The API's error shape, as the exception filter would write it. */

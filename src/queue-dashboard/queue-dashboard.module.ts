@@ -3,12 +3,13 @@ import { ExpressAdapter } from '@bull-board/express';
 import { BullBoardModule, type BullBoardModuleOptions } from '@bull-board/nestjs';
 import { Module } from '@nestjs/common';
 import { SessionsModule } from '../access/sessions.module';
+import { UsersModule } from '../users/users.module';
 import { QUEUE_NAMES } from '../jobs/job.registry';
 import { AdminQueueDashboardController } from './admin-queue-dashboard.controller';
 import { QUEUE_DASHBOARD_ROUTE, QueueDashboardAccess } from './queue-dashboard-access';
 
 @Module({
-  imports: [SessionsModule],
+  imports: [SessionsModule, UsersModule],
   providers: [QueueDashboardAccess],
   exports: [QueueDashboardAccess],
 })

@@ -54,6 +54,19 @@ export class UsersService {
     return found && { passwordHash: found.passwordHash, role: found.role, sessionGeneration: found.sessionGeneration ?? 0 };
   }
 
+  /**
+   * The role stored with the user, for a session of theirs begun in session generation
+   * `generation`. Null, and the session ended, when the user is gone or every session of that
+   * generation was ended: the session was still in Redis because Redis lost its deletion (a
+   * demotion, a password reset), or the process died before deleting it.
+   */
+  async roleForSession(userId: string, sessionId: string, generation: number): Promise<Role | null> {
+    const found = await this.users.findById(userId, { role: 1, sessionGeneration: 1 }).lean();
+    if (found && (found.sessionGeneration ?? 0) === generation) return found.role;
+    await this.sessions.revoke(sessionId, userId);
+    return null;
+  }
+
   /** The user's session generation as stored (null when there is no such user). */
   async sessionGenerationOf(id: string): Promise<number | null> {
     const found = await this.users.findById(id, { sessionGeneration: 1 }).lean();
