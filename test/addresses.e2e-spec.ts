@@ -69,6 +69,15 @@ describe('Address book (/me/addresses)', () => {
     expect(still.body.city).toBe(office.city);
   });
 
+  it('refuses a blank required line with 400 naming it, as the OpenAPI document says (pattern \\S), and changes nothing', async () => {
+    const created = (await request(t.http).post('/api/v1/me/addresses').set(...bearer(eve)).send(home).expect(201)).body;
+    const refused = await request(t.http).patch(`/api/v1/me/addresses/${created.id}`).set(...bearer(eve)).send({ city: '\n', line1: '0' }).expect(400);
+    expect(refused.body.message).toContain('city must not be blank');
+    expect((await addressesOf(eve)).find((address: { id: string }) => address.id === created.id)).toMatchObject({ city: home.city, line1: home.line1 });
+    const document = (await request(t.http).get('/docs-json').expect(200)).body;
+    expect(document.components.schemas.UpdateAddressDto.properties.city).toMatchObject({ minLength: 1, pattern: '\\S' });
+  });
+
   it('answers 400 for a malformed address id and 401 without a token', async () => {
     await request(t.http).patch('/api/v1/me/addresses/not-an-id').set(...bearer(ada)).send({ city: 'X' }).expect(400);
     await request(t.http).get('/api/v1/me/addresses').expect(401);

@@ -1,5 +1,5 @@
 import { NormalizeEmail, Trim } from '@app/common';
-import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
+import { IsEmail, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { UserResponseDto } from '../../users/dto/user.dto';
 
 
@@ -21,6 +21,7 @@ export class RegisterDto {
   @Trim()
   @IsString()
   @Length(1, 100)
+  @Matches(/\S/, { message: 'name must not be blank' })
   name!: string;
 }
 

@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsInt, IsMongoId, IsString, Length, Max, Min } from 'class-validator';
+import { IsInt, IsMongoId, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { IsOmittable, Trim } from '@app/common';
 import { MAX_UNITS_PER_ORDER_LINE } from '../../products/dto/product.dto';
 
@@ -81,5 +81,6 @@ export class ApplyPromotionDto {
   @Trim()
   @IsString()
   @Length(1, 40)
+  @Matches(/\S/, { message: 'code must not be blank' })
   code!: string;
 }

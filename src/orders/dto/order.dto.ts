@@ -73,7 +73,8 @@ export class UpdateOrderStatusDto {
   @Trim()
   @IsString()
   @Length(1, 100)
-  @Matches(/^[\w -]+$/, { message: 'trackingNumber may hold letters, digits, spaces, - and _' })
+  // At least one letter or digit: spaces alone are trimmed to nothing.
+  @Matches(/^[\w -]*\w[\w -]*$/, { message: 'trackingNumber may hold letters, digits, spaces, - and _, and not only spaces' })
   trackingNumber?: string;
 }
 

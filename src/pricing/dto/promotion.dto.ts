@@ -11,6 +11,7 @@ export class CreatePromotionDto {
   @Trim()
   @IsString()
   @Length(1, 100)
+  @Matches(/\S/, { message: 'name must not be blank' })
   name!: string;
 
   /** What the customer enters (3–40 letters, digits, - and _; compared case-insensitively); absent: applied automatically when eligible. */

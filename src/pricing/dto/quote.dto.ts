@@ -1,4 +1,4 @@
-import { IsISO31661Alpha2, IsMongoId, IsOptional, IsString, Length } from 'class-validator';
+import { IsISO31661Alpha2, IsMongoId, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { Trim } from '@app/common';
 import type { Quote } from '../quote';
 import { UpperCase } from './pricing-fields';
@@ -14,6 +14,7 @@ export class QuoteQueryDto {
   @Trim()
   @IsString()
   @Length(1, 100)
+  @Matches(/\S/, { message: 'region must not be blank' })
   region?: string;
 
   /** The method to price; absent: the cheapest eligible. Not eligible → 422. */

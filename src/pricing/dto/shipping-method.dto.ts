@@ -1,5 +1,5 @@
 import { PartialType } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsInt, IsISO31661Alpha2, IsString, Length, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayUnique, IsArray, IsBoolean, IsISO31661Alpha2, IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { IsOmittable, PaginatedResponseDto, Trim } from '@app/common';
 import { MAX_PRICE } from '../../products/dto/product.dto';
 import type { ShippingMethod } from '../schemas/shipping-method.schema';
@@ -9,6 +9,7 @@ export class CreateShippingMethodDto {
   @Trim()
   @IsString()
   @Length(1, 100)
+  @Matches(/\S/, { message: 'name must not be blank' })
   name!: string;
 
   /** ISO-2 codes where it ships; empty: everywhere. */

@@ -37,6 +37,7 @@ export class CreateTaxRateDto {
   @Trim()
   @IsString()
   @Length(1, 100)
+  @Matches(/\S/, { message: 'name must not be blank' })
   name!: string;
 }
 

@@ -7,6 +7,7 @@ export class CreateCategoryDto {
   @Trim()
   @IsString()
   @Length(1, 80)
+  @Matches(/\S/, { message: 'name must not be blank' })
   name!: string;
 
   /** Lower-case words joined by hyphens; generated from the name when left out. */
@@ -22,6 +23,7 @@ export class UpdateCategoryDto {
   @Trim()
   @IsString()
   @Length(1, 80)
+  @Matches(/\S/, { message: 'name must not be blank' })
   name?: string;
 
   /** Renaming the slug moves every product of the category along with it. */

@@ -91,7 +91,8 @@ export class ProductOptionDto {
   @Trim()
   @IsString()
   @Length(1, OPTION_TEXT_MAX)
-  @Matches(/^[^.$[\]]+$/, { message: 'an option name cannot contain ".", "$", "[" or "]"' })
+  // Not blank either: whitespace alone is trimmed to nothing.
+  @Matches(/^[^.$[\]]*[^.$[\]\s][^.$[\]]*$/, { message: 'an option name cannot contain ".", "$", "[" or "]", nor be blank' })
   name!: string;
 
   /** e.g. `["S", "M", "L"]` */
@@ -101,6 +102,7 @@ export class ProductOptionDto {
   @ArrayMaxSize(MAX_OPTION_VALUES)
   @IsString({ each: true })
   @Length(1, OPTION_TEXT_MAX, { each: true })
+  @Matches(/\S/, { each: true, message: 'each of values must not be blank' })
   values!: string[];
 }
 
@@ -156,6 +158,7 @@ export class CreateProductDto {
   @Trim()
   @IsString()
   @Length(1, 200)
+  @Matches(/\S/, { message: 'title must not be blank' })
   title!: string;
 
   @IsString()
@@ -165,6 +168,7 @@ export class CreateProductDto {
   @Trim()
   @IsString()
   @Length(1, 100)
+  @Matches(/\S/, { message: 'brand must not be blank' })
   brand!: string;
 
   /** Slug of an existing category. */
@@ -233,6 +237,7 @@ export class CreateProductDto {
   @ArrayMaxSize(20)
   @IsString({ each: true })
   @Length(1, 40, { each: true })
+  @Matches(/\S/, { each: true, message: 'each of tags must not be blank' })
   tags?: string[];
 
   /** `active` (default, publicly visible), `draft` or `archived`. */
@@ -267,6 +272,7 @@ export class StockAdjustmentDto {
   @Trim()
   @IsString()
   @Length(1, 200)
+  @Matches(/\S/, { message: 'reason must not be blank' })
   reason!: string;
 }
 

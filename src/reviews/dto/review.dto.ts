@@ -14,6 +14,7 @@ export class CreateReviewDto {
   @Trim()
   @IsString()
   @Length(1, REVIEW_TITLE_MAX)
+  @Matches(/\S/, { message: 'title must not be blank' })
   title?: string;
 
   /** Plain text, stored and returned exactly as sent; markup is not interpreted. */

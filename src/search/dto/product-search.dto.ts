@@ -82,6 +82,7 @@ export class ProductSearchQueryDto extends PaginationQueryDto {
   @Trim()
   @IsString()
   @Length(1, 100)
+  @Matches(/\S/, { message: 'brand must not be blank' })
   brand?: string;
 
   /** Lowest price in minor units, inclusive. */

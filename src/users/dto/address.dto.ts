@@ -9,11 +9,13 @@ export class CreateAddressDto implements PostalAddressFields {
   @Trim()
   @IsString()
   @Length(1, 100)
+  @Matches(/\S/, { message: 'fullName must not be blank' })
   fullName!: string;
 
   @Trim()
   @IsString()
   @Length(1, 200)
+  @Matches(/\S/, { message: 'line1 must not be blank' })
   line1!: string;
 
   /** null or an empty string clears it. */
@@ -27,6 +29,7 @@ export class CreateAddressDto implements PostalAddressFields {
   @Trim()
   @IsString()
   @Length(1, 100)
+  @Matches(/\S/, { message: 'city must not be blank' })
   city!: string;
 
   /** null or an empty string clears it. */
@@ -40,6 +43,7 @@ export class CreateAddressDto implements PostalAddressFields {
   @Trim()
   @IsString()
   @Length(1, 20)
+  @Matches(/\S/, { message: 'postalCode must not be blank' })
   postalCode!: string;
 
   /** ISO 3166-1 alpha-2 country code, e.g. `DE`. */
