@@ -47,6 +47,12 @@ const CHECKS = [
 const POSITIVE_DATA_ANSWERS = ['2xx', '401', '403', '404', '409', '422', '429'];
 
 /**
+ * The refusals of data the document calls invalid: schemathesis's own list, and 413, the answer
+ * to a body over the size limit (every route with a body states it in the document).
+ */
+const NEGATIVE_DATA_ANSWERS = ['400', '401', '403', '404', '405', '406', '409', '413', '415', '422', '428', '429', '5xx'];
+
+/**
  * Operations where a request valid per the document may still get a 400 by design, for what no
  * schema states: a provider's signature, a secret token, the server's configuration, a rule
  * across fields or over stored data. Listed by name, so that each stays checked for the rest.
@@ -97,7 +103,9 @@ interface FuzzRun {
 type Pins = Array<[pathPattern: string, parameters: Record<string, string>]>;
 
 function configFile(pins: Pins): string {
-  const checks = `[checks.positive_data_acceptance]\nexpected-statuses = ${JSON.stringify(POSITIVE_DATA_ANSWERS)}\n\n`;
+  const checks =
+    `[checks.positive_data_acceptance]\nexpected-statuses = ${JSON.stringify(POSITIVE_DATA_ANSWERS)}\n\n` +
+    `[checks.negative_data_rejection]\nexpected-statuses = ${JSON.stringify(NEGATIVE_DATA_ANSWERS)}\n\n`;
   const withBadRequest = JSON.stringify([...POSITIVE_DATA_ANSWERS, '400']);
   const exemptions = REFUSED_BY_DESIGN.map(
     ([names, why]) =>
