@@ -136,10 +136,10 @@ export class SessionsService {
   async findActive(sessionId: string, userId: string): Promise<Session | null> {
     // With the other commands of its turn (the throttle counts of this and other requests).
     const [storedUserId, role, email, generation] = await turnPipelineOf(this.redis).send<(string | null)[]>((pipeline) =>
-      pipeline.hmget(sessionKey(sessionId), 'userId', 'role', 'email', 'generation'),
+      pipeline.hmget(sessionKey(sessionId), ...SESSION_FIELDS),
     );
     if (!storedUserId || storedUserId !== userId) return null;
-    return { id: sessionId, userId, role: role as Role, email: email ?? '', generation: Number(generation ?? 0) };
+    return sessionOf(sessionId, [storedUserId, role, email, generation]);
   }
 
   /**
@@ -151,9 +151,11 @@ export class SessionsService {
   async rotate(refreshToken: string, inCurrentGeneration: (userId: string, generation: number) => Promise<boolean>): Promise<RotationResult> {
     const parsed = parseRefreshToken(refreshToken);
     if (!parsed) return { outcome: 'invalid' };
-    const [userId, role, email, generation] = await this.redis.hmget(sessionKey(parsed.sessionId), 'userId', 'role', 'email', 'generation');
-    if (!userId) return { outcome: 'invalid' };
-    if (!(await inCurrentGeneration(userId, Number(generation ?? 0)))) {
+    const fields = await this.redis.hmget(sessionKey(parsed.sessionId), ...SESSION_FIELDS);
+    if (!fields[0]) return { outcome: 'invalid' };
+    const session = sessionOf(parsed.sessionId, fields);
+    const userId = session.userId;
+    if (!(await inCurrentGeneration(userId, session.generation))) {
       // Every session of the user was ended since this one began, but Redis did not hear of it
       // or lost it (the process died between the writes; a restart from an older snapshot; a
       // failover to a replica that lagged).
@@ -181,7 +183,7 @@ export class SessionsService {
       }
       return {
         outcome: 'rotated',
-        session: { id: parsed.sessionId, userId, role: role as Role, email: email ?? '', generation: Number(generation ?? 0) },
+        session,
         refreshToken: `${parsed.sessionId}.${next.secret}`,
       };
     }
@@ -236,6 +238,14 @@ export class SessionsService {
   async revokeAllForUser(userId: string, generation: number): Promise<void> {
     await this.redis.eval(REVOKE_ALL_SCRIPT, 2, userSessionsKey(userId), revokedGenerationKey(userId), this.redis.options.keyPrefix ?? '', String(generation), String(this.ttlSeconds));
   }
+}
+
+/** The session hash's fields a Session is read from (`sessionOf`). */
+const SESSION_FIELDS = ['userId', 'role', 'email', 'generation'] as const;
+
+/** A Session from its hash's SESSION_FIELDS; sessions made before generations count as generation 0. */
+function sessionOf(id: string, [userId, role, email, generation]: (string | null)[]): Session {
+  return { id, userId: userId ?? '', role: role as Role, email: email ?? '', generation: Number(generation ?? 0) };
 }
 
 function sessionKey(sessionId: string): string {
